@@ -1,0 +1,55 @@
+"""One place that words validation errors: parameter, owner, rule, value received."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from hypersweep.errors import InvalidConfigError
+
+
+def invalid(param: str, owner: str, rule: str, got: Any) -> InvalidConfigError:
+    """Build the uniform error: ``The 'x' parameter of Y must be <rule>. Got <value> instead.``"""
+    return InvalidConfigError(f"The {param!r} parameter of {owner} must be {rule}. Got {got!r} instead.")
+
+
+def is_number(value: Any) -> bool:
+    """True for real numbers (int or float, not bool), finite or not."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_number(value: Any, param: str, owner: str, *, finite: bool = True) -> float:
+    """Return ``value`` as a float, or raise if it is not a (finite) real number."""
+    if not is_number(value) or (finite and not math.isfinite(float(value))):
+        raise invalid(param, owner, "a finite number" if finite else "a number", value)
+    return float(value)
+
+
+def check_int(
+    value: Any,
+    param: str,
+    owner: str,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+) -> int:
+    """Return ``value`` as an int in ``[low, high]`` (either bound optional), or raise.
+
+    Integral floats such as ``5.0`` are accepted; booleans are not.
+    """
+    ok = is_number(value) and math.isfinite(float(value)) and float(value).is_integer()
+    if ok:
+        ivalue = int(value)
+        ok = (low is None or ivalue >= low) and (high is None or ivalue <= high)
+    if not ok:
+        if low is not None and high is not None:
+            rule = f"an integer in [{low}, {high}]"
+        elif low is not None:
+            rule = f"an integer >= {low}"
+        elif high is not None:
+            rule = f"an integer <= {high}"
+        else:
+            rule = "an integer"
+        raise invalid(param, owner, rule, value)
+    return ivalue

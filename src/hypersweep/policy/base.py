@@ -1,0 +1,101 @@
+"""The early-termination interface: "which of these runs stops now, and why".
+
+A policy is a pure decision object. It sees plain data (each run's primary-metric history and
+status), never the controller, the store or a process, so every executor shares it and tests need
+no processes.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.status import RunStatus
+
+
+@dataclass
+class RunHistory:
+    """One run's primary-metric history as a policy sees it.
+
+    Attributes:
+        run_id: the run's id.
+        values: every value the run logged for the primary metric; ``values[k - 1]`` is interval k.
+            NaN values may occur.
+        status: the run's status (Running for runs still reporting).
+        prior: True for runs of a warm-start sweep (comparison points only, never stopped).
+    """
+
+    run_id: str
+    values: list[float] = field(default_factory=list)
+    status: RunStatus = RunStatus.RUNNING
+    prior: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a policy decided for one report: stop or not, and why (shown to the user)."""
+
+    stop: bool
+    reason: str = ""
+
+
+CONTINUE = Decision(False)
+
+
+class EarlyTerminationPolicy(abc.ABC):
+    """Base class of the early-termination policies.
+
+    The controller calls :meth:`evaluate` each time a run logs its primary metric at an interval
+    that :meth:`should_evaluate` selects.
+    """
+
+    policy_name: ClassVar[str]
+    evaluation_interval: int = 1
+    delay_evaluation: int = 0
+
+    def should_evaluate(self, interval: int) -> bool:
+        """True when interval k is selected: ``k % evaluation_interval == 0 and k >= delay_evaluation``."""
+        return interval % self.evaluation_interval == 0 and interval >= self.delay_evaluation
+
+    @abc.abstractmethod
+    def evaluate(
+        self,
+        run_id: str,
+        interval: int,
+        histories: Mapping[str, RunHistory],
+        goal: PrimaryMetricGoal,
+    ) -> Decision:
+        """Decide whether ``run_id``, which just logged its ``interval``-th value, stops now.
+
+        Args:
+            run_id: the reporting run; ``histories[run_id].values`` has ``interval`` values.
+            interval: the 1-based interval just reported.
+            histories: every run of the sweep (and of warm-start sweeps), finished or not.
+            goal: whether larger or smaller values are better.
+        """
+
+    def properties(self) -> dict[str, Any]:
+        """The policy's settings, as HyperDrive serializes them."""
+        return {"evaluation_interval": self.evaluation_interval, "delay_evaluation": self.delay_evaluation}
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"name": ..., "properties": {...}}`` (HyperDrive's ``policy_config``)."""
+        props = self.properties()
+        return {"name": self.policy_name, "properties": props} if props else {"name": self.policy_name}
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.to_json() == other.to_json()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.properties().items())
+        return f"{type(self).__name__}({args})"
+
+
+def values_at(history: RunHistory, interval: int) -> Sequence[float]:
+    """The run's values for intervals 1..interval (fewer if it has not reached it)."""
+    return history.values[:interval]

@@ -1,0 +1,649 @@
+"""Parameter expressions and the search space.
+
+The ten expressions have HyperDrive's meaning: ``loguniform(low, high)`` is ``exp(uniform(low, high))``
+(its bounds are exponents), ``quniform(low, high, q)`` is ``round(uniform(low, high) / q) * q``, and so on.
+Each expression validates its arguments, samples from a :class:`numpy.random.Generator`, round-trips to
+plain data (HyperDrive's list form ``["uniform", [0, 1]]`` and the sweep-job dict form
+``{"type": "uniform", "min_value": 0, "max_value": 1}``), and maps values to and from the unit interval
+for the samplers (log scale for log expressions, the normal CDF for normal-family expressions).
+
+Example:
+    >>> import numpy as np
+    >>> space = SearchSpace({"--lr": loguniform(-6, -1), "--batch": choice(16, 32, 64)})
+    >>> sorted(space.sample(np.random.default_rng(0)))
+    ['--batch', '--lr']
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hypersweep._validation import check_number, invalid, is_number
+from hypersweep.errors import InvalidConfigError
+
+__all__ = [
+    "Choice",
+    "LogNormal",
+    "LogUniform",
+    "Normal",
+    "ParameterExpression",
+    "QLogNormal",
+    "QLogUniform",
+    "QNormal",
+    "QUniform",
+    "Randint",
+    "SearchSpace",
+    "Uniform",
+    "choice",
+    "expression_from_data",
+    "lognormal",
+    "loguniform",
+    "normal",
+    "qlognormal",
+    "qloguniform",
+    "qnormal",
+    "quniform",
+    "randint",
+    "uniform",
+]
+
+_EPS = 1e-9  # keeps normal-family unit values away from 0 and 1, where the inverse CDF is infinite
+
+
+def _ndtr(x: np.ndarray | float) -> np.ndarray:
+    from scipy.special import ndtr
+
+    return ndtr(x)
+
+
+def _ndtri(u: np.ndarray | float) -> np.ndarray:
+    from scipy.special import ndtri
+
+    return ndtri(u)
+
+
+def _check_q(q: Any, owner: str) -> float:
+    if not is_number(q) or not math.isfinite(float(q)) or float(q) <= 0:
+        raise invalid("q", owner, "a positive number", q)
+    return float(q)
+
+
+def _decimals(q: float) -> int:
+    """Decimal places that represent multiples of ``q`` (0.05 -> 2), to strip float noise."""
+    text = f"{q:.12f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+class ParameterExpression:
+    """Base class of the ten parameter expressions.
+
+    Attributes:
+        kind: HyperDrive's name of the expression (``"uniform"``, ``"choice"``, ...).
+        is_discrete: True when the expression yields finitely many or integer-spaced values.
+        is_categorical: True for ``choice`` (values without an order).
+        log: True when samplers should model the value on a log scale.
+    """
+
+    kind: ClassVar[str]
+    is_categorical: ClassVar[bool] = False
+    log: ClassVar[bool] = False
+    _yaml_keys: ClassVar[tuple[str, ...]]
+
+    @property
+    def args(self) -> list[Any]:
+        """The arguments, in HyperDrive's order."""
+        raise NotImplementedError
+
+    @property
+    def is_discrete(self) -> bool:
+        return False
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        """Draw one value (``size=None``) or a list of ``size`` values."""
+        u = rng.random(1 if size is None else size)
+        values = self.from_unit(u)
+        return values[0] if size is None else values
+
+    def to_unit(self, value: Any) -> float:
+        """Map a value of this expression to [0, 1] (the inverse of :meth:`from_unit`)."""
+        raise NotImplementedError
+
+    def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
+        """Map points of [0, 1] to values of this expression (plain Python ints, floats or options)."""
+        raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        """True if ``value`` is a value this expression can produce."""
+        raise NotImplementedError
+
+    def to_list(self) -> list[Any]:
+        """HyperDrive's wire form, e.g. ``["uniform", [0.0, 1.0]]``."""
+        return [self.kind, list(self.args)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sweep-job (YAML) form, e.g. ``{"type": "uniform", "min_value": 0.0, "max_value": 1.0}``."""
+        return {"type": self.kind, **dict(zip(self._yaml_keys, self.args, strict=True))}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ParameterExpression) and self.to_list() == other.to_list()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({', '.join(repr(a) for a in self.args)})"
+
+
+class Choice(ParameterExpression):
+    """A uniform pick from a list of values (numbers, strings, booleans, ...)."""
+
+    kind = "choice"
+    is_categorical = True
+    _yaml_keys = ("values",)
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.values: list[Any] = list(values)
+
+    @property
+    def args(self) -> list[Any]:
+        return [self.values]
+
+    @property
+    def is_discrete(self) -> bool:
+        return True
+
+    def to_unit(self, value: Any) -> float:
+        return (self.index(value) + 0.5) / len(self.values)
+
+    def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
+        n = len(self.values)
+        idx = np.clip(np.floor(np.asarray(u, dtype=float) * n), 0, n - 1).astype(int)
+        return [self.values[i] for i in idx]
+
+    def index(self, value: Any) -> int:
+        """Position of ``value`` among the options (type-aware, so 1 and True differ)."""
+        for i, option in enumerate(self.values):
+            if type(option) is type(value) and option == value:
+                return i
+        for i, option in enumerate(self.values):
+            if option == value:
+                return i
+        raise ValueError(f"{value!r} is not one of {self.values!r}")
+
+    def contains(self, value: Any) -> bool:
+        try:
+            self.index(value)
+        except ValueError:
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "choice", "values": list(self.values)}
+
+
+class Randint(ParameterExpression):
+    """An integer in ``[0, upper)``."""
+
+    kind = "randint"
+    _yaml_keys = ("upper",)
+
+    def __init__(self, upper: int) -> None:
+        self.upper = upper
+
+    @property
+    def args(self) -> list[Any]:
+        return [self.upper]
+
+    @property
+    def is_discrete(self) -> bool:
+        return True
+
+    def to_unit(self, value: Any) -> float:
+        return (float(value) + 0.5) / self.upper
+
+    def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
+        idx = np.clip(np.floor(np.asarray(u, dtype=float) * self.upper), 0, self.upper - 1)
+        return [int(i) for i in idx]
+
+    def contains(self, value: Any) -> bool:
+        return is_number(value) and float(value).is_integer() and 0 <= value < self.upper
+
+
+class _Quantized(ParameterExpression):
+    """Shared rounding for the q-expressions: ``round(x / q) * q``."""
+
+    q: float | None = None
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.q is not None
+
+    def _integral(self) -> bool:
+        return self.q is not None and float(self.q).is_integer()
+
+    def _quantize(self, x: np.ndarray) -> list[Any]:
+        if self.q is None:
+            return [float(v) for v in x]
+        y = np.round(x / self.q) * self.q
+        if self._integral():
+            return [int(v) for v in y]
+        digits = _decimals(float(self.q))
+        return [round(float(v), digits) for v in y]
+
+    def _on_grid(self, value: Any) -> bool:
+        if self.q is None:
+            return True
+        k = float(value) / self.q
+        return abs(k - round(k)) < 1e-6 * max(1.0, abs(k))
+
+
+class Uniform(_Quantized):
+    """``uniform(low, high)``, ``loguniform`` (``exp`` of it) and their quantized forms."""
+
+    kind = "uniform"
+
+    def __init__(self, low: float, high: float, q: float | None = None) -> None:
+        self.low, self.high, self.q = low, high, q
+
+    @property
+    def args(self) -> list[Any]:
+        return [self.low, self.high] if self.q is None else [self.low, self.high, self.q]
+
+    @property
+    def _yaml_keys(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("min_value", "max_value", "q")[: len(self.args)]
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def _inverse(self, value: float) -> float:
+        return value
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Smallest and largest value before quantization."""
+        return float(self._forward(np.array(self.low))), float(self._forward(np.array(self.high)))
+
+    def to_unit(self, value: Any) -> float:
+        span = self.high - self.low
+        if span == 0:
+            return 0.5
+        return float(np.clip((self._inverse(float(value)) - self.low) / span, 0.0, 1.0))
+
+    def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
+        x = self.low + np.clip(np.asarray(u, dtype=float), 0.0, 1.0) * (self.high - self.low)
+        return self._quantize(self._forward(x))
+
+    def contains(self, value: Any) -> bool:
+        if not is_number(value) or not math.isfinite(float(value)):
+            return False
+        lo, hi = self.bounds
+        if self.q is not None:  # rounding may step up to half a quantum past a bound
+            lo, hi = lo - self.q / 2, hi + self.q / 2
+        tol = 1e-9 * max(1.0, abs(lo), abs(hi))
+        return lo - tol <= float(value) <= hi + tol and self._on_grid(value)
+
+
+class LogUniform(Uniform):
+    """``exp(uniform(low, high))``: the bounds are exponents."""
+
+    kind = "loguniform"
+    log = True
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def _inverse(self, value: float) -> float:
+        return math.log(max(value, 1e-300))
+
+
+class Normal(_Quantized):
+    """``normal(mu, sigma)``, ``lognormal`` (``exp`` of it) and their quantized forms."""
+
+    kind = "normal"
+
+    def __init__(self, mu: float, sigma: float, q: float | None = None) -> None:
+        self.mu, self.sigma, self.q = mu, sigma, q
+
+    @property
+    def args(self) -> list[Any]:
+        return [self.mu, self.sigma] if self.q is None else [self.mu, self.sigma, self.q]
+
+    @property
+    def _yaml_keys(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("mu", "sigma", "q")[: len(self.args)]
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def _inverse(self, value: float) -> float:
+        return value
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        x = rng.normal(self.mu, self.sigma, 1 if size is None else size)
+        values = self._quantize(self._forward(x))
+        return values[0] if size is None else values
+
+    def to_unit(self, value: Any) -> float:
+        if self.sigma == 0:
+            return 0.5
+        z = (self._inverse(float(value)) - self.mu) / self.sigma
+        return float(np.clip(_ndtr(z), _EPS, 1 - _EPS))
+
+    def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
+        z = _ndtri(np.clip(np.asarray(u, dtype=float), _EPS, 1 - _EPS))
+        return self._quantize(self._forward(self.mu + self.sigma * z))
+
+    def contains(self, value: Any) -> bool:
+        if not is_number(value) or not math.isfinite(float(value)):
+            return False
+        return (not self.log or float(value) >= 0) and self._on_grid(value)
+
+
+class LogNormal(Normal):
+    """``exp(normal(mu, sigma))``."""
+
+    kind = "lognormal"
+    log = True
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def _inverse(self, value: float) -> float:
+        return math.log(max(value, 1e-300))
+
+
+class QUniform(Uniform):
+    """``round(uniform(low, high) / q) * q``."""
+
+    kind = "quniform"
+
+
+class QLogUniform(LogUniform):
+    """``round(exp(uniform(low, high)) / q) * q``."""
+
+    kind = "qloguniform"
+
+
+class QNormal(Normal):
+    """``round(normal(mu, sigma) / q) * q``."""
+
+    kind = "qnormal"
+
+
+class QLogNormal(LogNormal):
+    """``round(exp(normal(mu, sigma)) / q) * q``."""
+
+    kind = "qlognormal"
+
+
+# -- the ten functions users call ------------------------------------------------------------------
+
+
+def choice(*options: Any) -> Choice:
+    """A uniform pick among ``options``: ``choice(1, 2, 3)``, ``choice([1, 2, 3])`` or ``choice(range(1, 4))``."""
+    if not options:
+        raise InvalidConfigError(
+            "choice() needs at least one option: choice(1, 2), choice([1, 2]) or choice(range(1, 3))."
+        )
+    if len(options) == 1 and isinstance(options[0], (list, tuple, range)):
+        values = list(options[0])
+    elif any(isinstance(o, (list, range)) for o in options):
+        raise InvalidConfigError(
+            "choice() takes one non-empty list, one non-empty range() or several separate values, "
+            f"not a mix of them. Got {options!r} instead."
+        )
+    else:
+        values = list(options)
+    if not values:
+        raise InvalidConfigError("choice() needs a non-empty list or range. Got an empty one instead.")
+    for v in values:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise invalid("values", "choice", "finite numbers, strings or booleans", v)
+    return Choice(values)
+
+
+def randint(upper: int) -> Randint:
+    """An integer in ``[0, upper)``."""
+    if isinstance(upper, bool) or not isinstance(upper, (int, np.integer)) or upper <= 0:
+        raise invalid("upper", "randint", "a positive integer", upper)
+    return Randint(int(upper))
+
+
+def _uniform_args(kind: str, low: Any, high: Any, strict: bool) -> tuple[float, float]:
+    check_number(low, "min_value", kind)
+    check_number(high, "max_value", kind)
+    if (strict and not low < high) or (not strict and not low <= high):
+        rule = f"{'greater than' if strict else 'at least'} min_value ({low!r})"
+        raise invalid("max_value", kind, rule, high)
+    return low, high
+
+
+def _normal_args(kind: str, mu: Any, sigma: Any) -> tuple[float, float]:
+    check_number(mu, "mu", kind)
+    check_number(sigma, "sigma", kind)
+    if sigma < 0:
+        raise invalid("sigma", kind, "a non-negative number", sigma)
+    return mu, sigma
+
+
+def uniform(min_value: float, max_value: float) -> Uniform:
+    """A float drawn uniformly from ``[min_value, max_value]``."""
+    return Uniform(*_uniform_args("uniform", min_value, max_value, strict=True))
+
+
+def quniform(min_value: float, max_value: float, q: float) -> Uniform:
+    """``round(uniform(min_value, max_value) / q) * q``; an int when ``q`` and the bounds are integers."""
+    low, high = _uniform_args("quniform", min_value, max_value, strict=True)
+    _check_q(q, "quniform")
+    return QUniform(low, high, q)
+
+
+def loguniform(min_value: float, max_value: float) -> LogUniform:
+    """``exp(uniform(min_value, max_value))``: the bounds are exponents (``loguniform(-6, -1)`` is in [e^-6, e^-1])."""
+    return LogUniform(*_uniform_args("loguniform", min_value, max_value, strict=False))
+
+
+def qloguniform(min_value: float, max_value: float, q: float) -> LogUniform:
+    """``round(exp(uniform(min_value, max_value)) / q) * q``."""
+    low, high = _uniform_args("qloguniform", min_value, max_value, strict=False)
+    _check_q(q, "qloguniform")
+    return QLogUniform(low, high, q)
+
+
+def normal(mu: float, sigma: float) -> Normal:
+    """A float drawn from the normal distribution N(mu, sigma) (unbounded)."""
+    return Normal(*_normal_args("normal", mu, sigma))
+
+
+def qnormal(mu: float, sigma: float, q: float) -> Normal:
+    """``round(normal(mu, sigma) / q) * q``."""
+    mu, sigma = _normal_args("qnormal", mu, sigma)
+    _check_q(q, "qnormal")
+    return QNormal(mu, sigma, q)
+
+
+def lognormal(mu: float, sigma: float) -> LogNormal:
+    """``exp(normal(mu, sigma))``."""
+    return LogNormal(*_normal_args("lognormal", mu, sigma))
+
+
+def qlognormal(mu: float, sigma: float, q: float) -> LogNormal:
+    """``round(exp(normal(mu, sigma)) / q) * q``."""
+    mu, sigma = _normal_args("qlognormal", mu, sigma)
+    _check_q(q, "qlognormal")
+    return QLogNormal(mu, sigma, q)
+
+
+_FACTORIES: dict[str, Any] = {
+    "choice": choice,
+    "randint": randint,
+    "uniform": uniform,
+    "quniform": quniform,
+    "loguniform": loguniform,
+    "qloguniform": qloguniform,
+    "normal": normal,
+    "qnormal": qnormal,
+    "lognormal": lognormal,
+    "qlognormal": qlognormal,
+}
+_YAML_KEYS: dict[str, tuple[str, ...]] = {
+    "choice": ("values",),
+    "randint": ("upper",),
+    "uniform": ("min_value", "max_value"),
+    "loguniform": ("min_value", "max_value"),
+    "quniform": ("min_value", "max_value", "q"),
+    "qloguniform": ("min_value", "max_value", "q"),
+    "normal": ("mu", "sigma"),
+    "lognormal": ("mu", "sigma"),
+    "qnormal": ("mu", "sigma", "q"),
+    "qlognormal": ("mu", "sigma", "q"),
+}
+
+
+def expression_from_data(data: Any, where: str = "search_space") -> ParameterExpression:
+    """Rebuild an expression from its list form (``["uniform", [0, 1]]``) or dict form (``{"type": ...}``).
+
+    Raises:
+        InvalidConfigError: naming ``where`` and the faulty key when the data is not a valid expression.
+    """
+    if isinstance(data, ParameterExpression):
+        return data
+    kinds = ", ".join(_FACTORIES)
+    if isinstance(data, (list, tuple)) and len(data) == 2 and isinstance(data[0], str):
+        kind, args = data[0], data[1]
+        if kind not in _FACTORIES:
+            raise InvalidConfigError(f"{where}: unknown expression {kind!r}; expected one of {kinds}.")
+        if kind == "choice":
+            args = [args[0]] if isinstance(args, list) and len(args) == 1 else [args]
+        return _FACTORIES[kind](*args)
+    if isinstance(data, Mapping):
+        kind = data.get("type")
+        if kind not in _FACTORIES:
+            raise InvalidConfigError(f"{where}.type must be one of {kinds}. Got {kind!r} instead.")
+        keys = _YAML_KEYS[kind]
+        unknown = sorted(set(data) - set(keys) - {"type"})
+        if unknown:
+            raise InvalidConfigError(
+                f"{where}: unknown key {unknown[0]!r} for type {kind}; allowed keys: {', '.join(keys)}."
+            )
+        missing = [k for k in keys if k not in data]
+        if missing:
+            raise InvalidConfigError(f"{where}.{missing[0]} is required for type {kind}.")
+        args = [data[k] for k in keys]
+        if kind == "choice":
+            if not isinstance(args[0], list):
+                raise InvalidConfigError(f"{where}.values must be a list. Got {args[0]!r} instead.")
+            return choice(args[0])
+        try:
+            return _FACTORIES[kind](*args)
+        except InvalidConfigError as exc:
+            raise InvalidConfigError(f"{where}: {exc}") from None
+    raise InvalidConfigError(
+        f"{where} must be a parameter expression such as uniform(0, 1) or "
+        f"{{type: uniform, min_value: 0, max_value: 1}}. Got {data!r} instead."
+    )
+
+
+# -- the search space ------------------------------------------------------------------------------
+
+
+def flag_name(name: str) -> str:
+    """The command-line flag for a parameter name: ``lr`` -> ``--lr``; ``--lr`` and ``-l`` unchanged."""
+    return name if name.startswith("-") else f"--{name}"
+
+
+def plain_name(name: str) -> str:
+    """The name without leading dashes: ``--batch-size`` -> ``batch-size``."""
+    return name.lstrip("-")
+
+
+class SearchSpace(Mapping[str, ParameterExpression]):
+    """An ordered mapping of parameter names to expressions.
+
+    Args:
+        parameter_space: ``{name: expression}``; names may carry their flag dashes (``"--lr"``).
+            Expressions may also be given in their list or dict form.
+    """
+
+    def __init__(self, parameter_space: Mapping[str, Any], owner: str = "HyperDriveConfig") -> None:
+        if not isinstance(parameter_space, Mapping) or not parameter_space:
+            raise invalid(
+                "parameter_space", owner, "a non-empty dict of name -> expression", parameter_space
+            )
+        self._exprs: dict[str, ParameterExpression] = {}
+        seen: dict[str, str] = {}
+        for name, data in parameter_space.items():
+            if not isinstance(name, str) or not plain_name(name):
+                raise invalid("parameter_space", owner, "keyed by non-empty names", name)
+            if plain_name(name) in seen:
+                raise InvalidConfigError(
+                    f"The parameter_space of {owner} names the same parameter twice: "
+                    f"{seen[plain_name(name)]!r} and {name!r}."
+                )
+            seen[plain_name(name)] = name
+            self._exprs[name] = expression_from_data(data, where=f"parameter_space[{name!r}]")
+
+    def __getitem__(self, name: str) -> ParameterExpression:
+        return self._exprs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._exprs)
+
+    def __len__(self) -> int:
+        return len(self._exprs)
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({self._exprs!r})"
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        """One configuration drawn independently per parameter."""
+        return {name: expr.sample(rng) for name, expr in self._exprs.items()}
+
+    def from_unit(self, point: Sequence[float] | np.ndarray) -> dict[str, Any]:
+        """The configuration at a point of the unit cube (one coordinate per parameter)."""
+        return {name: expr.from_unit([u])[0] for (name, expr), u in zip(self._exprs.items(), point, strict=True)}
+
+    def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
+        """The unit-cube point of a configuration."""
+        return np.array([expr.to_unit(config[name]) for name, expr in self._exprs.items()])
+
+    def contains(self, config: Mapping[str, Any]) -> bool:
+        """True if ``config`` has exactly this space's names and every value is possible."""
+        return set(config) == set(self._exprs) and all(
+            expr.contains(config[name]) for name, expr in self._exprs.items()
+        )
+
+    @property
+    def is_finite(self) -> bool:
+        """True when every parameter is a ``choice`` (so the space can be enumerated)."""
+        return all(isinstance(e, Choice) for e in self._exprs.values())
+
+    def grid_size(self) -> int:
+        """Number of configurations of an all-``choice`` space."""
+        return math.prod(len(e.values) for e in self._exprs.values() if isinstance(e, Choice))
+
+    def iter_grid(self) -> Iterator[dict[str, Any]]:
+        """Every configuration of an all-``choice`` space, in odometer order (last parameter fastest)."""
+        names = list(self._exprs)
+        lists = [self._exprs[n].values for n in names]  # type: ignore[attr-defined]
+        for combo in itertools.product(*lists):
+            yield dict(zip(names, combo, strict=True))
+
+    def to_list(self) -> dict[str, list[Any]]:
+        """HyperDrive's ``parameter_space`` wire form."""
+        return {name: expr.to_list() for name, expr in self._exprs.items()}
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """The sweep-job (YAML) ``search_space`` form."""
+        return {name: expr.to_dict() for name, expr in self._exprs.items()}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> SearchSpace:
+        """Rebuild from :meth:`to_list` or :meth:`to_dict` output."""
+        return cls(data)
