@@ -1,0 +1,191 @@
+"""Reading runs back from the workspace: metrics, details, files and logs of one run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hypersweep.errors import NotFoundError, RunFailedError
+from hypersweep.status import RunStatus
+from hypersweep.store import Store, decode_value
+
+_TERMINAL = {s.value for s in RunStatus if s.is_terminal}
+
+
+def iso(ts: float | None) -> str | None:
+    """A UNIX time as an ISO-8601 UTC string (HyperDrive's ``startTimeUtc`` format)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def group_metrics(rows: Any) -> dict[str, Any]:
+    """Rows of the metrics table as ``{name: scalar | list | {column: list}}``."""
+    series: dict[str, list[Any]] = defaultdict(list)
+    tables: dict[str, dict[str, list[Any]]] = {}
+    kinds: dict[str, str] = {}
+    for row in rows:
+        name, kind = row["name"], row["kind"]
+        value = decode_value(row["value"], row["json"])
+        kinds[name] = kind
+        if kind == "row":
+            table = tables.setdefault(name, {})
+            n = max((len(v) for v in table.values()), default=0)
+            for col, v in value.items():
+                table.setdefault(col, [None] * n).append(v)
+            for col in table:
+                if len(table[col]) < n + 1:
+                    table[col].append(None)
+        elif kind == "table":
+            tables[name] = value
+        else:
+            series[name].append(value)
+    out: dict[str, Any] = {}
+    for name, values in series.items():
+        out[name] = values[0] if len(values) == 1 and kinds[name] == "scalar" else values
+    out.update(tables)
+    return out
+
+
+class RunView:
+    """Store-backed reads for one run (what ``Run``'s results methods call)."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+
+    def row(self) -> Any:
+        return self.store.run(self.run_id)
+
+    def sweep_id(self) -> str | None:
+        return self.row()["sweep_id"]
+
+    def status(self) -> str:
+        return self.row()["status"]
+
+    def metrics(self) -> dict[str, Any]:
+        return group_metrics(self.store.metrics(self.run_id))
+
+    def tags(self) -> dict[str, str]:
+        return self.store.tags(self.run_id)
+
+    def details(self) -> dict[str, Any]:
+        row = self.row()
+        sweep = self.store.sweep(row["sweep_id"])
+        config = json.loads(sweep["config"])
+        run_config = config["run_config"]
+        arguments = json.loads(row["arguments"])
+        hyper = json.loads(row["hyperparameters"])
+        details: dict[str, Any] = {
+            "runId": row["id"],
+            "number": row["number"],
+            "target": run_config.get("target", "local"),
+            "status": row["status"],
+            "startTimeUtc": iso(row["started"]),
+            "properties": {
+                "Arguments": arguments,
+                "hyperparameters": hyper,
+                "parent": row["sweep_id"],
+                "origin": json.loads(row["origin"]) if row["origin"] else None,
+            },
+            "inputDatasets": [],
+            "outputDatasets": [],
+            "logFiles": {
+                f"logs/{p.name}": str(p) for p in sorted((Path(row["run_dir"]) / "logs").glob("*.txt"))
+            },
+            "submittedBy": os.environ.get("USER", ""),
+            "runDefinition": {
+                "script": run_config.get("script"),
+                "command": run_config.get("command"),
+                "arguments": arguments,
+                "Arguments": arguments,
+                "target": run_config.get("target", "local"),
+                "sourceDirectory": run_config.get("source_directory"),
+            },
+            "tags": self.store.tags(self.run_id),
+        }
+        if row["ended"] is not None:
+            details["endTimeUtc"] = iso(row["ended"])
+        if row["error"]:
+            details["error"] = {"message": row["error"]}
+        if row["reason"]:
+            details["canceledReason"] = row["reason"]
+        return details
+
+    def _dir(self) -> Path:
+        return Path(self.row()["run_dir"]).resolve()
+
+    def file_names(self) -> list[str]:
+        root = self._dir()
+        names: list[str] = []
+        for top in ("outputs", "logs"):
+            base = root / top
+            if base.is_dir():
+                for path in sorted(base.rglob("*")):
+                    if path.is_file():
+                        names.append(path.relative_to(root).as_posix())
+        return names
+
+    def resolve(self, name: str) -> Path:
+        """The file ``name`` of this run, refusing anything outside its ``outputs/`` and ``logs/``."""
+        root = self._dir()
+        candidate = (root / name).resolve()
+        inside = any(candidate.is_relative_to(root / top) for top in ("outputs", "logs"))
+        if os.path.isabs(name) or not inside or not candidate.is_file():
+            raise NotFoundError(
+                f"Run {self.run_id} has no file {name!r}; its files are listed by get_file_names()."
+            )
+        return candidate
+
+    def download_file(self, name: str, output_file_path: str | None = None) -> str:
+        source = self.resolve(name)
+        target = Path(output_file_path) if output_file_path else Path.cwd() / source.name
+        if target.is_dir():
+            target = target / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return str(target)
+
+    def download_files(self, prefix: str | None, output_directory: str | None) -> list[str]:
+        out_dir = Path(output_directory or ".")
+        written = []
+        for name in self.file_names():
+            if prefix is None or name.startswith(prefix):
+                written.append(self.download_file(name, str(out_dir / name)))
+        return written
+
+    def log_text(self, stream: str, tail: int | None) -> str:
+        if stream not in ("stdout", "stderr"):
+            raise ValueError("stream must be 'stdout' or 'stderr'")
+        path = self._dir() / "logs" / f"{stream}.txt"
+        if not path.exists():
+            return ""
+        text = path.read_text(errors="replace")
+        if tail is not None:
+            text = "\n".join(text.splitlines()[-tail:])
+        return text
+
+    def wait(self, show_output: bool, raise_on_error: bool) -> dict[str, Any]:
+        printed = 0
+        while True:
+            status = self.status()
+            if show_output:
+                path = self._dir() / "logs" / "stdout.txt"
+                if path.exists():
+                    with open(path, "rb") as f:
+                        f.seek(printed)
+                        chunk = f.read()
+                    printed += len(chunk)
+                    print(chunk.decode(errors="replace"), end="")
+            if status in _TERMINAL:
+                break
+            time.sleep(0.2)
+        details = self.details()
+        if raise_on_error and status == RunStatus.FAILED.value:
+            raise RunFailedError(f"Run {self.run_id} failed: {details.get('error', {}).get('message')}")
+        return details

@@ -1,0 +1,366 @@
+"""What a sweep runs and how: ``ScriptRunConfig``, callable trials and ``HyperDriveConfig``."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+import shlex
+import sys
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hypersweep._validation import check_int, check_number, invalid
+from hypersweep.errors import InvalidConfigError
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy.base import EarlyTerminationPolicy
+from hypersweep.sampling.base import HyperParameterSampling
+from hypersweep.space import flag_name, plain_name
+
+MAX_TOTAL_RUNS = 1000
+MAX_CONCURRENT_RUNS = 100
+MAX_DURATION_WARNING = 10080
+_PLACEHOLDER = re.compile(r"\$\{\{\s*(search_space|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")
+
+
+def format_value(value: Any) -> str:
+    """A sampled value as a command-line string."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+class ScriptRunConfig:
+    """A training script run as ``python script [arguments] [--name value ...]``.
+
+    The sampled values are appended as ``--name value`` pairs, in the search space's order
+    (a name without a leading ``-`` gets ``--``); a fixed argument with the same flag is dropped
+    with a warning. With ``command`` instead of ``script``, ``${{search_space.NAME}}`` placeholders
+    are replaced by the sampled values (no pairs are appended then).
+
+    Args:
+        source_directory: the folder copied (snapshotted) for every run; the run's working folder.
+        script: the script, relative to ``source_directory``.
+        arguments: fixed command-line arguments, e.g. ``["--epochs", 20]``.
+        command: instead of ``script``: a command string or list, e.g. ``"python train.py --lr ${{search_space.lr}}"``.
+        compute_target: ``"local"`` (the default).
+        environment_variables: extra environment variables for the script.
+        max_run_duration_seconds: per-run time limit (``trial_timeout`` of the sweep overrides it).
+
+    Example:
+        >>> src = ScriptRunConfig(source_directory="examples/iris", script="train.py",
+        ...                       arguments=["--max-iter", 200])   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        source_directory: str | Path = ".",
+        script: str | None = None,
+        arguments: Sequence[Any] | None = None,
+        run_config: Any = None,
+        compute_target: str | None = None,
+        environment: Any = None,
+        *,
+        command: str | Sequence[Any] | None = None,
+        environment_variables: Mapping[str, str] | None = None,
+        max_run_duration_seconds: float | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> None:
+        owner = "ScriptRunConfig"
+        self.source_directory = Path(source_directory).expanduser().resolve()
+        if not self.source_directory.is_dir():
+            raise invalid("source_directory", owner, "an existing folder", str(source_directory))
+        if (script is None) == (command is None):
+            raise InvalidConfigError(
+                "ScriptRunConfig needs exactly one of 'script' (a file in source_directory) or "
+                f"'command'. Got script={script!r}, command={command!r}."
+            )
+        if script is not None and not (self.source_directory / script).is_file():
+            raise invalid("script", owner, f"a file inside {self.source_directory}", script)
+        if arguments is not None and (isinstance(arguments, (str, bytes)) or not isinstance(arguments, Sequence)):
+            raise invalid("arguments", owner, "a list such as ['--epochs', 20]", arguments)
+        if compute_target not in (None, "local"):
+            raise invalid("compute_target", owner, "'local' (other targets are not available yet)", compute_target)
+        self.script = script
+        self.arguments = [str(a) for a in (arguments or [])]
+        self.command = command
+        self.compute_target = compute_target or "local"
+        self.environment = environment
+        self.environment_variables = {str(k): str(v) for k, v in (environment_variables or {}).items()}
+        self.inputs = {str(k): str(v) for k, v in (inputs or {}).items()}
+        if max_run_duration_seconds is not None:
+            check_number(max_run_duration_seconds, "max_run_duration_seconds", owner)
+        self.max_run_duration_seconds = max_run_duration_seconds
+
+    # -- turning a configuration into a command -------------------------------------------------
+
+    def _command_tokens(self) -> list[str] | None:
+        if self.command is None:
+            return None
+        tokens = shlex.split(self.command) if isinstance(self.command, str) else [str(c) for c in self.command]
+        return tokens
+
+    def placeholders(self) -> set[str]:
+        """The ``search_space`` names the command refers to."""
+        tokens = self._command_tokens() or []
+        return {m.group(2) for t in tokens for m in _PLACEHOLDER.finditer(t) if m.group(1) == "search_space"}
+
+    def validate_space(self, names: Sequence[str]) -> None:
+        """Check a command's placeholders against the search space's names."""
+        used = self.placeholders()
+        if not used:
+            return
+        plain = {plain_name(n) for n in names}
+        unknown = sorted(used - plain)
+        if unknown:
+            raise InvalidConfigError(
+                f"trial.command refers to ${{{{search_space.{unknown[0]}}}}}, which the search space "
+                f"does not define; it defines: {', '.join(sorted(plain))}."
+            )
+        unused = sorted(plain - used)
+        if unused:
+            raise InvalidConfigError(
+                f"search_space.{unused[0]} is never used in trial.command; add "
+                f"${{{{search_space.{unused[0]}}}}} to the command or remove it from the search space."
+            )
+
+    def build_arguments(self, config: Mapping[str, Any]) -> list[str]:
+        """The script's arguments (without the interpreter and script) for a configuration."""
+        tokens = self._command_tokens()
+        if tokens is not None and self.placeholders():
+            values = {plain_name(k): format_value(v) for k, v in config.items()}
+
+            def substitute(token: str) -> str:
+                def repl(m: re.Match[str]) -> str:
+                    table = values if m.group(1) == "search_space" else self.inputs
+                    if m.group(2) not in table:
+                        raise InvalidConfigError(f"trial.command refers to undefined {m.group(0)}.")
+                    return table[m.group(2)]
+
+                return _PLACEHOLDER.sub(repl, token)
+
+            return [substitute(t) for t in tokens]
+        fixed = list(tokens) if tokens is not None else list(self.arguments)
+        sampled_flags = {plain_name(k) for k in config}
+        kept: list[str] = []
+        dropped: list[str] = []
+        i = 0
+        while i < len(fixed):
+            token = fixed[i]
+            if token.startswith("-") and plain_name(token.split("=", 1)[0]) in sampled_flags:
+                dropped.append(token)
+                i += 1
+                if "=" not in token and i < len(fixed) and not fixed[i].startswith("--"):
+                    i += 1
+                continue
+            kept.append(token)
+            i += 1
+        if dropped:
+            warnings.warn(
+                "The same parameter(s) are given in the fixed arguments and in the search space; the "
+                f"search space overrides them: {dropped}.",
+                UserWarning,
+                stacklevel=3,
+            )
+        for name, value in config.items():
+            kept += [flag_name(name), format_value(value)]
+        return kept
+
+    def build_argv(self, arguments: list[str]) -> list[str]:
+        """The full command: the interpreter, the script, then ``arguments``."""
+        if self.command is not None:
+            argv = list(arguments)
+            if argv and argv[0] in ("python", "python3"):
+                argv[0] = sys.executable  # the interpreter hypersweep runs in, whatever PATH says
+            return argv
+        return [sys.executable, str(self.script), *arguments]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": "script",
+            "source_directory": str(self.source_directory),
+            "script": self.script,
+            "arguments": self.arguments,
+            "command": self.command,
+            "target": self.compute_target,
+            "environment_variables": self.environment_variables,
+        }
+
+
+class FunctionRunConfig:
+    """A Python callable as the trial: ``fn(config_dict)``, where keys are names without dashes.
+
+    The callable logs with ``Run.get_context()``; if it returns a number and did not log the
+    primary metric, the number is logged as the primary metric.
+    """
+
+    def __init__(self, function: Callable[[dict[str, Any]], Any]) -> None:
+        if not callable(function):
+            raise invalid("run_config", "HyperDriveConfig", "a ScriptRunConfig or a callable", function)
+        self.function = function
+
+    def build_arguments(self, config: Mapping[str, Any]) -> list[str]:
+        out: list[str] = []
+        for name, value in config.items():
+            out += [flag_name(name), format_value(value)]
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        fn = self.function
+        name = f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', repr(fn))}"
+        try:
+            source = inspect.getsourcefile(fn)
+        except TypeError:
+            source = None
+        return {"type": "function", "function": name, "source": source, "target": "local"}
+
+
+class HyperDriveConfig:
+    """Everything that defines a sweep.
+
+    Args:
+        run_config: a :class:`ScriptRunConfig`, or a callable that takes the sampled values as a dict.
+        hyperparameter_sampling: ``RandomParameterSampling``, ``GridParameterSampling`` or
+            ``BayesianParameterSampling``.
+        primary_metric_name: the metric the training code logs, matched exactly (case-sensitive).
+        primary_metric_goal: ``PrimaryMetricGoal.MAXIMIZE`` or ``MINIMIZE`` (or ``"maximize"``/``"minimize"``).
+        max_total_runs: 1 to 1000.
+        max_concurrent_runs: 1 to 100; None or 0 means ``min(max_total_runs, 100)``.
+        max_duration_minutes: the sweep's time limit; running runs are canceled when it passes.
+        policy: an early-termination policy; None means no early termination.
+        trial_timeout: per-run time limit in seconds (a run past it is canceled).
+
+    Example:
+        >>> from hypersweep import (HyperDriveConfig, PrimaryMetricGoal, RandomParameterSampling,
+        ...                         uniform)
+        >>> def train(cfg):
+        ...     return 1 - (cfg["x"] - 0.3) ** 2
+        >>> config = HyperDriveConfig(run_config=train,
+        ...     hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
+        ...     primary_metric_name="score", primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        ...     max_total_runs=20, max_concurrent_runs=4)
+    """
+
+    def __init__(
+        self,
+        hyperparameter_sampling: HyperParameterSampling | None = None,
+        primary_metric_name: str | None = None,
+        primary_metric_goal: PrimaryMetricGoal | str | None = None,
+        max_total_runs: int | None = None,
+        max_concurrent_runs: int | None = None,
+        max_duration_minutes: float = MAX_DURATION_WARNING,
+        policy: EarlyTerminationPolicy | None = None,
+        estimator: Any = None,
+        run_config: ScriptRunConfig | Callable[[dict[str, Any]], Any] | None = None,
+        *,
+        trial_timeout: float | None = None,
+        custom_run_id: str | None = None,
+        debug_flag: Any = None,
+    ) -> None:
+        owner = "HyperDriveConfig"
+        if estimator is not None:
+            raise InvalidConfigError(
+                "Estimators are deprecated in HyperDrive and not supported: pass "
+                "run_config=ScriptRunConfig(source_directory=..., script=..., arguments=...)."
+            )
+        if run_config is None:
+            raise InvalidConfigError(
+                "HyperDriveConfig needs run_config: a ScriptRunConfig or a callable trial."
+            )
+        self.run_config: ScriptRunConfig | FunctionRunConfig
+        if isinstance(run_config, (ScriptRunConfig, FunctionRunConfig)):
+            self.run_config = run_config
+        else:
+            self.run_config = FunctionRunConfig(run_config)  # type: ignore[arg-type]
+        if not isinstance(hyperparameter_sampling, HyperParameterSampling):
+            raise invalid(
+                "hyperparameter_sampling",
+                owner,
+                "a RandomParameterSampling, GridParameterSampling or BayesianParameterSampling",
+                hyperparameter_sampling,
+            )
+        self.hyperparameter_sampling = hyperparameter_sampling
+        if not isinstance(primary_metric_name, str) or not primary_metric_name.strip():
+            raise invalid("primary_metric_name", owner, "a non-empty string (the name your script logs)", primary_metric_name)
+        self.primary_metric_name = primary_metric_name
+        if primary_metric_goal is None:
+            raise invalid("primary_metric_goal", owner, "PrimaryMetricGoal.MAXIMIZE or MINIMIZE", None)
+        self.primary_metric_goal = PrimaryMetricGoal.from_str(primary_metric_goal)
+        self.max_total_runs = check_int(max_total_runs, "max_total_runs", owner, low=1, high=MAX_TOTAL_RUNS)
+        if max_concurrent_runs is None or (max_concurrent_runs == 0 and not isinstance(max_concurrent_runs, bool)):
+            self.max_concurrent_runs = min(self.max_total_runs, MAX_CONCURRENT_RUNS)
+        else:
+            self.max_concurrent_runs = check_int(
+                max_concurrent_runs, "max_concurrent_runs", owner, low=1, high=MAX_CONCURRENT_RUNS
+            )
+        duration = check_number(max_duration_minutes, "max_duration_minutes", owner)
+        if duration <= 0:
+            raise invalid("max_duration_minutes", owner, "a positive number of minutes", max_duration_minutes)
+        if duration > MAX_DURATION_WARNING:
+            warnings.warn(
+                f"max_duration_minutes={duration:g} exceeds HyperDrive's limit of {MAX_DURATION_WARNING} "
+                "minutes; hypersweep honours the larger value.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.max_duration_minutes = duration
+        if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
+            raise invalid("policy", owner, "an early-termination policy such as BanditPolicy(...) or None", policy)
+        self.policy = policy
+        if trial_timeout is None and isinstance(self.run_config, ScriptRunConfig):
+            trial_timeout = self.run_config.max_run_duration_seconds
+        if trial_timeout is not None:
+            timeout = check_number(trial_timeout, "trial_timeout", owner)
+            if timeout <= 0:
+                raise invalid("trial_timeout", owner, "a positive number of seconds", trial_timeout)
+            trial_timeout = timeout
+        self.trial_timeout = trial_timeout
+        if custom_run_id is not None and (not isinstance(custom_run_id, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", custom_run_id)):
+            raise invalid("custom_run_id", owner, "letters, digits, '_' and '-'", custom_run_id)
+        self.custom_run_id = custom_run_id
+        if isinstance(self.run_config, ScriptRunConfig):
+            self.run_config.validate_space(list(hyperparameter_sampling.space))
+        self._check_sampling()
+
+    def _check_sampling(self) -> None:
+        sampling = self.hyperparameter_sampling
+        if sampling.sampling_name == "BayesianOptimization":
+            n = len(sampling.space)
+            if self.max_total_runs < 20 * n:
+                warnings.warn(
+                    f"Bayesian sampling works best with max_total_runs >= 20 x the number of "
+                    f"hyperparameters ({20 * n}); this sweep has {self.max_total_runs}.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            if self.policy is not None and self.policy.policy_name != "Default":
+                if not getattr(sampling, "supports_early_termination", False):
+                    raise InvalidConfigError(
+                        "BayesianParameterSampling cannot be combined with an early-termination "
+                        "policy; set policy=None."
+                    )
+
+    @property
+    def source_directory(self) -> str | None:
+        rc = self.run_config
+        return str(rc.source_directory) if isinstance(rc, ScriptRunConfig) else None
+
+    def describe(self) -> dict[str, Any]:
+        """The sweep's definition as plain JSON data (stored with the sweep)."""
+        return {
+            "generator_config": self.hyperparameter_sampling.to_json(),
+            "primary_metric": {
+                "name": self.primary_metric_name,
+                "goal": self.primary_metric_goal.name.lower(),
+            },
+            "policy_config": (self.policy.to_json() if self.policy else {"name": "Default"}),
+            "max_total_runs": self.max_total_runs,
+            "max_concurrent_runs": self.max_concurrent_runs,
+            "max_duration_minutes": self.max_duration_minutes,
+            "trial_timeout": self.trial_timeout,
+            "run_config": self.run_config.describe(),
+        }
+
+
+def duration_seconds(minutes: float) -> float:
+    return math.inf if not math.isfinite(minutes) else minutes * 60.0

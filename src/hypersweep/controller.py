@@ -1,0 +1,335 @@
+"""The sweep loop: ask the sampler, start runs, ingest what they log, ask the policy, stop, finish.
+
+The controller is the only writer of a running sweep's metrics: it reads events from its executor
+and writes them to the store in one transaction per batch. It holds the sampler's and the policy's
+view of the sweep in memory (plain data) and hands them to those objects; neither sees the store or
+a process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec, coerce_number
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy.base import EarlyTerminationPolicy, RunHistory
+from hypersweep.sampling.base import HyperParameterSampling, Observation
+from hypersweep.status import RunStatus
+from hypersweep.store import MetricRecord, Store
+
+logger = logging.getLogger(__name__)
+
+#: Builds the executor's spec for a new run: (run_id, number, config, run_dir) -> (spec, arguments).
+TrialFactory = Callable[[str, int, dict[str, Any], Path], tuple[TrialSpec, list[str]]]
+
+_ACTIVE: dict[str, SweepController] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+def active_controller(sweep_id: str) -> SweepController | None:
+    """The controller driving ``sweep_id`` in this process, if any."""
+    with _ACTIVE_LOCK:
+        return _ACTIVE.get(sweep_id)
+
+
+@dataclass
+class SweepPlan:
+    """What the controller needs to know about a sweep (plain values, no user objects but the two deciders)."""
+
+    sweep_id: str
+    sampling: HyperParameterSampling
+    policy: EarlyTerminationPolicy | None
+    goal: PrimaryMetricGoal
+    primary_metric: str
+    max_total_runs: int
+    max_concurrent_runs: int
+    max_duration_seconds: float
+    trial_timeout: float | None
+    runs_dir: Path
+
+
+@dataclass
+class _RunState:
+    run_id: str
+    number: int
+    config: dict[str, Any]
+    status: RunStatus = RunStatus.QUEUED
+    history: RunHistory = field(default_factory=lambda: RunHistory(""))
+    started: float | None = None
+    steps: dict[str, int] = field(default_factory=dict)
+    best: float = math.nan
+
+
+class SweepController:
+    """Drives one sweep to its end.
+
+    Args:
+        store: the workspace database.
+        plan: the sweep's settings.
+        executor: where trials run.
+        factory: builds a trial's spec from a configuration.
+        poll_interval: the longest the loop sleeps between looks at its trials (seconds).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        plan: SweepPlan,
+        executor: Executor,
+        factory: TrialFactory,
+        poll_interval: float = 0.1,
+    ) -> None:
+        self.store, self.plan, self.executor, self.factory = store, plan, executor, factory
+        self.poll_interval = poll_interval
+        self.runs: dict[str, _RunState] = {}
+        self.histories: dict[str, RunHistory] = {}
+        self._cancel = threading.Event()
+        self._cancel_reason = "Canceled by the user."
+        self._exhausted = False
+        self._last_flag_check = 0.0
+        self._last_heartbeat = 0.0
+        self.status = RunStatus.QUEUED
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def cancel(self, reason: str = "Canceled by the user.") -> None:
+        """Ask the loop to cancel every run and end the sweep as Canceled."""
+        self._cancel_reason = reason
+        self._cancel.set()
+
+    def run(self) -> RunStatus:
+        """Run the sweep to its end and return its final status."""
+        plan = self.plan
+        with _ACTIVE_LOCK:
+            _ACTIVE[plan.sweep_id] = self
+        start = time.monotonic()
+        now = time.time()
+        self.store.update_sweep(plan.sweep_id, status="Running", started=now, driver_pid=os.getpid(), heartbeat=now)
+        final, error = RunStatus.COMPLETED, None
+        try:
+            while True:
+                self._check_flags()
+                if self._cancel.is_set():
+                    self._shutdown(self._cancel_reason)
+                    final = RunStatus.CANCELED
+                    break
+                if time.monotonic() - start > plan.max_duration_seconds:
+                    minutes = plan.max_duration_seconds / 60
+                    self._shutdown(f"The sweep reached max_duration_minutes ({minutes:g}).")
+                    final = RunStatus.CANCELED
+                    break
+                self._launch()
+                if not self.executor.active() and (self._exhausted or len(self.runs) >= plan.max_total_runs):
+                    break
+                self._ingest(self.executor.poll(self.poll_interval))
+                self._check_timeouts()
+        except KeyboardInterrupt:
+            self._shutdown("Canceled by Ctrl-C.")
+            final = RunStatus.CANCELED
+            raise
+        except BaseException as exc:
+            logger.exception("sweep %s failed", plan.sweep_id)
+            error = f"{type(exc).__name__}: {exc}"
+            self._shutdown(f"The sweep failed: {error}")
+            final = RunStatus.FAILED
+        finally:
+            self._finish(final, error)
+            with _ACTIVE_LOCK:
+                _ACTIVE.pop(plan.sweep_id, None)
+        return final
+
+    # -- the loop's steps ------------------------------------------------------------------------
+
+    def _check_flags(self) -> None:
+        now = time.monotonic()
+        if now - self._last_flag_check < 0.5:
+            return
+        self._last_flag_check = now
+        row = self.store.sweep(self.plan.sweep_id)
+        if row["cancel_requested"] and not self._cancel.is_set():
+            self.cancel("Canceled by the user.")
+        if now - self._last_heartbeat > 2.0:
+            self._last_heartbeat = now
+            self.store.update_sweep(self.plan.sweep_id, heartbeat=time.time())
+
+    def observations(self) -> list[Observation]:
+        """The sampler's view of the sweep: every run so far."""
+        return [
+            Observation(
+                config=s.config,
+                value=s.best,
+                status=s.status,
+                history=tuple(s.history.values),
+            )
+            for s in self.runs.values()
+        ]
+
+    def _launch(self) -> None:
+        plan = self.plan
+        free = plan.max_concurrent_runs - self.executor.active()
+        left = plan.max_total_runs - len(self.runs)
+        n = min(free, left)
+        if n <= 0 or self._exhausted:
+            return
+        configs = plan.sampling.suggest(n, self.observations(), plan.goal)
+        if len(configs) < n:
+            self._exhausted = True
+        if not configs:
+            return
+        specs, rows, now = [], [], time.time()
+        for config in configs:
+            number = len(self.runs)
+            run_id = f"{plan.sweep_id}_{number}"
+            run_dir = plan.runs_dir / run_id
+            spec, arguments = self.factory(run_id, number, config, run_dir)
+            state = _RunState(run_id, number, dict(config), history=RunHistory(run_id))
+            self.runs[run_id] = state
+            self.histories[run_id] = state.history
+            specs.append(spec)
+            rows.append(
+                {
+                    "id": run_id,
+                    "sweep_id": plan.sweep_id,
+                    "number": number,
+                    "status": RunStatus.QUEUED.value,
+                    "created": now,
+                    "hyperparameters": json.dumps(config),
+                    "arguments": json.dumps(arguments),
+                    "run_dir": str(run_dir),
+                    "origin": None,
+                }
+            )
+        with self.store.transaction() as tx:
+            self.store.create_runs(tx, rows)
+        for spec in specs:
+            self.executor.start(spec)
+
+    def _ingest(self, events: list[Event]) -> None:
+        if not events:
+            return
+        records: list[MetricRecord] = []
+        updates: dict[str, dict[str, Any]] = {}
+        tags: dict[str, dict[str, str]] = {}
+        stops: list[tuple[str, str]] = []
+        for ev in events:
+            state = self.runs.get(ev.run_id)
+            if state is None:
+                continue
+            if isinstance(ev, RunStarted):
+                state.status = RunStatus.RUNNING
+                state.started = time.monotonic()
+                state.history.status = RunStatus.RUNNING
+                updates.setdefault(ev.run_id, {}).update(status="Running", started=ev.time or time.time(), pid=ev.pid)
+            elif isinstance(ev, Logged):
+                if ev.kind == "tag":
+                    tags.setdefault(ev.run_id, {})[ev.name] = str(ev.value)
+                    continue
+                values = ev.value if ev.kind == "list" and isinstance(ev.value, list) else [ev.value]
+                kind = "scalar" if ev.kind == "metric" else ev.kind
+                for value in values:
+                    step = state.steps.get(ev.name, 0) + 1
+                    state.steps[ev.name] = step
+                    records.append(MetricRecord(ev.run_id, ev.name, step, kind, value, ev.time))
+                    if ev.name == self.plan.primary_metric and kind in ("scalar", "list"):
+                        decision = self._report(state, coerce_number(value))
+                        if decision:
+                            stops.append((ev.run_id, decision))
+                            break
+                if ev.name == self.plan.primary_metric:
+                    updates.setdefault(ev.run_id, {}).update(self._summary(state))
+            elif isinstance(ev, RunEnded):
+                state.status = ev.status
+                state.history.status = ev.status
+                update = updates.setdefault(ev.run_id, {})
+                update.update(status=ev.status.value, ended=ev.time or time.time())
+                if ev.status is RunStatus.FAILED:
+                    update["error"] = ev.error
+                elif ev.status is RunStatus.CANCELED:
+                    update["reason"] = ev.error
+        for run_id, reason in stops:
+            if not self.runs[run_id].status.is_terminal:
+                self.executor.stop(run_id, reason)
+                updates.setdefault(run_id, {}).setdefault("reason", reason)
+                updates[run_id].setdefault("status", RunStatus.CANCEL_REQUESTED.value)
+        with self.store.transaction() as tx:
+            if records:
+                self.store.insert_metrics(tx, records)
+            for run_id, fields in updates.items():
+                cols = ", ".join(f"{k} = ?" for k in fields)
+                tx.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
+            for run_id, run_tags in tags.items():
+                self.store.set_tags(tx, run_id, run_tags)
+
+    def _report(self, state: _RunState, value: float) -> str | None:
+        """Record one interval of the primary metric; return a stop reason if the policy says so."""
+        history = state.history
+        history.values.append(value)
+        if not math.isnan(value) and (math.isnan(state.best) or self.plan.goal.better(value, state.best)):
+            state.best = value
+        policy = self.plan.policy
+        interval = len(history.values)
+        if policy is None or not policy.should_evaluate(interval) or state.status is not RunStatus.RUNNING:
+            return None
+        decision = policy.evaluate(state.run_id, interval, self.histories, self.plan.goal)
+        if not decision.stop:
+            return None
+        state.status = RunStatus.CANCEL_REQUESTED
+        return decision.reason or f"Stopped by {type(policy).__name__}."
+
+    @staticmethod
+    def _summary(state: _RunState) -> dict[str, Any]:
+        values = state.history.values
+        last = values[-1] if values else math.nan
+        return {
+            "best_value": None if math.isnan(state.best) else state.best,
+            "last_value": None if math.isnan(last) else last,
+            "intervals": len(values),
+        }
+
+    def _check_timeouts(self) -> None:
+        timeout = self.plan.trial_timeout
+        if timeout is None:
+            return
+        now = time.monotonic()
+        for state in self.runs.values():
+            if state.status is RunStatus.RUNNING and state.started is not None and now - state.started > timeout:
+                reason = f"The run exceeded trial_timeout ({timeout:g} s)."
+                self.executor.stop(state.run_id, reason)
+                state.status = RunStatus.CANCEL_REQUESTED
+                self.store.connect().execute(
+                    "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
+                    (RunStatus.CANCEL_REQUESTED.value, reason, state.run_id),
+                )
+
+    def _shutdown(self, reason: str) -> None:
+        self._ingest(self.executor.shutdown(reason))
+
+    def _finish(self, final: RunStatus, error: str | None) -> None:
+        self.status = final
+        now = time.time()
+        with self.store.transaction() as tx:
+            for state in self.runs.values():
+                if not state.status.is_terminal:
+                    tx.execute(
+                        "UPDATE runs SET status = 'Canceled', ended = ?, reason = COALESCE(reason, ?)"
+                        " WHERE id = ?",
+                        (now, "The sweep ended before the run did.", state.run_id),
+                    )
+            tx.execute(
+                "UPDATE sweeps SET status = ?, ended = ?, error = ?, heartbeat = ? WHERE id = ?",
+                (final.value, now, error, now, self.plan.sweep_id),
+            )
+
+
+def goal_of(config: Mapping[str, Any]) -> PrimaryMetricGoal:
+    """The goal stored in a sweep's definition."""
+    return PrimaryMetricGoal.from_str(config["primary_metric"]["goal"])

@@ -1,0 +1,147 @@
+"""The executor interface: start trials, poll their events, stop them.
+
+Executors know nothing of samplers, policies or the store: they run what they are given and report
+what happened, as plain events.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypersweep.status import RunStatus
+
+
+@dataclass
+class TrialSpec:
+    """Everything an executor needs to run one trial.
+
+    Attributes:
+        run_id: the run's id.
+        run_dir: the run's folder (its working folder for scripts): holds ``outputs/`` and ``logs/``.
+        config: the sampled values, keyed by parameter names without dashes.
+        argv: the command of a script trial (None for a callable).
+        function: the callable of a callable trial (None for a script).
+        env: extra environment variables for a script trial.
+        primary_metric: the primary metric's name (a callable's numeric return value is logged under it).
+    """
+
+    run_id: str
+    run_dir: Path
+    config: dict[str, Any]
+    argv: list[str] | None = None
+    function: Callable[[dict[str, Any]], Any] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    primary_metric: str = ""
+
+    @property
+    def events_path(self) -> Path:
+        return self.run_dir / "logs" / "events.jsonl"
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.run_dir / "logs" / "stdout.txt"
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.run_dir / "logs" / "stderr.txt"
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    pid: int | None = None
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One record a trial logged: ``kind`` is metric, list, row, table or tag (see ``hypersweep.run``)."""
+
+    run_id: str
+    kind: str
+    name: str
+    value: Any
+    time: float
+    step: int | None = None
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    run_id: str
+    status: RunStatus
+    error: str | None = None
+    time: float = 0.0
+
+
+Event = RunStarted | Logged | RunEnded
+
+
+def parse_record(run_id: str, line: bytes | str) -> Logged | None:
+    """Decode one line of the events file (None for a torn or foreign line)."""
+    try:
+        rec: Mapping[str, Any] = json.loads(line)
+        return Logged(run_id, str(rec["k"]), str(rec["n"]), rec["v"], float(rec.get("t", 0.0)), rec.get("s"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def coerce_number(value: Any) -> float:
+    """A logged value as a float for policies and summaries (NaN when it is not a number)."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return math.nan
+
+
+class Executor(abc.ABC):
+    """Runs trials. All methods are called from the controller's thread."""
+
+    @abc.abstractmethod
+    def start(self, spec: TrialSpec) -> None:
+        """Start a trial; a :class:`RunStarted` event follows."""
+
+    @abc.abstractmethod
+    def poll(self, timeout: float) -> list[Event]:
+        """Wait up to ``timeout`` seconds for events and return all that are ready."""
+
+    @abc.abstractmethod
+    def stop(self, run_id: str, reason: str) -> None:
+        """Stop a trial; its :class:`RunEnded` event (Canceled) follows."""
+
+    @abc.abstractmethod
+    def active(self) -> int:
+        """Number of trials started and not yet ended."""
+
+    def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
+        """Stop every trial, wait up to ``wait_seconds`` for them, and return the last events.
+
+        A trial still going after that (a callable that never logs again) is reported Canceled
+        and abandoned.
+        """
+        for run_id in self.running_ids():
+            self.stop(run_id, reason)
+        events: list[Event] = []
+        deadline = time.monotonic() + wait_seconds
+        while self.active() and time.monotonic() < deadline:
+            events.extend(self.poll(0.05))
+        now = time.time()
+        for run_id in self.running_ids():
+            note = f"{reason} (the trial did not stop within {wait_seconds:g} s and was abandoned)"
+            events.append(RunEnded(run_id, RunStatus.CANCELED, note, now))
+        self.abandon()
+        return events
+
+    def abandon(self) -> None:
+        """Forget the trials still listed after :meth:`shutdown` gave up waiting."""
+
+    @abc.abstractmethod
+    def running_ids(self) -> list[str]:
+        """Ids of the trials started and not yet ended."""

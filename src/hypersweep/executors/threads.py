@@ -1,0 +1,166 @@
+"""Callable trials in a thread pool of this process.
+
+The callable receives the sampled values as a dict and logs with ``Run.get_context()`` as a script
+would. A stopped callable is interrupted at its next ``log`` call (``TrialStopped``). Whatever it
+prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import math
+import queue
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any
+
+from hypersweep.errors import TrialStopped
+from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec
+from hypersweep.run import _CURRENT, _LiveRun
+from hypersweep.status import RunStatus
+
+_STREAMS: contextvars.ContextVar[tuple[IO[str], IO[str]] | None] = contextvars.ContextVar(
+    "hypersweep_streams", default=None
+)
+
+
+class _Routed(io.TextIOBase):
+    """A stand-in for sys.stdout/sys.stderr that sends a trial thread's output to its run's file."""
+
+    def __init__(self, original: IO[str], index: int) -> None:
+        self.original, self.index = original, index
+
+    def write(self, text: str) -> int:
+        streams = _STREAMS.get()
+        target = streams[self.index] if streams is not None else self.original
+        return target.write(text)
+
+    def flush(self) -> None:
+        streams = _STREAMS.get()
+        (streams[self.index] if streams is not None else self.original).flush()
+
+
+class _QueueSink:
+    def __init__(self, run_id: str, events: queue.SimpleQueue[Event]) -> None:
+        self.run_id, self.events = run_id, events
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.events.put(Logged(self.run_id, record["k"], record["n"], record["v"], record["t"], record.get("s")))
+
+
+class ThreadExecutor(Executor):
+    """Runs callable trials in threads.
+
+    Args:
+        max_workers: the number of trials that may run at once.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hypersweep-trial")
+        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._runs: dict[str, _LiveRun] = {}
+        self._lock = threading.Lock()
+        self._saved: tuple[Any, Any] | None = None
+
+    def _route_output(self) -> None:
+        if self._saved is None:
+            self._saved = (sys.stdout, sys.stderr)
+            sys.stdout = _Routed(sys.stdout, 0)  # type: ignore[assignment]
+            sys.stderr = _Routed(sys.stderr, 1)  # type: ignore[assignment]
+
+    def _restore_output(self) -> None:
+        if self._saved is not None:
+            if isinstance(sys.stdout, _Routed):
+                sys.stdout = self._saved[0]
+            if isinstance(sys.stderr, _Routed):
+                sys.stderr = self._saved[1]
+            self._saved = None
+
+    def start(self, spec: TrialSpec) -> None:
+        assert spec.function is not None, "a callable trial needs a function"
+        (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
+        spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
+        run = _LiveRun(spec.run_id, _QueueSink(spec.run_id, self._events))
+        with self._lock:
+            self._runs[spec.run_id] = run
+        self._route_output()
+        self._pool.submit(self._execute, spec, run)
+
+    def _execute(self, spec: TrialSpec, run: _LiveRun) -> None:
+        self._events.put(RunStarted(spec.run_id, None, time.time()))
+        status, error = RunStatus.COMPLETED, None
+        with open(spec.stdout_path, "a") as out, open(spec.stderr_path, "a") as err:
+            token = _CURRENT.set(run)
+            streams = _STREAMS.set((out, err))
+            try:
+                if run._stop_reason is not None:
+                    raise TrialStopped(run._stop_reason)
+                result = spec.function(dict(spec.config))  # type: ignore[misc]
+                self._log_result(run, spec, result)
+            except TrialStopped as exc:
+                status, error = RunStatus.CANCELED, str(exc)
+            except BaseException as exc:  # noqa: BLE001 - a trial's failure must not stop the sweep
+                err.write(traceback.format_exc())
+                status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            finally:
+                _STREAMS.reset(streams)
+                _CURRENT.reset(token)
+        if run._stop_reason is not None and status is RunStatus.COMPLETED:
+            status, error = RunStatus.CANCELED, run._stop_reason
+        self._events.put(RunEnded(spec.run_id, status, error, time.time()))
+
+    @staticmethod
+    def _log_result(run: _LiveRun, spec: TrialSpec, result: Any) -> None:
+        """A returned number is the primary metric (unless the trial logged it); a dict, several metrics."""
+        if isinstance(result, dict):
+            for name, value in result.items():
+                if isinstance(value, (int, float)):
+                    run.log(str(name), value)
+        elif isinstance(result, (int, float)) and not isinstance(result, bool):
+            if spec.primary_metric and spec.primary_metric not in run._metrics:
+                run.log(spec.primary_metric, float(result) if math.isfinite(result) else result)
+
+    def poll(self, timeout: float) -> list[Event]:
+        events: list[Event] = []
+        try:
+            events.append(self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait())
+        except queue.Empty:
+            return events
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                break
+        with self._lock:
+            for ev in events:
+                if isinstance(ev, RunEnded):
+                    self._runs.pop(ev.run_id, None)
+        return events
+
+    def stop(self, run_id: str, reason: str) -> None:
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is not None and run._stop_reason is None:
+            run._stop_reason = reason
+
+    def active(self) -> int:
+        with self._lock:
+            return len(self._runs)
+
+    def running_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._runs)
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._runs.clear()
+
+    def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
+        events = super().shutdown(reason, wait_seconds)
+        self._pool.shutdown(wait=False)
+        self._restore_output()
+        return events

@@ -1,0 +1,440 @@
+"""``Workspace``, ``Experiment`` and ``HyperDriveRun``: submitting sweeps and reading their results."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hypersweep._results import RunView, iso
+from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
+from hypersweep.controller import SweepController, SweepPlan, active_controller
+from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError, RunFailedError
+from hypersweep.executors.base import Executor, TrialSpec
+from hypersweep.executors.local import LocalProcessExecutor
+from hypersweep.executors.threads import ThreadExecutor
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_RUN_ID, ENV_WORKSPACE, Run
+from hypersweep.space import plain_name
+from hypersweep.status import RunStatus
+from hypersweep.store import DB_NAME, Store
+
+STATE_DIR = ".hypersweep"
+_SNAPSHOT_IGNORE = shutil.ignore_patterns(
+    STATE_DIR, ".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".ipynb_checkpoints",
+    ".pytest_cache", ".mypy_cache", ".ruff_cache",
+)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,254}")
+
+
+class Workspace:
+    """A folder holding everything hypersweep records: ``.hypersweep/hypersweep.db`` and the run folders.
+
+    Args:
+        path: the folder (default: the current folder, or ``$HYPERSWEEP_WORKSPACE``).
+
+    Example:
+        >>> ws = Workspace("/tmp/my-sweeps")   # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path or os.environ.get(ENV_WORKSPACE) or Path.cwd()).expanduser().resolve()
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, path: str | None = None, **kwargs: Any) -> Workspace:
+        """HyperDrive's constructor: here, the folder ``path`` (default: the current folder)."""
+        return cls(path)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def state_dir(self) -> Path:
+        return self.path / STATE_DIR
+
+    @property
+    def store(self) -> Store:
+        """The workspace database (created on first use)."""
+        with self._lock:
+            if self._store is None:
+                self._store = Store(self.state_dir / DB_NAME)
+            return self._store
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        """``{name: Experiment}`` for every experiment recorded here."""
+        return {row["name"]: Experiment(self, row["name"]) for row in self.store.experiments()}
+
+    def get_run(self, run_id: str) -> Run:
+        """A sweep (``HD_...``) or one of its runs (``HD_..._3``) by id."""
+        store = self.store
+        try:
+            row = store.sweep(run_id)
+            return HyperDriveRun(Experiment(self, row["experiment"]), row["id"])
+        except NotFoundError:
+            row = store.find_run(run_id)
+            sweep = store.sweep(row["sweep_id"])
+            return Run(Experiment(self, sweep["experiment"]), row["id"])
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+
+class Experiment:
+    """A named group of sweeps in a workspace.
+
+    Args:
+        workspace: the :class:`Workspace`.
+        name: letters, digits, ``_``, ``-`` and ``.``.
+    """
+
+    def __init__(self, workspace: Workspace, name: str) -> None:
+        if not isinstance(workspace, Workspace):
+            raise InvalidConfigError(
+                f"The 'workspace' parameter of Experiment must be a Workspace. Got {workspace!r} instead."
+            )
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise InvalidConfigError(
+                "The 'name' parameter of Experiment must be 1-255 letters, digits, '_', '-' or '.', "
+                f"starting with a letter or digit. Got {name!r} instead."
+            )
+        self.workspace, self.name = workspace, name
+
+    def submit(self, config: HyperDriveConfig, tags: dict[str, str] | None = None, **kwargs: Any) -> HyperDriveRun:
+        """Start the sweep in the background and return its :class:`HyperDriveRun` at once."""
+        if not isinstance(config, HyperDriveConfig):
+            raise InvalidConfigError(
+                f"Experiment.submit expects a HyperDriveConfig. Got {type(config).__name__} instead."
+            )
+        sweep = _prepare(self, config, tags or {})
+        thread = threading.Thread(target=sweep.controller.run, name=f"hypersweep-{sweep.run.id}")
+        sweep.run._thread = thread
+        thread.start()
+        return sweep.run
+
+    def get_runs(self) -> list[HyperDriveRun]:
+        """The experiment's sweeps, newest first."""
+        return [HyperDriveRun(self, row["id"]) for row in reversed(self.workspace.store.sweeps(self.name))]
+
+    def __repr__(self) -> str:
+        return f"Experiment(name={self.name!r}, workspace={self.workspace!r})"
+
+
+class _Prepared:
+    def __init__(self, run: HyperDriveRun, controller: SweepController) -> None:
+        self.run, self.controller = run, controller
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _prepare(experiment: Experiment, config: HyperDriveConfig, tags: dict[str, str]) -> _Prepared:
+    """Record the sweep, snapshot its source folder and build (but not start) its controller."""
+    ws = experiment.workspace
+    store = ws.store
+    sweep_id = config.custom_run_id or f"HD_{uuid.uuid4()}"
+    try:
+        store.sweep(sweep_id)
+    except NotFoundError:
+        pass
+    else:
+        raise InvalidConfigError(f"A sweep with id {sweep_id!r} already exists in this workspace.")
+    description = config.describe()
+    rc = config.run_config
+    snapshot = ws.state_dir / "snapshots" / sweep_id
+    if isinstance(rc, ScriptRunConfig):
+        shutil.copytree(rc.source_directory, snapshot, ignore=_SNAPSHOT_IGNORE, symlinks=True)
+        description["run_config"]["snapshot"] = str(snapshot)
+    description["seed"] = config.hyperparameter_sampling.seed
+    store.create_sweep(sweep_id, experiment.name, description, tags)
+    runs_dir = ws.state_dir / "runs"
+    plan = SweepPlan(
+        sweep_id=sweep_id,
+        sampling=config.hyperparameter_sampling,
+        policy=config.policy,
+        goal=config.primary_metric_goal,
+        primary_metric=config.primary_metric_name,
+        max_total_runs=config.max_total_runs,
+        max_concurrent_runs=config.max_concurrent_runs,
+        max_duration_seconds=config.max_duration_minutes * 60.0,
+        trial_timeout=config.trial_timeout,
+        runs_dir=runs_dir,
+    )
+    executor: Executor
+    if isinstance(rc, ScriptRunConfig):
+        executor = LocalProcessExecutor()
+    else:
+        executor = ThreadExecutor(config.max_concurrent_runs)
+    factory = _trial_factory(experiment, config, snapshot)
+    controller = SweepController(store, plan, executor, factory)
+    run = HyperDriveRun(experiment, sweep_id, hyperdrive_config=config)
+    run._controller = controller
+    return _Prepared(run, controller)
+
+
+def _trial_factory(experiment: Experiment, config: HyperDriveConfig, snapshot: Path) -> Any:
+    rc = config.run_config
+    ws = experiment.workspace
+
+    def make(run_id: str, number: int, values: dict[str, Any], run_dir: Path) -> tuple[TrialSpec, list[str]]:
+        arguments = rc.build_arguments(values)
+        plain = {plain_name(k): v for k, v in values.items()}
+        if isinstance(rc, FunctionRunConfig):
+            run_dir.mkdir(parents=True, exist_ok=True)
+            spec = TrialSpec(run_id, run_dir, plain, function=rc.function, primary_metric=config.primary_metric_name)
+            return spec, arguments
+        assert isinstance(rc, ScriptRunConfig)
+        shutil.copytree(snapshot, run_dir, copy_function=_link_or_copy, symlinks=True, dirs_exist_ok=True)
+        spec = TrialSpec(
+            run_id,
+            run_dir,
+            plain,
+            argv=rc.build_argv(arguments),
+            primary_metric=config.primary_metric_name,
+        )
+        spec.env = {
+            **rc.environment_variables,
+            ENV_RUN_ID: run_id,
+            ENV_EVENTS: str(spec.events_path),
+            ENV_WORKSPACE: str(ws.path),
+            ENV_EXPERIMENT: experiment.name,
+            ENV_PRIMARY_METRIC: config.primary_metric_name,
+            "AZUREML_RUN_ID": run_id,
+        }
+        return spec, arguments
+
+    return make
+
+
+class HyperDriveRun(Run):
+    """A sweep: its status, its child runs and the results API.
+
+    Example:
+        >>> run = experiment.submit(config)                       # doctest: +SKIP
+        >>> run.wait_for_completion(show_output=True)             # doctest: +SKIP
+        >>> best = run.get_best_run_by_primary_metric()           # doctest: +SKIP
+        >>> best.get_details()["runDefinition"]["arguments"]      # doctest: +SKIP
+    """
+
+    def __init__(self, experiment: Experiment, run_id: str, hyperdrive_config: HyperDriveConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(experiment, run_id)
+        self._config = hyperdrive_config
+        self._controller: SweepController | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- the sweep itself -----------------------------------------------------------------------
+
+    @property
+    def _store(self) -> Any:
+        return self.experiment.workspace.store
+
+    def _row(self) -> Any:
+        return self._store.sweep(self.id)
+
+    def _definition(self) -> dict[str, Any]:
+        return json.loads(self._row()["config"])
+
+    @property
+    def hyperdrive_config(self) -> HyperDriveConfig | None:
+        """The HyperDriveConfig this sweep was submitted with (None when read back from the workspace)."""
+        return self._config
+
+    @property
+    def primary_metric(self) -> str:
+        return self._row()["primary_metric"]
+
+    @property
+    def goal(self) -> PrimaryMetricGoal:
+        return PrimaryMetricGoal.from_str(self._row()["goal"])
+
+    def get_status(self) -> str:
+        return self._row()["status"]
+
+    def get_details(self) -> dict[str, Any]:
+        row = self._row()
+        definition = json.loads(row["config"])
+        details: dict[str, Any] = {
+            "runId": row["id"],
+            "status": row["status"],
+            "target": definition["run_config"].get("target", "local"),
+            "startTimeUtc": iso(row["started"]),
+            "properties": {
+                "primary_metric_config": json.dumps(definition["primary_metric"]),
+                "generator_config": json.dumps(definition["generator_config"]),
+                "policy_config": json.dumps(definition["policy_config"]),
+                "max_total_jobs": str(definition["max_total_runs"]),
+                "max_concurrent_jobs": str(definition["max_concurrent_runs"]),
+                "max_duration_minutes": str(definition["max_duration_minutes"]),
+                "platform": "local",
+            },
+            "runDefinition": definition["run_config"],
+            "tags": json.loads(row["tags"]),
+        }
+        if row["ended"] is not None:
+            details["endTimeUtc"] = iso(row["ended"])
+        if row["error"]:
+            details["error"] = {"message": row["error"]}
+        return details
+
+    def get_tags(self) -> dict[str, str]:
+        return json.loads(self._row()["tags"])
+
+    def tag(self, key: str, value: Any = None) -> None:
+        """Set a tag on the sweep."""
+        tags = self.get_tags()
+        tags[str(key)] = "" if value is None else str(value)
+        self._store.update_sweep(self.id, tags=json.dumps(tags))
+
+    def get_file_names(self) -> list[str]:
+        return []
+
+    def cancel(self) -> bool:
+        """Cancel the sweep: every running run is stopped and the sweep ends as Canceled."""
+        if RunStatus(self.get_status()).is_terminal:
+            return False
+        self._store.request_cancel(self.id)
+        controller = self._controller or active_controller(self.id)
+        if controller is not None:
+            controller.cancel()
+        return True
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Block until the sweep ends; return :meth:`get_details`.
+
+        Args:
+            show_output: show a live progress display and, at the end, a table of the runs.
+            raise_on_error: raise :class:`RunFailedError` if the sweep itself failed.
+
+        Ctrl-C while waiting cancels the sweep (every run is stopped, its state recorded).
+        """
+        try:
+            if show_output:
+                from hypersweep.display import watch
+
+                watch(self)
+            while not RunStatus(self.get_status()).is_terminal:
+                if self._thread is not None:
+                    self._thread.join(0.2)
+                else:
+                    time.sleep(0.2)
+            if self._thread is not None:
+                self._thread.join()
+        except KeyboardInterrupt:
+            self.cancel()
+            if self._thread is not None:
+                self._thread.join()
+            raise
+        details = self.get_details()
+        if raise_on_error and details["status"] == RunStatus.FAILED.value:
+            raise RunFailedError(f"Sweep {self.id} failed: {details.get('error', {}).get('message')}")
+        return details
+
+    def get_diagnostics(self) -> None:
+        raise HypersweepError("Get diagnostics is not implemented for HyperDrive run")
+
+    def fail(self, *args: Any, **kwargs: Any) -> None:
+        raise HypersweepError("Fail is not implemented for HyperDrive run")
+
+    # -- children -------------------------------------------------------------------------------
+
+    def _child_rows(self) -> list[Any]:
+        return self._store.runs(self.id)
+
+    def get_children(
+        self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None, status: str | None = None
+    ) -> list[Run]:
+        """The sweep's runs in creation order (optionally only those with ``status``)."""
+        return [
+            Run(self.experiment, row["id"])
+            for row in self._child_rows()
+            if status is None or row["status"] == status
+        ]
+
+    def get_hyperparameters(self) -> dict[str, str]:
+        """``{child_run_id: JSON string of its sampled values}``, keyed by the search space's names."""
+        return {row["id"]: row["hyperparameters"] for row in self._child_rows()}
+
+    def get_metrics(self, *args: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
+        """``{child_run_id: {metric_name: value_or_list}}`` for every child."""
+        from hypersweep._results import group_metrics
+
+        rows = self._store.connect().execute(
+            "SELECT m.* FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.sweep_id = ?"
+            " ORDER BY r.number, m.name, m.step",
+            (self.id,),
+        )
+        by_run: dict[str, list[Any]] = {row["id"]: [] for row in self._child_rows()}
+        for row in rows:
+            by_run[row["run_id"]].append(row)
+        return {run_id: group_metrics(metric_rows) for run_id, metric_rows in by_run.items()}
+
+    def get_children_sorted_by_primary_metric(
+        self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
+    ) -> list[dict[str, Any]]:
+        """Children as dicts ``{run_id, hyperparameters, best_primary_metric, status}``, best first.
+
+        Args:
+            top: how many to return (0: all).
+            reverse: worst first (among children with the metric).
+            discard_no_metric: leave out children that never logged the primary metric
+                (otherwise they come last, in creation order).
+        """
+        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+            raise InvalidConfigError(f"Value of parameter top should be 0 or a positive integer. Got {top!r}.")
+        if not isinstance(reverse, bool):
+            raise InvalidConfigError(f"Type of parameter reverse should be bool. Got {reverse!r}.")
+        if not isinstance(discard_no_metric, bool):
+            raise InvalidConfigError(f"Type of parameter discard_no_metric should be bool. Got {discard_no_metric!r}.")
+        maximize = self.goal is PrimaryMetricGoal.MAXIMIZE
+        with_metric, without = [], []
+        for row in self._child_rows():
+            entry = {
+                "run_id": row["id"],
+                "hyperparameters": row["hyperparameters"],
+                "best_primary_metric": row["best_value"],
+                "status": row["status"],
+            }
+            (without if row["best_value"] is None else with_metric).append(entry)
+        with_metric.sort(key=lambda e: e["best_primary_metric"], reverse=maximize != reverse)
+        result = with_metric + ([] if discard_no_metric else without)
+        return result[:top] if top else result
+
+    def get_best_run_by_primary_metric(
+        self, include_failed: bool = True, include_canceled: bool = True, include_resume_from_runs: bool = True
+    ) -> Run | None:
+        """The child with the best primary-metric value (max or min of all it logged), or None.
+
+        Runs that never logged the metric (or logged only NaN) are ignored.
+        """
+        for entry in self.get_children_sorted_by_primary_metric(discard_no_metric=True):
+            if entry["status"] == "Failed" and not include_failed:
+                continue
+            if entry["status"] == "Canceled" and not include_canceled:
+                continue
+            if entry["best_primary_metric"] is None or math.isnan(entry["best_primary_metric"]):
+                continue
+            return Run(self.experiment, entry["run_id"])
+        return None
+
+    def __repr__(self) -> str:
+        return f"HyperDriveRun(id={self.id!r}, experiment={self.experiment.name!r})"

@@ -1,0 +1,312 @@
+"""The workspace database: one SQLite file holding experiments, sweeps, runs, metrics and tags.
+
+Write-ahead logging lets readers (CLI, results API, dashboard) read while the sweep writes, and
+never block it. During a sweep one connection (the controller's) writes metric values, in one
+transaction per batch; other processes only write rarely (a cancel request) and wait their turn
+with a busy timeout, so nobody meets "database is locked". Each thread gets its own connection.
+
+The schema carries a version number; a database written by a newer hypersweep is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypersweep.errors import NotFoundError, SchemaVersionError, WorkspaceError
+
+SCHEMA_VERSION = 1
+DB_NAME = "hypersweep.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS experiments (name TEXT PRIMARY KEY, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL REFERENCES experiments(name),
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    primary_metric TEXT NOT NULL,
+    goal TEXT NOT NULL,
+    max_total_runs INTEGER NOT NULL,
+    max_concurrent_runs INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}',
+    driver_pid INTEGER,
+    heartbeat REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    sweep_id TEXT NOT NULL REFERENCES sweeps(id),
+    number INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    hyperparameters TEXT NOT NULL,
+    arguments TEXT NOT NULL,
+    run_dir TEXT NOT NULL,
+    pid INTEGER,
+    error TEXT,
+    reason TEXT,
+    best_value REAL,
+    last_value REAL,
+    intervals INTEGER NOT NULL DEFAULT 0,
+    origin TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id, number);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    value REAL,
+    json TEXT,
+    time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, name, step);
+CREATE TABLE IF NOT EXISTS tags (
+    run_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+);
+"""
+
+
+def encode_value(value: Any) -> tuple[float | None, str | None]:
+    """Split a metric value into the REAL column and the JSON column (NaN, text and rows go to JSON)."""
+    if isinstance(value, bool):
+        return float(value), json.dumps(value)
+    if isinstance(value, (int, float)):
+        value = float(value)
+        return (None, "NaN") if math.isnan(value) else (value, None)
+    return None, json.dumps(value, allow_nan=True)
+
+
+def decode_value(value: float | None, text: str | None) -> Any:
+    """The inverse of :func:`encode_value`."""
+    if text is None:
+        return value
+    if text == "NaN":
+        return math.nan
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    """One logged value, ready to insert."""
+
+    run_id: str
+    name: str
+    step: int
+    kind: str
+    value: Any
+    time: float
+
+
+class Store:
+    """Access to one workspace database.
+
+    Args:
+        path: the database file; created (with its folder) if missing.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"Cannot create the workspace folder {self.path.parent}: {exc}") from exc
+        self._local = threading.local()
+        self._init_schema()
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def connect(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise WorkspaceError(f"Cannot open the workspace database {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``), committed on success."""
+        conn = self.connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _init_schema(self) -> None:
+        conn = self.connect()
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            with self.transaction() as tx:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        tx.execute(statement)
+                row = tx.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is None:
+                    tx.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise SchemaVersionError(
+                        f"The workspace database {self.path} has schema version {row[0]}, written by a "
+                        f"newer hypersweep; this version reads up to {SCHEMA_VERSION}. "
+                        "Upgrade with: pip install -U hypersweep"
+                    )
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(f"{self.path} is not a usable hypersweep database: {exc}") from exc
+
+    # -- experiments and sweeps ----------------------------------------------------------------
+
+    def ensure_experiment(self, name: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("INSERT OR IGNORE INTO experiments VALUES (?, ?)", (name, time.time()))
+
+    def experiments(self) -> list[sqlite3.Row]:
+        return self.connect().execute("SELECT * FROM experiments ORDER BY created").fetchall()
+
+    def create_sweep(self, sweep_id: str, experiment: str, config: dict[str, Any], tags: dict[str, str]) -> None:
+        self.ensure_experiment(experiment)
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO sweeps (id, experiment, status, created, primary_metric, goal,"
+                " max_total_runs, max_concurrent_runs, config, tags) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    sweep_id,
+                    experiment,
+                    "Queued",
+                    time.time(),
+                    config["primary_metric"]["name"],
+                    config["primary_metric"]["goal"],
+                    config["max_total_runs"],
+                    config["max_concurrent_runs"],
+                    json.dumps(config),
+                    json.dumps(tags),
+                ),
+            )
+
+    def sweep(self, sweep_id: str) -> sqlite3.Row:
+        row = self.connect().execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"No sweep {sweep_id!r} in this workspace ({self.path.parent}).")
+        return row
+
+    def sweeps(self, experiment: str | None = None) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM sweeps" + (" WHERE experiment = ?" if experiment else "") + " ORDER BY created"
+        return self.connect().execute(sql, (experiment,) if experiment else ()).fetchall()
+
+    def update_sweep(self, sweep_id: str, **fields: Any) -> None:
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with self.transaction() as tx:
+            tx.execute(f"UPDATE sweeps SET {cols} WHERE id = ?", (*fields.values(), sweep_id))
+
+    def request_cancel(self, sweep_id: str) -> None:
+        """Ask the process that drives the sweep to cancel it (read at its next loop turn)."""
+        self.sweep(sweep_id)
+        self.update_sweep(sweep_id, cancel_requested=1)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_runs(self, tx: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> None:
+        tx.executemany(
+            "INSERT INTO runs (id, sweep_id, number, status, created, hyperparameters, arguments,"
+            " run_dir, origin) VALUES (:id, :sweep_id, :number, :status, :created, :hyperparameters,"
+            " :arguments, :run_dir, :origin)",
+            list(rows),
+        )
+
+    def run(self, run_id: str) -> sqlite3.Row:
+        row = self.connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
+        return row
+
+    def runs(self, sweep_id: str) -> list[sqlite3.Row]:
+        return (
+            self.connect()
+            .execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
+            .fetchall()
+        )
+
+    def find_run(self, prefix: str) -> sqlite3.Row:
+        """A run by its id, or by a unique suffix such as ``_3`` with the sweep id."""
+        try:
+            return self.run(prefix)
+        except NotFoundError:
+            rows = self.connect().execute(
+                "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (prefix.replace("_", "\\_") + "%",),
+            ).fetchall()
+            if len(rows) == 1:
+                return rows[0]
+            raise
+
+    def insert_metrics(self, tx: sqlite3.Connection, records: Sequence[MetricRecord]) -> None:
+        rows = []
+        for r in records:
+            value, text = encode_value(r.value)
+            rows.append((r.run_id, r.name, r.step, r.kind, value, text, r.time))
+        tx.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows)
+
+    def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
+        tx.executemany(
+            "INSERT OR REPLACE INTO tags VALUES (?,?,?)", [(run_id, k, v) for k, v in tags.items()]
+        )
+
+    def metrics(self, run_id: str) -> list[sqlite3.Row]:
+        return (
+            self.connect()
+            .execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,))
+            .fetchall()
+        )
+
+    def metric_series(self, run_ids: Sequence[str], name: str) -> dict[str, list[float]]:
+        """``{run_id: [values...]}`` of one scalar metric for several runs, in logging order."""
+        out: dict[str, list[float]] = {r: [] for r in run_ids}
+        for chunk_start in range(0, len(run_ids), 500):
+            chunk = list(run_ids[chunk_start : chunk_start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.connect().execute(
+                f"SELECT run_id, value, json FROM metrics WHERE name = ? AND kind = 'scalar'"
+                f" AND run_id IN ({marks}) ORDER BY run_id, step",
+                (name, *chunk),
+            ):
+                value = decode_value(row["value"], row["json"])
+                out[row["run_id"]].append(float(value) if isinstance(value, (int, float)) else math.nan)
+        return out
+
+    def tags(self, run_id: str) -> dict[str, str]:
+        rows = self.connect().execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))
+        return {r["key"]: r["value"] for r in rows}

@@ -1,0 +1,43 @@
+"""Shared fixtures: a fresh workspace folder and a helper that writes training scripts."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hypersweep import Workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def script_dir(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write ``source`` (dedented) as ``name`` in a fresh source folder and return the folder."""
+    folder = tmp_path / "src"
+    folder.mkdir(exist_ok=True)
+
+    def write(name: str, source: str) -> Path:
+        (folder / name).write_text(textwrap.dedent(source))
+        return folder
+
+    return write
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
