@@ -80,7 +80,7 @@ def main() -> None:
 
     \b
     Start with a sweep file (Azure ML's sweep-job YAML):
-      hypersweep run examples/iris/sweep.yml
+      hypersweep run examples/digits/sweep.yml
     then look at the results:
       hypersweep ls                     # every sweep in the workspace
       hypersweep show latest            # its runs, best first
@@ -125,8 +125,7 @@ def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool) 
     except KeyboardInterrupt:
         err_console.print("\nCanceling the sweep...")
         sweep.cancel()
-        if sweep._thread is not None:
-            sweep._thread.join()
+        sweep._wait_done()
         err_console.print(f"Sweep {sweep.id} canceled; its runs are recorded.")
         sys.exit(130)
     status = sweep.get_status()

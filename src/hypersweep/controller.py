@@ -93,6 +93,7 @@ class SweepController:
         self.runs: dict[str, _RunState] = {}
         self.histories: dict[str, RunHistory] = {}
         self._cancel = threading.Event()
+        self.done = threading.Event()  # set once the sweep's final state is recorded
         self._cancel_reason = "Canceled by the user."
         self._exhausted = False
         self._last_flag_check = 0.0
@@ -105,6 +106,14 @@ class SweepController:
         """Ask the loop to cancel every run and end the sweep as Canceled."""
         self._cancel_reason = reason
         self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the sweep's final state is recorded; True if it is.
+
+        (Waiting on an event, not ``Thread.join``: on Python 3.11 a join interrupted by Ctrl-C
+        marks the still-running thread as stopped, and the interpreter would then exit under it.)
+        """
+        return self.done.wait(timeout)
 
     def run(self) -> RunStatus:
         """Run the sweep to its end and return its final status."""
@@ -142,9 +151,12 @@ class SweepController:
             self._shutdown(f"The sweep failed: {error}")
             final = RunStatus.FAILED
         finally:
-            self._finish(final, error)
-            with _ACTIVE_LOCK:
-                _ACTIVE.pop(plan.sweep_id, None)
+            try:
+                self._finish(final, error)
+            finally:
+                with _ACTIVE_LOCK:
+                    _ACTIVE.pop(plan.sweep_id, None)
+                self.done.set()
         return final
 
     # -- the loop's steps ------------------------------------------------------------------------

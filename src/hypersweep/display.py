@@ -8,7 +8,9 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console, Group
+from rich.measure import Measurement
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -29,12 +31,12 @@ _STYLE = {
 }
 
 
-def fmt(value: Any) -> str:
-    """A metric value for a table cell."""
+def fmt(value: Any, digits: int = 6) -> str:
+    """A metric or hyperparameter value for a table cell."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.{digits}g}"
     return str(value)
 
 
@@ -45,8 +47,12 @@ def _duration(row: Any) -> str:
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
-def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True) -> Table:
-    """A table of the sweep's runs: status, hyperparameters, best and last primary metric, duration, why it ended."""
+def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, width: int | None = None) -> Any:
+    """A table of the sweep's runs: status, hyperparameters, best and last primary metric, duration, why it ended.
+
+    Columns that do not fit ``width`` (default: the terminal's) are left out, least useful first;
+    the notes then follow the table as lines of their own.
+    """
     store = sweep.experiment.workspace.store
     row = store.sweep(sweep.id)
     rows = store.runs(sweep.id)
@@ -59,30 +65,41 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True) 
     if top:
         rows = rows[:top]
     names: list[str] = list(json.loads(row["config"])["generator_config"]["parameter_space"])
-    table = Table(title=f"{sweep.id} · {row['primary_metric']} ({row['goal'].lower()})", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("status")
-    for name in names:
-        table.add_column(name.lstrip("-"), justify="right")
-    table.add_column(f"best {row['primary_metric']}", justify="right", style="bold")
-    table.add_column("last", justify="right")
-    table.add_column("intervals", justify="right")
-    table.add_column("duration", justify="right")
-    table.add_column("note", overflow="fold", max_width=48)
-    for r in rows:
-        hyper = json.loads(r["hyperparameters"])
-        note = (r["reason"] or r["error"] or "").strip().splitlines()
-        table.add_row(
-            str(r["number"]),
-            Text(r["status"], style=_STYLE.get(r["status"], "")),
-            *[fmt(hyper.get(n)) for n in names],
-            fmt(r["best_value"]),
-            fmt(r["last_value"]),
-            str(r["intervals"]),
-            _duration(r),
-            note[0] if note else "",
-        )
-    return table
+    title = f"{sweep.id} · {row['primary_metric']} ({row['goal'].lower()})"
+    notes = {r["number"]: (r["reason"] or r["error"] or "").strip().splitlines() for r in rows}
+    console = Console(width=width) if width else Console()
+    for optional in (("last", "time", "note"), ("last", "time"), ("time",), ()):
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        for name in names:
+            table.add_column(name.lstrip("-"), justify="right", no_wrap=True)
+        table.add_column("best", justify="right", style="bold", no_wrap=True)
+        for col in optional:
+            table.add_column(col, justify="left" if col == "note" else "right", no_wrap=True, max_width=40 if col == "note" else None, overflow="ellipsis")
+        table.add_column("n", justify="right", no_wrap=True)
+        for r in rows:
+            hyper = json.loads(r["hyperparameters"])
+            extra = {"last": fmt(r["last_value"]), "time": _duration(r), "note": (notes[r["number"]] or [""])[0]}
+            table.add_row(
+                str(r["number"]),
+                Text(r["status"], style=_STYLE.get(r["status"], "")),
+                *[fmt(hyper.get(n), digits=4) for n in names],
+                fmt(r["best_value"]),
+                *[extra[c] for c in optional],
+                str(r["intervals"]),
+            )
+        wide = console.options.update(width=10_000)
+        if Measurement.get(console, wide, table).maximum <= console.width:
+            break
+    if "note" in optional:
+        return table
+    lines = [
+        Text(f"#{number} {text[0]}", style="dim", overflow="fold")
+        for number, text in sorted(notes.items())
+        if text
+    ]
+    return Group(table, *lines)
 
 
 def summary_line(sweep: HyperDriveRun) -> Text:
@@ -124,4 +141,5 @@ def watch(sweep: HyperDriveRun, console: Console | None = None, refresh: float =
             if status.is_terminal:
                 break
             time.sleep(refresh)
+    console.line()
     console.print(runs_table(sweep))

@@ -332,22 +332,25 @@ class HyperDriveRun(Run):
                 from hypersweep.display import watch
 
                 watch(self)
-            while not RunStatus(self.get_status()).is_terminal:
-                if self._thread is not None:
-                    self._thread.join(0.2)
-                else:
-                    time.sleep(0.2)
-            if self._thread is not None:
-                self._thread.join()
+            self._wait_done()
         except KeyboardInterrupt:
             self.cancel()
-            if self._thread is not None:
-                self._thread.join()
+            self._wait_done()
             raise
         details = self.get_details()
         if raise_on_error and details["status"] == RunStatus.FAILED.value:
             raise RunFailedError(f"Sweep {self.id} failed: {details.get('error', {}).get('message')}")
         return details
+
+    def _wait_done(self) -> None:
+        """Until the sweep has ended and (when driven here) its final state is recorded."""
+        controller = self._controller
+        if controller is not None:
+            while not controller.wait(0.2):
+                pass
+            return
+        while not RunStatus(self.get_status()).is_terminal:
+            time.sleep(0.2)
 
     def get_diagnostics(self) -> None:
         raise HypersweepError("Get diagnostics is not implemented for HyperDrive run")

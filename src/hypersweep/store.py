@@ -144,8 +144,12 @@ class Store:
             except sqlite3.Error as exc:
                 raise WorkspaceError(f"Cannot open the workspace database {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                conn.execute("PRAGMA busy_timeout = 30000")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.DatabaseError:
+                conn.close()
+                raise
             self._local.conn = conn
         return conn
 
@@ -169,8 +173,8 @@ class Store:
         conn.execute("COMMIT")
 
     def _init_schema(self) -> None:
-        conn = self.connect()
         try:
+            conn = self.connect()
             conn.execute("PRAGMA journal_mode = WAL")
             with self.transaction() as tx:
                 for statement in _SCHEMA.split(";"):
@@ -186,6 +190,7 @@ class Store:
                         "Upgrade with: pip install -U hypersweep"
                     )
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise WorkspaceError(f"{self.path} is not a usable hypersweep database: {exc}") from exc
 
     # -- experiments and sweeps ----------------------------------------------------------------

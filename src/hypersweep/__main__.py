@@ -1,0 +1,5 @@
+"""``python -m hypersweep`` is the ``hypersweep`` command."""
+
+from hypersweep.cli import main
+
+main()

@@ -1,0 +1,198 @@
+"""The hypersweep command, run as a user runs it: a real process, a real workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import pid_alive
+
+pytestmark = pytest.mark.integration
+
+TRAIN = """
+import argparse, time
+from hypersweep import Run
+p = argparse.ArgumentParser()
+p.add_argument("--x", type=float); p.add_argument("--k"); p.add_argument("--sleep", type=float, default=0)
+a = p.parse_args()
+run = Run.get_context()
+for i in range(3):
+    run.log("score", a.x + i)
+    time.sleep(a.sleep)
+print("x is", a.x)
+"""
+
+SWEEP = """
+type: sweep
+experiment_name: cli-test
+trial:
+  code: src
+  command: python train.py --x ${{search_space.x}} --k ${{search_space.k}} --sleep SLEEP
+search_space:
+  x: {type: uniform, min_value: 0, max_value: 1}
+  k: {type: choice, values: [a, b]}
+sampling_algorithm: {type: random, seed: 3}
+objective: {primary_metric: score, goal: maximize}
+limits: {max_total_trials: TOTAL, max_concurrent_trials: 2}
+"""
+
+
+def hypersweep(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hypersweep", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "160"},
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(textwrap.dedent(TRAIN))
+    return tmp_path
+
+
+def write_sweep(project: Path, total: int = 4, sleep: float = 0.0, **replace: str) -> Path:
+    text = SWEEP.replace("TOTAL", str(total)).replace("SLEEP", str(sleep))
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = project / "sweep.yml"
+    path.write_text(text)
+    return path
+
+
+def test_run_then_inspect_the_results(project) -> None:
+    write_sweep(project, total=4)
+    done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "Best run: HD_" in done.stdout and "Completed" in done.stdout
+
+    listing = hypersweep("ls", cwd=project)
+    assert listing.returncode == 0 and "cli-test" in listing.stdout and "4/4" in listing.stdout
+
+    shown = hypersweep("show", "latest", cwd=project)
+    assert shown.returncode == 0 and shown.stdout.count("Completed") >= 4
+
+    best = hypersweep("best", "latest", "--json", cwd=project)
+    assert best.returncode == 0, best.stderr
+    data = json.loads(best.stdout)
+    x = data["hyperparameters"]["x"]
+    assert data["arguments"][:3] == ["python", "train.py", "--x"] and float(data["arguments"][3]) == x
+    assert data["metrics"]["score"] == pytest.approx([x, x + 1, x + 2])
+    assert data["best_value"] == pytest.approx(x + 2)
+
+    logs = hypersweep("logs", data["run_id"], cwd=project)
+    assert logs.returncode == 0 and logs.stdout.strip() == f"x is {x}"
+    assert hypersweep("logs", data["run_id"], "--stderr", cwd=project).stdout == ""
+
+    missing = hypersweep("show", "HD_nope", cwd=project)
+    assert missing.returncode == 2 and "matches no sweep" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        ({"sampling_algorithm:": "sampling_algoritm:"}, "sampling_algoritm is not a known key. Did you mean 'sampling_algorithm'?"),
+        ({"objective: {primary_metric: score, goal: maximize}": ""}, "objective is required"),
+        ({"goal: maximize": "goal: maximise"}, "objective.goal must be 'maximize' or 'minimize'"),
+        ({"max_total_trials: 4": "max_total_trials: 5000"}, "limits.max_total_trials must be an integer in [1, 1000]. Got 5000"),
+        ({"max_concurrent_trials: 2": "max_concurrent_trials: 0.5"}, "limits.max_concurrent_trials"),
+        ({"min_value: 0, max_value: 1": "min_value: 1, max_value: 0"}, "search_space['x']"),
+        ({"{type: random, seed: 3}": "grid"}, "GridParameterSampling supports only choice"),
+        ({"type: uniform,": "type: uniformm,"}, "search_space['x'].type must be one of"),
+        ({"--k ${{search_space.k}}": ""}, "search_space.k is never used in trial.command"),
+        ({"code: src": "code: nowhere"}, "trial.code must be an existing folder"),
+        ({"early": "early"}, None),
+    ],
+)
+def test_bad_sweep_files_exit_2_with_one_clear_message_and_write_nothing(project, replace, message) -> None:
+    if message is None:  # a policy with a typo'd key
+        path = write_sweep(project)
+        path.write_text(path.read_text() + "early_termination: {type: bandit, slack_factr: 0.1}\n")
+        message = "early_termination.slack_factr is not a known key"
+    else:
+        write_sweep(project, **replace)
+    done = hypersweep("run", "sweep.yml", cwd=project)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert message in " ".join(done.stderr.split()), done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (project / ".hypersweep").exists()
+
+
+def _runs(project: Path) -> list[tuple]:
+    conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
+    try:
+        return conn.execute("SELECT id, status, pid FROM runs").fetchall()
+    finally:
+        conn.close()
+
+
+def _wait_for_running(project: Path, n: int, timeout: float = 60) -> list[tuple]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (project / ".hypersweep" / "hypersweep.db").exists():
+            try:
+                rows = [r for r in _runs(project) if r[1] == "Running" and r[2]]
+            except sqlite3.OperationalError:
+                rows = []
+            if len(rows) >= n:
+                return rows
+        time.sleep(0.1)
+    raise AssertionError("runs did not start")
+
+
+def test_ctrl_c_cancels_cleanly_without_orphans(project) -> None:
+    write_sweep(project, total=6, sleep=30)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    running = _wait_for_running(project, 2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "canceled" in err
+    rows = _runs(project)
+    assert {status for _, status, _ in rows} == {"Canceled"}
+    time.sleep(0.2)
+    assert not any(pid_alive(pid) for _, _, pid in running)
+    conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
+    assert conn.execute("SELECT status FROM sweeps").fetchone()[0] == "Canceled"
+    assert conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] >= 2  # what was logged is kept
+    conn.close()
+
+
+def test_cancel_from_another_process(project) -> None:
+    write_sweep(project, total=6, sleep=30)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    running = _wait_for_running(project, 2)
+    done = hypersweep("cancel", "latest", cwd=project)
+    assert done.returncode == 0 and "Cancel requested" in done.stdout
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "Canceled" in err
+    assert {status for _, status, _ in _runs(project)} == {"Canceled"}
+    assert not any(pid_alive(pid) for _, _, pid in running)
+    again = hypersweep("cancel", "latest", cwd=project)
+    assert "already ended" in again.stdout
+
+
+def test_help_teaches() -> None:
+    done = subprocess.run([sys.executable, "-m", "hypersweep", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    for word in ("run", "ls", "show", "best", "cancel", "logs", "examples/digits/sweep.yml"):
+        assert word in done.stdout
