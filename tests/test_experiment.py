@@ -17,7 +17,6 @@ from hypersweep import (
     ScriptRunConfig,
     Workspace,
     choice,
-    uniform,
 )
 
 pytestmark = pytest.mark.integration

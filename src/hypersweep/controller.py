@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec, coerce_number
+from hypersweep.executors.base import (
+    Event,
+    Executor,
+    Logged,
+    RunEnded,
+    RunStarted,
+    TrialSpec,
+    coerce_number,
+)
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy.base import EarlyTerminationPolicy, RunHistory
 from hypersweep.sampling.base import HyperParameterSampling, Observation

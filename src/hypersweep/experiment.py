@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hypersweep._results import RunView, iso
+from hypersweep._results import iso
 from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
 from hypersweep.controller import SweepController, SweepPlan, active_controller
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError, RunFailedError
@@ -21,7 +21,14 @@ from hypersweep.executors.base import Executor, TrialSpec
 from hypersweep.executors.local import LocalProcessExecutor
 from hypersweep.executors.threads import ThreadExecutor
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_RUN_ID, ENV_WORKSPACE, Run
+from hypersweep.run import (
+    ENV_EVENTS,
+    ENV_EXPERIMENT,
+    ENV_PRIMARY_METRIC,
+    ENV_RUN_ID,
+    ENV_WORKSPACE,
+    Run,
+)
 from hypersweep.space import plain_name
 from hypersweep.status import RunStatus
 from hypersweep.store import DB_NAME, Store

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-import json
 from pathlib import Path
 
 import pytest
 
+from conftest import pid_alive
 from hypersweep.executors.base import Logged, RunEnded, RunStarted, TrialSpec
 from hypersweep.executors.local import LocalProcessExecutor
 from hypersweep.run import ENV_EVENTS, ENV_RUN_ID
 from hypersweep.status import RunStatus
-
-from conftest import pid_alive
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from hypersweep import GridParameterSampling, InvalidConfigError, PrimaryMetricGoal, RandomParameterSampling
+from hypersweep import (
+    GridParameterSampling,
+    InvalidConfigError,
+    PrimaryMetricGoal,
+    RandomParameterSampling,
+)
 from hypersweep.sampling.base import Observation
 from hypersweep.space import choice, loguniform, normal, quniform, uniform
 

@@ -12,4 +12,5 @@ __all__ = [
     "RunEnded",
     "RunStarted",
     "ThreadExecutor",
+    "TrialSpec",
 ]

@@ -139,7 +139,7 @@ class Executor(abc.ABC):
         self.abandon()
         return events
 
-    def abandon(self) -> None:
+    def abandon(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Forget the trials still listed after :meth:`shutdown` gave up waiting."""
 
     @abc.abstractmethod
