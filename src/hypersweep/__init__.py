@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "RunStatus": "hypersweep.status",
     "HyperDriveConfig": "hypersweep.config",
     "ScriptRunConfig": "hypersweep.config",
+    "FunctionRunConfig": "hypersweep.config",
     "Workspace": "hypersweep.experiment",
     "Experiment": "hypersweep.experiment",
     "HyperDriveRun": "hypersweep.experiment",
@@ -76,7 +77,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from hypersweep.config import HyperDriveConfig, ScriptRunConfig
+    from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
     from hypersweep.errors import (
         HypersweepError,
         InvalidConfigError,

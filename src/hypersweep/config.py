@@ -43,7 +43,9 @@ class ScriptRunConfig:
         script: the script, relative to ``source_directory``.
         arguments: fixed command-line arguments, e.g. ``["--epochs", 20]``.
         command: instead of ``script``: a command string or list, e.g. ``"python train.py --lr ${{search_space.lr}}"``.
-        compute_target: ``"local"`` (the default).
+        compute_target: ``"local"`` (the default), ``"ray"`` (the cluster at ``$RAY_ADDRESS``, or a new
+            local one) or ``"ray://HOST:PORT"``.
+        resources: what each trial asks of a cluster: ``{"num_cpus": 1, "num_gpus": 0, "resources": {...}}``.
         environment_variables: extra environment variables for the script.
         max_run_duration_seconds: per-run time limit (``trial_timeout`` of the sweep overrides it).
 
@@ -65,6 +67,7 @@ class ScriptRunConfig:
         environment_variables: Mapping[str, str] | None = None,
         max_run_duration_seconds: float | None = None,
         inputs: Mapping[str, Any] | None = None,
+        resources: Mapping[str, Any] | None = None,
     ) -> None:
         owner = "ScriptRunConfig"
         self.source_directory = Path(source_directory).expanduser().resolve()
@@ -79,12 +82,11 @@ class ScriptRunConfig:
             raise invalid("script", owner, f"a file inside {self.source_directory}", script)
         if arguments is not None and (isinstance(arguments, (str, bytes)) or not isinstance(arguments, Sequence)):
             raise invalid("arguments", owner, "a list such as ['--epochs', 20]", arguments)
-        if compute_target not in (None, "local"):
-            raise invalid("compute_target", owner, "'local' (other targets are not available yet)", compute_target)
+        self.compute_target = check_target(compute_target, owner)
+        self.resources = check_resources(resources, owner)
         self.script = script
         self.arguments = [str(a) for a in (arguments or [])]
         self.command = command
-        self.compute_target = compute_target or "local"
         self.environment = environment
         self.environment_variables = {str(k): str(v) for k, v in (environment_variables or {}).items()}
         self.inputs = {str(k): str(v) for k, v in (inputs or {}).items()}
@@ -183,21 +185,66 @@ class ScriptRunConfig:
             "arguments": self.arguments,
             "command": self.command,
             "target": self.compute_target,
+            "resources": self.resources,
             "environment_variables": self.environment_variables,
         }
+
+
+def check_target(target: Any, owner: str) -> str:
+    """``None``/``"local"``, ``"ray"`` or ``"ray://HOST:PORT"``."""
+    if target is None or target == "local":
+        return "local"
+    if target == "ray" or (isinstance(target, str) and re.fullmatch(r"ray://[^\s/:]+(:\d+)?", target)):
+        return target
+    raise invalid("compute_target", owner, "'local', 'ray' or 'ray://HOST:PORT'", target)
+
+
+def check_resources(resources: Any, owner: str) -> dict[str, Any]:
+    """``{"num_cpus": float, "num_gpus": float, "resources": {name: float}}``, all optional."""
+    if resources is None:
+        return {}
+    if not isinstance(resources, Mapping):
+        raise invalid("resources", owner, "a dict such as {'num_cpus': 1, 'num_gpus': 0}", resources)
+    out: dict[str, Any] = {}
+    for key, value in resources.items():
+        if key in ("num_cpus", "num_gpus"):
+            number = check_number(value, f"resources['{key}']", owner)
+            if number < 0:
+                raise invalid(f"resources['{key}']", owner, "a number >= 0", value)
+            out[key] = number
+        elif key == "resources":
+            if not isinstance(value, Mapping):
+                raise invalid("resources['resources']", owner, "a dict of custom resource amounts", value)
+            out[key] = {str(k): check_number(v, f"resources['resources'][{k!r}]", owner) for k, v in value.items()}
+        else:
+            raise invalid("resources", owner, "keys among num_cpus, num_gpus, resources", key)
+    return out
 
 
 class FunctionRunConfig:
     """A Python callable as the trial: ``fn(config_dict)``, where keys are names without dashes.
 
     The callable logs with ``Run.get_context()``; if it returns a number and did not log the
-    primary metric, the number is logged as the primary metric.
+    primary metric, the number is logged as the primary metric. Passing the callable itself as
+    ``run_config`` is the same as ``FunctionRunConfig(callable)``.
+
+    Args:
+        function: the trial.
+        compute_target: ``"local"`` (threads of this process), ``"ray"`` or ``"ray://HOST:PORT"``.
+        resources: what each trial asks of a cluster (see :class:`ScriptRunConfig`).
     """
 
-    def __init__(self, function: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        function: Callable[[dict[str, Any]], Any],
+        compute_target: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+    ) -> None:
         if not callable(function):
             raise invalid("run_config", "HyperDriveConfig", "a ScriptRunConfig or a callable", function)
         self.function = function
+        self.compute_target = check_target(compute_target, "FunctionRunConfig")
+        self.resources = check_resources(resources, "FunctionRunConfig")
 
     def build_arguments(self, config: Mapping[str, Any]) -> list[str]:
         out: list[str] = []
@@ -212,7 +259,13 @@ class FunctionRunConfig:
             source = inspect.getsourcefile(fn)
         except TypeError:
             source = None
-        return {"type": "function", "function": name, "source": source, "target": "local"}
+        return {
+            "type": "function",
+            "function": name,
+            "source": source,
+            "target": self.compute_target,
+            "resources": self.resources,
+        }
 
 
 class HyperDriveConfig:

@@ -17,9 +17,7 @@ from hypersweep._results import iso
 from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
 from hypersweep.controller import SweepController, SweepPlan, active_controller
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError, RunFailedError
-from hypersweep.executors.base import Executor, TrialSpec
-from hypersweep.executors.local import LocalProcessExecutor
-from hypersweep.executors.threads import ThreadExecutor
+from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.run import (
     ENV_EVENTS,
@@ -142,13 +140,6 @@ class _Prepared:
         self.run, self.controller = run, controller
 
 
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
 def _prepare(experiment: Experiment, config: HyperDriveConfig, tags: dict[str, str]) -> _Prepared:
     """Record the sweep, snapshot its source folder and build (but not start) its controller."""
     ws = experiment.workspace
@@ -181,11 +172,7 @@ def _prepare(experiment: Experiment, config: HyperDriveConfig, tags: dict[str, s
         trial_timeout=config.trial_timeout,
         runs_dir=runs_dir,
     )
-    executor: Executor
-    if isinstance(rc, ScriptRunConfig):
-        executor = LocalProcessExecutor()
-    else:
-        executor = ThreadExecutor(config.max_concurrent_runs)
+    executor = make_executor(rc.compute_target, config.max_concurrent_runs, isinstance(rc, FunctionRunConfig))
     factory = _trial_factory(experiment, config, snapshot)
     controller = SweepController(store, plan, executor, factory)
     run = HyperDriveRun(experiment, sweep_id, hyperdrive_config=config)
@@ -202,16 +189,24 @@ def _trial_factory(experiment: Experiment, config: HyperDriveConfig, snapshot: P
         plain = {plain_name(k): v for k, v in values.items()}
         if isinstance(rc, FunctionRunConfig):
             run_dir.mkdir(parents=True, exist_ok=True)
-            spec = TrialSpec(run_id, run_dir, plain, function=rc.function, primary_metric=config.primary_metric_name)
+            spec = TrialSpec(
+                run_id,
+                run_dir,
+                plain,
+                function=rc.function,
+                primary_metric=config.primary_metric_name,
+                resources=dict(rc.resources),
+            )
             return spec, arguments
         assert isinstance(rc, ScriptRunConfig)
-        shutil.copytree(snapshot, run_dir, copy_function=_link_or_copy, symlinks=True, dirs_exist_ok=True)
         spec = TrialSpec(
             run_id,
             run_dir,
             plain,
             argv=rc.build_argv(arguments),
             primary_metric=config.primary_metric_name,
+            source_dir=snapshot,
+            resources=dict(rc.resources),
         )
         spec.env = {
             **rc.environment_variables,

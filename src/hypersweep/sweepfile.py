@@ -137,8 +137,10 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     if data.get("type", "sweep") != "sweep":
         raise InvalidConfigError(f"type must be 'sweep'. Got {data.get('type')!r} instead.")
     compute = data.get("compute")
-    if compute not in (None, "local"):
-        raise InvalidConfigError(f"compute must be 'local' (the default). Got {compute!r} instead.")
+    if not (compute in (None, "local", "ray") or (isinstance(compute, str) and compute.startswith("ray://"))):
+        raise InvalidConfigError(
+            f"compute must be 'local' (the default), 'ray' or 'ray://HOST:PORT'. Got {compute!r} instead."
+        )
     base = path.resolve().parent
 
     trial = _mapping(_section(data, "trial"), "trial")
@@ -151,6 +153,10 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     if not code.is_dir():
         raise InvalidConfigError(f"trial.code must be an existing folder. Got {str(code)!r} instead.")
     env = _mapping(trial.get("environment_variables") or {}, "trial.environment_variables")
+    resources = dict(_mapping(trial.get("resources") or {}, "trial.resources"))
+    instances = resources.pop("instance_count", 1)
+    if instances != 1:
+        raise InvalidConfigError(f"trial.resources.instance_count must be 1. Got {instances!r} instead.")
 
     space = _mapping(_section(data, "search_space"), "search_space")
     for name, expr in space.items():
@@ -178,6 +184,8 @@ def load_sweep_file(path: str | Path) -> SweepFile:
             command=command,
             environment_variables={str(k): str(v) for k, v in env.items()},
             inputs=_inputs(data.get("inputs"), base),
+            compute_target=compute,
+            resources=resources,
         )
         sampling = _sampling(_section(data, "sampling_algorithm"), space)
         config = HyperDriveConfig(
@@ -197,6 +205,8 @@ def load_sweep_file(path: str | Path) -> SweepFile:
             ("'max_total_runs' parameter of HyperDriveConfig", "limits.max_total_trials"),
             ("'max_concurrent_runs' parameter of HyperDriveConfig", "limits.max_concurrent_trials"),
             ("parameter_space[", "search_space["),
+            ("'resources' parameter of ScriptRunConfig", "trial.resources"),
+            ("parameter of ScriptRunConfig", "of trial.resources"),
         ):
             message = message.replace(ours, theirs)
         raise InvalidConfigError(message) from None

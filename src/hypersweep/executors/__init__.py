@@ -4,6 +4,23 @@ from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStar
 from hypersweep.executors.local import LocalProcessExecutor
 from hypersweep.executors.threads import ThreadExecutor
 
+
+def make_executor(target: str, max_workers: int, callable_trials: bool) -> Executor:
+    """The executor for a compute target: ``"local"``, ``"ray"`` or ``"ray://HOST:PORT"``.
+
+    Args:
+        target: where trials run.
+        max_workers: the sweep's max_concurrent_runs.
+        callable_trials: True for Python callables, False for scripts.
+    """
+    if target == "ray" or target.startswith("ray://"):
+        from hypersweep.executors.ray import RayExecutor
+
+        return RayExecutor(address=None if target == "ray" else target, max_workers=max_workers)
+    if callable_trials:
+        return ThreadExecutor(max_workers)
+    return LocalProcessExecutor()
+
 __all__ = [
     "Event",
     "Executor",
@@ -13,4 +30,5 @@ __all__ = [
     "RunStarted",
     "ThreadExecutor",
     "TrialSpec",
+    "make_executor",
 ]

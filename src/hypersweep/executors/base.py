@@ -30,6 +30,8 @@ class TrialSpec:
         function: the callable of a callable trial (None for a script).
         env: extra environment variables for a script trial.
         primary_metric: the primary metric's name (a callable's numeric return value is logged under it).
+        source_dir: the sweep's source snapshot; a script trial's working folder starts as a copy of it.
+        resources: what the trial asks of a cluster: ``num_cpus``, ``num_gpus``, ``resources`` (custom).
     """
 
     run_id: str
@@ -39,6 +41,8 @@ class TrialSpec:
     function: Callable[[dict[str, Any]], Any] | None = None
     env: dict[str, str] = field(default_factory=dict)
     primary_metric: str = ""
+    source_dir: Path | None = None
+    resources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def events_path(self) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import time
@@ -43,6 +44,22 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def materialize(spec: TrialSpec) -> None:
+    """Make the run folder: a copy of the source snapshot (hard links where possible), ``outputs/``, ``logs/``."""
+    if spec.source_dir is not None:
+        shutil.copytree(spec.source_dir, spec.run_dir, copy_function=_link_or_copy, symlinks=True, dirs_exist_ok=True)
+    (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
+    spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
+    spec.events_path.touch()
+
+
 def _tail(path: os.PathLike[str] | str, max_lines: int = 20, max_bytes: int = 4000) -> str:
     try:
         with open(path, "rb") as f:
@@ -70,10 +87,7 @@ class LocalProcessExecutor(Executor):
 
     def start(self, spec: TrialSpec) -> None:
         assert spec.argv is not None, "a script trial needs argv"
-        logs = spec.stdout_path.parent
-        logs.mkdir(parents=True, exist_ok=True)
-        (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
-        spec.events_path.touch()
+        materialize(spec)
         events_fd = os.open(spec.events_path, os.O_RDONLY)
         out = open(spec.stdout_path, "ab")
         err = open(spec.stderr_path, "ab")
