@@ -177,6 +177,20 @@ class SweepController:
         row = self.store.sweep(self.plan.sweep_id)
         if row["cancel_requested"] and not self._cancel.is_set():
             self.cancel("Canceled by the user.")
+        wanted = self.store.connect().execute(
+            "SELECT id FROM runs WHERE sweep_id = ? AND cancel_requested = 1 AND status IN ('Queued', 'Running')",
+            (self.plan.sweep_id,),
+        ).fetchall()
+        for (run_id,) in wanted:
+            state = self.runs.get(run_id)
+            if state is not None and not state.status.is_terminal:
+                reason = "Canceled by the user."
+                self.executor.stop(run_id, reason)
+                state.status = RunStatus.CANCEL_REQUESTED
+                self.store.connect().execute(
+                    "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
+                    (RunStatus.CANCEL_REQUESTED.value, reason, run_id),
+                )
         if now - self._last_heartbeat > 2.0:
             self._last_heartbeat = now
             self.store.update_sweep(self.plan.sweep_id, heartbeat=time.time())

@@ -163,6 +163,13 @@ class Run:
         """The captured ``stdout`` or ``stderr`` of the run (the last ``tail`` lines if given)."""
         return self._results().log_text(stream, tail)
 
+    def cancel(self) -> bool:
+        """Cancel this run (its sweep goes on); False if it has already ended."""
+        if self.get_status() in ("Completed", "Failed", "Canceled"):
+            return False
+        self.experiment.workspace.store.request_run_cancel(self.id)
+        return True
+
     def wait_for_completion(self, show_output: bool = False, raise_on_error: bool = True, **kwargs: Any) -> dict[str, Any]:
         """Block until the run is Completed, Failed or Canceled; return :meth:`get_details`."""
         return self._results().wait(show_output=show_output, raise_on_error=raise_on_error)
@@ -295,6 +302,10 @@ class _LiveRun(Run):
 
     def get_status(self) -> str:
         return "Running"
+
+    def cancel(self) -> bool:
+        """Nothing to do from inside the run: exit the script (or return from the callable) instead."""
+        return False
 
 
 class _OfflineRun(_LiveRun):

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS runs (
     best_value REAL,
     last_value REAL,
     intervals INTEGER NOT NULL DEFAULT 0,
-    origin TEXT
+    origin TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id, number);
 CREATE TABLE IF NOT EXISTS metrics (
@@ -241,6 +242,12 @@ class Store:
         """Ask the process that drives the sweep to cancel it (read at its next loop turn)."""
         self.sweep(sweep_id)
         self.update_sweep(sweep_id, cancel_requested=1)
+
+    def request_run_cancel(self, run_id: str) -> None:
+        """Ask the process that drives the run's sweep to cancel this one run."""
+        self.run(run_id)
+        with self.transaction() as tx:
+            tx.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
 
     # -- runs ----------------------------------------------------------------------------------
 
