@@ -3,6 +3,9 @@
 Run by hand it trains once with the defaults and prints what it logs:
     python train.py --hidden 64 --epochs 10
 Run by hypersweep, every sampled value arrives as a command-line argument.
+
+It saves a checkpoint (model and epoch) to outputs/checkpoint.joblib after every epoch; with
+--resume-from DIR (what hypersweep passes to a resumed child run) it continues from DIR's checkpoint.
 """
 
 import argparse
@@ -26,6 +29,7 @@ parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's in
 parser.add_argument("--batch-size", type=int, default=64)
 parser.add_argument("--epochs", type=int, default=20)
 parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--resume-from", help="a folder with a checkpoint.joblib to continue from")
 args = parser.parse_args()
 
 run = Run.get_context()
@@ -46,7 +50,14 @@ model = MLPClassifier(
 )
 rng = np.random.default_rng(args.seed)
 classes = np.unique(y)
-for epoch in range(1, args.epochs + 1):
+first_epoch = 1
+if args.resume_from:
+    checkpoint = joblib.load(os.path.join(args.resume_from, "checkpoint.joblib"))
+    model, first_epoch = checkpoint["model"], checkpoint["epoch"] + 1
+    rng = np.random.default_rng([args.seed, first_epoch])
+    print(f"resumed from {args.resume_from} at epoch {first_epoch}")
+os.makedirs("outputs", exist_ok=True)
+for epoch in range(first_epoch, args.epochs + 1):
     order = rng.permutation(len(X_train))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -54,7 +65,8 @@ for epoch in range(1, args.epochs + 1):
     accuracy = model.score(X_val, y_val)
     run.log("accuracy", accuracy)  # one interval of the primary metric per epoch
     run.log("loss", model.loss_)
+    run.log("epoch", epoch)
+    joblib.dump({"model": model, "epoch": epoch}, "outputs/checkpoint.joblib")
     print(f"epoch {epoch:3d}  loss {model.loss_:.4f}  accuracy {accuracy:.4f}")
 
-os.makedirs("outputs", exist_ok=True)
 joblib.dump(model, "outputs/model.joblib")

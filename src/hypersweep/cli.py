@@ -115,6 +115,35 @@ def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool) 
     err_console.print(
         f"Sweep [bold]{sweep.id}[/] started in {ws.path} (experiment {exp.name}).", highlight=False
     )
+    _follow(sweep, quiet)
+
+
+@main.command()
+@click.argument("sweep")
+@workspace_option
+@click.option("--quiet", "-q", is_flag=True, help="No live display; print only the final table.")
+@_handle_errors
+def resume(sweep: str, workspace: Path, quiet: bool) -> None:
+    """Continue SWEEP after the process driving it died (kill -9, power loss, a closed notebook).
+
+    \b
+    Finished runs and every logged value are kept. Runs that were in flight end as Failed
+    ("interrupted") and count toward max_total_runs; their processes are stopped if they
+    still run. The sampler continues without repeating configurations.
+    """
+    warnings.showwarning = _warning
+    hd = resolve_sweep(Workspace(workspace), sweep)
+    hd.resume()
+    interrupted = [c for c in hd.get_children() if "Interrupted" in (c.get_details().get("error", {}).get("message") or "")]
+    err_console.print(
+        f"Sweep [bold]{hd.id}[/] resumed: {len(hd.get_children())} runs recorded, {len(interrupted)} interrupted.",
+        highlight=False,
+    )
+    _follow(hd, quiet)
+
+
+def _follow(sweep: HyperDriveRun, quiet: bool) -> None:
+    """Show the sweep until it ends (Ctrl-C cancels it), then its best run; exit 1 unless Completed."""
     try:
         if quiet:
             sweep.wait_for_completion(raise_on_error=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 import re
 import shlex
 import sys
@@ -184,6 +183,7 @@ class ScriptRunConfig:
             "script": self.script,
             "arguments": self.arguments,
             "command": self.command,
+            "inputs": self.inputs,
             "target": self.compute_target,
             "resources": self.resources,
             "environment_variables": self.environment_variables,
@@ -281,6 +281,11 @@ class HyperDriveConfig:
         max_concurrent_runs: 1 to 100; None or 0 means ``min(max_total_runs, 100)``.
         max_duration_minutes: the sweep's time limit; running runs are canceled when it passes.
         policy: an early-termination policy; None means no early termination.
+        resume_from: up to five earlier sweeps (``HyperDriveRun`` objects or their ids) to warm-start
+            from: with Bayesian sampling their runs are prior observations; with any sampling their
+            metric histories take part in early-termination decisions.
+        resume_child_runs: runs of earlier sweeps (``Run`` objects or ids) to run again first, with
+            the same values plus ``--resume-from <their outputs folder>`` (their checkpoint).
         trial_timeout: per-run time limit in seconds (a run past it is canceled).
 
     Example:
@@ -305,12 +310,17 @@ class HyperDriveConfig:
         policy: EarlyTerminationPolicy | None = None,
         estimator: Any = None,
         run_config: ScriptRunConfig | Callable[[dict[str, Any]], Any] | None = None,
+        resume_from: Any = None,
+        resume_child_runs: Any = None,
+        pipeline: Any = None,
+        debug_flag: Any = None,
+        custom_run_id: str | None = None,
         *,
         trial_timeout: float | None = None,
-        custom_run_id: str | None = None,
-        debug_flag: Any = None,
     ) -> None:
         owner = "HyperDriveConfig"
+        if pipeline is not None:
+            raise InvalidConfigError("Pipelines are not supported: pass run_config=ScriptRunConfig(...).")
         if estimator is not None:
             raise InvalidConfigError(
                 "Estimators are deprecated in HyperDrive and not supported: pass "
@@ -373,6 +383,8 @@ class HyperDriveConfig:
         self.custom_run_id = custom_run_id
         if isinstance(self.run_config, ScriptRunConfig):
             self.run_config.validate_space(list(hyperparameter_sampling.space))
+        self.resume_from = _run_refs(resume_from, "resume_from", limit=MAX_PARENTS)
+        self.resume_child_runs = _run_refs(resume_child_runs, "resume_child_runs", limit=self.max_total_runs)
         self._check_sampling()
 
     def _check_sampling(self) -> None:
@@ -412,8 +424,27 @@ class HyperDriveConfig:
             "max_duration_minutes": self.max_duration_minutes,
             "trial_timeout": self.trial_timeout,
             "run_config": self.run_config.describe(),
+            "resume_from": [r if isinstance(r, str) else r.id for r in self.resume_from],
+            "resume_child_runs": [r if isinstance(r, str) else r.id for r in self.resume_child_runs],
         }
 
 
-def duration_seconds(minutes: float) -> float:
-    return math.inf if not math.isfinite(minutes) else minutes * 60.0
+MAX_PARENTS = 5
+
+
+def _run_refs(value: Any, param: str, limit: int) -> list[Any]:
+    """A run, an id or a list of them; checked for type, duplicates and count."""
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    ids = []
+    for item in items:
+        run_id = item if isinstance(item, str) else getattr(item, "id", None)
+        if not isinstance(run_id, str) or (not isinstance(item, str) and not hasattr(item, "experiment")):
+            raise invalid(param, "HyperDriveConfig", "runs (or run ids) of earlier sweeps", item)
+        ids.append(run_id)
+    if len(set(ids)) != len(ids):
+        raise invalid(param, "HyperDriveConfig", "a list without duplicate runs", ids)
+    if len(items) > limit:
+        raise invalid(param, "HyperDriveConfig", f"a list of at most {limit} runs", f"{len(items)} runs")
+    return items

@@ -36,8 +36,9 @@ from hypersweep.store import MetricRecord, Store
 
 logger = logging.getLogger(__name__)
 
-#: Builds the executor's spec for a new run: (run_id, number, config, run_dir) -> (spec, arguments).
-TrialFactory = Callable[[str, int, dict[str, Any], Path], tuple[TrialSpec, list[str]]]
+#: Builds the executor's spec for a new run:
+#: (run_id, number, config, run_dir, resume_from) -> (spec, arguments).
+TrialFactory = Callable[[str, int, dict[str, Any], Path, "str | None"], tuple[TrialSpec, list[str]]]
 
 _ACTIVE: dict[str, SweepController] = {}
 _ACTIVE_LOCK = threading.Lock()
@@ -47,6 +48,26 @@ def active_controller(sweep_id: str) -> SweepController | None:
     """The controller driving ``sweep_id`` in this process, if any."""
     with _ACTIVE_LOCK:
         return _ACTIVE.get(sweep_id)
+
+
+@dataclass
+class PriorRun:
+    """A finished run of a warm-start sweep: evidence for the sampler and the policy."""
+
+    run_id: str
+    config: dict[str, Any]
+    values: list[float]
+    status: RunStatus
+    best: float
+
+
+@dataclass
+class ResumeRequest:
+    """A run of an earlier sweep to run again with the same values, from its checkpoint."""
+
+    config: dict[str, Any]
+    checkpoint: str
+    origin: dict[str, Any]
 
 
 @dataclass
@@ -63,6 +84,8 @@ class SweepPlan:
     max_duration_seconds: float
     trial_timeout: float | None
     runs_dir: Path
+    priors: list[PriorRun] = field(default_factory=list)
+    resumes: list[ResumeRequest] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +130,12 @@ class SweepController:
         self._last_flag_check = 0.0
         self._last_heartbeat = 0.0
         self.status = RunStatus.QUEUED
+        self._resumes = list(plan.resumes)
+        self._prior_observations = [
+            Observation(p.config, p.best, p.status, tuple(p.values), prior=True) for p in plan.priors
+        ]
+        for p in plan.priors:
+            self.histories[p.run_id] = RunHistory(p.run_id, list(p.values), p.status, prior=True)
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -145,7 +174,8 @@ class SweepController:
                     final = RunStatus.CANCELED
                     break
                 self._launch()
-                if not self.executor.active() and (self._exhausted or len(self.runs) >= plan.max_total_runs):
+                finished = self._exhausted and not self._resumes
+                if not self.executor.active() and (finished or len(self.runs) >= plan.max_total_runs):
                     break
                 self._ingest(self.executor.poll(self.poll_interval))
                 self._check_timeouts()
@@ -166,6 +196,61 @@ class SweepController:
                     _ACTIVE.pop(plan.sweep_id, None)
                 self.done.set()
         return final
+
+    def restore(self, make_spec: Callable[[str, Path], TrialSpec]) -> list[str]:
+        """Load the sweep's runs from the store, to continue a sweep whose driver died.
+
+        Runs that were in flight are recovered: what they logged (their events files are the
+        record) is stored, their processes are stopped if they still run, and they end as Failed
+        ("interrupted"); they count toward ``max_total_runs`` and are not re-run (resume them
+        from their checkpoints with ``resume_child_runs`` in a new sweep).
+
+        Args:
+            make_spec: builds a spec (run folder and id are what matters) for a recovered run.
+
+        Returns:
+            The ids of the interrupted runs.
+        """
+        store, plan = self.store, self.plan
+        rows = store.runs(plan.sweep_id)
+        series = store.metric_series([r["id"] for r in rows], plan.primary_metric)
+        counts: dict[str, dict[str, int]] = {}
+        for rid, name, count in store.connect().execute(
+            "SELECT m.run_id, m.name, MAX(m.step) FROM metrics m JOIN runs r ON r.id = m.run_id"
+            " WHERE r.sweep_id = ? GROUP BY m.run_id, m.name",
+            (plan.sweep_id,),
+        ):
+            counts.setdefault(rid, {})[name] = count
+        interrupted = []
+        for row in rows:
+            status = RunStatus(row["status"])
+            state = _RunState(row["id"], row["number"], json.loads(row["hyperparameters"]), status=status)
+            state.history = RunHistory(row["id"], [], status)
+            state.steps = dict(counts.get(row["id"], {}))
+            self.runs[row["id"]] = state
+            self.histories[row["id"]] = state.history
+            for value in series.get(row["id"], []):
+                self._record(state, value)
+            if row["origin"] and json.loads(row["origin"]).get("resumed_from"):
+                done = json.loads(row["origin"])["resumed_from"]
+                self._resumes = [r for r in self._resumes if r.origin.get("resumed_from") != done]
+            if status.is_terminal:
+                continue
+            interrupted.append(row["id"])
+            spec = make_spec(row["id"], Path(row["run_dir"]))
+            seen: dict[str, int] = {}
+            fresh = []
+            for ev in self.executor.recover(spec, row["pid"]):
+                if isinstance(ev, Logged) and ev.kind != "tag":
+                    seen[ev.name] = seen.get(ev.name, 0) + (len(ev.value) if ev.kind == "list" and isinstance(ev.value, list) else 1)
+                    if seen[ev.name] <= state.steps.get(ev.name, 0):
+                        continue
+                fresh.append(ev)
+            state.status = RunStatus.CANCEL_REQUESTED  # not running: no policy decisions on replay
+            self._ingest(fresh)
+            reason = "Interrupted: the process driving the sweep stopped while this run was in flight."
+            self._ingest([RunEnded(row["id"], RunStatus.FAILED, reason, time.time())])
+        return interrupted
 
     # -- the loop's steps ------------------------------------------------------------------------
 
@@ -197,7 +282,7 @@ class SweepController:
 
     def observations(self) -> list[Observation]:
         """The sampler's view of the sweep: every run so far."""
-        return [
+        own = [
             Observation(
                 config=s.config,
                 value=s.best,
@@ -206,25 +291,34 @@ class SweepController:
             )
             for s in self.runs.values()
         ]
+        return own + self._prior_observations
 
     def _launch(self) -> None:
         plan = self.plan
         free = plan.max_concurrent_runs - self.executor.active()
         left = plan.max_total_runs - len(self.runs)
         n = min(free, left)
-        if n <= 0 or self._exhausted:
+        if n <= 0:
             return
-        configs = plan.sampling.suggest(n, self.observations(), plan.goal)
-        if len(configs) < n:
-            self._exhausted = True
-        if not configs:
+        batch: list[tuple[dict[str, Any], ResumeRequest | None]] = []
+        while self._resumes and len(batch) < n:
+            request = self._resumes.pop(0)
+            batch.append((request.config, request))
+        if len(batch) < n and not self._exhausted:
+            want = n - len(batch)
+            configs = plan.sampling.suggest(want, self.observations(), plan.goal)
+            if len(configs) < want:
+                self._exhausted = True
+            batch += [(c, None) for c in configs]
+        if not batch:
             return
         specs, rows, now = [], [], time.time()
-        for config in configs:
+        for config, request in batch:
             number = len(self.runs)
             run_id = f"{plan.sweep_id}_{number}"
             run_dir = plan.runs_dir / run_id
-            spec, arguments = self.factory(run_id, number, config, run_dir)
+            checkpoint = request.checkpoint if request else None
+            spec, arguments = self.factory(run_id, number, config, run_dir, checkpoint)
             state = _RunState(run_id, number, dict(config), history=RunHistory(run_id))
             self.runs[run_id] = state
             self.histories[run_id] = state.history
@@ -239,7 +333,7 @@ class SweepController:
                     "hyperparameters": json.dumps(config),
                     "arguments": json.dumps(arguments),
                     "run_dir": str(run_dir),
-                    "origin": None,
+                    "origin": json.dumps(request.origin) if request else None,
                 }
             )
         with self.store.transaction() as tx:
@@ -303,12 +397,15 @@ class SweepController:
             for run_id, run_tags in tags.items():
                 self.store.set_tags(tx, run_id, run_tags)
 
+    def _record(self, state: _RunState, value: float) -> None:
+        state.history.values.append(value)
+        if not math.isnan(value) and (math.isnan(state.best) or self.plan.goal.better(value, state.best)):
+            state.best = value
+
     def _report(self, state: _RunState, value: float) -> str | None:
         """Record one interval of the primary metric; return a stop reason if the policy says so."""
         history = state.history
-        history.values.append(value)
-        if not math.isnan(value) and (math.isnan(state.best) or self.plan.goal.better(value, state.best)):
-            state.best = value
+        self._record(state, value)
         policy = self.plan.policy
         interval = len(history.values)
         if policy is None or not policy.should_evaluate(interval) or state.status is not RunStatus.RUNNING:

@@ -13,21 +13,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from hypersweep._launch import create_sweep, resume_sweep
 from hypersweep._results import iso
-from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
-from hypersweep.controller import SweepController, SweepPlan, active_controller
+from hypersweep.config import HyperDriveConfig
+from hypersweep.controller import SweepController, active_controller
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError, RunFailedError
-from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.run import (
-    ENV_EVENTS,
-    ENV_EXPERIMENT,
-    ENV_PRIMARY_METRIC,
-    ENV_RUN_ID,
     ENV_WORKSPACE,
     Run,
 )
-from hypersweep.space import plain_name
 from hypersweep.status import RunStatus
 from hypersweep.store import DB_NAME, Store
 
@@ -121,11 +116,18 @@ class Experiment:
             raise InvalidConfigError(
                 f"Experiment.submit expects a HyperDriveConfig. Got {type(config).__name__} instead."
             )
-        sweep = _prepare(self, config, tags or {})
-        thread = threading.Thread(target=sweep.controller.run, name=f"hypersweep-{sweep.run.id}")
-        sweep.run._thread = thread
-        thread.start()
-        return sweep.run
+        ws = self.workspace
+        sweep_id = config.custom_run_id or f"HD_{uuid.uuid4()}"
+        try:
+            ws.store.sweep(sweep_id)
+        except NotFoundError:
+            pass
+        else:
+            raise InvalidConfigError(f"A sweep with id {sweep_id!r} already exists in this workspace.")
+        controller = create_sweep(ws.store, ws.path, self.name, config, sweep_id, tags or {})
+        run = HyperDriveRun(self, sweep_id, hyperdrive_config=config)
+        run._start(controller)
+        return run
 
     def get_runs(self) -> list[HyperDriveRun]:
         """The experiment's sweeps, newest first."""
@@ -133,93 +135,6 @@ class Experiment:
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, workspace={self.workspace!r})"
-
-
-class _Prepared:
-    def __init__(self, run: HyperDriveRun, controller: SweepController) -> None:
-        self.run, self.controller = run, controller
-
-
-def _prepare(experiment: Experiment, config: HyperDriveConfig, tags: dict[str, str]) -> _Prepared:
-    """Record the sweep, snapshot its source folder and build (but not start) its controller."""
-    ws = experiment.workspace
-    store = ws.store
-    sweep_id = config.custom_run_id or f"HD_{uuid.uuid4()}"
-    try:
-        store.sweep(sweep_id)
-    except NotFoundError:
-        pass
-    else:
-        raise InvalidConfigError(f"A sweep with id {sweep_id!r} already exists in this workspace.")
-    description = config.describe()
-    rc = config.run_config
-    snapshot = ws.state_dir / "snapshots" / sweep_id
-    if isinstance(rc, ScriptRunConfig):
-        shutil.copytree(rc.source_directory, snapshot, ignore=_SNAPSHOT_IGNORE, symlinks=True)
-        description["run_config"]["snapshot"] = str(snapshot)
-    description["seed"] = config.hyperparameter_sampling.seed
-    store.create_sweep(sweep_id, experiment.name, description, tags)
-    runs_dir = ws.state_dir / "runs"
-    plan = SweepPlan(
-        sweep_id=sweep_id,
-        sampling=config.hyperparameter_sampling,
-        policy=config.policy,
-        goal=config.primary_metric_goal,
-        primary_metric=config.primary_metric_name,
-        max_total_runs=config.max_total_runs,
-        max_concurrent_runs=config.max_concurrent_runs,
-        max_duration_seconds=config.max_duration_minutes * 60.0,
-        trial_timeout=config.trial_timeout,
-        runs_dir=runs_dir,
-    )
-    executor = make_executor(rc.compute_target, config.max_concurrent_runs, isinstance(rc, FunctionRunConfig))
-    factory = _trial_factory(experiment, config, snapshot)
-    controller = SweepController(store, plan, executor, factory)
-    run = HyperDriveRun(experiment, sweep_id, hyperdrive_config=config)
-    run._controller = controller
-    return _Prepared(run, controller)
-
-
-def _trial_factory(experiment: Experiment, config: HyperDriveConfig, snapshot: Path) -> Any:
-    rc = config.run_config
-    ws = experiment.workspace
-
-    def make(run_id: str, number: int, values: dict[str, Any], run_dir: Path) -> tuple[TrialSpec, list[str]]:
-        arguments = rc.build_arguments(values)
-        plain = {plain_name(k): v for k, v in values.items()}
-        if isinstance(rc, FunctionRunConfig):
-            run_dir.mkdir(parents=True, exist_ok=True)
-            spec = TrialSpec(
-                run_id,
-                run_dir,
-                plain,
-                function=rc.function,
-                primary_metric=config.primary_metric_name,
-                resources=dict(rc.resources),
-            )
-            return spec, arguments
-        assert isinstance(rc, ScriptRunConfig)
-        spec = TrialSpec(
-            run_id,
-            run_dir,
-            plain,
-            argv=rc.build_argv(arguments),
-            primary_metric=config.primary_metric_name,
-            source_dir=snapshot,
-            resources=dict(rc.resources),
-        )
-        spec.env = {
-            **rc.environment_variables,
-            ENV_RUN_ID: run_id,
-            ENV_EVENTS: str(spec.events_path),
-            ENV_WORKSPACE: str(ws.path),
-            ENV_EXPERIMENT: experiment.name,
-            ENV_PRIMARY_METRIC: config.primary_metric_name,
-            "AZUREML_RUN_ID": run_id,
-        }
-        return spec, arguments
-
-    return make
 
 
 class HyperDriveRun(Run):
@@ -344,6 +259,30 @@ class HyperDriveRun(Run):
             raise RunFailedError(f"Sweep {self.id} failed: {details.get('error', {}).get('message')}")
         return details
 
+    def _start(self, controller: SweepController) -> None:
+        self._controller = controller
+        self._thread = threading.Thread(target=controller.run, name=f"hypersweep-{self.id}")
+        self._thread.start()
+
+    def resume(self, run_config: Any = None) -> HyperDriveRun:
+        """Continue this sweep after the process driving it died (killed, power loss, closed notebook).
+
+        Finished runs and every logged value are kept; runs that were in flight end as Failed
+        ("interrupted") and count toward ``max_total_runs``; the sampler continues without repeating
+        configurations. The sweep then runs in the background of this process.
+
+        Args:
+            run_config: the trial callable (or run config), needed only for callable trials that
+                cannot be imported by name.
+
+        Raises:
+            InvalidConfigError: if the sweep has ended, or its driver is still alive.
+        """
+        ws = self.experiment.workspace
+        controller = resume_sweep(ws.store, ws.path, self.id, run_config)
+        self._start(controller)
+        return self
+
     def _wait_done(self) -> None:
         """Until the sweep has ended and (when driven here) its final state is recorded."""
         controller = self._controller
@@ -429,9 +368,15 @@ class HyperDriveRun(Run):
     ) -> Run | None:
         """The child with the best primary-metric value (max or min of all it logged), or None.
 
-        Runs that never logged the metric (or logged only NaN) are ignored.
+        Runs that never logged the metric (or logged only NaN) are ignored. With
+        ``include_resume_from_runs``, the runs of the warm-start sweeps compete too.
         """
-        for entry in self.get_children_sorted_by_primary_metric(discard_no_metric=True):
+        entries = self.get_children_sorted_by_primary_metric(discard_no_metric=True)
+        if include_resume_from_runs:
+            for parent in self._definition().get("resume_from", []):
+                entries += HyperDriveRun(self.experiment, parent).get_children_sorted_by_primary_metric(discard_no_metric=True)
+            entries.sort(key=lambda e: e["best_primary_metric"], reverse=self.goal is PrimaryMetricGoal.MAXIMIZE)
+        for entry in entries:
             if entry["status"] == "Failed" and not include_failed:
                 continue
             if entry["status"] == "Canceled" and not include_canceled:

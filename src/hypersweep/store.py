@@ -311,7 +311,7 @@ class Store:
             chunk = list(run_ids[chunk_start : chunk_start + 500])
             marks = ",".join("?" * len(chunk))
             for row in self.connect().execute(
-                f"SELECT run_id, value, json FROM metrics WHERE name = ? AND kind = 'scalar'"
+                f"SELECT run_id, value, json FROM metrics WHERE name = ? AND kind IN ('scalar', 'list')"
                 f" AND run_id IN ({marks}) ORDER BY run_id, step",
                 (name, *chunk),
             ):

@@ -143,6 +143,13 @@ class Executor(abc.ABC):
         self.abandon()
         return events
 
+    def recover(self, spec: TrialSpec, pid: int | None) -> list[Event]:
+        """What a trial started by a driver that died had logged; stop it if it still runs.
+
+        Executors that cannot reach such trials return nothing.
+        """
+        return []
+
     def abandon(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Forget the trials still listed after :meth:`shutdown` gave up waiting."""
 

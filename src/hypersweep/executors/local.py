@@ -15,12 +15,16 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 from hypersweep.executors.base import Event, Executor, RunEnded, RunStarted, TrialSpec, parse_record
 from hypersweep.status import RunStatus
 
 DEFAULT_GRACE_SECONDS = 10.0
+# Trials get SIGKILL when the thread that started them dies (a driver killed with -9, a closed
+# notebook), so a crash leaves no orphans; util-linux's setpriv sets that and execs the command.
+_SETPRIV = shutil.which("setpriv")
 
 
 @dataclass
@@ -60,6 +64,15 @@ def materialize(spec: TrialSpec) -> None:
     spec.events_path.touch()
 
 
+def _is_trial(pid: int, run_id: str) -> bool:
+    """True if process ``pid`` is alive and runs trial ``run_id``."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return f"HYPERSWEEP_RUN_ID={run_id}".encode() in environ.split(b"\0")
+
+
 def _tail(path: os.PathLike[str] | str, max_lines: int = 20, max_bytes: int = 4000) -> str:
     try:
         with open(path, "rb") as f:
@@ -93,8 +106,12 @@ class LocalProcessExecutor(Executor):
         err = open(spec.stderr_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
         try:
+            program = spec.argv[0]
+            if shutil.which(program, path=env.get("PATH")) is None and shutil.which(os.path.join(spec.run_dir, program)) is None:
+                raise FileNotFoundError(f"no executable {program!r}")
+            argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *spec.argv] if _SETPRIV else spec.argv
             popen = subprocess.Popen(
-                spec.argv,
+                argv,
                 cwd=spec.run_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -212,6 +229,25 @@ class LocalProcessExecutor(Executor):
 
     def running_ids(self) -> list[str]:
         return list(self._procs)
+
+    def recover(self, spec: TrialSpec, pid: int | None) -> list[Event]:
+        """Everything a trial left by a dead driver logged, after making sure it no longer runs.
+
+        Its process group is killed if it still exists (checked against the run id in the process's
+        environment, so a reused pid is never hit).
+        """
+        if pid is not None and _is_trial(pid, spec.run_id):
+            _signal_group(pid, signal.SIGKILL)
+        events: list[Event] = []
+        try:
+            data = spec.events_path.read_bytes()
+        except OSError:
+            return events
+        for line in data.split(b"\n"):
+            rec = parse_record(spec.run_id, line)
+            if rec is not None:
+                events.append(rec)
+        return events
 
     def pids(self) -> dict[str, int]:
         """Process ids of the running trials."""
