@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep.errors import NotFoundError, RunFailedError
+from hypersweep.run import rows_to_columns
 from hypersweep.status import RunStatus
 from hypersweep.store import Store, decode_value
 
@@ -28,28 +29,19 @@ def iso(ts: float | None) -> str | None:
 def group_metrics(rows: Any) -> dict[str, Any]:
     """Rows of the metrics table as ``{name: scalar | list | {column: list}}``."""
     series: dict[str, list[Any]] = defaultdict(list)
-    tables: dict[str, dict[str, list[Any]]] = {}
     kinds: dict[str, str] = {}
     for row in rows:
-        name, kind = row["name"], row["kind"]
-        value = decode_value(row["value"], row["json"])
-        kinds[name] = kind
-        if kind == "row":
-            table = tables.setdefault(name, {})
-            n = max((len(v) for v in table.values()), default=0)
-            for col, v in value.items():
-                table.setdefault(col, [None] * n).append(v)
-            for col in table:
-                if len(table[col]) < n + 1:
-                    table[col].append(None)
-        elif kind == "table":
-            tables[name] = value
-        else:
-            series[name].append(value)
+        kinds[row["name"]] = row["kind"]
+        series[row["name"]].append(decode_value(row["value"], row["json"]))
     out: dict[str, Any] = {}
     for name, values in series.items():
-        out[name] = values[0] if len(values) == 1 and kinds[name] == "scalar" else values
-    out.update(tables)
+        kind = kinds[name]
+        if kind == "row":
+            out[name] = rows_to_columns(values)
+        elif kind == "table":
+            out[name] = values[-1]
+        else:
+            out[name] = values[0] if len(values) == 1 and kind == "scalar" else values
     return out
 
 

@@ -53,6 +53,17 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def rows_to_columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Rows logged with ``log_row`` as a table ``{column: [values]}`` (None where a row lacks a column)."""
+    columns: dict[str, list[Any]] = {}
+    for i, row in enumerate(rows):
+        for col, value in row.items():
+            columns.setdefault(col, [None] * i).append(value)
+        for values in columns.values():
+            values += [None] * (i + 1 - len(values))
+    return columns
+
+
 class Run:
     """A run of an experiment.
 
@@ -271,6 +282,7 @@ class _LiveRun(Run):
         self.id = run_id
         self._sink = sink
         self._metrics: dict[str, list[Any]] = {}
+        self._kinds: dict[str, str] = {}
         self._tags: dict[str, str] = {}
         self._lock = threading.Lock()
         self._stop_reason: str | None = None
@@ -288,14 +300,25 @@ class _LiveRun(Run):
                 self._metrics.setdefault(name, []).extend(value)
             else:
                 self._metrics.setdefault(name, []).append(value)
+            if kind != "tag":
+                self._kinds[name] = kind
             self._sink.write(record)
 
     def get_metrics(self, name: str | None = None, recursive: bool = False, **kwargs: Any) -> dict[str, Any]:
         with self._lock:
-            metrics = {k: (v[0] if len(v) == 1 else list(v)) for k, v in self._metrics.items()}
+            metrics = {k: self._shape(k, v) for k, v in self._metrics.items()}
         if name is not None:
             metrics = {name: metrics[name]} if name in metrics else {}
         return {self.id: metrics} if recursive else metrics
+
+    def _shape(self, name: str, values: list[Any]) -> Any:
+        """The shape the results API gives: scalar or list; rows as ``{column: [values]}``."""
+        kind = self._kinds[name]
+        if kind == "row":
+            return rows_to_columns(values)
+        if kind == "table":
+            return values[-1]
+        return values[0] if len(values) == 1 and kind == "metric" else list(values)
 
     def get_tags(self) -> dict[str, str]:
         return dict(self._tags)

@@ -1,0 +1,198 @@
+"""Asynchronous successive halving (ASHA), and when to pick which policy.
+
+Which policy to pick. Figures are from the shared replay benchmark (4 tasks, 100 trials of 50
+epochs, 20 streams; ``benchmarks/results/early_stop.md``): compute used, and the loss of the best
+accuracy seen against no early termination, in percentage points (pp).
+
+* ``NoTerminationPolicy``: few runs, or runs too cheap to be worth judging.
+* ``MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5)``: the safe default. It uses
+  about 42% of the compute and lost nothing on the benchmark (0.005 pp on held-out streams).
+* ``BanditPolicy(slack_factor=0.1 or 0.2, delay_evaluation=5)``: when you know how far behind the
+  best a run may be and still be worth finishing. It uses 41-48% of the compute, and less on tasks
+  where most runs are far from the best, but it can lose a late bloomer (0.035 pp on average). The
+  slack factor is a ratio: use ``slack_amount`` for metrics that can be negative.
+* ``TruncationSelectionPolicy(truncation_percentage=20, delay_evaluation=5)``: a fixed share of
+  runs per evaluation. It is conservative (about 60% of the compute) and lost nothing.
+* ``AshaPolicy``: the largest savings, for many long runs. Runs are judged only at rungs
+  (``min_interval * eta**i``) and only the top 1/eta of the runs that reached a rung go on.
+  ``AshaPolicy(reduction_factor=3, min_interval=1)`` uses about 11% of the compute and loses about
+  0.18 pp. A grace period trades some savings for safety: ``min_interval=3`` uses 21% and loses
+  0.02-0.05 pp, less than Optuna's HyperbandPruner (25% and 0.11 pp).
+
+ASHA is not part of HyperDrive: it is hypersweep's addition (Li et al., "A System for Massively
+Parallel Hyperparameter Tuning", 2020), in its stopping form (a run that is not promoted at a rung
+stops there).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from hypersweep._validation import check_int, invalid
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy._common import fmt, judged_value
+from hypersweep.policy._index import BEST, VALUE, HistoryIndex, count_better
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+
+_OWNER = "AshaPolicy"
+_COMPARE = ("value", "best")
+
+
+class AshaPolicy(EarlyTerminationPolicy):
+    """Asynchronous successive halving: at each rung only the top 1/eta of the runs go on.
+
+    Rungs lie at intervals ``min_interval * reduction_factor**i`` (i = 0, 1, ...) below
+    ``max_interval``. When a run reaches a rung, it is ranked among every run that has reached that
+    rung so far (running, finished, canceled, warm-start priors); it continues only if fewer than
+    ``max(1, n // reduction_factor)`` of those n runs are strictly better, and at least ``min_runs``
+    runs have reached the rung (until then nobody stops there). The decision is a pure function of
+    the histories: no promotion state is kept.
+
+    With ``brackets=b > 1`` (asynchronous Hyperband), each run is assigned a bracket s in
+    ``[0, b)`` from a hash of its id; bracket s starts its rungs at ``min_interval *
+    reduction_factor**s`` and ranks runs only against runs of the same bracket.
+
+    Args:
+        reduction_factor: eta, an integer >= 2; 1/eta of the runs survive each rung.
+        min_interval: the first rung (grace period), an integer >= 1.
+        max_interval: the length of a full run if known. Optional: it only removes rungs at or
+            beyond it (a run that is about to finish is not worth stopping). ``None`` keeps the
+            rung ladder unbounded, which is the same for every run shorter than the next rung.
+        brackets: the number of Hyperband brackets, an integer >= 1.
+        compare: ``"value"`` ranks runs by their value at the rung (classic ASHA); ``"best"`` by
+            their best value up to the rung (kinder to noisy metrics).
+        min_runs: stop nobody at a rung until this many runs have reached it.
+
+    Raises:
+        InvalidConfigError: an argument is out of range or of the wrong type.
+
+    Example:
+        >>> from hypersweep.goal import PrimaryMetricGoal
+        >>> from hypersweep.policy import AshaPolicy, RunHistory
+        >>> policy = AshaPolicy(reduction_factor=2, min_interval=1)
+        >>> runs = {"a": RunHistory("a", [0.9]), "b": RunHistory("b", [0.4])}
+        >>> policy.evaluate("b", 1, runs, PrimaryMetricGoal.MAXIMIZE).stop
+        True
+    """
+
+    policy_name = "Asha"
+
+    def __init__(
+        self,
+        reduction_factor: int = 3,
+        min_interval: int = 1,
+        max_interval: int | None = None,
+        brackets: int = 1,
+        *,
+        compare: str = "value",
+        min_runs: int = 1,
+    ) -> None:
+        self._eta = check_int(reduction_factor, "reduction_factor", _OWNER, low=2)
+        self._min_interval = check_int(min_interval, "min_interval", _OWNER, low=1)
+        self._max_interval = (
+            None
+            if max_interval is None
+            else check_int(max_interval, "max_interval", _OWNER, low=self._min_interval + 1)
+        )
+        self._brackets = check_int(brackets, "brackets", _OWNER, low=1)
+        if compare not in _COMPARE:
+            raise invalid("compare", _OWNER, "one of 'value', 'best'", compare)
+        self._compare = compare
+        self._min_runs = check_int(min_runs, "min_runs", _OWNER, low=1)
+        self._kind = VALUE if compare == "value" else BEST
+        group_of = self._bracket_of if self._brackets > 1 else None
+        self._index = HistoryIndex((self._kind,), group_of=group_of)
+
+    @property
+    def reduction_factor(self) -> int:
+        """eta: 1/eta of the runs survive each rung."""
+        return self._eta
+
+    @property
+    def min_interval(self) -> int:
+        """The first rung (grace period)."""
+        return self._min_interval
+
+    @property
+    def max_interval(self) -> int | None:
+        """The length of a full run, if given (no rung at or beyond it)."""
+        return self._max_interval
+
+    @property
+    def brackets(self) -> int:
+        """The number of Hyperband brackets."""
+        return self._brackets
+
+    @property
+    def compare(self) -> str:
+        """``"value"`` (value at the rung) or ``"best"`` (best value up to the rung)."""
+        return self._compare
+
+    @property
+    def min_runs(self) -> int:
+        """Runs that must reach a rung before anyone stops there."""
+        return self._min_runs
+
+    def properties(self) -> dict[str, Any]:
+        """The settings, in the shape of HyperDrive's policy properties."""
+        return {
+            "reduction_factor": self._eta,
+            "min_interval": self._min_interval,
+            "max_interval": self._max_interval,
+            "brackets": self._brackets,
+            "compare": self._compare,
+            "min_runs": self._min_runs,
+        }
+
+    def _bracket_of(self, run_id: str) -> int:
+        return zlib.crc32(run_id.encode("utf-8")) % self._brackets
+
+    def _is_rung(self, interval: int, bracket: int) -> bool:
+        if self._max_interval is not None and interval >= self._max_interval:
+            return False
+        rung = self._min_interval
+        for _ in range(bracket):
+            rung *= self._eta
+        while rung < interval:
+            rung *= self._eta
+        return rung == interval
+
+    def should_evaluate(self, interval: int) -> bool:
+        """True at the rungs of any bracket."""
+        return any(self._is_rung(interval, b) for b in range(self._brackets))
+
+    def evaluate(
+        self,
+        run_id: str,
+        interval: int,
+        histories: Mapping[str, RunHistory],
+        goal: PrimaryMetricGoal,
+    ) -> Decision:
+        """Stop ``run_id`` at a rung unless it is in the top 1/eta of the runs that reached it."""
+        if judged_value(run_id, interval, histories) is None:
+            return CONTINUE
+        bracket = self._bracket_of(run_id) if self._brackets > 1 else 0
+        if not self._is_rung(interval, bracket):
+            return CONTINUE
+        index = self._index
+        index.sync(histories, goal)
+        ranked = index.series(self._kind, interval, bracket)
+        n = len(ranked)
+        if n < self._min_runs:
+            return CONTINUE
+        if self._kind == VALUE:
+            mine = index.score(run_id, interval)
+        else:
+            mine = index.best(run_id, interval)
+        better = count_better(ranked, mine)
+        keep = max(1, n // self._eta)
+        if better < keep:
+            return CONTINUE
+        what = "value" if self._kind == VALUE else "best"
+        return Decision(
+            True,
+            f"ASHA: {what} {fmt(index.sign * mine)} at rung {interval} ranks {better + 1} of {n}; "
+            f"only the top {keep} (1/{self._eta}) continue",
+        )

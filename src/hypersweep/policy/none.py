@@ -1,0 +1,39 @@
+"""HyperDrive's NoTerminationPolicy: every run runs to completion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+
+
+class NoTerminationPolicy(EarlyTerminationPolicy):
+    """Never stop a run (HyperDrive's default, what ``policy=None`` means).
+
+    Example:
+        >>> from hypersweep.policy import NoTerminationPolicy
+        >>> NoTerminationPolicy().to_json()
+        {'name': 'Default'}
+    """
+
+    policy_name = "Default"
+
+    def should_evaluate(self, interval: int) -> bool:
+        """Never: there is nothing to decide."""
+        return False
+
+    def properties(self) -> dict[str, Any]:
+        """No properties (HyperDrive omits them)."""
+        return {}
+
+    def evaluate(
+        self,
+        run_id: str,
+        interval: int,
+        histories: Mapping[str, RunHistory],
+        goal: PrimaryMetricGoal,
+    ) -> Decision:
+        """Always continue."""
+        return CONTINUE
