@@ -3,6 +3,7 @@
     python examples/digits/run_sweep.py
 """
 
+import os
 from pathlib import Path
 
 from hypersweep import (
@@ -42,7 +43,7 @@ hyperdrive_config = HyperDriveConfig(
     policy=early_termination_policy,
     primary_metric_name="accuracy",
     primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
-    max_total_runs=16,
+    max_total_runs=int(os.environ.get("EXAMPLE_RUNS", 16)),  # the tests run fewer
     max_concurrent_runs=2,
 )
 
