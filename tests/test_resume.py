@@ -95,17 +95,17 @@ def test_a_sweep_survives_sigkill_of_its_driver(tmp_path) -> None:
 
     db = _db(tmp_path)
     assert db.execute("SELECT status FROM sweeps").fetchone()[0] == "Completed"
-    rows = db.execute("SELECT id, status, error, run_dir, hyperparameters, number FROM runs ORDER BY number").fetchall()
+    rows = db.execute("SELECT id, status, error, run_dir, hyperparameters, pid FROM runs ORDER BY number").fetchall()
     assert len(rows) == 8  # the total never exceeds max_total_runs
     interrupted = [r for r in rows if r[1] == "Failed"]
     assert len(interrupted) == 2 and all("Interrupted" in r[2] for r in interrupted)
     assert sum(r[1] == "Completed" for r in rows) == 6
     # No value logged before the kill is missing: each run's events file is the ground truth.
-    for run_id, _, _, run_dir, _, _ in rows:
+    for run_id, _, _, run_dir, _, pid in rows:
         logged = [json.loads(line)["v"] for line in (Path(run_dir) / "logs" / "events.jsonl").read_text().splitlines()]
         stored = [v for (v,) in db.execute("SELECT value FROM metrics WHERE run_id = ? ORDER BY step", (run_id,))]
         assert stored == logged, run_id
-        assert not pid_alive(int((Path(run_dir) / "outputs" / "pid").read_text()))
+        assert not pid_alive(pid)
     # The seeded sampler continued where it stopped: the same 8 configurations as an uninterrupted sweep.
     sampler = RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 11})
     assert [json.loads(r[4]) for r in rows] == [sampler.configuration(k) for k in range(8)]
