@@ -28,11 +28,11 @@ from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_R
 from hypersweep.sampling.base import HyperParameterSampling
 from hypersweep.space import plain_name
 from hypersweep.status import RunStatus
-from hypersweep.store import Store
+from hypersweep.store import STATE_DIR, Store
 
 ENV_RESUME_FROM = "HYPERSWEEP_RESUME_FROM"
 SNAPSHOT_IGNORE = shutil.ignore_patterns(
-    ".hypersweep", ".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".ipynb_checkpoints",
+    STATE_DIR, ".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".ipynb_checkpoints",
     ".pytest_cache", ".mypy_cache", ".ruff_cache",
 )
 
@@ -238,7 +238,7 @@ def build_controller(
     elapsed_seconds: float = 0.0,
 ) -> SweepController:
     """A controller for the sweep ``sweep_id`` (recorded already) with the given deciders."""
-    state_dir = ws_path / ".hypersweep"
+    state_dir = ws_path / STATE_DIR
     plan = SweepPlan(
         sweep_id=sweep_id,
         sampling=sampling,
@@ -271,7 +271,7 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
     description["seed"] = config.hyperparameter_sampling.seed
     rc = config.run_config
     if isinstance(rc, ScriptRunConfig):
-        snapshot = ws_path / ".hypersweep" / "snapshots" / sweep_id
+        snapshot = ws_path / STATE_DIR / "snapshots" / sweep_id
         shutil.copytree(rc.source_directory, snapshot, ignore=SNAPSHOT_IGNORE, symlinks=True)
         description["run_config"]["snapshot"] = str(snapshot)
     store.create_sweep(sweep_id, experiment, description, tags)

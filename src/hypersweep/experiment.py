@@ -6,7 +6,6 @@ import json
 import math
 import os
 import re
-import shutil
 import threading
 import time
 import uuid
@@ -19,18 +18,10 @@ from hypersweep.config import HyperDriveConfig
 from hypersweep.controller import SweepController, active_controller
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError, RunFailedError
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.run import (
-    ENV_WORKSPACE,
-    Run,
-)
+from hypersweep.run import ENV_WORKSPACE, Run
 from hypersweep.status import RunStatus
-from hypersweep.store import DB_NAME, Store
+from hypersweep.store import DB_NAME, STATE_DIR, Store
 
-STATE_DIR = ".hypersweep"
-_SNAPSHOT_IGNORE = shutil.ignore_patterns(
-    STATE_DIR, ".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".ipynb_checkpoints",
-    ".pytest_cache", ".mypy_cache", ".ruff_cache",
-)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,254}")
 
 

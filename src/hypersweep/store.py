@@ -24,6 +24,7 @@ from typing import Any
 from hypersweep.errors import NotFoundError, SchemaVersionError, WorkspaceError
 
 SCHEMA_VERSION = 1
+STATE_DIR = ".hypersweep"  # inside the workspace folder: the database, snapshots and run folders
 DB_NAME = "hypersweep.db"
 
 _SCHEMA = """
