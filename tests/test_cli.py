@@ -196,3 +196,11 @@ def test_help_teaches() -> None:
     assert done.returncode == 0
     for word in ("run", "ls", "show", "best", "cancel", "logs", "examples/digits/sweep.yml"):
         assert word in done.stdout
+
+
+@pytest.mark.parametrize("args", [["ls"], ["show", "latest"], ["best", "latest"], ["logs", "HD_x_1"], ["cancel", "latest"]])
+def test_reading_an_empty_folder_explains_and_creates_nothing(tmp_path, args) -> None:
+    done = hypersweep(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "not a hypersweep workspace yet" in " ".join(done.stderr.split())
+    assert not (tmp_path / ".hypersweep").exists()

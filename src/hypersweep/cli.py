@@ -23,6 +23,7 @@ from hypersweep.display import fmt, runs_table, summary_line, watch
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
 from hypersweep.status import RunStatus
+from hypersweep.store import DB_NAME, STATE_DIR
 
 console = Console()
 err_console = Console(stderr=True)
@@ -55,6 +56,17 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
     err_console.print(f"[yellow]Warning:[/] {message}", highlight=False)
+
+
+def existing_workspace(path: Path) -> Workspace:
+    """The workspace at ``path`` for reading; an error (not a new empty database) if there is none."""
+    ws = Workspace(path)
+    if not (ws.state_dir / DB_NAME).exists():
+        raise NotFoundError(
+            f"{ws.path} is not a hypersweep workspace yet (no {STATE_DIR}/{DB_NAME}). Start a sweep there with "
+            "'hypersweep run SWEEP.yml', or point to one with --workspace DIR."
+        )
+    return ws
 
 
 def resolve_sweep(ws: Workspace, ref: str) -> HyperDriveRun:
@@ -132,7 +144,7 @@ def resume(sweep: str, workspace: Path, quiet: bool) -> None:
     still run. The sampler continues without repeating configurations.
     """
     warnings.showwarning = _warning
-    hd = resolve_sweep(Workspace(workspace), sweep)
+    hd = resolve_sweep(existing_workspace(workspace), sweep)
     hd.resume()
     interrupted = [c for c in hd.get_children() if "Interrupted" in (c.get_details().get("error", {}).get("message") or "")]
     err_console.print(
@@ -178,7 +190,7 @@ def _follow(sweep: HyperDriveRun, quiet: bool) -> None:
 @_handle_errors
 def list_sweeps(workspace: Path, experiment: str | None) -> None:
     """List the workspace's sweeps: status, progress and best value."""
-    ws = Workspace(workspace)
+    ws = existing_workspace(workspace)
     table = Table(title=f"Sweeps in {ws.path}", title_justify="left")
     for col in ("sweep", "experiment", "status", "runs", "best", "started", "elapsed"):
         table.add_column(col, justify="right" if col in ("runs", "best", "elapsed") else "left")
@@ -208,7 +220,7 @@ def list_sweeps(workspace: Path, experiment: str | None) -> None:
 @_handle_errors
 def show(sweep: str, workspace: Path, top: int | None) -> None:
     """Show SWEEP's runs, best first (SWEEP: an id, a unique prefix, or 'latest')."""
-    hd = resolve_sweep(Workspace(workspace), sweep)
+    hd = resolve_sweep(existing_workspace(workspace), sweep)
     console.print(runs_table(hd, top=top))
     console.print(summary_line(hd))
 
@@ -220,7 +232,7 @@ def show(sweep: str, workspace: Path, top: int | None) -> None:
 @_handle_errors
 def best(sweep: str, workspace: Path, as_json: bool) -> None:
     """Print the best run of SWEEP: its arguments and metrics."""
-    hd = resolve_sweep(Workspace(workspace), sweep)
+    hd = resolve_sweep(existing_workspace(workspace), sweep)
     run_ = hd.get_best_run_by_primary_metric()
     if run_ is None:
         raise NotFoundError(
@@ -262,7 +274,7 @@ def _short(value: Any) -> str:
 @_handle_errors
 def cancel(sweep: str, workspace: Path) -> None:
     """Cancel SWEEP: its running runs are stopped, and it ends as Canceled."""
-    hd = resolve_sweep(Workspace(workspace), sweep)
+    hd = resolve_sweep(existing_workspace(workspace), sweep)
     if hd.cancel():
         console.print(f"Cancel requested for {hd.id}; its driver stops the runs within a second.")
     else:
@@ -279,7 +291,7 @@ def cancel(sweep: str, workspace: Path) -> None:
 @_handle_errors
 def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bool) -> None:
     """Print the output of RUN_ID (e.g. HD_<uuid>_3; a unique prefix is enough)."""
-    ws = Workspace(workspace)
+    ws = existing_workspace(workspace)
     row = ws.store.find_run(run_id)
     path = Path(row["run_dir"]) / "logs" / f"{stream}.txt"
     text = path.read_text(errors="replace") if path.exists() else ""
