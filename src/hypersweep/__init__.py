@@ -50,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "Experiment": "hypersweep.experiment",
     "HyperDriveRun": "hypersweep.experiment",
     "Run": "hypersweep.run",
+    "RunDetails": "hypersweep.widgets",
     # errors
     "HypersweepError": "hypersweep.errors",
     "InvalidConfigError": "hypersweep.errors",
@@ -104,3 +105,4 @@ if TYPE_CHECKING:
         uniform,
     )
     from hypersweep.status import RunStatus
+    from hypersweep.widgets import RunDetails

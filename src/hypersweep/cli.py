@@ -98,6 +98,8 @@ def main() -> None:
       hypersweep show latest            # its runs, best first
       hypersweep best latest --json     # the best run's arguments and metrics
       hypersweep logs HD_..._3          # a run's output
+      hypersweep ui                     # the dashboard: http://127.0.0.1:8765/
+      hypersweep report latest --html sweep.html
 
     Every command takes --workspace DIR (default: the current folder).
     """
@@ -316,6 +318,12 @@ def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bo
             break
         time.sleep(0.3)
 
+
+from hypersweep.dashboard.commands import report as report_command  # noqa: E402 - needs the group above
+from hypersweep.dashboard.commands import ui as ui_command  # noqa: E402
+
+main.add_command(ui_command)
+main.add_command(report_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,110 @@
+"""Shapes of the API's answers, for the OpenAPI schema only.
+
+Answers are built as plain dicts and serialized directly (a sweep of 1000 runs x 100 intervals
+would spend longer in validation than in SQLite); these models document them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class SweepSummary(BaseModel):
+    """One sweep in the list: status, progress, best value so far."""
+
+    id: str
+    experiment: str
+    status: str = Field(description="Queued, Running, CancelRequested, Completed, Failed or Canceled.")
+    created: float = Field(description="UNIX time.")
+    started: float | None = None
+    ended: float | None = None
+    elapsed: float = Field(description="Seconds from start to end (or to now while it runs).")
+    primary_metric: str
+    goal: str = Field(description="maximize or minimize.")
+    max_total_runs: int
+    n_runs: int = Field(description="Runs created so far.")
+    done: int = Field(description="Runs that have ended (Completed, Failed, Canceled).")
+    best: float | None = Field(None, description="Best value of the primary metric so far.")
+    cancel_requested: bool
+
+
+class RunSummary(BaseModel):
+    """One run in a sweep's table."""
+
+    id: str
+    number: int
+    status: str
+    started: float | None = None
+    ended: float | None = None
+    duration: float | None = Field(None, description="Seconds (so far, while it runs).")
+    hp: dict[str, Any] = Field(description="The sampled hyperparameters.")
+    best: float | None = Field(None, description="Best value of the primary metric.")
+    last: float | None = Field(None, description="Last value of the primary metric.")
+    intervals: int = Field(description="How many values of the primary metric it logged.")
+    note: str = Field(description="Why it was stopped, or its error (first line).")
+
+
+class SweepDetail(SweepSummary):
+    """A sweep's summary with its search space and policy."""
+
+    max_concurrent_runs: int
+    counts: dict[str, int] = Field(description="Runs per status.")
+    best_run: int | None = Field(None, description="Number of the best run.")
+    error: str | None = None
+    tags: dict[str, str]
+    sampling: str | None = None
+    policy: dict[str, Any] | None = None
+    parameters: list[dict[str, Any]] = Field(description="[{name, label, type, log, values}] per hyperparameter.")
+
+
+class Series(BaseModel):
+    """The primary metric of every run: ``y[number][i]`` is interval ``x[number][i]`` (or ``i + 1``)."""
+
+    y: dict[str, list[float | None]]
+    x: dict[str, list[int]] = Field(description="Intervals, only for runs thinned to the point budget.")
+
+
+class SweepPage(BaseModel):
+    """Everything a sweep page draws."""
+
+    sweep: SweepDetail
+    runs: list[RunSummary]
+    series: Series
+    cursor: str = Field(description="Pass as ?since= to /updates to get only what changed after this answer.")
+
+
+class SweepUpdates(BaseModel):
+    """What changed since a cursor."""
+
+    sweep: SweepDetail
+    runs: list[RunSummary] = Field(description="Runs that may have changed (upsert them by number).")
+    points: dict[str, list[tuple[int, float | None]]] = Field(description="New [interval, value] per run number.")
+    cursor: str
+
+
+class RunPage(BaseModel):
+    """Everything a run page shows except its logs."""
+
+    run: dict[str, Any]
+    tags: dict[str, str]
+    metrics: dict[str, dict[str, Any]] = Field(
+        description='{name: {"kind": "series", "steps", "values"}} or {name: {"kind": "table", "columns"}}.'
+    )
+    files: list[dict[str, Any]] = Field(description="[{name, size}] under outputs/ and logs/.")
+
+
+class LogChunk(BaseModel):
+    """Part of a run's stdout or stderr."""
+
+    text: str
+    offset: int = Field(description="Pass as ?offset= to get what was written after this answer.")
+    truncated: bool = Field(description="True when more text is waiting after offset.")
+
+
+class CancelResult(BaseModel):
+    """The answer to a cancel request."""
+
+    canceled: bool = Field(description="False if the sweep or run had already ended.")
+    status: str

@@ -1,0 +1,147 @@
+"""The data behind a run's page: its definition, metrics, tags, files and the tail of its logs."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from hypersweep.errors import NotFoundError
+from hypersweep.store import decode_value
+
+_STREAMS = ("stdout", "stderr")
+MAX_LOG_BYTES = 256 * 1024
+
+
+def _clean(value: Any) -> Any:
+    """A decoded metric value with NaN and infinities as None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def run_row(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+    """The run's row; :class:`NotFoundError` if there is none."""
+    row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"No run {run_id!r} in this workspace.")
+    return row
+
+
+def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
+    """``{name: {"kind", "steps", "values"}}`` for series, ``{"kind": "table", "columns"}`` for tables."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(
+        "SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
+    ):
+        name, kind = row["name"], row["kind"]
+        value = _clean(decode_value(row["value"], row["json"]))
+        if kind in ("row", "table"):
+            entry = out.setdefault(name, {"kind": "table", "columns": {}})
+            columns = entry["columns"]
+            rows = value if kind == "row" else None
+            if rows is None and isinstance(value, dict):
+                for col, values in value.items():
+                    columns.setdefault(col, []).extend(values if isinstance(values, list) else [values])
+            elif isinstance(rows, dict):
+                n = max((len(v) for v in columns.values()), default=0)
+                for col, v in rows.items():
+                    columns.setdefault(col, [None] * n).append(v)
+                for col in columns:
+                    if len(columns[col]) < n + 1:
+                        columns[col].append(None)
+            continue
+        entry = out.setdefault(name, {"kind": "series", "steps": [], "values": []})
+        entry["steps"].append(row["step"])
+        entry["values"].append(value)
+    return out
+
+
+def file_names(run_dir: str) -> list[dict[str, Any]]:
+    """The run's files under ``outputs/`` and ``logs/`` with their sizes."""
+    root = Path(run_dir)
+    files = []
+    for top in ("outputs", "logs"):
+        base = root / top
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    files.append({"name": path.relative_to(root).as_posix(), "size": path.stat().st_size})
+    return files
+
+
+def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+    """Everything the run page shows except its logs."""
+    now = time.time()
+    row = run_row(conn, run_id)
+    sweep = conn.execute(
+        "SELECT id, experiment, primary_metric, goal, config FROM sweeps WHERE id = ?", (row["sweep_id"],)
+    ).fetchone()
+    config = json.loads(sweep["config"]) if sweep else {}
+    tags = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))}
+    return {
+        "run": {
+            "id": row["id"],
+            "sweep_id": row["sweep_id"],
+            "experiment": sweep["experiment"] if sweep else None,
+            "number": row["number"],
+            "status": row["status"],
+            "created": row["created"],
+            "started": row["started"],
+            "ended": row["ended"],
+            "duration": None if row["started"] is None else (row["ended"] or now) - row["started"],
+            "hyperparameters": json.loads(row["hyperparameters"]),
+            "arguments": json.loads(row["arguments"]),
+            "command": config.get("run_config", {}).get("command"),
+            "reason": row["reason"],
+            "error": row["error"],
+            "intervals": row["intervals"],
+            "best": _clean(row["best_value"]),
+            "last": _clean(row["last_value"]),
+            "primary_metric": sweep["primary_metric"] if sweep else None,
+            "goal": sweep["goal"].lower() if sweep else None,
+        },
+        "tags": tags,
+        "metrics": metrics(conn, run_id),
+        "files": file_names(row["run_dir"]),
+    }
+
+
+def log_chunk(run_dir: str, stream: str, offset: int | None, tail: int) -> dict[str, Any]:
+    """Text of ``logs/<stream>.txt``: from byte ``offset``, or its last ``tail`` lines when offset is None.
+
+    Returns:
+        ``{"text", "offset"}`` where ``offset`` is where the next call should start. At most
+        :data:`MAX_LOG_BYTES` are returned at once (``truncated`` says when more are waiting).
+    """
+    if stream not in _STREAMS:
+        raise ValueError(f"The 'stream' parameter must be one of {_STREAMS}. Got {stream!r} instead.")
+    path = Path(run_dir) / "logs" / f"{stream}.txt"
+    if not path.is_file():
+        return {"text": "", "offset": 0, "truncated": False}
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        if offset is None:
+            start = max(0, size - MAX_LOG_BYTES)
+            f.seek(start)
+            data = f.read()
+            lines = data.splitlines(keepends=True)
+            if start > 0 and lines:
+                lines = lines[1:]  # a partial first line
+            text = b"".join(lines[-tail:]) if tail else b""
+            return {"text": text.decode(errors="replace"), "offset": size, "truncated": False}
+        start = min(max(0, offset), size)
+        f.seek(start)
+        data = f.read(MAX_LOG_BYTES)
+    return {
+        "text": data.decode(errors="replace"),
+        "offset": start + len(data),
+        "truncated": start + len(data) < size,
+    }

@@ -1,0 +1,273 @@
+"""The data behind the sweep pages: plain dicts, ready for JSON, from a few SQL queries.
+
+A sweep of 1000 runs x 100 intervals costs three queries (the sweep, its runs, the primary
+metric's values of all its runs) whatever its size; nothing is queried per run. Live pages poll
+:func:`sweep_updates` with the cursor of their last answer and get only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Any
+
+from hypersweep.dashboard._json import Raw
+from hypersweep.errors import NotFoundError
+
+TERMINAL = ("Completed", "Failed", "Canceled")
+# finite REAL values only (SQLite may hold +-inf, which JSON cannot carry)
+_FINITE = "CASE WHEN {0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308 THEN {0} END"
+_LOG_TYPES = {"loguniform", "qloguniform", "lognormal", "qlognormal"}
+# a run's status can change up to this long (s) after the time it records; see sweep_updates
+_LATE = 60.0
+
+
+def _elapsed(row: sqlite3.Row, now: float) -> float:
+    start = row["started"] or row["created"]
+    return max(0.0, (row["ended"] or now) - start)
+
+
+def sweep_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every sweep, newest first: status, progress, best value so far, elapsed time."""
+    now = time.time()
+    rows = conn.execute(
+        "SELECT s.id, s.experiment, s.status, s.created, s.started, s.ended, s.primary_metric,"
+        " s.goal, s.max_total_runs, s.cancel_requested, COUNT(r.id) AS n_runs,"
+        " COALESCE(SUM(r.status IN ('Completed', 'Failed', 'Canceled')), 0) AS done,"
+        f" MAX({_FINITE.format('r.best_value')}) AS best_max,"
+        f" MIN({_FINITE.format('r.best_value')}) AS best_min"
+        " FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id GROUP BY s.id ORDER BY s.created DESC"
+    ).fetchall()
+    return [
+        {
+            "id": r["id"],
+            "experiment": r["experiment"],
+            "status": r["status"],
+            "created": r["created"],
+            "started": r["started"],
+            "ended": r["ended"],
+            "elapsed": _elapsed(r, now),
+            "primary_metric": r["primary_metric"],
+            "goal": r["goal"].lower(),
+            "max_total_runs": r["max_total_runs"],
+            "n_runs": r["n_runs"],
+            "done": r["done"],
+            "best": r["best_max"] if r["goal"].lower() == "maximize" else r["best_min"],
+            "cancel_requested": bool(r["cancel_requested"]),
+        }
+        for r in rows
+    ]
+
+
+def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The search space as ``[{name, label, type, log, values}]`` (axes of the charts)."""
+    space = config.get("generator_config", {}).get("parameter_space", {})
+    out = []
+    for name, spec in space.items():
+        kind = spec[0] if isinstance(spec, list) and spec else "?"
+        entry: dict[str, Any] = {"name": name, "label": name.lstrip("-"), "type": kind}
+        entry["log"] = kind in _LOG_TYPES
+        if kind == "choice" and isinstance(spec[1], list) and spec[1]:
+            entry["values"] = spec[1][0]
+        out.append(entry)
+    return out
+
+
+def _summary(row: sqlite3.Row, runs: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    config = json.loads(row["config"])
+    maximize = row["goal"].lower() == "maximize"
+    scored = [r for r in runs if r["best"] is not None]
+    best = (max if maximize else min)(scored, key=lambda r: r["best"]) if scored else None
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return {
+        "id": row["id"],
+        "experiment": row["experiment"],
+        "status": row["status"],
+        "created": row["created"],
+        "started": row["started"],
+        "ended": row["ended"],
+        "elapsed": _elapsed(row, now),
+        "primary_metric": row["primary_metric"],
+        "goal": row["goal"].lower(),
+        "max_total_runs": row["max_total_runs"],
+        "max_concurrent_runs": row["max_concurrent_runs"],
+        "n_runs": len(runs),
+        "done": sum(counts.get(s, 0) for s in TERMINAL),
+        "counts": counts,
+        "best": best["best"] if best else None,
+        "best_run": best["number"] if best else None,
+        "cancel_requested": bool(row["cancel_requested"]),
+        "error": row["error"],
+        "tags": json.loads(row["tags"] or "{}"),
+        "sampling": config.get("generator_config", {}).get("name"),
+        "policy": config.get("policy_config"),
+        "parameters": parameters(config),
+    }
+
+
+_RUN_COLUMNS = (
+    "id, number, status, created, started, ended, hyperparameters, reason, error, intervals,"
+    f" {_FINITE.format('best_value')} AS best, {_FINITE.format('last_value')} AS last"
+)
+
+
+def _run(row: sqlite3.Row, now: float) -> dict[str, Any]:
+    note = (row["reason"] or row["error"] or "").strip()
+    return {
+        "id": row["id"],
+        "number": row["number"],
+        "status": row["status"],
+        "started": row["started"],
+        "ended": row["ended"],
+        "duration": None if row["started"] is None else (row["ended"] or now) - row["started"],
+        "hp": json.loads(row["hyperparameters"]),
+        "best": row["best"],
+        "last": row["last"],
+        "intervals": row["intervals"],
+        "note": note.splitlines()[0] if note else "",
+    }
+
+
+def _sweep_row(conn: sqlite3.Connection, sweep_id: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"No sweep {sweep_id!r} in this workspace.")
+    return row
+
+
+def _cursor(conn: sqlite3.Connection, now: float) -> str:
+    top = conn.execute("SELECT MAX(rowid) FROM metrics").fetchone()[0] or 0
+    return f"{top}:{now:.3f}"
+
+
+def _thin(xs: list[int], ys: list[float | None], limit: int, maximize: bool) -> tuple[list[int], list[Any]]:
+    """At most ``limit`` evenly spaced points, always keeping the first, the last and the best."""
+    n = len(ys)
+    keep = {round(i * (n - 1) / (limit - 1)) for i in range(limit - 1)} | {n - 1}
+    finite = [i for i in range(n) if ys[i] is not None]
+    if finite:
+        keep.add((max if maximize else min)(finite, key=lambda i: ys[i]))  # type: ignore[arg-type,return-value]
+    order = sorted(keep)
+    return [xs[i] for i in order], [ys[i] for i in order]
+
+
+# Each run's primary metric as JSON text, built by SQLite: the runs come in number order from
+# runs_by_sweep and each run's values in step order from metrics_by_run (the plan has no sort), so
+# group_concat sees them in order. Values carry 7 significant digits: plenty for a chart.
+_SERIES = (
+    "SELECT r.number, COUNT(*), MIN(m.step), MAX(m.step),"
+    f" group_concat(coalesce(printf('%.7g', {_FINITE.format('m.value')}), 'null'), ',')"
+    " FROM runs r JOIN metrics m ON m.run_id = r.id"
+    " WHERE r.sweep_id = ? AND m.name = ? AND m.kind IN ('scalar', 'list') GROUP BY r.number"
+)
+
+
+def _series(
+    conn: sqlite3.Connection, sweep_id: str, metric: str, max_points: int, maximize: bool
+) -> tuple[Raw, dict[int, list[int]]]:
+    cur = conn.cursor()
+    cur.row_factory = None
+    rows = cur.execute(_SERIES, (sweep_id, metric)).fetchall()
+    limit = max(50, max_points // max(1, len(rows)))
+    parts: list[str] = []
+    odd: list[int] = []  # runs to thin, or whose intervals are not 1..n: done in Python
+    for number, count, first, last, text in rows:
+        if count > limit or first != 1 or last != count:
+            odd.append(number)
+        else:
+            parts.append(f'"{number}":[{text}]')
+    out_x: dict[int, list[int]] = {}
+    for chunk in range(0, len(odd), 500):
+        numbers = odd[chunk : chunk + 500]
+        xs: dict[int, list[int]] = {n: [] for n in numbers}
+        ys: dict[int, list[Any]] = {n: [] for n in numbers}
+        for number, step, value in cur.execute(
+            f"SELECT r.number, m.step, {_FINITE.format('m.value')} FROM runs r JOIN metrics m ON m.run_id = r.id"
+            f" WHERE r.sweep_id = ? AND m.name = ? AND m.kind IN ('scalar', 'list')"
+            f" AND r.number IN ({','.join('?' * len(numbers))}) ORDER BY r.number, m.step",
+            (sweep_id, metric, *numbers),
+        ):
+            xs[number].append(step)
+            ys[number].append(value)
+        for number in numbers:
+            x, y = xs[number], ys[number]
+            if len(y) > limit:
+                x, y = _thin(x, y, limit, maximize)
+            out_x[number] = x
+            parts.append(f'"{number}":{json.dumps(y, allow_nan=False)}')
+    return Raw("{" + ",".join(parts) + "}"), out_x
+
+
+def sweep_payload(conn: sqlite3.Connection, sweep_id: str, max_points: int = 200_000) -> dict[str, Any]:
+    """A sweep's summary, its runs and every run's primary metric against interval.
+
+    Args:
+        conn: a read connection (inside :meth:`Reader.snapshot` for a consistent view).
+        sweep_id: the sweep.
+        max_points: the budget of points for all series together; a run with more than its share
+            (at least 50) is thinned, keeping its first, last and best values.
+
+    Returns:
+        ``{"sweep", "runs", "series": {"y": {number: values}, "x": {number: intervals}}, "cursor"}``;
+        ``x`` is present only for thinned runs (otherwise value i is interval i + 1). ``series.y``
+        is pre-encoded JSON (:class:`~hypersweep.dashboard._json.Raw`): encode with ``_json.dumps``.
+    """
+    now = time.time()
+    row = _sweep_row(conn, sweep_id)
+    runs = [
+        _run(r, now)
+        for r in conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
+    ]
+    cursor = _cursor(conn, now)
+    maximize = row["goal"].lower() == "maximize"
+    ys, xs = _series(conn, sweep_id, row["primary_metric"], max_points, maximize)
+    return {
+        "sweep": _summary(row, runs, now),
+        "runs": runs,
+        "series": {"y": ys, "x": xs},
+        "cursor": cursor,
+    }
+
+
+def parse_cursor(cursor: str) -> tuple[int, float]:
+    """``"rowid:time"`` as returned by the API; ValueError if malformed."""
+    rowid, _, stamp = cursor.partition(":")
+    return int(rowid), float(stamp)
+
+
+def sweep_updates(conn: sqlite3.Connection, sweep_id: str, since: str) -> dict[str, Any]:
+    """What changed since ``since`` (the ``cursor`` of an earlier answer).
+
+    New metric values are those inserted after the cursor's last metric row (row ids only grow),
+    so a value logged early but written late is not missed. Changed runs are every run not yet
+    finished plus those that ended (or started) shortly before the cursor's time.
+
+    Returns:
+        ``{"sweep", "runs": [changed runs], "points": {number: [[interval, value], ...]}, "cursor"}``.
+    """
+    last_rowid, last_time = parse_cursor(since)
+    now = time.time()
+    row = _sweep_row(conn, sweep_id)
+    cursor = _cursor(conn, now)
+    all_runs = [
+        _run(r, now)
+        for r in conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
+    ]
+    edge = last_time - _LATE
+    changed = [
+        r
+        for r in all_runs
+        if r["status"] not in TERMINAL or (r["ended"] or 0) >= edge or (r["started"] or 0) >= edge
+    ]
+    points: dict[int, list[list[Any]]] = {}
+    for number, step, value in conn.execute(
+        f"SELECT r.number, m.step, {_FINITE.format('m.value')} FROM metrics m JOIN runs r ON r.id = m.run_id"
+        " WHERE m.rowid > ? AND r.sweep_id = ? AND m.name = ? AND m.kind IN ('scalar', 'list')"
+        " ORDER BY m.rowid",
+        (last_rowid, sweep_id, row["primary_metric"]),
+    ):
+        points.setdefault(number, []).append([step, value])
+    return {"sweep": _summary(row, all_runs, now), "runs": changed, "points": points, "cursor": cursor}

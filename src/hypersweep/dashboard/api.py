@@ -1,0 +1,153 @@
+"""The JSON API under ``/api/`` that the pages use (its schema: ``/api/openapi.json``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import FileResponse, Response
+
+from hypersweep.dashboard import _json, _models, _runs, _sweeps
+from hypersweep.dashboard._db import Reader
+from hypersweep.errors import NotFoundError
+
+
+class FastJSON(Response):
+    """Compact JSON without validation (payloads are already JSON-safe: NaN and infinities are None)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _json.dumps(content).encode()
+
+
+def _doc(model: type) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}, 404: {"description": "No such sweep or run."}}
+
+
+def make_router(reader: Reader, workspace: Path) -> APIRouter:
+    """The API routes, reading through ``reader`` (cancel goes through the results API)."""
+    api = APIRouter(prefix="/api", tags=["hypersweep"], default_response_class=FastJSON)
+
+    def _404(exc: Exception) -> HTTPException:
+        return HTTPException(status_code=404, detail=str(exc))
+
+    @api.get("/sweeps", summary="Every sweep, newest first", responses={200: {"model": list[_models.SweepSummary]}})
+    def list_sweeps() -> Any:
+        if not reader.exists:
+            return FastJSON([])
+        with reader.snapshot() as conn:
+            return FastJSON(_sweeps.sweep_list(conn))
+
+    @api.get("/sweeps/{sweep_id}", summary="A sweep, its runs and their primary metric", responses=_doc(_models.SweepPage))
+    def sweep(
+        sweep_id: str,
+        max_points: int = Query(200_000, ge=1000, le=5_000_000, description="Budget of chart points for all runs."),
+    ) -> Any:
+        try:
+            with reader.snapshot() as conn:
+                return FastJSON(_sweeps.sweep_payload(conn, sweep_id, max_points))
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+
+    @api.get("/sweeps/{sweep_id}/updates", summary="What changed since a cursor", responses=_doc(_models.SweepUpdates))
+    def sweep_updates(
+        sweep_id: str, since: str = Query(..., description="The cursor of an earlier answer.", max_length=64)
+    ) -> Any:
+        try:
+            _sweeps.parse_cursor(since)
+        except ValueError as exc:
+            raise HTTPException(status_code=400, detail=f"Bad cursor {since!r}.") from exc
+        try:
+            with reader.snapshot() as conn:
+                return FastJSON(_sweeps.sweep_updates(conn, sweep_id, since))
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+
+    @api.post(
+        "/sweeps/{sweep_id}/cancel",
+        summary="Cancel a sweep (needs the token in the Authorization header)",
+        responses={**_doc(_models.CancelResult), 403: {"description": "No token in a header."}},
+    )
+    def cancel_sweep(sweep_id: str) -> Any:
+        from hypersweep.experiment import HyperDriveRun, Workspace
+
+        ws = Workspace(workspace)
+        try:
+            run = ws.get_run(sweep_id)
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+        if not isinstance(run, HyperDriveRun):
+            raise HTTPException(status_code=404, detail=f"{sweep_id!r} is a run, not a sweep.")
+        canceled = run.cancel()
+        return FastJSON({"canceled": canceled, "status": run.get_status()})
+
+    @api.post(
+        "/runs/{run_id}/cancel",
+        summary="Cancel one run; its sweep goes on (needs the token in the Authorization header)",
+        responses={**_doc(_models.CancelResult), 403: {"description": "No token in a header."}},
+    )
+    def cancel_run(run_id: str) -> Any:
+        from hypersweep.experiment import HyperDriveRun, Workspace
+
+        try:
+            _runs.run_row(reader.connect(), run_id)
+            run = Workspace(workspace).get_run(run_id)
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+        if isinstance(run, HyperDriveRun):
+            raise HTTPException(status_code=404, detail=f"{run_id!r} is a sweep; cancel it at /api/sweeps/{run_id}/cancel.")
+        canceled = run.cancel()
+        return FastJSON({"canceled": canceled, "status": run.get_status()})
+
+    @api.get("/runs/{run_id}", summary="A run: definition, metrics, tags, files", responses=_doc(_models.RunPage))
+    def run(run_id: str) -> Any:
+        try:
+            with reader.snapshot() as conn:
+                return FastJSON(_runs.run_payload(conn, run_id))
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+
+    @api.get("/runs/{run_id}/logs/{stream}", summary="A run's stdout or stderr", responses=_doc(_models.LogChunk))
+    def logs(
+        run_id: str,
+        stream: str,
+        offset: int | None = Query(None, ge=0, description="Byte offset from an earlier answer; omit for the tail."),
+        tail: int = Query(200, ge=0, le=100_000, description="Lines of the tail, when offset is omitted."),
+    ) -> Any:
+        if stream not in ("stdout", "stderr"):
+            raise HTTPException(status_code=404, detail="The stream is stdout or stderr.")
+        try:
+            run_dir = _runs.run_row(reader.connect(), run_id)["run_dir"]
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+        return FastJSON(_runs.log_chunk(run_dir, stream, offset, tail))
+
+    @api.get(
+        "/runs/{run_id}/file",
+        summary="Download one of a run's files (under outputs/ or logs/ only)",
+        response_class=FileResponse,
+        responses={404: {"description": "No such file in the run's outputs/ or logs/."}},
+    )
+    def download(run_id: str, name: str = Query(..., description="As listed in the run's files, e.g. outputs/model.joblib.")) -> Any:
+        from hypersweep._results import RunView
+
+        try:
+            _runs.run_row(reader.connect(), run_id)
+            path = RunView(_ReadOnlyStore(reader), run_id).resolve(name)  # type: ignore[arg-type]
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+        return FileResponse(path, filename=path.name, media_type="application/octet-stream")
+
+    return api
+
+
+class _ReadOnlyStore:
+    """The one ``Store`` method ``RunView.resolve`` needs, answered through the dashboard's reader."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def run(self, run_id: str) -> Any:
+        return _runs.run_row(self.reader.connect(), run_id)
