@@ -176,6 +176,7 @@ class SweepController:
                 self._launch()
                 finished = self._exhausted and not self._resumes
                 if not self.executor.active() and (finished or len(self.runs) >= plan.max_total_runs):
+                    self._shutdown("The sweep ended.")  # nothing runs: this only releases the executor
                     break
                 self._ingest(self.executor.poll(self.poll_interval))
                 self._check_timeouts()

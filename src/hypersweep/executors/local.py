@@ -15,74 +15,34 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
+from hypersweep.executors._process import (
+    EventLines,
+    exit_description,
+    is_trial,
+    materialize,
+    signal_group,
+    tail,
+    with_parent_death_signal,
+)
 from hypersweep.executors.base import Event, Executor, RunEnded, RunStarted, TrialSpec, parse_record
 from hypersweep.status import RunStatus
 
 DEFAULT_GRACE_SECONDS = 10.0
-# Trials get SIGKILL when the thread that started them dies (a driver killed with -9, a closed
-# notebook), so a crash leaves no orphans; util-linux's setpriv sets that and execs the command.
-_SETPRIV = shutil.which("setpriv")
 
 
 @dataclass
 class _Proc:
     spec: TrialSpec
-    popen: subprocess.Popen[bytes]
-    events_fd: int
+    popen: subprocess.Popen[bytes] | None
+    events: EventLines | None
     files: list[IO[bytes]]
     pidfd: int | None
-    pending: bytes = b""
     stop_reason: str | None = None
     kill_at: float | None = None
     killed: bool = False
     extra: list[Event] = field(default_factory=list)
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def materialize(spec: TrialSpec) -> None:
-    """Make the run folder: a copy of the source snapshot (hard links where possible), ``outputs/``, ``logs/``."""
-    if spec.source_dir is not None:
-        shutil.copytree(spec.source_dir, spec.run_dir, copy_function=_link_or_copy, symlinks=True, dirs_exist_ok=True)
-    (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
-    spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
-    spec.events_path.touch()
-
-
-def _is_trial(pid: int, run_id: str) -> bool:
-    """True if process ``pid`` is alive and runs trial ``run_id``."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return False
-    return f"HYPERSWEEP_RUN_ID={run_id}".encode() in environ.split(b"\0")
-
-
-def _tail(path: os.PathLike[str] | str, max_lines: int = 20, max_bytes: int = 4000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - max_bytes))
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-max_lines:])
 
 
 class LocalProcessExecutor(Executor):
@@ -101,7 +61,6 @@ class LocalProcessExecutor(Executor):
     def start(self, spec: TrialSpec) -> None:
         assert spec.argv is not None, "a script trial needs argv"
         materialize(spec)
-        events_fd = os.open(spec.events_path, os.O_RDONLY)
         out = open(spec.stdout_path, "ab")
         err = open(spec.stderr_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
@@ -109,9 +68,8 @@ class LocalProcessExecutor(Executor):
             program = spec.argv[0]
             if shutil.which(program, path=env.get("PATH")) is None and shutil.which(os.path.join(spec.run_dir, program)) is None:
                 raise FileNotFoundError(f"no executable {program!r}")
-            argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *spec.argv] if _SETPRIV else spec.argv
             popen = subprocess.Popen(
-                argv,
+                with_parent_death_signal(spec.argv),
                 cwd=spec.run_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -120,12 +78,11 @@ class LocalProcessExecutor(Executor):
                 start_new_session=True,
             )
         except OSError as exc:
-            os.close(events_fd)
             out.close()
             err.close()
             err_text = f"Could not start {spec.argv[0]!r}: {exc}"
             spec.stderr_path.write_text(err_text + "\n")
-            proc = _Proc(spec, None, -1, [], None)  # type: ignore[arg-type]
+            proc = _Proc(spec, None, None, [], None)
             proc.extra = [RunEnded(spec.run_id, RunStatus.FAILED, err_text, time.time())]
             self._procs[spec.run_id] = proc
             return
@@ -136,28 +93,15 @@ class LocalProcessExecutor(Executor):
             self._by_fd[pidfd] = spec.run_id
         except (AttributeError, OSError):  # no pidfd (old kernel or not Linux): plain polling
             pidfd = None
-        proc = _Proc(spec, popen, events_fd, [out, err], pidfd)
+        proc = _Proc(spec, popen, EventLines(spec.events_path), [out, err], pidfd)
         proc.extra.append(RunStarted(spec.run_id, popen.pid, time.time()))
         self._procs[spec.run_id] = proc
 
-    def _read_events(self, proc: _Proc) -> list[Event]:
-        chunks = []
-        while True:
-            chunk = os.read(proc.events_fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        if not chunks:
-            return []
-        data = proc.pending + b"".join(chunks)
-        lines = data.split(b"\n")
-        proc.pending = lines.pop()
-        events: list[Event] = []
-        for line in lines:
-            rec = parse_record(proc.spec.run_id, line)
-            if rec is not None:
-                events.append(rec)
-        return events
+    @staticmethod
+    def _read_events(proc: _Proc) -> list[Event]:
+        assert proc.events is not None
+        records = (parse_record(proc.spec.run_id, line) for line in proc.events.read())
+        return [r for r in records if r is not None]
 
     def poll(self, timeout: float) -> list[Event]:
         events: list[Event] = []
@@ -176,18 +120,18 @@ class LocalProcessExecutor(Executor):
             time.sleep(min(wait, 0.02))
         now = time.monotonic()
         for run_id, proc in list(self._procs.items()):
-            if proc.popen is None:  # failed to start
+            if proc.popen is None or proc.events is None:  # failed to start
                 del self._procs[run_id]
                 continue
             events.extend(self._read_events(proc))
             if proc.kill_at is not None and not proc.killed and now >= proc.kill_at:
-                _signal_group(proc.popen.pid, signal.SIGKILL)
+                signal_group(proc.popen.pid, signal.SIGKILL)
                 proc.killed = True
             code = proc.popen.poll()
             if code is None:
                 continue
             events.extend(self._read_events(proc))
-            _signal_group(proc.popen.pid, signal.SIGKILL)  # no orphans left behind in its group
+            signal_group(proc.popen.pid, signal.SIGKILL)  # no orphans left behind in its group
             events.append(self._finish(proc, code))
             del self._procs[run_id]
         return events
@@ -197,7 +141,8 @@ class LocalProcessExecutor(Executor):
             self._poller.unregister(proc.pidfd)
             del self._by_fd[proc.pidfd]
             os.close(proc.pidfd)
-        os.close(proc.events_fd)
+        assert proc.events is not None
+        proc.events.close()
         for f in proc.files:
             f.close()
         spec = proc.spec
@@ -205,15 +150,8 @@ class LocalProcessExecutor(Executor):
             return RunEnded(spec.run_id, RunStatus.CANCELED, proc.stop_reason, time.time())
         if code == 0:
             return RunEnded(spec.run_id, RunStatus.COMPLETED, None, time.time())
-        if code < 0:
-            try:
-                what = f"killed by signal {signal.Signals(-code).name}"
-            except ValueError:
-                what = f"killed by signal {-code}"
-        else:
-            what = f"exited with code {code}"
-        tail = _tail(spec.stderr_path)
-        message = f"The training script {what}." + (f"\n{tail}" if tail else "")
+        last_lines = tail(spec.stderr_path)
+        message = f"The training script {exit_description(code)}." + (f"\n{last_lines}" if last_lines else "")
         return RunEnded(spec.run_id, RunStatus.FAILED, message, time.time())
 
     def stop(self, run_id: str, reason: str) -> None:
@@ -222,7 +160,7 @@ class LocalProcessExecutor(Executor):
             return
         proc.stop_reason = reason
         proc.kill_at = time.monotonic() + self.grace_seconds
-        _signal_group(proc.popen.pid, signal.SIGTERM)
+        signal_group(proc.popen.pid, signal.SIGTERM)
 
     def active(self) -> int:
         return len(self._procs)
@@ -236,8 +174,8 @@ class LocalProcessExecutor(Executor):
         Its process group is killed if it still exists (checked against the run id in the process's
         environment, so a reused pid is never hit).
         """
-        if pid is not None and _is_trial(pid, spec.run_id):
-            _signal_group(pid, signal.SIGKILL)
+        if pid is not None and is_trial(pid, spec.run_id):
+            signal_group(pid, signal.SIGKILL)
         events: list[Event] = []
         try:
             data = spec.events_path.read_bytes()

@@ -1,0 +1,96 @@
+"""What the executors that run script trials share: run folders, process groups, the events file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from hypersweep.executors.base import TrialSpec
+
+# Trials get SIGKILL when the thread that started them dies (a driver killed with -9, a closed
+# notebook, a Ray worker that crashed), so a crash leaves no orphans; util-linux's setpriv sets
+# that and execs the command.
+SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+
+
+def with_parent_death_signal(argv: list[str]) -> list[str]:
+    """``argv`` run so that it dies with the thread that starts it (unchanged without setpriv)."""
+    return [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else list(argv)
+
+
+def signal_group(pid: int, sig: int) -> None:
+    """Send ``sig`` to the process group led by ``pid``, if it still exists."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def is_trial(pid: int, run_id: str) -> bool:
+    """True if process ``pid`` is alive and runs trial ``run_id`` (so a reused pid is never hit)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return f"HYPERSWEEP_RUN_ID={run_id}".encode() in environ.split(b"\0")
+
+
+def tail(path: os.PathLike[str] | str, max_lines: int = 20, max_bytes: int = 4000) -> str:
+    """The last lines of a text file ("" if it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - max_bytes))
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-max_lines:])
+
+
+def exit_description(code: int) -> str:
+    """``exited with code 3`` or ``killed by signal SIGKILL``."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        return f"killed by signal {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def materialize(spec: TrialSpec) -> None:
+    """Make the run folder: a copy of the source snapshot (hard links where possible), ``outputs/``, ``logs/``."""
+    if spec.source_dir is not None:
+        shutil.copytree(spec.source_dir, spec.run_dir, copy_function=_link_or_copy, symlinks=True, dirs_exist_ok=True)
+    (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
+    spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
+    spec.events_path.touch()
+
+
+class EventLines:
+    """Reads the complete lines a trial has appended to its events file since the last call."""
+
+    def __init__(self, path: os.PathLike[str] | str) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        self.pending = b""
+
+    def read(self) -> list[bytes]:
+        chunks = []
+        while chunk := os.read(self.fd, 1 << 20):
+            chunks.append(chunk)
+        if not chunks:
+            return []
+        lines = (self.pending + b"".join(chunks)).split(b"\n")
+        self.pending = lines.pop()  # a line still being written
+        return [line for line in lines if line.strip()]
+
+    def close(self) -> None:
+        os.close(self.fd)

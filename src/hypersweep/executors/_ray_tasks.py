@@ -1,0 +1,414 @@
+"""The worker side of the Ray executor: the tasks that run trials on cluster nodes, and the hub
+actor that carries their logged values to the driver. See ``hypersweep.executors.ray``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import io
+import json
+import logging
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypersweep.errors import HypersweepError, TrialStopped
+from hypersweep.executors._process import (
+    EventLines,
+    signal_group,
+    tail,
+    with_parent_death_signal,
+)
+from hypersweep.run import _CURRENT, ENV_EVENTS, _LiveRun
+from hypersweep.status import RunStatus
+
+logger = logging.getLogger(__name__)
+
+#: How long a task sleeps between looks at its script (seconds).
+LOOP_SECONDS = 0.05
+#: How often an idle task asks the hub whether it was stopped (seconds).
+HEARTBEAT_SECONDS = 0.2
+STARTED = "started"
+
+
+class _Hub:
+    """Collects what tasks send and holds the stop flags, per channel (one channel per executor).
+
+    Async: a waiting ``take`` blocks nobody.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, list[tuple[str, list[Any]]]] = {}
+        self._stops: dict[tuple[str, str], str] = {}
+        self._wakes: dict[str, asyncio.Event] = {}
+
+    async def push(self, channel: str, run_id: str, items: list[Any]) -> str | None:
+        """Add a task's new items; answer its stop reason (None while it may go on)."""
+        if items:
+            self._items.setdefault(channel, []).append((run_id, items))
+            wake = self._wakes.get(channel)
+            if wake is not None:
+                wake.set()
+        return self._stops.get((channel, run_id))
+
+    async def stop(self, channel: str, run_id: str, reason: str) -> None:
+        self._stops[(channel, run_id)] = reason
+
+    async def forget(self, channel: str, run_ids: list[str]) -> None:
+        for run_id in run_ids:
+            self._stops.pop((channel, run_id), None)
+
+    async def close(self, channel: str) -> None:
+        self._items.pop(channel, None)
+        for key in [k for k in self._stops if k[0] == channel]:
+            del self._stops[key]
+
+    async def take(self, channel: str, wait: float) -> list[tuple[str, list[Any]]]:
+        """Everything pushed to ``channel`` since the last take, waiting up to ``wait`` s for something."""
+        if not self._items.get(channel) and wait > 0:
+            wake = self._wakes[channel] = asyncio.Event()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), wait)
+            if self._wakes.get(channel) is wake:
+                del self._wakes[channel]
+        return self._items.pop(channel, [])
+
+
+_HUB_LOCK = threading.Lock()
+_HUB: tuple[str, Any] | None = None  # (Ray job id, actor handle) of this process's hub
+
+
+def shared_hub(ray: Any) -> Any:
+    """This process's hub, started on first use (about a second, once) and kept while Ray is connected."""
+    global _HUB
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    with _HUB_LOCK:
+        job = str(ray.get_runtime_context().get_job_id())
+        if _HUB is not None and _HUB[0] == job:
+            try:
+                ray.get(_HUB[1].take.remote("", 0), timeout=10)
+                return _HUB[1]
+            except Exception:  # noqa: BLE001 - it died: start another
+                _HUB = None
+        here = ray.get_runtime_context().get_node_id()
+        hub = (
+            ray.remote(_Hub)
+            .options(
+                num_cpus=0,
+                max_concurrency=1000,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True),
+            )
+            .remote()
+        )
+        try:  # wait for its process, so the first trials' metrics are not held up by its start
+            ray.get(hub.take.remote("", 0), timeout=120)
+        except Exception as exc:
+            raise HypersweepError(f"Could not start hypersweep's hub actor on the Ray cluster: {exc}") from exc
+        _HUB = (job, hub)
+        return hub
+
+
+class _HubLink:
+    """A task's side of the hub: batches items, keeps one call in flight, learns the stop flag.
+
+    Items the hub never acknowledged (it died) are kept and returned with the task's result.
+    """
+
+    def __init__(self, ray: Any, hub: Any, channel: str, run_id: str) -> None:
+        self.ray, self.hub, self.channel, self.run_id = ray, hub, channel, run_id
+        self.buffer: list[Any] = []
+        self.sent: list[Any] = []
+        self.acked = 0
+        self.inflight: Any = None
+        self.last_send = 0.0
+        self.stop_reason: str | None = None
+        self.broken = False
+        self.lock = threading.Lock()
+
+    def add(self, items: list[Any]) -> None:
+        with self.lock:
+            self.buffer.extend(items)
+
+    def write(self, record: dict[str, Any]) -> None:
+        """The sink of a callable trial's live run."""
+        self.add([json.dumps(record, allow_nan=True).encode()])
+
+    def _settle(self, timeout: float) -> None:
+        if self.inflight is None:
+            return
+        ready, _ = self.ray.wait([self.inflight], timeout=timeout)
+        if not ready:
+            return
+        try:
+            reason = self.ray.get(self.inflight)
+        except Exception:  # noqa: BLE001 - the hub is gone: keep the items for the result
+            logger.warning("hypersweep: run %s lost its hub; its records come back at its end", self.run_id)
+            self.broken = True
+            with self.lock:
+                self.buffer[:0] = self.sent
+        else:
+            self.acked += len(self.sent)
+            if reason is not None and self.stop_reason is None:
+                self.stop_reason = reason
+        self.sent, self.inflight = [], None
+
+    def pump(self) -> str | None:
+        """Send what is buffered (or a heartbeat) if no call is in flight; return the stop reason."""
+        self._settle(0)
+        if self.inflight is None and not self.broken:
+            now = time.monotonic()
+            with self.lock:
+                due = bool(self.buffer) or now - self.last_send >= HEARTBEAT_SECONDS
+                if due:
+                    self.sent, self.buffer = self.buffer, []
+            if due:
+                self.inflight = self.hub.push.remote(self.channel, self.run_id, self.sent)
+                self.last_send = now
+        return self.stop_reason
+
+    def warm_up(self, timeout: float = 10.0) -> None:
+        """Send what is buffered; the first time in this process, wait for the answer.
+
+        The first call to the hub connects to it: it is paid for while the trial starts, not by
+        its first metrics.
+        """
+        self.pump()
+        if self.channel not in _WARM:
+            self._settle(timeout)
+            _WARM.add(self.channel)
+
+    def finish(self, timeout: float = 10.0) -> list[Any]:
+        """Wait for the call in flight; return what is left, to travel with the task's result."""
+        self._settle(timeout)
+        with self.lock:  # a call still in flight after the timeout: its items may or may not arrive
+            return [*self.sent, *self.buffer] if self.inflight is not None else list(self.buffer)
+
+
+_WARM: set[str] = set()  # the channels this worker process has sent to
+
+
+# -- what runs on the worker ----------------------------------------------------------------------
+
+
+def work_root() -> Path:
+    """Where a worker node keeps the folders of the trials it runs."""
+    return Path(tempfile.gettempdir()) / "hypersweep-ray"
+
+
+def _work_dir(payload: dict[str, Any]) -> Path:
+    if payload["shared_dir"]:
+        return Path(payload["shared_dir"])
+    base = work_root()
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{payload['run_id']}-", dir=base))
+
+
+def pack(folder: Path, names: tuple[str, ...] | None = None) -> bytes:
+    """A tar of ``names`` inside ``folder`` (default: everything in it)."""
+    if names is None:
+        names = tuple(child.name for child in sorted(folder.iterdir()))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name in names:
+            if (folder / name).exists():
+                tar.add(folder / name, arcname=name)
+    return buf.getvalue()
+
+
+def unpack(data: bytes, folder: Path) -> None:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(folder, filter="data")
+        else:  # Python < 3.10.12 / 3.11.4
+            tar.extractall(folder)  # noqa: S202 - our own archive
+
+
+@functools.lru_cache(maxsize=1)
+def _node_ip(ray: Any) -> str:
+    try:
+        return str(ray.util.get_node_ip_address())
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def script_task(payload: dict[str, Any], snapshot: bytes | None, hub: Any) -> dict[str, Any]:
+    """Run one script trial on this node; return its end and its files.
+
+    A task interrupted by an exception (its driver died, or ``ray.cancel``) keeps its folder, for
+    a resumed sweep to collect (see :meth:`RayExecutor.recover`).
+    """
+    import ray
+
+    shared = bool(payload["shared_dir"])
+    work = _work_dir(payload)
+    result = _run_script(ray, payload, snapshot, _HubLink(ray, hub, payload["channel"], payload["run_id"]), work)
+    if not shared:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link: _HubLink, work: Path) -> dict[str, Any]:
+    shared = bool(payload["shared_dir"])
+    if snapshot is not None and not shared:
+        unpack(snapshot, work)
+    for sub in ("outputs", "logs"):
+        (work / sub).mkdir(parents=True, exist_ok=True)
+    events, stdout, stderr = work / "logs" / "events.jsonl", work / "logs" / "stdout.txt", work / "logs" / "stderr.txt"
+    events.touch()
+    argv = list(payload["argv"])
+    if argv and argv[0] == payload["driver_python"]:
+        argv[0] = sys.executable  # the driver's interpreter path means "the Python hypersweep runs in"
+    argv = with_parent_death_signal(argv)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **payload["env"], ENV_EVENTS: str(events)}
+    with open(stdout, "ab") as out, open(stderr, "ab") as err:
+        try:
+            popen = subprocess.Popen(
+                argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+            )
+        except OSError as exc:
+            message = f"Could not start {payload['argv'][0]!r} on node {_node_ip(ray)}: {exc}"
+            err.write((message + "\n").encode())
+            return _script_result(link, work, shared, {"code": None, "error": message})
+    reader = EventLines(events)
+    try:
+        link.add([(STARTED, popen.pid, time.time(), _node_ip(ray))])
+        link.warm_up()
+        code = _supervise(popen, reader, link, payload["grace_seconds"])
+        link.add(reader.read())
+    finally:
+        reader.close()
+    last_lines = tail(stderr) if code != 0 else ""
+    return _script_result(link, work, shared, {"code": code, "error": None, "tail": last_lines, "node": _node_ip(ray)})
+
+
+def _supervise(popen: subprocess.Popen[bytes], reader: EventLines, link: _HubLink, grace: float) -> int:
+    """Forward the script's records until it exits; stop it when the hub says so."""
+    pidfd = None
+    with contextlib.suppress(AttributeError, OSError):
+        pidfd = os.pidfd_open(popen.pid)
+    kill_at = None
+    stopping = False
+    try:
+        while True:
+            link.add(reader.read())
+            code = popen.poll()
+            if code is not None:
+                return code
+            try:
+                reason = link.pump()
+            except KeyboardInterrupt:  # ray.cancel of a task that had just started
+                reason = "canceled"
+            if reason is not None and not stopping:
+                stopping = True
+                signal_group(popen.pid, signal.SIGTERM)
+                kill_at = time.monotonic() + grace
+            if kill_at is not None and time.monotonic() >= kill_at:
+                signal_group(popen.pid, signal.SIGKILL)
+                kill_at = None
+            if pidfd is not None:
+                select.select([pidfd], [], [], LOOP_SECONDS)
+            else:
+                time.sleep(LOOP_SECONDS)
+    except BaseException:
+        signal_group(popen.pid, signal.SIGKILL)
+        raise
+    finally:
+        signal_group(popen.pid, signal.SIGKILL)  # no orphans left behind in its group
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _script_result(link: _HubLink, work: Path, shared: bool, result: dict[str, Any]) -> dict[str, Any]:
+    result["stop_reason"] = link.stop_reason
+    result["unsent"] = link.finish()
+    result["acked"] = link.acked
+    result["files"] = None if shared else pack(work, ("outputs", "logs"))
+    return result
+
+
+def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[str, Any]:
+    """Run one callable trial on this worker; return its end and its files."""
+    import ray
+    from ray import cloudpickle
+
+    from hypersweep.executors.threads import ThreadExecutor
+
+    run_id = payload["run_id"]
+    link = _HubLink(ray, hub, payload["channel"], run_id)
+    shared = bool(payload["shared_dir"])
+    work = _work_dir(payload)
+    run = _LiveRun(run_id, link)
+    done = threading.Event()
+
+    def pump() -> None:
+        while not done.wait(LOOP_SECONDS):
+            reason = link.pump()
+            if reason is not None and run._stop_reason is None:
+                run._stop_reason = reason
+
+    status, error = RunStatus.COMPLETED, None
+    try:
+        for sub in ("outputs", "logs"):
+            (work / sub).mkdir(parents=True, exist_ok=True)
+        link.add([(STARTED, None, time.time(), _node_ip(ray))])
+        link.warm_up()
+        pumper = threading.Thread(target=pump, name=f"hypersweep-{run_id}", daemon=True)
+        pumper.start()
+        cwd = os.getcwd()
+        with open(work / "logs" / "stdout.txt", "a") as out, open(work / "logs" / "stderr.txt", "a") as err:
+            token = _CURRENT.set(run)
+            try:
+                os.chdir(work)  # outputs/... written by the callable come back with the run
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                    fn = cloudpickle.loads(function)
+                    value = fn(dict(payload["config"]))
+                    ThreadExecutor._log_result(run, _PrimaryOnly(payload["primary_metric"]), value)
+            except TrialStopped as exc:
+                status, error = RunStatus.CANCELED, str(exc)
+            except KeyboardInterrupt:  # ray.cancel, sent by stop() before the start was seen
+                status, error = RunStatus.CANCELED, "The Ray task was canceled."
+            except BaseException as exc:  # noqa: BLE001 - a trial's failure must not stop the sweep
+                err.write(traceback.format_exc())
+                status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            finally:
+                os.chdir(cwd)
+                _CURRENT.reset(token)
+        done.set()
+        pumper.join()
+        link.pump()
+        if run._stop_reason is None:
+            run._stop_reason = link.stop_reason
+        if run._stop_reason is not None and status is RunStatus.COMPLETED:
+            status, error = RunStatus.CANCELED, run._stop_reason
+        result = {
+            "status": status.value,
+            "error": error,
+            "stop_reason": run._stop_reason,
+            "unsent": link.finish(),
+            "acked": link.acked,
+            "files": None if shared else pack(work, ("outputs", "logs")),
+        }
+    finally:
+        done.set()
+    if not shared:  # (an interrupted task keeps its folder, as a script's does)
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+@dataclass
+class _PrimaryOnly:
+    primary_metric: str
