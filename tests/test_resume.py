@@ -217,3 +217,32 @@ def test_a_resumed_child_run_continues_from_its_checkpoint(workspace) -> None:
     assert details["runDefinition"]["arguments"][-4:] == ["--hidden", "16", "--resume-from", str(Path(original.get_details()["logFiles"]["logs/stdout.txt"]).parents[1] / "outputs")]
     assert details["properties"]["origin"]["resumed_from"] == original.id
     assert "resumed from" in resumed.get_logs()
+
+
+def test_a_warm_started_bayesian_sweep_starts_better_than_a_cold_one(workspace) -> None:
+    from hypersweep import BayesianParameterSampling
+
+    def objective(cfg):
+        return -((cfg["x"] - 0.7) ** 2 + (cfg["y"] - 0.2) ** 2)
+
+    def sweep(n, seed, parents=()):
+        sampling = BayesianParameterSampling({"x": uniform(0, 1), "y": uniform(0, 1)}, {"seed": seed})
+        with pytest.warns(UserWarning, match="20 x the number of hyperparameters"):
+            config = HyperDriveConfig(run_config=objective, hyperparameter_sampling=sampling, primary_metric_name="score",
+                                      primary_metric_goal="maximize", max_total_runs=n, max_concurrent_runs=1,
+                                      resume_from=list(parents))
+        run = Experiment(workspace, "bayes").submit(config)
+        run.wait_for_completion()
+        return run
+
+    def best(run):
+        return run.get_children_sorted_by_primary_metric(top=1, discard_no_metric=True)[0]["best_primary_metric"]
+
+    parent = sweep(25, seed=1)
+    warm, cold = sweep(4, seed=2, parents=[parent]), sweep(4, seed=2)
+    assert best(warm) > best(cold)
+    assert best(warm) > -1e-3  # the prior runs located the optimum already
+    with pytest.raises(InvalidConfigError, match="search space must be the same"):
+        Experiment(workspace, "bayes").submit(HyperDriveConfig(
+            run_config=objective, hyperparameter_sampling=BayesianParameterSampling({"x": uniform(0, 2), "y": uniform(0, 1)}),
+            primary_metric_name="score", primary_metric_goal="maximize", max_total_runs=40, resume_from=[parent]))

@@ -1,0 +1,303 @@
+"""BayesianParameterSampling: encoding, model-based suggestions, concurrency, validation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hypersweep.errors import InvalidConfigError
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.sampling import BayesianParameterSampling, Observation, RandomParameterSampling
+from hypersweep.sampling.bayesian import _Column, _targets
+from hypersweep.space import (
+    choice,
+    lognormal,
+    loguniform,
+    normal,
+    qlognormal,
+    qloguniform,
+    qnormal,
+    quniform,
+    randint,
+    uniform,
+)
+from hypersweep.status import RunStatus
+
+MIN = PrimaryMetricGoal.MINIMIZE
+MAX = PrimaryMetricGoal.MAXIMIZE
+
+
+def _quadratic(config: dict[str, Any]) -> float:
+    return (config["x"] - 0.3) ** 2 + (config["y"] + 0.4) ** 2
+
+
+def _run(
+    sampler: Any, objective: Callable[[dict[str, Any]], float], budget: int, batch: int = 1
+) -> list[Observation]:
+    observations: list[Observation] = []
+    while len(observations) < budget:
+        configs = sampler.suggest(min(batch, budget - len(observations)), observations, MIN)
+        assert configs
+        observations += [Observation(c, objective(c)) for c in configs]
+    return observations
+
+
+def _done(configs: list[dict[str, Any]], objective: Callable[[dict[str, Any]], float]) -> list[Observation]:
+    return [Observation(c, objective(c)) for c in configs]
+
+
+QUAD_SPACE = {"x": uniform(-1, 1), "y": uniform(-1, 1)}
+
+# -- encoding -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr, values",
+    [
+        (uniform(-2, 3), [-2.0, 0.5, 3.0]),
+        (loguniform(-6, -1), [math.exp(-6), 0.01, math.exp(-1)]),
+        (normal(1, 2), [-3.0, 1.0, 4.5]),
+        (lognormal(0, 1), [0.2, 1.0, 3.0]),
+        (quniform(0, 10, 2), [0, 4, 10]),
+        (quniform(0, 1, 0.25), [0.0, 0.25, 1.0]),
+        (qloguniform(0, 5, 1), [1, 10, 148]),
+        (qnormal(0, 10, 5), [-20, 0, 15]),
+        (qlognormal(0, 2, 1), [1, 4, 30]),
+        (randint(7), [0, 3, 6]),
+        (choice("relu", "tanh", "gelu"), ["relu", "tanh", "gelu"]),
+        (choice(64, 16, 32), [16, 32, 64]),
+    ],
+)
+def test_encode_decode_round_trip(expr: Any, values: list[Any]) -> None:
+    col = _Column("p", expr)
+    for v in values:
+        u = col.encode(v)
+        if col.kind != "cat":
+            assert 0.0 <= u <= 1.0
+        back = col.decode(u)
+        assert back == pytest.approx(v, rel=1e-9) if not isinstance(v, str) else back == v
+        assert type(back) is type(v)
+        if col.discrete:  # representable values are fixed points of snapping
+            assert col.snap(np.array([u]))[0] == pytest.approx(u)
+
+
+def test_quantized_columns_snap_to_the_grid() -> None:
+    col = _Column("p", quniform(0, 10, 2))
+    snapped = col.snap(np.linspace(0, 1, 101))
+    values = {col.decode(u) for u in snapped}
+    assert values == {0, 2, 4, 6, 8, 10}
+    assert all(isinstance(v, int) for v in values)
+    assert col.grid() is not None and len(col.grid()) == 6
+
+
+def test_string_choice_is_categorical_and_numeric_choice_is_ordinal() -> None:
+    cat = _Column("act", choice("relu", "tanh", "gelu"))
+    assert cat.kind == "cat" and [cat.encode(v) for v in ("relu", "tanh", "gelu")] == [0.0, 1.0, 2.0]
+    ordinal = _Column("bs", choice(64, 16, 128, 32))
+    assert ordinal.kind == "ord"
+    assert [ordinal.encode(v) for v in (16, 32, 64, 128)] == pytest.approx([0, 1 / 3, 2 / 3, 1])
+
+
+def test_targets_warp_outliers_and_impute_failures_with_the_worst() -> None:
+    loss = np.array([1.0, 2.0, 1.5, 1e6, np.nan])
+    z = _targets(loss)
+    assert np.all(np.isfinite(z))
+    assert z[4] == z.max() == z[3]
+    assert z[0] < z[2] < z[1] < z[3]
+    # the outlier no longer squeezes the others together (standardizing alone gives ~1e-6)
+    assert (z[1] - z[0]) > 0.05 * (z[3] - z[0])
+
+
+# -- optimization quality ---------------------------------------------------------------------
+
+
+def test_beats_random_search_on_a_quadratic() -> None:
+    bayes = _run(BayesianParameterSampling(QUAD_SPACE, properties={"seed": 3}), _quadratic, 25)
+    rand = _run(RandomParameterSampling(QUAD_SPACE, properties={"seed": 3}), _quadratic, 25)
+    best_bayes = min(o.value for o in bayes)
+    best_rand = min(o.value for o in rand)
+    assert best_bayes < 1e-3
+    assert best_bayes < best_rand / 10
+
+
+def test_maximize_goal_is_respected() -> None:
+    sampler = BayesianParameterSampling({"x": uniform(0, 1)}, properties={"seed": 0})
+    obs: list[Observation] = []
+    for _ in range(12):
+        config = sampler.suggest(1, obs, MAX)[0]
+        obs.append(Observation(config, -((config["x"] - 0.7) ** 2)))
+    best = max(obs, key=lambda o: o.value)
+    assert abs(best.config["x"] - 0.7) < 0.02
+
+
+def test_mixed_space_suggestions_stay_in_the_space() -> None:
+    space = {
+        "opt": choice("adam", "sgd"),
+        "lr": loguniform(-9, 0),
+        "units": quniform(16, 256, 16),
+        "n": randint(4),
+        "bs": choice(16, 32, 64),
+        "w": normal(0, 1),
+        "q": qlognormal(1, 1, 1),
+    }
+    sampler = BayesianParameterSampling(space, properties={"seed": 1})
+
+    def objective(c: dict[str, Any]) -> float:
+        return (math.log10(c["lr"]) + 2) ** 2 + (c["units"] - 128) ** 2 / 1e4 + (c["opt"] == "sgd") + c["w"] ** 2
+
+    obs = _run(sampler, objective, 16, batch=2)
+    assert all(sampler.space.contains(o.config) for o in obs)
+    assert isinstance(obs[-1].config["units"], int)
+
+
+# -- concurrency and duplicates -------------------------------------------------------------------
+
+
+def _warm(seed: int = 0, n: int = 8) -> tuple[BayesianParameterSampling, list[Observation]]:
+    sampler = BayesianParameterSampling(QUAD_SPACE, properties={"seed": seed})
+    return sampler, _run(sampler, _quadratic, n)
+
+
+def test_batch_suggestions_are_distinct_and_spread_out() -> None:
+    sampler, obs = _warm()
+    configs = sampler.suggest(4, obs, MIN)
+    assert len(configs) == 4
+    points = np.array([[c["x"], c["y"]] for c in configs])
+    dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+    assert dist[np.triu_indices(4, 1)].min() > 0.02
+
+
+def test_pending_runs_change_the_next_suggestion() -> None:
+    sampler, obs = _warm()
+    first = sampler.suggest(1, obs, MIN)[0]
+    pending = Observation(first, status=RunStatus.RUNNING)
+    second = sampler.suggest(1, [*obs, pending], MIN)[0]
+    assert second != first
+    # asking for two at once gives the same pair (up to the optimizer's tolerance)
+    pair = sampler.suggest(2, obs, MIN)
+    assert pair[0] == first
+    assert pair[1]["x"] == pytest.approx(second["x"], abs=1e-3)
+    assert pair[1]["y"] == pytest.approx(second["y"], abs=1e-3)
+
+
+def test_no_duplicates_on_a_finite_space_and_fewer_when_exhausted() -> None:
+    space = {"a": choice(1, 2, 3), "b": choice("x", "y")}
+    sampler = BayesianParameterSampling(space, properties={"seed": 0})
+    assert sampler.max_configurations() == 6
+    obs: list[Observation] = []
+    for _ in range(6):
+        config = sampler.suggest(1, obs, MIN)[0]
+        obs.append(Observation(config, float(config["a"]) + (config["b"] == "y")))
+    keys = {(o.config["a"], o.config["b"]) for o in obs}
+    assert len(keys) == 6
+    assert sampler.suggest(3, obs, MIN) == []
+    fresh = BayesianParameterSampling(space, properties={"seed": 0})
+    batch = fresh.suggest(10, [], MIN)
+    assert len(batch) == 6 and len({tuple(c.values()) for c in batch}) == 6
+
+
+def test_no_duplicates_on_a_small_quantized_space_in_the_model_phase() -> None:
+    space = {"a": quniform(0, 4, 1), "b": randint(3)}
+    sampler = BayesianParameterSampling(space, properties={"seed": 2, "n_initial_points": 3})
+    obs = _run(sampler, lambda c: (c["a"] - 2) ** 2 + c["b"], 15)
+    assert len({(o.config["a"], o.config["b"]) for o in obs}) == 15
+    assert sampler.suggest(1, obs, MIN) == []
+
+
+# -- reproducibility, robustness, warm start ------------------------------------------------------
+
+
+def test_same_seed_same_suggestions_and_fresh_instances_agree() -> None:
+    sampler, obs = _warm(seed=5, n=25)
+    again = _run(BayesianParameterSampling(QUAD_SPACE, properties={"seed": 5}), _quadratic, 25)
+    assert [o.config for o in obs] == [o.config for o in again]
+    fresh = BayesianParameterSampling(QUAD_SPACE, properties={"seed": 5})
+    assert fresh.suggest(3, obs, MIN) == sampler.suggest(3, obs, MIN)
+
+
+def test_different_seeds_differ() -> None:
+    a = BayesianParameterSampling(QUAD_SPACE, properties={"seed": 1}).suggest(3, [], MIN)
+    b = BayesianParameterSampling(QUAD_SPACE, properties={"seed": 2}).suggest(3, [], MIN)
+    assert a != b
+
+
+def test_failed_nan_and_canceled_runs_do_not_crash() -> None:
+    sampler, obs = _warm(n=8)
+    bad = [
+        Observation({"x": 0.9, "y": 0.9}, math.nan, RunStatus.FAILED),
+        Observation({"x": -0.9, "y": 0.9}, math.nan, RunStatus.COMPLETED),
+        Observation({"x": 0.9, "y": -0.9}, math.nan, RunStatus.CANCELED),
+        Observation({"x": 0.0, "y": 0.0}, math.inf, RunStatus.COMPLETED),
+        Observation({"x": 0.5, "y": 0.5}, 0.7, RunStatus.CANCELED, history=(0.9, 0.7)),
+        Observation({"bogus": 1}, 1.0),
+    ]
+    configs = sampler.suggest(3, obs + bad, MIN)
+    assert len(configs) == 3 and all(sampler.space.contains(c) for c in configs)
+    only_failures = [Observation(o.config, math.nan, RunStatus.FAILED) for o in obs]
+    assert len(sampler.suggest(2, only_failures, MIN)) == 2
+    assert BayesianParameterSampling.supports_early_termination is True
+
+
+def test_prior_observations_are_used_as_data() -> None:
+    space = {"x": uniform(0, 1)}
+    xs = np.linspace(0.0, 1.0, 9)
+    priors = [Observation({"x": float(x)}, (float(x) - 0.63) ** 2, prior=True) for x in xs]
+    sampler = BayesianParameterSampling(space, properties={"seed": 0})
+    config = sampler.suggest(1, priors, MIN)[0]
+    assert abs(config["x"] - 0.63) < 0.06
+    # without priors the first point is the start of the Sobol design instead
+    assert sampler.suggest(1, [], MIN)[0] != config
+
+
+# -- validation and serialization ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "space, message",
+    [
+        ({"a": choice(True, False)}, "must be int, float or str"),
+        ({"a": choice({"k": 1}, {"k": 2})}, "must be int, float or str"),
+        ({"a": choice(1, "two")}, "Either all or none of the 'choice' values should be 'str' type."),
+        (None, "must be a non-empty dict"),
+        ({}, "must be a non-empty dict"),
+    ],
+)
+def test_invalid_spaces(space: Any, message: str) -> None:
+    with pytest.raises(InvalidConfigError, match=message.replace("(", r"\(")):
+        BayesianParameterSampling(space)
+
+
+@pytest.mark.parametrize(
+    "properties, message",
+    [
+        ({"n_initial_points": 0}, "'n_initial_points' property"),
+        ({"n_initial_points": True}, "'n_initial_points' property"),
+        ({"acquisition": "ei"}, "accepts the properties"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_invalid_properties(properties: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidConfigError, match=message):
+        BayesianParameterSampling(QUAD_SPACE, properties=properties)
+
+
+def test_every_expression_is_supported_and_json_names_the_method() -> None:
+    space = {
+        "a": uniform(0, 1),
+        "b": quniform(0, 10, 1),
+        "c": loguniform(-3, 0),
+        "d": qloguniform(0, 3, 1),
+        "e": normal(0, 1),
+        "f": qnormal(0, 3, 1),
+        "g": lognormal(0, 1),
+        "h": qlognormal(0, 1, 1),
+        "i": randint(5),
+        "j": choice("x", "y"),
+    }
+    sampler = BayesianParameterSampling(space, properties={"seed": 0})
+    assert sampler.to_json()["name"] == "BayesianOptimization"
+    assert sampler.max_configurations() is None
