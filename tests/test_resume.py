@@ -216,6 +216,8 @@ def test_a_resumed_child_run_continues_from_its_checkpoint(workspace) -> None:
     assert resumed.get_metrics()["epoch"] == [4, 5]  # continued where the checkpoint left off
     assert details["runDefinition"]["arguments"][-4:] == ["--hidden", "16", "--resume-from", str(Path(original.get_details()["logFiles"]["logs/stdout.txt"]).parents[1] / "outputs")]
     assert details["properties"]["origin"]["resumed_from"] == original.id
+    assert [c.origin for c in second.get_children()] == [details["properties"]["origin"]]
+    assert original.origin is None
     assert "resumed from" in resumed.get_logs()
 
 

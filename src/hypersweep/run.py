@@ -195,6 +195,12 @@ class Run:
         return HyperDriveRun(self.experiment, sweep_id)
 
     @property
+    def origin(self) -> dict[str, Any] | None:
+        """Where the run came from: ``{"resumed_from": run_id, "checkpoint": path}`` for a resumed child
+        run, None for a run the sampler suggested."""
+        return self.get_details()["properties"]["origin"]
+
+    @property
     def number(self) -> int:
         return int(self.get_details()["number"])
 
