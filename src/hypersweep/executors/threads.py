@@ -8,7 +8,6 @@ prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
 from __future__ import annotations
 
 import contextvars
-import io
 import math
 import queue
 import sys
@@ -28,20 +27,32 @@ _STREAMS: contextvars.ContextVar[tuple[IO[str], IO[str]] | None] = contextvars.C
 )
 
 
-class _Routed(io.TextIOBase):
-    """A stand-in for sys.stdout/sys.stderr that sends a trial thread's output to its run's file."""
+class _Routed:
+    """A stand-in for sys.stdout/sys.stderr that sends a trial thread's output to its run's file.
+
+    Everything else is the real stream's: ``encoding``, ``isatty``, and what front ends add (Jupyter's
+    kernel calls ``sys.stdout.set_parent`` at each cell, so that output lands in that cell).
+    """
 
     def __init__(self, original: IO[str], index: int) -> None:
         self.original, self.index = original, index
 
-    def write(self, text: str) -> int:
+    def _target(self) -> IO[str]:
         streams = _STREAMS.get()
-        target = streams[self.index] if streams is not None else self.original
-        return target.write(text)
+        return streams[self.index] if streams is not None else self.original
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
 
     def flush(self) -> None:
-        streams = _STREAMS.get()
-        (streams[self.index] if streams is not None else self.original).flush()
+        self._target().flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
 
 
 class _QueueSink:
