@@ -10,48 +10,18 @@ import json
 import sys
 import time
 import warnings
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from hypersweep._cli_common import console, err_console, handle_errors, workspace_option
 from hypersweep.display import fmt, runs_table, summary_line, watch
-from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError
+from hypersweep.errors import NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
 from hypersweep.status import RunStatus
 from hypersweep.store import DB_NAME, STATE_DIR
-
-console = Console()
-err_console = Console(stderr=True)
-
-workspace_option = click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="HYPERSWEEP_WORKSPACE",
-    default=".",
-    show_default="the current folder",
-    help="The workspace folder; its records live in WORKSPACE/.hypersweep/.",
-)
-
-
-def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (InvalidConfigError, NotFoundError) as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
-            sys.exit(2)
-        except HypersweepError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
-            sys.exit(1)
-
-    return wrapper
 
 
 def _warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
@@ -110,7 +80,7 @@ def main() -> None:
 @workspace_option
 @click.option("--experiment", "-e", help="Experiment name (default: the file's experiment_name).")
 @click.option("--quiet", "-q", is_flag=True, help="No live display; print only the final table.")
-@_handle_errors
+@handle_errors
 def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool) -> None:
     """Run the sweep defined in SWEEP_FILE until it ends.
 
@@ -136,7 +106,7 @@ def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool) 
 @click.argument("sweep")
 @workspace_option
 @click.option("--quiet", "-q", is_flag=True, help="No live display; print only the final table.")
-@_handle_errors
+@handle_errors
 def resume(sweep: str, workspace: Path, quiet: bool) -> None:
     """Continue SWEEP after the process driving it died (kill -9, power loss, a closed notebook).
 
@@ -189,7 +159,7 @@ def _follow(sweep: HyperDriveRun, quiet: bool) -> None:
 @main.command(name="ls")
 @workspace_option
 @click.option("--experiment", "-e", help="Only this experiment's sweeps.")
-@_handle_errors
+@handle_errors
 def list_sweeps(workspace: Path, experiment: str | None) -> None:
     """List the workspace's sweeps: status, progress and best value."""
     ws = existing_workspace(workspace)
@@ -219,7 +189,7 @@ def list_sweeps(workspace: Path, experiment: str | None) -> None:
 @click.argument("sweep")
 @workspace_option
 @click.option("--top", type=click.IntRange(min=1), help="Show only the best N runs.")
-@_handle_errors
+@handle_errors
 def show(sweep: str, workspace: Path, top: int | None) -> None:
     """Show SWEEP's runs, best first (SWEEP: an id, a unique prefix, or 'latest')."""
     hd = resolve_sweep(existing_workspace(workspace), sweep)
@@ -231,7 +201,7 @@ def show(sweep: str, workspace: Path, top: int | None) -> None:
 @click.argument("sweep")
 @workspace_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (run id, arguments, hyperparameters, metrics).")
-@_handle_errors
+@handle_errors
 def best(sweep: str, workspace: Path, as_json: bool) -> None:
     """Print the best run of SWEEP: its arguments and metrics."""
     hd = resolve_sweep(existing_workspace(workspace), sweep)
@@ -273,7 +243,7 @@ def _short(value: Any) -> str:
 @main.command()
 @click.argument("sweep")
 @workspace_option
-@_handle_errors
+@handle_errors
 def cancel(sweep: str, workspace: Path) -> None:
     """Cancel SWEEP: its running runs are stopped, and it ends as Canceled."""
     hd = resolve_sweep(existing_workspace(workspace), sweep)
@@ -290,7 +260,7 @@ def cancel(sweep: str, workspace: Path) -> None:
 @click.option("--stdout", "stream", flag_value="stdout", default=True, hidden=True)
 @click.option("--tail", "-n", type=click.IntRange(min=1), help="Only the last N lines.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the run ends.")
-@_handle_errors
+@handle_errors
 def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bool) -> None:
     """Print the output of RUN_ID (e.g. HD_<uuid>_3; a unique prefix is enough)."""
     ws = existing_workspace(workspace)

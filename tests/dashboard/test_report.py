@@ -42,7 +42,7 @@ def test_report_of_latest_and_unknown_sweeps(sweeps, tmp_path) -> None:
 
 def test_report_refuses_a_folder_without_a_workspace(tmp_path) -> None:
     result = CliRunner().invoke(report, ["latest", "-w", str(tmp_path), "--html", str(tmp_path / "r.html")])
-    assert result.exit_code == 2 and "not a hypersweep workspace" in result.output
+    assert result.exit_code == 2 and "not a hypersweep workspace" in " ".join(result.output.split())
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 

@@ -3,40 +3,11 @@
 from __future__ import annotations
 
 import socket
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
-from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError
-
-_workspace = click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="HYPERSWEEP_WORKSPACE",
-    default=".",
-    show_default="the current folder",
-    help="The workspace folder; its records live in WORKSPACE/.hypersweep/.",
-)
-
-
-def _errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (InvalidConfigError, NotFoundError) as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
-        except HypersweepError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
+from hypersweep._cli_common import handle_errors, workspace_option
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -56,7 +27,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 @click.command()
-@_workspace
+@workspace_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free one).")
 @click.option(
@@ -64,7 +35,7 @@ def _bind(host: str, port: int) -> socket.socket:
     envvar="HYPERSWEEP_UI_TOKEN",
     help="Token every request must carry; made up and printed when --host is not a loopback address.",
 )
-@_errors
+@handle_errors
 def ui(workspace: Path, host: str, port: int, token: str | None) -> None:
     """Serve the live dashboard of the workspace's sweeps (read-only, except cancelling sweeps and runs).
 
@@ -95,7 +66,7 @@ def ui(workspace: Path, host: str, port: int, token: str | None) -> None:
 
 @click.command()
 @click.argument("sweep")
-@_workspace
+@workspace_option
 @click.option(
     "--html",
     "html_path",
@@ -103,7 +74,7 @@ def ui(workspace: Path, host: str, port: int, token: str | None) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="The HTML file to write (self-contained: open it anywhere, offline).",
 )
-@_errors
+@handle_errors
 def report(sweep: str, workspace: Path, html_path: Path) -> None:
     """Write one self-contained HTML file with SWEEP's summary, charts and runs table.
 
