@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int
-from hypersweep.policy.base import EarlyTerminationPolicy, RunHistory
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy._index import HistoryIndex
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
 
 
 def check_interval_args(
@@ -21,10 +23,34 @@ def check_interval_args(
 
 
 class ScheduledPolicy(EarlyTerminationPolicy):
-    """A policy with read-only ``evaluation_interval`` and ``delay_evaluation``."""
+    """A policy with read-only ``evaluation_interval`` and ``delay_evaluation``.
+
+    Subclasses that keep a :class:`HistoryIndex` in ``_index`` implement :meth:`_decide`; the
+    shared prologue (only a reporting run with a real value at ``interval`` is judged, and the
+    index is brought up to date first) is :meth:`evaluate`'s.
+    """
 
     _evaluation_interval: int = 1
     _delay_evaluation: int = 0
+    _index: HistoryIndex
+
+    def evaluate(
+        self,
+        run_id: str,
+        interval: int,
+        histories: Mapping[str, RunHistory],
+        goal: PrimaryMetricGoal,
+    ) -> Decision:
+        if judged_value(run_id, interval, histories) is None:
+            return CONTINUE
+        self._index.sync(histories, goal)
+        return self._decide(run_id, interval, histories, self._index)
+
+    def _decide(
+        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
+    ) -> Decision:
+        """The rule itself, on an up-to-date index, for a run that has a value at ``interval``."""
+        raise NotImplementedError
 
     @property
     def evaluation_interval(self) -> int:  # type: ignore[override]

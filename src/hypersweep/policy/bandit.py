@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_number, invalid
-from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt, judged_value
+from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
 from hypersweep.policy._index import VALUE, HistoryIndex, below
 from hypersweep.policy.base import CONTINUE, Decision, RunHistory
 
@@ -98,24 +97,16 @@ class BanditPolicy(ScheduledPolicy):
             props["slack_amount"] = self._slack_amount
         return props
 
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def _decide(
+        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
     ) -> Decision:
         """Stop ``run_id`` if its best value so far lies outside the slack of the best at ``interval``."""
-        if judged_value(run_id, interval, histories) is None:
-            return CONTINUE
-        index = self._index
-        index.sync(histories, goal)
         at_k = index.series(VALUE, interval)
         mine = index.best(run_id, interval)
         if not at_k or mine >= at_k[-1]:  # the best run is never stopped
             return CONTINUE
         top = at_k[-1]
-        maximize = goal is PrimaryMetricGoal.MAXIMIZE
+        maximize = index.sign > 0
         sign = index.sign
         if self._slack_factor is not None:
             s = self._slack_factor

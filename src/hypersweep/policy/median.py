@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt, judged_value
+from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
 from hypersweep.policy._index import AVERAGE, HistoryIndex, median_of_sorted
 from hypersweep.policy.base import CONTINUE, Decision, RunHistory
 
@@ -43,18 +42,10 @@ class MedianStoppingPolicy(ScheduledPolicy):
         )
         self._index = HistoryIndex((AVERAGE,))
 
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def _decide(
+        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
     ) -> Decision:
         """Stop ``run_id`` if its best so far is worse than the median running average at ``interval``."""
-        if judged_value(run_id, interval, histories) is None:
-            return CONTINUE
-        index = self._index
-        index.sync(histories, goal)
         averages = index.series(AVERAGE, interval)
         if len(averages) < 2:
             return CONTINUE

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int, invalid
-from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt, judged_value
+from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
 from hypersweep.policy._index import VALUE, HistoryIndex, count_better
 from hypersweep.policy.base import CONTINUE, Decision, RunHistory
 from hypersweep.status import RunStatus
@@ -80,18 +79,10 @@ class TruncationSelectionPolicy(ScheduledPolicy):
             "exclude_finished_jobs": self._exclude_finished_jobs,
         }
 
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def _decide(
+        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
     ) -> Decision:
         """Stop ``run_id`` if its value at ``interval`` ranks in the bottom percentage."""
-        if judged_value(run_id, interval, histories) is None:
-            return CONTINUE
-        index = self._index
-        index.sync(histories, goal)
         ranked = index.series(VALUE, interval)
         mine = index.score(run_id, interval)
         n = len(ranked)
