@@ -127,3 +127,4 @@ def test_a_hanging_script_is_canceled_at_its_timeout_and_the_sweep_goes_on(works
     assert by_mode["hang"].get_metrics()["Kernel type"] == "rbf"  # what it logged before is kept
     assert by_mode["ok"].get_status() == "Completed"
     assert run.get_best_run_by_primary_metric().id == by_mode["ok"].id
+

@@ -275,10 +275,15 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
         shutil.copytree(rc.source_directory, snapshot, ignore=SNAPSHOT_IGNORE, symlinks=True)
         description["run_config"]["snapshot"] = str(snapshot)
     store.create_sweep(sweep_id, experiment, description, tags)
-    return build_controller(
-        store, ws_path, experiment, sweep_id, description, sampling=config.hyperparameter_sampling,
-        policy=config.policy, run_config=rc, priors=priors, resumes=resumes,
-    )
+    try:
+        return build_controller(
+            store, ws_path, experiment, sweep_id, description, sampling=config.hyperparameter_sampling,
+            policy=config.policy, run_config=rc, priors=priors, resumes=resumes,
+        )
+    except BaseException as exc:  # e.g. the compute target cannot be reached: no sweep stays Queued
+        now = time.time()
+        store.update_sweep(sweep_id, status=RunStatus.FAILED.value, ended=now, error=f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = None) -> SweepController:

@@ -398,7 +398,14 @@ def _connect(ray: Any, address: str | None) -> str:
     if address is None:
         address = os.environ.get("RAY_ADDRESS") or None
     if address is not None:
-        ray.init(address=address, **options)
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError, TimeoutError) as exc:
+            raise HypersweepError(
+                f"Could not connect to the Ray cluster at {address}: {exc}. Check that the cluster runs and "
+                "that its address (and, for ray://, the head's Ray Client port) is reachable from here, or "
+                "run the sweep locally (compute_target='local')."
+            ) from exc
         return address
     try:
         ray.init(address="auto", **options)
