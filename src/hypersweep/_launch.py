@@ -6,7 +6,6 @@ import importlib
 import json
 import math
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,15 +25,12 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy import EarlyTerminationPolicy, NoTerminationPolicy
 from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_RUN_ID, ENV_WORKSPACE
 from hypersweep.sampling.base import HyperParameterSampling
+from hypersweep.snapshot import take_snapshot
 from hypersweep.space import plain_name
 from hypersweep.status import RunStatus
 from hypersweep.store import STATE_DIR, Store
 
 ENV_RESUME_FROM = "HYPERSWEEP_RESUME_FROM"
-SNAPSHOT_IGNORE = shutil.ignore_patterns(
-    STATE_DIR, ".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".ipynb_checkpoints",
-    ".pytest_cache", ".mypy_cache", ".ruff_cache",
-)
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -272,7 +268,7 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
     rc = config.run_config
     if isinstance(rc, ScriptRunConfig):
         snapshot = ws_path / STATE_DIR / "snapshots" / sweep_id
-        shutil.copytree(rc.source_directory, snapshot, ignore=SNAPSHOT_IGNORE, symlinks=True)
+        take_snapshot(rc.source_directory, snapshot)
         description["run_config"]["snapshot"] = str(snapshot)
     store.create_sweep(sweep_id, experiment, description, tags)
     try:
