@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from hypersweep.executors.base import TrialSpec
+from hypersweep.executors.base import Logged, TrialSpec, parse_records
 
 # Trials get SIGKILL when the thread that started them dies (a driver killed with -9, a closed
 # notebook, a Ray worker that crashed), so a crash leaves no orphans; util-linux's setpriv sets
@@ -73,6 +73,15 @@ def materialize(spec: TrialSpec) -> None:
     (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
     spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
     spec.events_path.touch()
+
+
+def recorded_events(spec: TrialSpec) -> list[Logged]:
+    """Everything the trial's events file holds (nothing if it cannot be read)."""
+    try:
+        data = spec.events_path.read_bytes()
+    except OSError:
+        return []
+    return parse_records(spec.run_id, data.split(b"\n"))
 
 
 class EventLines:

@@ -10,7 +10,7 @@ import abc
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,11 @@ def parse_record(run_id: str, line: bytes | str) -> Logged | None:
         return Logged(run_id, str(rec["k"]), str(rec["n"]), rec["v"], float(rec.get("t", 0.0)), rec.get("s"))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def parse_records(run_id: str, lines: Iterable[bytes | str]) -> list[Logged]:
+    """The records among lines of an events file (torn or foreign lines are skipped)."""
+    return [rec for line in lines if (rec := parse_record(run_id, line)) is not None]
 
 
 def coerce_number(value: Any) -> float:

@@ -22,11 +22,19 @@ from hypersweep.executors._process import (
     exit_description,
     is_trial,
     materialize,
+    recorded_events,
     signal_group,
     tail,
     with_parent_death_signal,
 )
-from hypersweep.executors.base import Event, Executor, RunEnded, RunStarted, TrialSpec, parse_record
+from hypersweep.executors.base import (
+    Event,
+    Executor,
+    RunEnded,
+    RunStarted,
+    TrialSpec,
+    parse_records,
+)
 from hypersweep.status import RunStatus
 
 DEFAULT_GRACE_SECONDS = 10.0
@@ -100,8 +108,7 @@ class LocalProcessExecutor(Executor):
     @staticmethod
     def _read_events(proc: _Proc) -> list[Event]:
         assert proc.events is not None
-        records = (parse_record(proc.spec.run_id, line) for line in proc.events.read())
-        return [r for r in records if r is not None]
+        return list(parse_records(proc.spec.run_id, proc.events.read()))
 
     def poll(self, timeout: float) -> list[Event]:
         events: list[Event] = []
@@ -176,16 +183,7 @@ class LocalProcessExecutor(Executor):
         """
         if pid is not None and is_trial(pid, spec.run_id):
             signal_group(pid, signal.SIGKILL)
-        events: list[Event] = []
-        try:
-            data = spec.events_path.read_bytes()
-        except OSError:
-            return events
-        for line in data.split(b"\n"):
-            rec = parse_record(spec.run_id, line)
-            if rec is not None:
-                events.append(rec)
-        return events
+        return list(recorded_events(spec))
 
     def pids(self) -> dict[str, int]:
         """Process ids of the running trials."""

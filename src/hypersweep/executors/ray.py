@@ -48,6 +48,7 @@ from hypersweep.executors._process import (
     exit_description,
     is_trial,
     materialize,
+    recorded_events,
     signal_group,
 )
 from hypersweep.executors._ray_tasks import (
@@ -362,11 +363,7 @@ class RayExecutor(Executor):
                     if (folder / sub).is_dir():
                         shutil.copytree(folder / sub, spec.run_dir / sub, dirs_exist_ok=True)
                 shutil.rmtree(folder, ignore_errors=True)
-        try:
-            data = spec.events_path.read_bytes()
-        except OSError:
-            return []
-        return [rec for line in data.split(b"\n") if (rec := parse_record(spec.run_id, line)) is not None]
+        return list(recorded_events(spec))
 
     def active(self) -> int:
         return len(self._runs)
