@@ -14,7 +14,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,11 @@ def active_controller(sweep_id: str) -> SweepController | None:
     """The controller driving ``sweep_id`` in this process, if any."""
     with _ACTIVE_LOCK:
         return _ACTIVE.get(sweep_id)
+
+
+def _values(ev: Logged) -> list[Any]:
+    """The values a record carries: ``log_list`` logs several (one interval each), the rest one."""
+    return ev.value if ev.kind == "list" and isinstance(ev.value, list) else [ev.value]
 
 
 @dataclass
@@ -225,15 +230,15 @@ class SweepController:
         interrupted = []
         for row in rows:
             status = RunStatus(row["status"])
-            state = _RunState(row["id"], row["number"], json.loads(row["hyperparameters"]), status=status)
-            state.history = RunHistory(row["id"], [], status)
+            state = _RunState(row["id"], row["number"], json.loads(row["hyperparameters"]), status=status,
+                              history=RunHistory(row["id"], [], status))
             state.steps = dict(counts.get(row["id"], {}))
             self.runs[row["id"]] = state
             self.histories[row["id"]] = state.history
             for value in series.get(row["id"], []):
                 self._record(state, value)
-            if row["origin"] and json.loads(row["origin"]).get("resumed_from"):
-                done = json.loads(row["origin"])["resumed_from"]
+            done = json.loads(row["origin"]).get("resumed_from") if row["origin"] else None
+            if done:
                 self._resumes = [r for r in self._resumes if r.origin.get("resumed_from") != done]
             if status.is_terminal:
                 continue
@@ -243,7 +248,7 @@ class SweepController:
             fresh = []
             for ev in self.executor.recover(spec, row["pid"]):
                 if isinstance(ev, Logged) and ev.kind != "tag":
-                    seen[ev.name] = seen.get(ev.name, 0) + (len(ev.value) if ev.kind == "list" and isinstance(ev.value, list) else 1)
+                    seen[ev.name] = seen.get(ev.name, 0) + len(_values(ev))
                     if seen[ev.name] <= state.steps.get(ev.name, 0):
                         continue
                 fresh.append(ev)
@@ -270,13 +275,7 @@ class SweepController:
         for (run_id,) in wanted:
             state = self.runs.get(run_id)
             if state is not None and not state.status.is_terminal:
-                reason = "Canceled by the user."
-                self.executor.stop(run_id, reason)
-                state.status = RunStatus.CANCEL_REQUESTED
-                self.store.connect().execute(
-                    "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
-                    (RunStatus.CANCEL_REQUESTED.value, reason, run_id),
-                )
+                self._request_stop(state, "Canceled by the user.")
         if now - self._last_heartbeat > 2.0:
             self._last_heartbeat = now
             self.store.update_sweep(self.plan.sweep_id, heartbeat=time.time())
@@ -362,7 +361,7 @@ class SweepController:
                 if ev.kind == "tag":
                     tags.setdefault(ev.run_id, {})[ev.name] = str(ev.value)
                     continue
-                values = ev.value if ev.kind == "list" and isinstance(ev.value, list) else [ev.value]
+                values = _values(ev)
                 kind = "scalar" if ev.kind == "metric" else ev.kind
                 for value in values:
                     step = state.steps.get(ev.name, 0) + 1
@@ -434,13 +433,16 @@ class SweepController:
         now = time.monotonic()
         for state in self.runs.values():
             if state.status is RunStatus.RUNNING and state.started is not None and now - state.started > timeout:
-                reason = f"The run exceeded trial_timeout ({timeout:g} s)."
-                self.executor.stop(state.run_id, reason)
-                state.status = RunStatus.CANCEL_REQUESTED
-                self.store.connect().execute(
-                    "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
-                    (RunStatus.CANCEL_REQUESTED.value, reason, state.run_id),
-                )
+                self._request_stop(state, f"The run exceeded trial_timeout ({timeout:g} s).")
+
+    def _request_stop(self, state: _RunState, reason: str) -> None:
+        """Stop a run now (outside an ingest batch): its executor is told, the store says why."""
+        self.executor.stop(state.run_id, reason)
+        state.status = RunStatus.CANCEL_REQUESTED
+        self.store.connect().execute(
+            "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
+            (RunStatus.CANCEL_REQUESTED.value, reason, state.run_id),
+        )
 
     def _shutdown(self, reason: str) -> None:
         self._ingest(self.executor.shutdown(reason))
@@ -460,8 +462,3 @@ class SweepController:
                 "UPDATE sweeps SET status = ?, ended = ?, error = ?, heartbeat = ? WHERE id = ?",
                 (final.value, now, error, now, self.plan.sweep_id),
             )
-
-
-def goal_of(config: Mapping[str, Any]) -> PrimaryMetricGoal:
-    """The goal stored in a sweep's definition."""
-    return PrimaryMetricGoal.from_str(config["primary_metric"]["goal"])
