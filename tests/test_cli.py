@@ -204,3 +204,19 @@ def test_reading_an_empty_folder_explains_and_creates_nothing(tmp_path, args) ->
     assert done.returncode == 2
     assert "not a hypersweep workspace yet" in " ".join(done.stderr.split())
     assert not (tmp_path / ".hypersweep").exists()
+
+
+def test_logs_follow_and_wait_with_output_print_everything_until_the_run_ends(project, capsys) -> None:
+    from hypersweep import Workspace
+
+    write_sweep(project, total=1, sleep=0.5)  # three lines of metrics over 1.5 s, then "x is ..."
+    proc = subprocess.Popen([sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"], cwd=project,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (run_id, _, _), = _wait_for_running(project, 1)
+    followed = hypersweep("logs", run_id, "--follow", cwd=project)
+    child = Workspace(project).get_run(run_id)
+    details = child.wait_for_completion(show_output=True)
+    proc.wait(timeout=60)
+    assert followed.returncode == 0 and followed.stdout.startswith("x is ")  # written after --follow began
+    assert details["status"] == "Completed"
+    assert capsys.readouterr().out == child.get_logs()

@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -162,22 +163,31 @@ class RunView:
             text = "\n".join(text.splitlines()[-tail:])
         return text
 
-    def wait(self, show_output: bool, raise_on_error: bool) -> dict[str, Any]:
-        printed = 0
+    def follow(self, stream: str = "stdout", offset: int = 0, interval: float = 0.2) -> Iterator[str]:
+        """The text the run writes to ``stream`` after byte ``offset``, as it comes, until the run ends."""
+        path = self._dir() / "logs" / f"{stream}.txt"
         while True:
-            status = self.status()
-            if show_output:
-                path = self._dir() / "logs" / "stdout.txt"
-                if path.exists():
-                    with open(path, "rb") as f:
-                        f.seek(printed)
-                        chunk = f.read()
-                    printed += len(chunk)
-                    print(chunk.decode(errors="replace"), end="")
-            if status in _TERMINAL:
-                break
-            time.sleep(0.2)
+            ended = self.status() in _TERMINAL  # read before the file, so nothing written last is missed
+            if path.exists():
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    chunk = f.read()
+                offset += len(chunk)
+                if chunk:
+                    yield chunk.decode(errors="replace")
+            if ended:
+                return
+            time.sleep(interval)
+
+    def wait(self, show_output: bool, raise_on_error: bool) -> dict[str, Any]:
+        if show_output:
+            for text in self.follow():
+                print(text, end="")
+        else:
+            while self.status() not in _TERMINAL:
+                time.sleep(0.2)
         details = self.details()
+        status = details["status"]
         if raise_on_error and status == RunStatus.FAILED.value:
             raise RunFailedError(f"Run {self.run_id} failed: {details.get('error', {}).get('message')}")
         return details

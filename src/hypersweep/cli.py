@@ -17,6 +17,7 @@ import click
 from rich.table import Table
 
 from hypersweep._cli_common import console, err_console, handle_errors, workspace_option
+from hypersweep._results import RunView
 from hypersweep.display import fmt, runs_table, summary_line, watch
 from hypersweep.errors import NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
@@ -277,16 +278,8 @@ def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bo
     if not follow:
         return
     offset = path.stat().st_size if path.exists() else 0
-    while True:
-        if path.exists():
-            with open(path, "rb") as f:
-                f.seek(offset)
-                chunk = f.read()
-            offset += len(chunk)
-            click.echo(chunk.decode(errors="replace"), nl=False)
-        if RunStatus(ws.store.run(row["id"])["status"]).is_terminal:
-            break
-        time.sleep(0.3)
+    for text in RunView(ws.store, row["id"]).follow(stream, offset):
+        click.echo(text, nl=False)
 
 
 from hypersweep.dashboard.commands import report as report_command  # noqa: E402 - needs the group above
