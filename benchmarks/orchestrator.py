@@ -22,37 +22,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _sweeps import TRIVIAL, timed_sweep
+
 from hypersweep import (
     Experiment,
     HyperDriveConfig,
     RandomParameterSampling,
-    ScriptRunConfig,
     Workspace,
     uniform,
 )
-
-TRIVIAL = "from hypersweep import Run\nRun.get_context().log('metric', 1.0)\n"
-
-
-def sweep_scripts(root: Path, n: int, concurrency: int) -> float:
-    src = root / "src"
-    src.mkdir(exist_ok=True)
-    (src / "trivial.py").write_text(TRIVIAL)
-    config = HyperDriveConfig(
-        run_config=ScriptRunConfig(source_directory=src, script="trivial.py"),
-        hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 0}),
-        primary_metric_name="metric",
-        primary_metric_goal="maximize",
-        max_total_runs=n,
-        max_concurrent_runs=concurrency,
-    )
-    ws = Workspace(root / f"ws-{time.monotonic_ns()}")
-    start = time.perf_counter()
-    run = Experiment(ws, "bench").submit(config)
-    run.wait_for_completion()
-    elapsed = time.perf_counter() - start
-    assert sum(c.get_status() == "Completed" for c in run.get_children()) == n
-    return elapsed
 
 
 def pool_scripts(root: Path, n: int, concurrency: int) -> float:
@@ -129,7 +107,7 @@ def main() -> None:
         ours, plain = [], []
         for _ in range(args.repeats):  # interleaved, so drift in machine load hits both alike
             plain.append(pool_scripts(root, args.scripts, args.concurrency))
-            ours.append(sweep_scripts(root, args.scripts, args.concurrency))
+            ours.append(timed_sweep(root, args.scripts, args.concurrency))
         o, p = statistics.median(ours), statistics.median(plain)
         print(f"script trials: {args.scripts} at concurrency {args.concurrency}")
         print(

@@ -30,49 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "executors"))
 
+from _sweeps import TRIVIAL, timed_sweep  # noqa: E402 - benchmarks/ is on sys.path as the script's folder
 from test_ray import LocalRayCluster  # noqa: E402 - the tests' cluster helper
-
-from hypersweep import (  # noqa: E402
-    Experiment,
-    HyperDriveConfig,
-    RandomParameterSampling,
-    ScriptRunConfig,
-    Workspace,
-    uniform,
-)
-from hypersweep.config import FunctionRunConfig  # noqa: E402
-
-TRIVIAL = "from hypersweep import Run\nRun.get_context().log('metric', 1.0)\n"
-
-
-def trivial_trial(cfg: dict) -> float:
-    return cfg["x"]
-
-
-def sweep(root: Path, n: int, concurrency: int, target: str, callable_trial: bool = False) -> float:
-    src = root / "src"
-    src.mkdir(exist_ok=True)
-    (src / "trivial.py").write_text(TRIVIAL)
-    if callable_trial:
-        run_config: object = FunctionRunConfig(trivial_trial, compute_target=target)
-    else:
-        run_config = ScriptRunConfig(source_directory=src, script="trivial.py", compute_target=target)
-    config = HyperDriveConfig(
-        run_config=run_config,
-        hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 0}),
-        primary_metric_name="metric",
-        primary_metric_goal="maximize",
-        max_total_runs=n,
-        max_concurrent_runs=concurrency,
-    )
-    ws = Workspace(root / f"ws-{time.monotonic_ns()}")
-    start = time.perf_counter()
-    run = Experiment(ws, "bench").submit(config)
-    run.wait_for_completion()
-    elapsed = time.perf_counter() - start
-    completed = sum(c.get_status() == "Completed" for c in run.get_children())
-    assert completed == n, f"{completed} of {n} completed"
-    return elapsed
 
 
 def plain_ray(root: Path, n: int, concurrency: int) -> float:
@@ -139,16 +98,16 @@ def main() -> None:
         import ray
 
         measures: dict[str, Callable[[Path], float]] = {
-            "hypersweep, local executor, scripts": lambda r: sweep(r, n, k, "local"),
-            "hypersweep, Ray executor, scripts": lambda r: sweep(r, n, k, "ray"),
+            "hypersweep, local executor, scripts": lambda r: timed_sweep(r, n, k, "local"),
+            "hypersweep, Ray executor, scripts": lambda r: timed_sweep(r, n, k, "ray"),
             "plain Ray tasks running the scripts": lambda r: plain_ray(r, n, k),
-            "hypersweep, Ray executor, callables": lambda r: sweep(r, n, k, "ray", callable_trial=True),
+            "hypersweep, Ray executor, callables": lambda r: timed_sweep(r, n, k, "ray", callable_trial=True),
         }
         if have_tune:
             measures["Ray Tune, function trainables"] = lambda r: tune(r, n, k)
         times: dict[str, list[float]] = {name: [] for name in measures}
         with tempfile.TemporaryDirectory() as tmp:
-            sweep(Path(tmp), 4, k, "ray")  # warm-up: connect, start the cluster's worker processes
+            timed_sweep(Path(tmp), 4, k, "ray")  # warm-up: connect, start the cluster's worker processes
             for _ in range(args.repeats):  # interleaved, so drift in machine load hits all alike
                 for name, measure in measures.items():
                     times[name].append(measure(Path(tmp)))
