@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import shutil
@@ -9,10 +10,12 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
-from hypersweep.errors import NotFoundError, RunFailedError
+from hypersweep import _runfiles
+from hypersweep._validation import check_int
+from hypersweep.errors import RunFailedError
 from hypersweep.run import rows_to_columns
 from hypersweep.status import RunStatus
 from hypersweep.store import Store, decode_value
@@ -89,7 +92,9 @@ class RunView:
             "inputDatasets": [],
             "outputDatasets": [],
             "logFiles": {
-                f"logs/{p.name}": str(p) for p in sorted((Path(row["run_dir"]) / "logs").glob("*.txt"))
+                name: str(Path(row["run_dir"]) / name)
+                for name, _ in _runfiles.list_files(row["run_dir"])
+                if name.startswith("logs/") and name.count("/") == 1 and name.endswith(".txt")
             },
             "submittedBy": os.environ.get("USER", ""),
             "runDefinition": {
@@ -114,34 +119,22 @@ class RunView:
         return Path(self.row()["run_dir"]).resolve()
 
     def file_names(self) -> list[str]:
-        root = self._dir()
-        names: list[str] = []
-        for top in ("outputs", "logs"):
-            base = root / top
-            if base.is_dir():
-                for path in sorted(base.rglob("*")):
-                    if path.is_file():
-                        names.append(path.relative_to(root).as_posix())
-        return names
+        """The run's files under ``outputs/`` and ``logs/``; links that point outside are left out."""
+        return [name for name, _ in _runfiles.list_files(self._dir())]
 
-    def resolve(self, name: str) -> Path:
-        """The file ``name`` of this run, refusing anything outside its ``outputs/`` and ``logs/``."""
-        root = self._dir()
-        candidate = (root / name).resolve()
-        inside = any(candidate.is_relative_to(root / top) for top in ("outputs", "logs"))
-        if os.path.isabs(name) or not inside or not candidate.is_file():
-            raise NotFoundError(
-                f"Run {self.run_id} has no file {name!r}; its files are listed by get_file_names()."
-            )
-        return candidate
+    def open(self, name: str) -> BinaryIO:
+        """The run's file ``name`` open for reading; it must resolve inside ``outputs/`` or ``logs/``."""
+        return _runfiles.open_file(self._dir(), name, self.run_id)
 
     def download_file(self, name: str, output_file_path: str | None = None) -> str:
-        source = self.resolve(name)
-        target = Path(output_file_path) if output_file_path else Path.cwd() / source.name
-        if target.is_dir():
-            target = target / source.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        with self.open(name) as source:
+            base = PurePosixPath(_runfiles.check_name(name)).name
+            target = Path(output_file_path) if output_file_path else Path.cwd() / base
+            if target.is_dir():
+                target = target / base
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
         return str(target)
 
     def download_files(self, prefix: str | None, output_directory: str | None) -> list[str]:
@@ -153,29 +146,36 @@ class RunView:
         return written
 
     def log_text(self, stream: str, tail: int | None) -> str:
-        if stream not in ("stdout", "stderr"):
-            raise ValueError("stream must be 'stdout' or 'stderr'")
-        path = self._dir() / "logs" / f"{stream}.txt"
-        if not path.exists():
-            return ""
-        text = path.read_text(errors="replace")
+        """The text of ``logs/<stream>.txt``; with ``tail``, only its last ``tail`` lines (read from the end)."""
         if tail is not None:
-            text = "\n".join(text.splitlines()[-tail:])
+            check_int(tail, "tail", "get_logs()", low=0)
+        f = _runfiles.open_log(self._dir(), stream, self.run_id)
+        if f is None:
+            return ""
+        with f:
+            data = f.read() if tail is None else _runfiles.tail_bytes(f, tail)
+        text = data.decode(errors="replace")
+        if tail is not None:
+            text = text.removesuffix("\n")  # as before: the lines joined by newlines
         return text
 
     def follow(self, stream: str = "stdout", offset: int = 0, interval: float = 0.2) -> Iterator[str]:
         """The text the run writes to ``stream`` after byte ``offset``, as it comes, until the run ends."""
-        path = self._dir() / "logs" / f"{stream}.txt"
+        root = self._dir()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character may span two reads
         while True:
             ended = self.status() in _TERMINAL  # read before the file, so nothing written last is missed
-            if path.exists():
-                with open(path, "rb") as f:
+            f = _runfiles.open_log(root, stream, self.run_id)
+            if f is not None:
+                with f:
                     f.seek(offset)
-                    chunk = f.read()
-                offset += len(chunk)
-                if chunk:
-                    yield chunk.decode(errors="replace")
+                    while chunk := f.read(1 << 20):
+                        offset += len(chunk)
+                        if text := decoder.decode(chunk):
+                            yield text
             if ended:
+                if text := decoder.decode(b"", final=True):
+                    yield text
                 return
             time.sleep(interval)
 

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the sweep failed or was canceled; 2 bad input (a sweep 
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 import time
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from hypersweep._cli_common import console, err_console, handle_errors, workspace_option
 from hypersweep._results import RunView
+from hypersweep._runfiles import open_log, tail_bytes
 from hypersweep.display import fmt, runs_table, summary_line, watch
 from hypersweep.errors import NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
@@ -266,19 +268,29 @@ def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bo
     """Print the output of RUN_ID (e.g. HD_<uuid>_3; a unique prefix is enough)."""
     ws = existing_workspace(workspace)
     row = ws.store.find_run(run_id)
-    path = Path(row["run_dir"]) / "logs" / f"{stream}.txt"
-    text = path.read_text(errors="replace") if path.exists() else ""
-    if tail:
-        text = "\n".join(text.splitlines()[-tail:]) + ("\n" if text else "")
-    click.echo(text, nl=False)
+    view = RunView(ws.store, row["id"])
+    f = open_log(row["run_dir"], stream, row["id"])  # None when missing or a link out of the run
+    offset = 0
+    if f is not None:
+        with f:
+            if tail:
+                offset = f.seek(0, 2)
+                data = tail_bytes(f, tail, offset)  # read back from the end, not the whole file
+                text = data.decode(errors="replace") + ("\n" if data and not data.endswith(b"\n") else "")
+                click.echo(text, nl=False)
+            else:
+                decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+                while chunk := f.read(1 << 20):
+                    click.echo(decoder.decode(chunk), nl=False)
+                click.echo(decoder.decode(b"", final=True), nl=False)
+                offset = f.tell()
     if row["error"]:
         err_console.print(f"[red]{row['status']}:[/] {row['error'].splitlines()[0]}", highlight=False)
     elif row["reason"]:
         err_console.print(f"[yellow]{row['status']}:[/] {row['reason']}", highlight=False)
     if not follow:
         return
-    offset = path.stat().st_size if path.exists() else 0
-    for text in RunView(ws.store, row["id"]).follow(stream, offset):
+    for text in view.follow(stream, offset):
         click.echo(text, nl=False)
 
 

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import time
-from pathlib import Path
 from typing import Any
 
+from hypersweep import _runfiles
+from hypersweep.dashboard._json import finite
 from hypersweep.errors import NotFoundError
 from hypersweep.store import decode_value
 
-_STREAMS = ("stdout", "stderr")
 MAX_LOG_BYTES = 256 * 1024
-
-
-def _clean(value: Any) -> Any:
-    """A decoded metric value with NaN and infinities as None (JSON has neither)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    return value
 
 
 def run_row(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
@@ -42,7 +30,7 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
         "SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
     ):
         name, kind = row["name"], row["kind"]
-        value = _clean(decode_value(row["value"], row["json"]))
+        value = finite(decode_value(row["value"], row["json"]))
         if kind in ("row", "table"):
             entry = out.setdefault(name, {"kind": "table", "columns": {}})
             columns = entry["columns"]
@@ -65,16 +53,8 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
 
 
 def file_names(run_dir: str) -> list[dict[str, Any]]:
-    """The run's files under ``outputs/`` and ``logs/`` with their sizes."""
-    root = Path(run_dir)
-    files = []
-    for top in ("outputs", "logs"):
-        base = root / top
-        if base.is_dir():
-            for path in sorted(base.rglob("*")):
-                if path.is_file():
-                    files.append({"name": path.relative_to(root).as_posix(), "size": path.stat().st_size})
-    return files
+    """The run's files under ``outputs/`` and ``logs/`` with their sizes (links out of the run are left out)."""
+    return [{"name": name, "size": size} for name, size in _runfiles.list_files(run_dir)]
 
 
 def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
@@ -86,6 +66,11 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
     ).fetchone()
     config = json.loads(sweep["config"]) if sweep else {}
     tags = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))}
+    marks: dict[str, str] = {}
+    hyperparameters = finite(json.loads(row["hyperparameters"]), marks, "hyperparameters")
+    arguments = finite(json.loads(row["arguments"]), marks, "arguments")
+    best = finite(row["best_value"], marks, "best")
+    last = finite(row["last_value"], marks, "last")
     return {
         "run": {
             "id": row["id"],
@@ -97,14 +82,15 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
             "started": row["started"],
             "ended": row["ended"],
             "duration": None if row["started"] is None else (row["ended"] or now) - row["started"],
-            "hyperparameters": json.loads(row["hyperparameters"]),
-            "arguments": json.loads(row["arguments"]),
+            "hyperparameters": hyperparameters,
+            "arguments": arguments,
             "command": config.get("run_config", {}).get("command"),
             "reason": row["reason"],
             "error": row["error"],
             "intervals": row["intervals"],
-            "best": _clean(row["best_value"]),
-            "last": _clean(row["last_value"]),
+            "best": best,
+            "last": last,
+            "nonfinite": marks,
             "primary_metric": sweep["primary_metric"] if sweep else None,
             "goal": sweep["goal"].lower() if sweep else None,
         },
@@ -117,26 +103,25 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
 def log_chunk(run_dir: str, stream: str, offset: int | None, tail: int) -> dict[str, Any]:
     """Text of ``logs/<stream>.txt``: from byte ``offset``, or its last ``tail`` lines when offset is None.
 
+    The file must resolve inside the run's folder (a link elsewhere reads as no log). The tail is
+    read back from the end of the file, never the whole file.
+
     Returns:
         ``{"text", "offset"}`` where ``offset`` is where the next call should start. At most
         :data:`MAX_LOG_BYTES` are returned at once (``truncated`` says when more are waiting).
     """
-    if stream not in _STREAMS:
-        raise ValueError(f"The 'stream' parameter must be one of {_STREAMS}. Got {stream!r} instead.")
-    path = Path(run_dir) / "logs" / f"{stream}.txt"
-    if not path.is_file():
+    f = _runfiles.open_log(run_dir, stream)
+    if f is None:
         return {"text": "", "offset": 0, "truncated": False}
-    with open(path, "rb") as f:
+    with f:
         size = f.seek(0, 2)
         if offset is None:
-            start = max(0, size - MAX_LOG_BYTES)
-            f.seek(start)
-            data = f.read()
-            lines = data.splitlines(keepends=True)
-            if start > 0 and lines:
-                lines = lines[1:]  # a partial first line
-            text = b"".join(lines[-tail:]) if tail else b""
-            return {"text": text.decode(errors="replace"), "offset": size, "truncated": False}
+            data = _runfiles.tail_bytes(f, tail, size, limit=MAX_LOG_BYTES + 1)
+            if len(data) > MAX_LOG_BYTES:  # keep the whole lines of the last MAX_LOG_BYTES
+                data = data[-MAX_LOG_BYTES:]
+                cut = data.find(b"\n")
+                data = data[cut + 1 :] if 0 <= cut < len(data) - 1 else data
+            return {"text": data.decode(errors="replace"), "offset": size, "truncated": False}
         start = min(max(0, offset), size)
         f.seek(start)
         data = f.read(MAX_LOG_BYTES)

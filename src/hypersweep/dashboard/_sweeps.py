@@ -8,11 +8,12 @@ metric's values of all its runs) whatever its size; nothing is queried per run. 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from typing import Any
 
-from hypersweep.dashboard._json import Raw
+from hypersweep.dashboard._json import Raw, finite
 from hypersweep.errors import NotFoundError
 
 TERMINAL = ("Completed", "Failed", "Canceled")
@@ -110,12 +111,22 @@ def _summary(row: sqlite3.Row, runs: list[dict[str, Any]], now: float) -> dict[s
 
 _RUN_COLUMNS = (
     "id, number, status, created, started, ended, hyperparameters, reason, error, intervals,"
-    f" {_FINITE.format('best_value')} AS best, {_FINITE.format('last_value')} AS last"
+    " best_value, last_value"
 )
 
 
+def nonfinite_note(marks: dict[str, str]) -> str:
+    """The note a run shows for its values that are not finite, e.g. ``not finite: lr=inf, best=inf``."""
+    return "not finite: " + ", ".join(f"{k}={v}" for k, v in marks.items()) if marks else ""
+
+
 def _run(row: sqlite3.Row, now: float) -> dict[str, Any]:
+    marks: dict[str, str] = {}
+    hp = finite(json.loads(row["hyperparameters"]), marks)
+    best = finite(row["best_value"], marks, "best")
+    last = finite(row["last_value"], marks, "last")
     note = (row["reason"] or row["error"] or "").strip()
+    note = note.splitlines()[0] if note else nonfinite_note(marks)
     return {
         "id": row["id"],
         "number": row["number"],
@@ -123,11 +134,12 @@ def _run(row: sqlite3.Row, now: float) -> dict[str, Any]:
         "started": row["started"],
         "ended": row["ended"],
         "duration": None if row["started"] is None else (row["ended"] or now) - row["started"],
-        "hp": json.loads(row["hyperparameters"]),
-        "best": row["best"],
-        "last": row["last"],
+        "hp": hp,
+        "best": best,
+        "last": last,
         "intervals": row["intervals"],
-        "note": note.splitlines()[0] if note else "",
+        "note": note,
+        "nonfinite": marks,
     }
 
 
@@ -232,10 +244,24 @@ def sweep_payload(conn: sqlite3.Connection, sweep_id: str, max_points: int = 200
     }
 
 
+_MAX_ROWID = 2**63 - 1  # SQLite's largest integer
+
+
 def parse_cursor(cursor: str) -> tuple[int, float]:
-    """``"rowid:time"`` as returned by the API; ValueError if malformed."""
-    rowid, _, stamp = cursor.partition(":")
-    return int(rowid), float(stamp)
+    """``"rowid:time"`` as returned by the API; ValueError if malformed or out of range.
+
+    The row id must be an integer in [0, 2**63 - 1] (what SQLite can compare with) and the time a
+    finite number of seconds.
+    """
+    rowid_text, sep, stamp_text = cursor.partition(":")
+    if not sep:
+        raise ValueError(f"The cursor must be 'ROWID:TIME'. Got {cursor!r} instead.")
+    rowid, stamp = int(rowid_text), float(stamp_text)
+    if not 0 <= rowid <= _MAX_ROWID:
+        raise ValueError(f"The cursor's row id must be an integer in [0, {_MAX_ROWID}]. Got {rowid_text!r} instead.")
+    if not math.isfinite(stamp) or abs(stamp) > 1e15:
+        raise ValueError(f"The cursor's time must be a finite number of seconds. Got {stamp_text!r} instead.")
+    return rowid, stamp
 
 
 def sweep_updates(conn: sqlite3.Connection, sweep_id: str, since: str) -> dict[str, Any]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 
+from hypersweep import _runfiles
 from hypersweep.dashboard import _json, _models, _runs, _sweeps
 from hypersweep.dashboard._db import Reader
-from hypersweep.errors import NotFoundError
+from hypersweep.errors import InvalidConfigError, NotFoundError
 
 
 class FastJSON(Response):
@@ -58,7 +61,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         try:
             _sweeps.parse_cursor(since)
         except ValueError as exc:
-            raise HTTPException(status_code=400, detail=f"Bad cursor {since!r}.") from exc
+            raise HTTPException(status_code=400, detail=f"Bad cursor {since!r}: {exc}") from exc
         try:
             with reader.snapshot() as conn:
                 return FastJSON(_sweeps.sweep_updates(conn, sweep_id, since))
@@ -113,7 +116,9 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     def logs(
         run_id: str,
         stream: str,
-        offset: int | None = Query(None, ge=0, description="Byte offset from an earlier answer; omit for the tail."),
+        offset: int | None = Query(
+            None, ge=0, le=2**62, description="Byte offset from an earlier answer; omit for the tail."
+        ),
         tail: int = Query(200, ge=0, le=100_000, description="Lines of the tail, when offset is omitted."),
     ) -> Any:
         if stream not in ("stdout", "stderr"):
@@ -127,27 +132,32 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     @api.get(
         "/runs/{run_id}/file",
         summary="Download one of a run's files (under outputs/ or logs/ only)",
-        response_class=FileResponse,
-        responses={404: {"description": "No such file in the run's outputs/ or logs/."}},
+        response_class=StreamingResponse,
+        responses={
+            200: {"content": {"application/octet-stream": {}}},
+            400: {"description": "A malformed name (NUL, absolute, '..', a component over 255 bytes)."},
+            404: {"description": "No such file in the run's outputs/ or logs/ (links out of the run count as none)."},
+        },
     )
-    def download(run_id: str, name: str = Query(..., description="As listed in the run's files, e.g. outputs/model.joblib.")) -> Any:
-        from hypersweep._results import RunView
-
+    def download(
+        run_id: str,
+        name: str = Query(..., max_length=4096, description="As listed in the run's files, e.g. outputs/model.joblib."),
+    ) -> Any:
         try:
-            _runs.run_row(reader.connect(), run_id)
-            path = RunView(_ReadOnlyStore(reader), run_id).resolve(name)  # type: ignore[arg-type]
+            run_dir = _runs.run_row(reader.connect(), run_id)["run_dir"]
+            f = _runfiles.open_file(run_dir, name, run_id)
+        except InvalidConfigError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
         except NotFoundError as exc:
             raise _404(exc) from exc
-        return FileResponse(path, filename=path.name, media_type="application/octet-stream")
+        size = os.fstat(f.fileno()).st_size
+        base = PurePosixPath(_runfiles.check_name(name)).name
+        quoted = quote(base)
+        disposition = f"attachment; filename*=utf-8''{quoted}" if quoted != base else f'attachment; filename="{base}"'
+        return StreamingResponse(
+            _runfiles.iter_chunks(f, size),  # the descriptor opened and checked above, not the name again
+            media_type="application/octet-stream",
+            headers={"content-disposition": disposition, "content-length": str(size)},
+        )
 
     return api
-
-
-class _ReadOnlyStore:
-    """The one ``Store`` method ``RunView.resolve`` needs, answered through the dashboard's reader."""
-
-    def __init__(self, reader: Reader) -> None:
-        self.reader = reader
-
-    def run(self, run_id: str) -> Any:
-        return _runs.run_row(self.reader.connect(), run_id)

@@ -5,6 +5,13 @@
   const HS = global.HS || (global.HS = {});
   const el = (...a) => HS.el(...a);
 
+  /** ``obj`` with the values that arrived as null because they were not finite named (inf, -inf, nan). */
+  function withMarks(obj, marks, prefix) {
+    const out = Object.assign({}, obj);
+    for (const k of Object.keys(out)) if (out[k] === null && marks && marks[prefix + k]) out[k] = marks[prefix + k];
+    return out;
+  }
+
   function kvTable(obj, className) {
     const keys = Object.keys(obj);
     if (!keys.length) return el("p", { className: "hs-muted", text: "none" });
@@ -51,7 +58,7 @@
       ? el("a", { href: "/sweeps/" + encodeURIComponent(r.sweep_id), text: r.sweep_id }) : el("span", { text: r.sweep_id });
     const facts = [
       ["sweep", sweepLink], ["run number", String(r.number)],
-      [`${r.primary_metric} best`, HS.fmt(r.best)], ["last", HS.fmt(r.last)], ["intervals", String(r.intervals)],
+      [`${r.primary_metric} best`, (r.nonfinite || {}).best || HS.fmt(r.best)], ["last", (r.nonfinite || {}).last || HS.fmt(r.last)], ["intervals", String(r.intervals)],
       ["duration", HS.fmtDuration(r.duration)], ["started", HS.fmtTime(r.started)], ["ended", HS.fmtTime(r.ended)],
     ];
     const header = [
@@ -92,7 +99,7 @@
       ...header,
       el("h3", { text: "arguments" }),
       el("pre", { className: "hs-args", text: (r.arguments || []).map(String).join(" ") }),
-      el("h3", { text: "hyperparameters" }), kvTable(r.hyperparameters),
+      el("h3", { text: "hyperparameters" }), kvTable(withMarks(r.hyperparameters, r.nonfinite, "hyperparameters.")),
       el("h3", { text: "metrics" }), chartGrid,
       ...(Object.keys(scalars).length ? [el("h4", { text: "logged once" }), kvTable(scalars, "hs-metrics")] : []),
       ...tables.flatMap(([name, columns]) => [el("h4", { text: name }), columnsTable(columns)]),

@@ -31,10 +31,15 @@
         cell: (r) => this.opts.links ? el("a", { href: "/runs/" + encodeURIComponent(r.id), text: "#" + r.number }) : "#" + r.number },
       { key: "status", label: "status", value: (r) => r.status, cell: (r) => HS.statusBadge(r.status) },
     ];
-    for (const p of sweep.parameters) columns.push({ key: "hp:" + p.name, label: p.label, value: (r) => r.hp[p.name], className: "hs-num" });
+    // a value that was not finite arrives as null, named in r.nonfinite (inf, -inf, nan): show the name
+    const shown = (r, key, v) => (v === null && r.nonfinite && r.nonfinite[key]) || HS.fmt(v);
+    for (const p of sweep.parameters) columns.push({ key: "hp:" + p.name, label: p.label, value: (r) => r.hp[p.name], className: "hs-num",
+      cell: (r) => shown(r, p.name, r.hp[p.name]) });
     columns.push(
-      { key: "best", label: metric + " best", value: (r) => r.best, className: "hs-num hs-strong", desc: sweep.goal === "maximize" },
-      { key: "last", label: "last", value: (r) => r.last, className: "hs-num", desc: sweep.goal === "maximize" },
+      { key: "best", label: metric + " best", value: (r) => r.best, className: "hs-num hs-strong", desc: sweep.goal === "maximize",
+        cell: (r) => shown(r, "best", r.best) },
+      { key: "last", label: "last", value: (r) => r.last, className: "hs-num", desc: sweep.goal === "maximize",
+        cell: (r) => shown(r, "last", r.last) },
       { key: "intervals", label: "intervals", value: (r) => r.intervals, className: "hs-num", desc: true },
       { key: "duration", label: "duration", value: (r) => r.duration, className: "hs-num", cell: (r) => HS.fmtDuration(r.duration), desc: true },
       { key: "note", label: "why it stopped", value: (r) => r.note, className: "hs-note" },
