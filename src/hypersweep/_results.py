@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 from hypersweep import _runfiles
 from hypersweep._validation import check_int
-from hypersweep.errors import RunFailedError
+from hypersweep.errors import InvalidConfigError, NotFoundError, RunFailedError
 from hypersweep.run import rows_to_columns
 from hypersweep.status import RunStatus
 from hypersweep.store import Store, decode_value
@@ -123,8 +123,15 @@ class RunView:
         return [name for name, _ in _runfiles.list_files(self._dir())]
 
     def open(self, name: str) -> BinaryIO:
-        """The run's file ``name`` open for reading; it must resolve inside ``outputs/`` or ``logs/``."""
-        return _runfiles.open_file(self._dir(), name, self.run_id)
+        """The run's file ``name`` open for reading; it must resolve inside ``outputs/`` or ``logs/``.
+
+        A malformed name (NUL, absolute, ``..``, a component over 255 bytes) names no file of the run:
+        :class:`NotFoundError`, as for a missing file, with the rule it breaks.
+        """
+        try:
+            return _runfiles.open_file(self._dir(), name, self.run_id)
+        except InvalidConfigError as exc:
+            raise NotFoundError(f"Run {self.run_id} has no file {name!r}: {exc}") from None
 
     def download_file(self, name: str, output_file_path: str | None = None) -> str:
         with self.open(name) as source:
