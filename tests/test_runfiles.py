@@ -122,6 +122,8 @@ def test_links_out_of_the_run_are_neither_listed_nor_served(linked) -> None:
         with pytest.raises(NotFoundError):
             run.download_file(name, output_file_path=str(run_dir.parent / "out"))
     assert run.get_logs() == "" and run.get_logs(tail=5) == "" and run.get_logs("stderr") == ""
+    with pytest.raises(NotFoundError, match="NUL"):
+        run.download_file("outputs/\x00")
     assert run.get_details()["logFiles"] == {}
     target = run.download_file("outputs/alias.txt", output_file_path=str(run_dir.parent / "alias-copy"))
     assert Path(target).read_text() == "weights"
@@ -157,6 +159,16 @@ def test_a_folder_swapped_for_a_link_after_the_check_is_not_opened(finished, tmp
     finally:
         real.unlink()
         moved.rename(real)
+
+
+def test_a_run_folder_that_is_itself_a_link_has_no_files(finished, tmp_path) -> None:
+    _, run_id, run_dir = finished
+    link = tmp_path / "run-link"
+    link.symlink_to(run_dir)
+    assert list_files(link) == []
+    with pytest.raises(NotFoundError):
+        open_file(link, "outputs/model.txt", run_id)
+    assert [n for n, _ in list_files(run_dir)][-1] == "outputs/sub/deep.txt"
 
 
 # -- the tail of a log, read from the end ---------------------------------------------------------

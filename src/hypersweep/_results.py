@@ -116,7 +116,7 @@ class RunView:
         return details
 
     def _dir(self) -> Path:
-        return Path(self.row()["run_dir"]).resolve()
+        return Path(self.row()["run_dir"])  # not resolved: a run folder that is a link has no files
 
     def file_names(self) -> list[str]:
         """The run's files under ``outputs/`` and ``logs/``; links that point outside are left out."""

@@ -56,7 +56,10 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _real_root(run_dir: str | os.PathLike[str]) -> str:
+def _real_root(run_dir: str | os.PathLike[str]) -> str | None:
+    """The run folder's real path; None when the folder itself is a link (it then has no files)."""
+    if os.path.islink(run_dir):
+        return None
     return os.path.realpath(run_dir)
 
 
@@ -73,13 +76,13 @@ def list_files(run_dir: str | os.PathLike[str]) -> list[tuple[str, int]]:
     """
     root = _real_root(run_dir)
     out: list[tuple[str, int]] = []
-    for top in TOPS:
+    for top in TOPS if root is not None else ():
         base = os.path.join(root, top)
         if os.path.islink(base) or not os.path.isdir(base):
             continue
         for folder, dirs, files in os.walk(base, followlinks=False):
             dirs.sort()
-            for entry in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            for entry in files:  # links to files are here; links to folders are in dirs, not walked
                 path = os.path.join(folder, entry)
                 real = os.path.realpath(path)
                 if not _allowed(real, root):
@@ -113,8 +116,10 @@ def open_file(run_dir: str | os.PathLike[str], name: str, run_id: str = "this ru
     def missing() -> NotFoundError:
         return NotFoundError(f"Run {run_id} has no file {name!r}; its files are listed by get_file_names().")
 
+    if root is None or not clean:
+        raise missing()
     real = os.path.realpath(os.path.join(root, clean))
-    if not clean or not _allowed(real, root):
+    if not _allowed(real, root):
         raise missing()
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
