@@ -146,12 +146,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture(scope="module")
-def client(world: World) -> Iterator[httpx.Client]:
-    """An HTTP client of a real server on a free loopback port, carrying the cancel token."""
-    with LiveServer(world.ws.path) as live:
-        token = live.app.state.guard.action_token
-        with httpx.Client(base_url=live.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
-            yield c
+def live(world: World) -> Iterator[LiveServer]:
+    """A real server of the world's workspace on a free loopback port."""
+    with LiveServer(world.ws.path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client(live: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client of the server, carrying the cancel token."""
+    token = live.app.state.guard.action_token
+    with httpx.Client(base_url=live.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
+        yield c
 
 
 # -- non-finite numbers ----------------------------------------------------------------------------
@@ -192,6 +198,21 @@ def test_sweep_run_and_updates_answer_valid_json_with_non_finite_values(client, 
     assert hp["arguments"] == ["--x", None]
     assert hp["nonfinite"] == {"hyperparameters.x": "inf", "hyperparameters.y": "-inf", "hyperparameters.z": "nan",
                                "hyperparameters.w.1": "inf", "arguments.1": "inf"}
+
+
+@pytest.mark.browser
+def test_the_pages_name_the_values_that_were_not_finite(page, live, world) -> None:
+    page.goto(f"{live.url}/sweeps/{world.inf_sweep.id}")
+    page.wait_for_function("() => document.documentElement.dataset.hsChartsDrawn !== undefined", timeout=15_000)
+    cells = page.locator("table.hs-table tbody tr[data-run='2'] td").all_inner_texts()
+    assert cells[2] == "inf" and any("not finite: x=inf" in c for c in cells), cells
+    cells = page.locator("table.hs-table tbody tr[data-run='0'] td").all_inner_texts()
+    assert cells[3] == "inf" and cells[4] == "inf", cells  # best, last
+    page.goto(f"{live.url}/runs/{world.hp_run}")
+    table = page.locator("h3:text-is('hyperparameters') + table")
+    table.wait_for(timeout=15_000)
+    rows = dict(line.split("\t", 1) for line in table.inner_text().splitlines())
+    assert rows == {"x": "inf", "y": "-inf", "z": "nan", "w": "[1,null]"}, rows
 
 
 def test_the_report_of_a_sweep_with_non_finite_values_is_written(world, tmp_path) -> None:
