@@ -247,6 +247,28 @@ def test_logs_and_files_that_link_out_of_the_run_are_not_served(client, world) -
     assert real.headers["content-disposition"] == 'attachment; filename="real-stdout.txt"'
 
 
+def test_the_log_tail_endpoint_reads_from_the_end(client, world) -> None:
+    log = world.run_dir / "logs" / "stdout.txt"
+    target = log.readlink()
+    long_line = "y" * 100_000  # longer than a block read back from the end
+    try:
+        log.unlink()
+        with open(log, "w") as f:
+            f.truncate(50 * 2**20)  # a sparse 50 MB start without a newline
+            f.seek(0, 2)
+            f.write("first\n" + long_line + "\n" + "\n".join(f"line {i}" for i in range(30)) + "\nno newline at the end")
+        size = log.stat().st_size
+        answer = client.get(f"/api/runs/{world.script_run}/logs/stdout", params={"tail": 3}).json()
+        assert answer == {"text": "line 28\nline 29\nno newline at the end", "offset": size, "truncated": False}
+        answer = client.get(f"/api/runs/{world.script_run}/logs/stdout", params={"tail": 32}).json()
+        assert answer["text"].startswith(long_line + "\nline 0\n") and answer["offset"] == size
+        everything = client.get(f"/api/runs/{world.script_run}/logs/stdout", params={"tail": 100_000}).json()
+        assert len(everything["text"]) <= 256 * 1024 and everything["text"].endswith("no newline at the end")
+    finally:
+        log.unlink()
+        log.symlink_to(target)
+
+
 @pytest.mark.parametrize(
     ("url", "says"),
     [
