@@ -39,11 +39,14 @@ class RunSummary(BaseModel):
     started: float | None = None
     ended: float | None = None
     duration: float | None = Field(None, description="Seconds (so far, while it runs).")
-    hp: dict[str, Any] = Field(description="The sampled hyperparameters.")
+    hp: dict[str, Any] = Field(description="The sampled hyperparameters (a value that is not finite is null).")
     best: float | None = Field(None, description="Best value of the primary metric.")
     last: float | None = Field(None, description="Last value of the primary metric.")
     intervals: int = Field(description="How many values of the primary metric it logged.")
-    note: str = Field(description="Why it was stopped, or its error (first line).")
+    note: str = Field(description="Why it was stopped, or its error (first line), or which values were not finite.")
+    nonfinite: dict[str, str] = Field(
+        description='The values sent as null because they were not finite: {"lr": "inf", "best": "-inf", "w.1": "nan"}.'
+    )
 
 
 class SweepDetail(SweepSummary):
@@ -87,7 +90,10 @@ class SweepUpdates(BaseModel):
 class RunPage(BaseModel):
     """Everything a run page shows except its logs."""
 
-    run: dict[str, Any]
+    run: dict[str, Any] = Field(
+        description="Its definition and state; values that are not finite are null, named in run.nonfinite"
+        ' ({"hyperparameters.lr": "inf", "best": "inf"}).'
+    )
     tags: dict[str, str]
     metrics: dict[str, dict[str, Any]] = Field(
         description='{name: {"kind": "series", "steps", "values"}} or {name: {"kind": "table", "columns"}}.'

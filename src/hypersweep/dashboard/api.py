@@ -54,7 +54,11 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         except NotFoundError as exc:
             raise _404(exc) from exc
 
-    @api.get("/sweeps/{sweep_id}/updates", summary="What changed since a cursor", responses=_doc(_models.SweepUpdates))
+    @api.get(
+        "/sweeps/{sweep_id}/updates",
+        summary="What changed since a cursor",
+        responses={**_doc(_models.SweepUpdates), 400: {"description": "A malformed or out-of-range cursor."}},
+    )
     def sweep_updates(
         sweep_id: str, since: str = Query(..., description="The cursor of an earlier answer.", max_length=64)
     ) -> Any:
@@ -152,7 +156,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
             raise _404(exc) from exc
         size = os.fstat(f.fileno()).st_size
         base = PurePosixPath(_runfiles.check_name(name)).name
-        quoted = quote(base)
+        quoted = quote(base, errors="replace")
         disposition = f"attachment; filename*=utf-8''{quoted}" if quoted != base else f'attachment; filename="{base}"'
         return StreamingResponse(
             _runfiles.iter_chunks(f, size),  # the descriptor opened and checked above, not the name again
