@@ -142,7 +142,7 @@ def test_the_cli_prints_no_log_that_links_out_of_the_run(linked) -> None:
         assert "root:" not in done.stdout and "PATH=" not in done.stdout and done.stdout == ""
 
 
-def test_a_folder_swapped_for_a_link_after_the_check_is_not_opened(finished, tmp_path) -> None:
+def test_an_outputs_folder_replaced_by_a_link_out_of_the_run_is_not_opened(finished, tmp_path) -> None:
     _, run_id, run_dir = finished
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "model.txt").write_text("not the run's")
