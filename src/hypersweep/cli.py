@@ -272,7 +272,8 @@ def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bo
         text = "\n".join(text.splitlines()[-tail:]) + ("\n" if text else "")
     click.echo(text, nl=False)
     if row["error"]:
-        err_console.print(f"[red]{row['status']}:[/] {safe(row['error'].split(chr(10))[0])}", highlight=False)
+        first = row["error"].split("\n")[0]  # not splitlines(): a carriage return is shown escaped
+        err_console.print(f"[red]{row['status']}:[/] {safe(first)}", highlight=False)
     elif row["reason"]:
         err_console.print(f"[yellow]{row['status']}:[/] {safe(row['reason'])}", highlight=False)
     if not follow:
