@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,3 +221,109 @@ def test_logs_follow_and_wait_with_output_print_everything_until_the_run_ends(pr
     assert followed.returncode == 0 and followed.stdout.startswith("x is ")  # written after --follow began
     assert details["status"] == "Completed"
     assert capsys.readouterr().out == child.get_logs()
+
+
+MARKUP_TRAIN = r"""
+import argparse, sys
+from hypersweep import Run
+VALUES = ["[/mnt/data]", "[bold]b", "[link=https://example.com]l", "\x1b[31mred", "a\rb"]
+p = argparse.ArgumentParser()
+p.add_argument("--d")
+a = p.parse_args()
+run = Run.get_context()
+run.tag("where", a.d)
+run.log("acc[/x]", float(VALUES.index(a.d)))
+run.log(a.d, 2.0)
+if a.d.startswith("[link"):
+    sys.exit("failed on [bold]" + a.d + "[/mnt/data] \x1b[2J")
+"""
+
+MARKUP_SWEEP = r"""
+type: sweep
+experiment_name: markup
+tags: {note: "[/mnt/data] \e[31m"}
+trial: {code: src, command: "python train.py --d ${{search_space.d}}"}
+search_space: {d: {type: choice, values: ["[/mnt/data]", "[bold]b", "[link=https://example.com]l", "\e[31mred", "a\rb"]}}
+sampling_algorithm: grid
+objective: {primary_metric: "acc[/x]", goal: maximize}
+limits: {max_total_trials: 5, max_concurrent_trials: 2}
+"""
+
+
+def _printed_literally(done: subprocess.CompletedProcess[str], *texts: str) -> None:
+    assert done.returncode == 0, done.stderr
+    out = done.stdout + done.stderr
+    assert "Traceback" not in out and "MarkupError" not in out
+    assert "\x1b" not in out and "\r" not in out  # user controls are shown escaped, never sent raw
+    flat = "".join(out.split())
+    for text in texts:
+        assert "".join(text.split()) in flat, (text, out)
+
+
+def test_markup_and_control_characters_in_user_strings_print_literally(project) -> None:
+    (project / "src" / "train.py").write_text(MARKUP_TRAIN)
+    (project / "sweep.yml").write_text(MARKUP_SWEEP)
+    done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
+    _printed_literally(done, "[/mnt/data]", "[bold]b", "[link=https://example.com]l", "\\x1b[31mred", "a\\x0db", "acc[/x]")
+    _printed_literally(hypersweep("show", "latest", cwd=project), "[/mnt/data]", "\\x1b[31mred", "a\\x0db", "acc[/x]")
+    _printed_literally(hypersweep("ls", cwd=project), "acc[/x]=4")
+    best = hypersweep("best", "latest", cwd=project)
+    _printed_literally(best, "acc[/x]: 4", "--d a\\x0db", "a\\x0db")
+    conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
+    failed = conn.execute("SELECT id FROM runs WHERE status = 'Failed'").fetchone()[0]
+    conn.close()
+    _printed_literally(hypersweep("logs", failed, cwd=project), "Failed: The training script exited with code 1.")
+
+
+def _fails_with_markup(cfg: dict[str, Any]) -> None:
+    raise ValueError("bad [/mnt/data] [bold]x[link=https://example.com] \x1b[31m\rend")
+
+
+def test_markup_in_a_callable_error_prints_literally_in_logs(project) -> None:
+    from hypersweep import Experiment, HyperDriveConfig, RandomParameterSampling, Workspace, choice
+
+    config = HyperDriveConfig(run_config=_fails_with_markup, max_total_runs=1, primary_metric_name="[/m]",
+                              primary_metric_goal="maximize",
+                              hyperparameter_sampling=RandomParameterSampling({"x": choice("[/mnt/data]")}))
+    sweep = Experiment(Workspace(project), "callable").submit(config)
+    sweep.wait_for_completion(raise_on_error=False)
+    (child,) = sweep.get_children()
+    _printed_literally(hypersweep("logs", child.id, cwd=project),
+                       "Failed:", "bad [/mnt/data] [bold]x[link=https://example.com] \\x1b[31m\\x0dend")
+    _printed_literally(hypersweep("show", "latest", cwd=project), "[/mnt/data]", "bad [/mnt/data]")
+
+
+NONFINITE_TRAIN = """
+from hypersweep import Run
+run = Run.get_context()
+run.log("score", 0.5)
+run.log("score", float("inf"))
+run.log("other", float("nan"))
+run.log("neg", float("-inf"))
+"""
+
+
+def test_best_json_is_strict_json_with_non_finite_values_noted(project) -> None:
+    (project / "src" / "train.py").write_text(textwrap.dedent(NONFINITE_TRAIN))
+    write_sweep(project, total=1)
+    done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
+    assert done.returncode == 0, done.stderr
+    conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
+    with conn:  # a hyperparameter that is not finite, as a sweep stored by an older version may hold
+        conn.execute("""UPDATE runs SET hyperparameters = '{"x": Infinity, "k": NaN}'""")
+    conn.close()
+    best = hypersweep("best", "latest", "--json", cwd=project)
+    assert best.returncode == 0, best.stderr
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} is not JSON")
+
+    data = json.loads(best.stdout, parse_constant=refuse)
+    assert data["hyperparameters"] == {"x": None, "k": None}
+    assert data["non_finite"]["/hyperparameters/x"] == "inf" and data["non_finite"]["/hyperparameters/k"] == "nan"
+    for pointer, kind in data["non_finite"].items():
+        node: Any = data
+        for part in pointer.split("/")[1:]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        assert node is None and kind in ("inf", "-inf", "nan")
+    assert "inf" in data["non_finite"].values() and "-inf" in data["non_finite"].values()

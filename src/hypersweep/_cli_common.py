@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from hypersweep.display import safe
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError
 
 console = Console()
@@ -35,10 +38,58 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except (InvalidConfigError, NotFoundError) as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]Error:[/] {safe(exc)}", highlight=False)
             sys.exit(2)
         except HypersweepError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]Error:[/] {safe(exc)}", highlight=False)
             sys.exit(1)
 
     return wrapper
+
+
+def _pointer_part(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def json_data(value: Any, non_finite: dict[str, str], pointer: str = "") -> Any:
+    """``value`` as strict JSON data: inf, -inf and NaN become null, and are noted in ``non_finite``.
+
+    ``non_finite`` maps the JSON Pointer (RFC 6901) of each such value to ``"inf"``, ``"-inf"`` or
+    ``"nan"``; values JSON cannot hold otherwise are given as their text (``str``).
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value, "ndim", None) == 0):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if math.isfinite(number):
+            return value if isinstance(value, float) else value.item()
+        non_finite[pointer] = "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): json_data(v, non_finite, f"{pointer}/{_pointer_part(k)}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_data(v, non_finite, f"{pointer}/{i}") for i, v in enumerate(value)]
+    return str(value)
+
+
+def json_text(data: Mapping[str, Any]) -> str:
+    """The one encoder of every ``--json`` output: always valid JSON (RFC 8259), never ``Infinity``/``NaN``.
+
+    Non-finite numbers are written as ``null``, and the object gets a ``"non_finite"`` member mapping
+    the JSON Pointer of each of them to ``"inf"``, ``"-inf"`` or ``"nan"`` (empty when there are none),
+    e.g. ``{"best_value": null, ..., "non_finite": {"/best_value": "inf"}}``.
+    """
+    non_finite: dict[str, str] = {}
+    converted = json_data(data, non_finite)
+    converted["non_finite"] = non_finite
+    return json.dumps(converted, indent=2, allow_nan=False)
+
+
+def echo_json(data: Mapping[str, Any]) -> None:
+    """Print ``data`` as JSON (see :func:`json_text`)."""
+    click.echo(json_text(data))

@@ -17,10 +17,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from hypersweep._cli_common import console, err_console, handle_errors, workspace_option
+from hypersweep._cli_common import console, echo_json, err_console, handle_errors, workspace_option
 from hypersweep._results import RunView
 from hypersweep._runfiles import open_log, tail_bytes
-from hypersweep.display import fmt, runs_table, summary_line, watch
+from hypersweep.display import fmt, plain, runs_table, safe, summary_line, watch
 from hypersweep.errors import NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
 from hypersweep.status import RunStatus
@@ -28,7 +28,7 @@ from hypersweep.store import DB_NAME, STATE_DIR
 
 
 def _warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    err_console.print(f"[yellow]Warning:[/] {message}", highlight=False)
+    err_console.print(f"[yellow]Warning:[/] {safe(message)}", highlight=False)
 
 
 def existing_workspace(path: Path) -> Workspace:
@@ -100,7 +100,7 @@ def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool) 
     exp = Experiment(ws, experiment or spec.experiment_name)
     sweep = exp.submit(spec.config, tags=spec.tags)
     err_console.print(
-        f"Sweep [bold]{sweep.id}[/] started in {ws.path} (experiment {exp.name}).", highlight=False
+        f"Sweep [bold]{sweep.id}[/] started in {safe(ws.path)} (experiment {safe(exp.name)}).", highlight=False
     )
     _follow(sweep, quiet)
 
@@ -150,12 +150,12 @@ def _follow(sweep: HyperDriveRun, quiet: bool) -> None:
         console.print(f"Best run: [bold]{best.id}[/]  (hypersweep best {sweep.id})", highlight=False)
     else:
         console.print(
-            f"No run logged the primary metric {sweep.primary_metric!r}; check the name your script logs.",
+            f"No run logged the primary metric {safe(repr(sweep.primary_metric))}; check the name your script logs.",
             style="yellow",
         )
     if status != RunStatus.COMPLETED.value:
         error = sweep.get_details().get("error", {}).get("message")
-        err_console.print(f"Sweep ended as {status}." + (f" {error}" if error else ""))
+        err_console.print(f"Sweep ended as {status}." + (f" {safe(error)}" if error else ""), highlight=False)
         sys.exit(1)
 
 
@@ -166,7 +166,7 @@ def _follow(sweep: HyperDriveRun, quiet: bool) -> None:
 def list_sweeps(workspace: Path, experiment: str | None) -> None:
     """List the workspace's sweeps: status, progress and best value."""
     ws = existing_workspace(workspace)
-    table = Table(title=f"Sweeps in {ws.path}", title_justify="left")
+    table = Table(title=plain(f"Sweeps in {ws.path}"), title_justify="left")
     for col in ("sweep", "experiment", "status", "runs", "best", "started", "elapsed"):
         table.add_column(col, justify="right" if col in ("runs", "best", "elapsed") else "left")
     for row in ws.store.sweeps(experiment):
@@ -177,11 +177,11 @@ def list_sweeps(workspace: Path, experiment: str | None) -> None:
         started = row["started"] or row["created"]
         elapsed = (row["ended"] or time.time()) - started
         table.add_row(
-            row["id"],
-            row["experiment"],
+            plain(row["id"]),
+            plain(row["experiment"]),
             row["status"],
             f"{done}/{row['max_total_runs']}",
-            f"{row['primary_metric']}={fmt(best)}" if best is not None else "",
+            plain(f"{row['primary_metric']}={fmt(best)}" if best is not None else ""),
             time.strftime("%Y-%m-%d %H:%M", time.localtime(started)),
             f"{elapsed:.0f}s" if elapsed < 120 else f"{elapsed / 60:.1f}m",
         )
@@ -225,14 +225,14 @@ def best(sweep: str, workspace: Path, as_json: bool) -> None:
         "metrics": run_.get_metrics(),
     }
     if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        echo_json(data)
         return
-    console.print(f"[bold]{run_.id}[/] ({details['status']})", highlight=False)
-    console.print(f"{hd.primary_metric}: [bold]{fmt(data['best_value'])}[/]", highlight=False)
-    console.print("arguments: " + " ".join(data["arguments"]), highlight=False)
+    console.print(f"[bold]{safe(run_.id)}[/] ({details['status']})", highlight=False)
+    console.print(f"{safe(hd.primary_metric)}: [bold]{safe(fmt(data['best_value']))}[/]", highlight=False)
+    console.print("arguments: " + safe(" ".join(data["arguments"])), highlight=False)
     table = Table("metric", "value")
     for name, value in data["metrics"].items():
-        table.add_row(name, fmt(value) if not isinstance(value, (list, dict)) else _short(value))
+        table.add_row(plain(name), plain(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
     console.print(table)
 
 
@@ -240,7 +240,7 @@ def _short(value: Any) -> str:
     if isinstance(value, list):
         shown = ", ".join(fmt(v) for v in value[-5:])
         return f"[{len(value)} values] … {shown}" if len(value) > 5 else f"[{shown}]"
-    return json.dumps(value)[:80]
+    return json.dumps(value, default=str)[:80]
 
 
 @main.command()
@@ -285,9 +285,10 @@ def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bo
                 click.echo(decoder.decode(b"", final=True), nl=False)
                 offset = f.tell()
     if row["error"]:
-        err_console.print(f"[red]{row['status']}:[/] {row['error'].splitlines()[0]}", highlight=False)
+        first = row["error"].split("\n")[0]  # not splitlines(): a carriage return is shown escaped
+        err_console.print(f"[red]{row['status']}:[/] {safe(first)}", highlight=False)
     elif row["reason"]:
-        err_console.print(f"[yellow]{row['status']}:[/] {row['reason']}", highlight=False)
+        err_console.print(f"[yellow]{row['status']}:[/] {safe(row['reason'])}", highlight=False)
     if not follow:
         return
     for text in view.follow(stream, offset):

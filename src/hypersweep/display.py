@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich import box
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -31,6 +33,37 @@ _STYLE = {
 }
 
 
+# Control characters (C0 but newline and tab, DEL, C1) and lone surrogates: shown as escapes, never sent raw.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def clean(value: Any) -> str:
+    """User text made safe for a terminal: control characters and lone surrogates as visible escapes.
+
+    ``"\\x1b[31mred"`` (with a real ESC) prints as the text ``\\x1b[31mred``; newlines and tabs are kept.
+    """
+    return _UNSAFE.sub(_escape_char, str(value))
+
+
+def safe(value: Any) -> str:
+    """User text for a Rich markup string: :func:`clean`, then markup escaped (``[bold]`` prints as is).
+
+    Every string that comes from a user (names, values, paths, error texts) goes through this or
+    :func:`plain` before it reaches the terminal.
+    """
+    return escape(clean(value))
+
+
+def plain(value: Any, style: str = "") -> Text:
+    """User text as a Rich ``Text`` (never parsed as markup), :func:`clean` ed: for table cells and titles."""
+    return Text(clean(value), style=style)
+
+
 def fmt(value: Any, digits: int = 6) -> str:
     """A metric or hyperparameter value for a table cell."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -38,6 +71,12 @@ def fmt(value: Any, digits: int = 6) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}g}"
     return str(value)
+
+
+def _lines(text: str | None) -> list[str]:
+    """The lines of a note (split on newlines only: a carriage return is shown, escaped, by :func:`clean`)."""
+    text = (text or "").strip()
+    return text.split("\n") if text else []
 
 
 def _duration(row: Any) -> str:
@@ -65,15 +104,15 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, 
     if top:
         rows = rows[:top]
     names: list[str] = list(json.loads(row["config"])["generator_config"]["parameter_space"])
-    title = f"{sweep.id} · {row['primary_metric']} ({row['goal'].lower()})"
-    notes = {r["number"]: (r["reason"] or r["error"] or "").strip().splitlines() for r in rows}
+    title = plain(f"{sweep.id} · {row['primary_metric']} ({row['goal'].lower()})")
+    notes = {r["number"]: _lines(r["reason"] or r["error"]) for r in rows}
     console = Console(width=width) if width else Console()
     for optional in (("last", "time", "note"), ("last", "time"), ("time",), ()):
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("#", justify="right", no_wrap=True)
         table.add_column("status", no_wrap=True)
         for name in names:
-            table.add_column(name.lstrip("-"), justify="right", no_wrap=True)
+            table.add_column(plain(name.lstrip("-")), justify="right", no_wrap=True)
         table.add_column("best", justify="right", style="bold", no_wrap=True)
         for col in optional:
             table.add_column(col, justify="left" if col == "note" else "right", no_wrap=True, max_width=40 if col == "note" else None, overflow="ellipsis")
@@ -84,9 +123,9 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, 
             table.add_row(
                 str(r["number"]),
                 Text(r["status"], style=_STYLE.get(r["status"], "")),
-                *[fmt(hyper.get(n), digits=4) for n in names],
-                fmt(r["best_value"]),
-                *[extra[c] for c in optional],
+                *[plain(fmt(hyper.get(n), digits=4)) for n in names],
+                plain(fmt(r["best_value"])),
+                *[plain(extra[c]) for c in optional],
                 str(r["intervals"]),
             )
         wide = console.options.update(width=10_000)
@@ -95,7 +134,7 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, 
     if "note" in optional:
         return table
     lines = [
-        Text(f"#{number} {text[0]}", style="dim", overflow="fold")
+        Text(clean(f"#{number} {text[0]}"), style="dim", overflow="fold")
         for number, text in sorted(notes.items())
         if text
     ]
@@ -114,7 +153,7 @@ def summary_line(sweep: HyperDriveRun) -> Text:
     text.append(" · " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())) if counts else " · starting")
     if scored:
         best = (max if maximize else min)(scored, key=lambda r: r["best_value"])
-        text.append(f" · best {row['primary_metric']} {fmt(best['best_value'])} (run {best['number']})", style="bold")
+        text.append(clean(f" · best {row['primary_metric']} {fmt(best['best_value'])} (run {best['number']})"), style="bold")
     return text
 
 

@@ -14,21 +14,44 @@ Example file::
     objective: {primary_metric: accuracy, goal: maximize}
     early_termination: {type: median_stopping, evaluation_interval: 1, delay_evaluation: 5}
     limits: {max_total_trials: 20, max_concurrent_trials: 4, timeout: 3600, trial_timeout: 600}
+
+Reading is bounded: a file is at most :data:`MAX_FILE_BYTES`, and what its YAML describes once every
+alias (``*name``) is expanded is at most :data:`MAX_NODES` nodes, :data:`MAX_CHARS` characters of
+scalars and :data:`MAX_DEPTH` levels of nesting (so an alias bomb is refused before it is built).
+Every value is then checked for its type before it is used: a mapping where a mapping is expected,
+a string where a string is expected, integers within SQLite's 64-bit range, finite floats, strings
+without NUL characters or lone surrogates. Any problem is one :class:`InvalidConfigError` that
+names the field.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hypersweep.config import HyperDriveConfig, ScriptRunConfig
+from hypersweep.config import _PLACEHOLDER, HyperDriveConfig, ScriptRunConfig
 from hypersweep.errors import InvalidConfigError
 from hypersweep.sampling.base import HyperParameterSampling
+
+MAX_FILE_BYTES = 1024 * 1024
+"""The largest sweep file read (1 MiB)."""
+MAX_NODES = 100_000
+"""The most YAML nodes (scalars, lists, mappings) a sweep file may describe, aliases expanded."""
+MAX_CHARS = 10_000_000
+"""The most characters of scalar text a sweep file may describe, aliases expanded."""
+MAX_DEPTH = 50
+"""The deepest nesting of lists and mappings in a sweep file, aliases expanded."""
+INT_RANGE = (-(2**63), 2**63 - 1)
+"""The integers a sweep file may hold: SQLite's 64-bit range."""
 
 _TOP = {
     "$schema", "type", "name", "display_name", "experiment_name", "description", "tags",
@@ -39,6 +62,15 @@ _TRIAL = {"command", "code", "environment", "environment_variables", "distributi
 _LIMITS = {"max_total_trials", "max_concurrent_trials", "timeout", "trial_timeout"}
 _OBJECTIVE = {"goal", "primary_metric"}
 _SAMPLING = {"type", "seed", "rule", "logbase"}
+_KINDS = (
+    "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform",
+    "normal", "qnormal", "lognormal", "qlognormal",
+)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,254}")  # experiment names (see Experiment)
+_INPUT_NAME = re.compile(r"[A-Za-z0-9_.\-]+")  # what ${{inputs.NAME}} can refer to
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ANY_PLACEHOLDER = re.compile(r"\$\{\{.*?\}\}")
+_INT_CHARS = 80  # longer integer scalars are out of range whatever their base; kept unconverted
 
 
 @dataclass
@@ -50,6 +82,201 @@ class SweepFile:
     display_name: str | None
     tags: dict[str, str]
     path: Path
+
+
+# -- reading YAML within bounds --------------------------------------------------------------------
+
+
+class _TooLarge(Exception):
+    """Raised inside the loader when the document passes a limit (formatted by load_sweep_file)."""
+
+    def __init__(self, message: str, mark: Any = None) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+class _OversizedInt:
+    """An integer scalar too long to be within :data:`INT_RANGE`, left unconverted (its text is kept)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"an integer of {len(self.text.replace('_', '').lstrip('+-'))} digits"
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with bounded nesting, and a check of the composed graph before building it.
+
+    An alias re-uses the node it names, so the composed document is a graph; its size as a tree
+    (what ``str()``, JSON or a table of its values would produce) is counted on the graph, each
+    node once, and refused past the limits before any Python object is constructed. Timestamps are
+    kept as the strings they were written as, and integer scalars far too long for 64 bits are
+    kept unconverted (the type check then refuses them, naming their field).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        """Compose one node, refusing nesting beyond :data:`MAX_DEPTH` (no RecursionError)."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooLarge(f"it nests lists and mappings deeper than the limit of {MAX_DEPTH} levels",
+                                self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node: Node) -> Any:
+        """Check the expanded size of the document's graph, then build it."""
+        _check_expanded_size(node)
+        return super().construct_document(node)
+
+    def construct_bounded_int(self, node: Node) -> int | _OversizedInt:
+        """An integer scalar; one far beyond 64 bits is kept unparsed, for the check to name its field."""
+        text = str(self.construct_scalar(node))  # type: ignore[arg-type]
+        if len(text.replace("_", "")) > _INT_CHARS:
+            return _OversizedInt(text)
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+
+    def construct_timestamp_as_text(self, node: Node) -> str:
+        """A date or time, kept as written (``2024-01-31`` stays a string)."""
+        return str(self.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_bounded_int)
+_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _BoundedLoader.construct_timestamp_as_text)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expanded_size(root: Node) -> None:
+    """Refuse a node graph whose tree (aliases expanded) passes a limit, or that refers to itself.
+
+    Each node is visited once (an iterative depth-first walk with memoized sizes), so a bomb of
+    nested aliases costs as much to check as its text is long.
+    """
+    sizes: dict[int, tuple[int, int, int]] = {}  # id(node) -> (nodes, characters, depth) of its tree
+    open_nodes: set[int] = set()  # the nodes on the current path: meeting one again is a cycle
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            kids = [sizes[id(child)] for child in _children(node)]
+            nodes = 1 + sum(k[0] for k in kids)
+            if isinstance(node, ScalarNode):
+                chars, depth = len(node.value), 0
+            else:
+                chars, depth = sum(k[1] for k in kids), 1 + max((k[2] for k in kids), default=0)
+            sizes[key] = (nodes, chars, depth)
+            if nodes > MAX_NODES:
+                raise _TooLarge(f"once its aliases are expanded it holds more than the limit of {MAX_NODES:,} "
+                                "values, lists and mappings", node.start_mark)
+            if chars > MAX_CHARS:
+                raise _TooLarge(f"once its aliases are expanded it holds more than the limit of {MAX_CHARS:,} "
+                                "characters of values", node.start_mark)
+            if depth > MAX_DEPTH:
+                raise _TooLarge(f"once its aliases are expanded it nests lists and mappings deeper than the "
+                                f"limit of {MAX_DEPTH} levels", node.start_mark)
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise _TooLarge("an alias refers to a list or mapping that contains it (a recursive structure)",
+                            node.start_mark)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML document in ``path``, read within the limits of this module.
+
+    Raises:
+        InvalidConfigError: the file cannot be read, is too large, is not UTF-8, is not valid YAML,
+            or describes more than the limits allow; the message names the file and the limit.
+    """
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidConfigError(f"Cannot read the sweep file {path}: {exc.strerror or exc}.") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidConfigError(
+            f"The sweep file {path} is larger than the limit of {MAX_FILE_BYTES // 1024} KiB for a sweep file."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidConfigError(
+            f"The sweep file {path} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
+            f"(offset {exc.start}) is not valid UTF-8. Save the file as UTF-8."
+        ) from None
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+    except _TooLarge as exc:
+        where = f" (line {exc.mark.line + 1}, column {exc.mark.column + 1})" if exc.mark is not None else ""
+        raise InvalidConfigError(f"The sweep file {path} is refused{where}: {exc}.") from None
+    except yaml.YAMLError as exc:
+        raise InvalidConfigError(f"{path} is not valid YAML: {exc}") from None
+
+
+# -- checking values -------------------------------------------------------------------------------
+
+
+def _shown(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, shortened for a message (a 400-digit integer is not printed in full)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        return f"an integer of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]} ...{text[-4:]}"
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Every value is YAML's plain data, within bounds: null, bool, int64, finite float, clean str, list, mapping."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, (int, _OversizedInt)):
+        if isinstance(value, _OversizedInt) or not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            raise InvalidConfigError(
+                f"{where} must be an integer between {INT_RANGE[0]} and {INT_RANGE[1]}. "
+                f"Got {_shown(value)} instead."
+            )
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidConfigError(f"{where} must be a finite number. Got {value!r} instead.")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidConfigError(f"{where} must not contain a NUL character (\\0). Got {_shown(value)} instead.")
+        if _SURROGATE.search(value):
+            raise InvalidConfigError(
+                f"{where} must be valid Unicode text; it holds a lone surrogate (a \\uD800-\\uDFFF escape). "
+                f"Got {_shown(value)} instead."
+            )
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_plain(key, f"a key of {where or 'the sweep file'}")
+            _check_plain(item, f"{where}.{key}" if where else str(key))
+    else:
+        raise InvalidConfigError(
+            f"{where or 'The sweep file'} must be plain YAML data (text, numbers, booleans, null, lists, "
+            f"mappings). Got a {type(value).__name__} (from a tag such as !!binary, !!set or !!omap) instead."
+        )
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -70,8 +297,49 @@ def _section(data: Mapping[str, Any], key: str, where: str = "", required: bool 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidConfigError(f"{where} must be a mapping of keys to values. Got {value!r} instead.")
+        raise InvalidConfigError(f"{where} must be a mapping of keys to values. Got {_shown(value)} instead.")
     return value
+
+
+def _optional_mapping(data: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
+    """``data[key]`` as a mapping; missing or null is an empty one, anything else (``0``, ``[]``) an error."""
+    value = data.get(key)
+    return {} if value is None else _mapping(value, f"{where}{key}")
+
+
+def _text(value: Any, where: str, *, required: bool = True, what: str = "a non-empty string") -> str | None:
+    """A non-empty string (or None when not ``required``)."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidConfigError(f"{where} must be {what}. Got {_shown(value)} instead.")
+    return value
+
+
+def _scalar_text(value: Any, where: str) -> str:
+    """A string, number or boolean as text; null as the empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        raise InvalidConfigError(f"{where} must be a string, a number or a boolean. Got {_shown(value)} instead.")
+    return str(value)
+
+
+def _folder(value: Any, base: Path, where: str) -> Path:
+    """A path relative to the sweep file's folder (``~`` expanded)."""
+    text = _text(value, where, what="a path")
+    try:
+        path = Path(str(text)).expanduser()
+        return path if path.is_absolute() else base / path
+    except RuntimeError as exc:  # ~user that does not exist
+        raise InvalidConfigError(f"{where} cannot be expanded ({exc}). Got {_shown(value)} instead.") from None
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _sampling(data: Any, space: Mapping[str, Any]) -> HyperParameterSampling:
@@ -81,42 +349,126 @@ def _sampling(data: Any, space: Mapping[str, Any]) -> HyperParameterSampling:
         data = {"type": data}
     data = dict(_mapping(data, "sampling_algorithm"))
     _check_keys(data, _SAMPLING, "sampling_algorithm.")
-    kind = str(data.pop("type", "")).lower()
+    kind = data.pop("type", None)
     classes = {
         "random": "RandomParameterSampling",
         "grid": "GridParameterSampling",
         "bayesian": "BayesianParameterSampling",
     }
-    if kind not in classes:
+    if not isinstance(kind, str) or kind.lower() not in classes:
         raise InvalidConfigError(
-            f"sampling_algorithm.type must be one of random, grid, bayesian. Got {kind or None!r} instead."
+            f"sampling_algorithm.type must be one of random, grid, bayesian. Got {_shown(kind)} instead."
         )
+    kind = kind.lower()
     cls = getattr(sampling_mod, classes[kind], None)
     if cls is None:
         raise InvalidConfigError(f"sampling_algorithm {kind!r} is not available in this version.")
     properties = {k: v for k, v in data.items() if v is not None}
+    if "rule" in properties:
+        _text(properties["rule"], "sampling_algorithm.rule", what="'random' or 'sobol'")
     if kind == "random":
-        return cls(space, properties=properties or None)
+        return cls(space, properties=properties or None)  # type: ignore[no-any-return]
     extra = sorted(set(properties) - {"seed"})
     if extra:
         raise InvalidConfigError(f"sampling_algorithm.{extra[0]} applies only to type random.")
-    return cls(space, properties=properties or None)
+    return cls(space, properties=properties or None)  # type: ignore[no-any-return]
 
 
-def _inputs(data: Any, base: Path) -> dict[str, str]:
+def _search_space(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ``search_space`` mapping, each entry's shape checked before space.py builds it."""
+    space = _mapping(_section(data, "search_space"), "search_space")
+    for name, expr in space.items():
+        if not isinstance(name, str) or not name.strip("-").strip():
+            raise InvalidConfigError(f"search_space names must be non-empty strings. Got {_shown(name)} instead.")
+        where = f"search_space.{name}"
+        expr = _mapping(expr, where)
+        kind = expr.get("type")
+        if not isinstance(kind, str) or kind not in _KINDS:
+            raise InvalidConfigError(
+                f"search_space[{name!r}].type must be one of {', '.join(_KINDS)}. Got {_shown(kind)} instead."
+            )
+        if kind == "choice" and isinstance(expr.get("values"), list):
+            for i, value in enumerate(expr["values"]):
+                if value is None or isinstance(value, (list, dict)):
+                    raise InvalidConfigError(
+                        f"{where}.values[{i}] must be a string, a number or a boolean (it becomes a "
+                        f"command-line argument). Got {_shown(value)} instead."
+                    )
+    return space
+
+
+def _command(trial: Mapping[str, Any], inputs: Mapping[str, str]) -> str:
+    """``trial.command``: a string shlex can split, whose every ``${{...}}`` is a placeholder it can fill."""
+    command = _section(trial, "command", "trial.")
+    if not isinstance(command, str) or not command.strip():
+        raise InvalidConfigError(f"trial.command must be a command string. Got {_shown(command)} instead.")
+    try:
+        shlex.split(command)
+    except ValueError as exc:
+        raise InvalidConfigError(
+            f"trial.command must split into words as a shell would ({exc}: a quote is not closed). "
+            f"Got {_shown(command)} instead."
+        ) from None
+    for found in _ANY_PLACEHOLDER.finditer(command):
+        match = _PLACEHOLDER.fullmatch(found.group(0))
+        if match is None:
+            raise InvalidConfigError(
+                f"trial.command holds {found.group(0)}, which is not a placeholder hypersweep fills: use "
+                "${{search_space.NAME}} or ${{inputs.NAME}}."
+            )
+        if match.group(1) == "inputs" and match.group(2) not in inputs:
+            defined = ", ".join(sorted(inputs)) or "none"
+            raise InvalidConfigError(
+                f"trial.command refers to {found.group(0)}, which inputs does not define (it defines: {defined})."
+            )
+    return command
+
+
+def _inputs(data: Mapping[str, Any], base: Path) -> dict[str, str]:
     out: dict[str, str] = {}
-    for name, value in _mapping(data or {}, "inputs").items():
+    for name, value in _optional_mapping(data, "inputs").items():
+        if not isinstance(name, str) or not _INPUT_NAME.fullmatch(name):
+            raise InvalidConfigError(
+                f"inputs names must be letters, digits, '_', '-' or '.'. Got {_shown(name)} instead."
+            )
         if isinstance(value, Mapping):
             if "path" in value:
-                path = Path(str(value["path"])).expanduser()
-                out[name] = str(path if path.is_absolute() else (base / path).resolve())
+                path = _folder(value["path"], base, f"inputs.{name}.path")
+                out[name] = str(path.resolve())
             elif "value" in value:
-                out[name] = str(value["value"])
+                out[name] = _scalar_text(value["value"], f"inputs.{name}.value")
             else:
                 raise InvalidConfigError(f"inputs.{name} needs a 'path' or a 'value'.")
         else:
-            out[name] = str(value)
+            out[name] = _scalar_text(value, f"inputs.{name}")
     return out
+
+
+def _environment(trial: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in _optional_mapping(trial, "environment_variables", "trial.").items():
+        if not isinstance(name, str) or not name or "=" in name:
+            raise InvalidConfigError(
+                f"trial.environment_variables names must be non-empty strings without '='. Got {_shown(name)} instead."
+            )
+        out[name] = _scalar_text(value, f"trial.environment_variables.{name}")
+    return out
+
+
+def _experiment_name(data: Mapping[str, Any], base: Path) -> str:
+    """``experiment_name``, or the sweep file's folder name made into a valid one."""
+    name = data.get("experiment_name")
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)
+    if name is None:
+        default = re.sub(r"[^A-Za-z0-9_\-.]+", "-", base.name).strip("-.")[:255]
+        return default if _NAME.fullmatch(default) else "default"
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidConfigError(
+            "experiment_name must be 1-255 letters, digits, '_', '-' or '.', starting with a letter or digit. "
+            f"Got {_shown(name)} instead."
+        )
+    return name
 
 
 def load_sweep_file(path: str | Path) -> SweepFile:
@@ -126,55 +478,55 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         InvalidConfigError: naming the faulty field, for any invalid or missing part.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise InvalidConfigError(f"Cannot read the sweep file {path}: {exc.strerror}.") from None
-    except yaml.YAMLError as exc:
-        raise InvalidConfigError(f"{path} is not valid YAML: {exc}") from None
+    raw = read_yaml(path)
     data = _mapping(raw, f"The sweep file {path}")
+    _check_plain(dict(data), "")
     _check_keys(data, _TOP, "")
     if data.get("type", "sweep") != "sweep":
-        raise InvalidConfigError(f"type must be 'sweep'. Got {data.get('type')!r} instead.")
+        raise InvalidConfigError(f"type must be 'sweep'. Got {_shown(data.get('type'))} instead.")
+    for key in ("name", "display_name", "description"):
+        _text(data.get(key), key, required=False, what="a string")
     compute = data.get("compute")
     if not (compute in (None, "local", "ray") or (isinstance(compute, str) and compute.startswith("ray://"))):
         raise InvalidConfigError(
-            f"compute must be 'local' (the default), 'ray' or 'ray://HOST:PORT'. Got {compute!r} instead."
+            f"compute must be 'local' (the default), 'ray' or 'ray://HOST:PORT'. Got {_shown(compute)} instead."
         )
     base = path.resolve().parent
+    experiment_name = _experiment_name(data, base)
+    tags = {str(k): _scalar_text(v, f"tags.{k}") for k, v in _optional_mapping(data, "tags").items()}
 
     trial = _mapping(_section(data, "trial"), "trial")
     _check_keys(trial, _TRIAL, "trial.")
-    command = _section(trial, "command", "trial.")
-    if not isinstance(command, str) or not command.strip():
-        raise InvalidConfigError(f"trial.command must be a command string. Got {command!r} instead.")
-    code = Path(str(trial.get("code") or ".")).expanduser()
-    code = code if code.is_absolute() else base / code
-    if not code.is_dir():
+    inputs = _inputs(data, base)
+    command = _command(trial, inputs)
+    code = _folder("." if trial.get("code") is None else trial["code"], base, "trial.code")
+    if not _is_dir(code):
         raise InvalidConfigError(f"trial.code must be an existing folder. Got {str(code)!r} instead.")
-    env = _mapping(trial.get("environment_variables") or {}, "trial.environment_variables")
-    resources = dict(_mapping(trial.get("resources") or {}, "trial.resources"))
+    env = _environment(trial)
+    resources = dict(_optional_mapping(trial, "resources", "trial."))
     instances = resources.pop("instance_count", 1)
-    if instances != 1:
-        raise InvalidConfigError(f"trial.resources.instance_count must be 1. Got {instances!r} instead.")
+    if isinstance(instances, bool) or instances != 1:
+        raise InvalidConfigError(f"trial.resources.instance_count must be 1. Got {_shown(instances)} instead.")
 
-    space = _mapping(_section(data, "search_space"), "search_space")
-    for name, expr in space.items():
-        _mapping(expr, f"search_space.{name}")
+    space = _search_space(data)
     objective = _mapping(_section(data, "objective"), "objective")
     _check_keys(objective, _OBJECTIVE, "objective.")
-    metric = _section(objective, "primary_metric", "objective.")
+    metric = _text(_section(objective, "primary_metric", "objective."), "objective.primary_metric",
+                   what="the name of the metric your script logs")
     goal = _section(objective, "goal", "objective.")
-    if str(goal).lower() not in ("maximize", "minimize"):
-        raise InvalidConfigError(f"objective.goal must be 'maximize' or 'minimize'. Got {goal!r} instead.")
+    if not isinstance(goal, str) or goal.lower() not in ("maximize", "minimize"):
+        raise InvalidConfigError(f"objective.goal must be 'maximize' or 'minimize'. Got {_shown(goal)} instead.")
 
-    limits = _mapping(data.get("limits") or {}, "limits")
+    limits = _optional_mapping(data, "limits")
     _check_keys(limits, _LIMITS, "limits.")
     timeout = limits.get("timeout")
     trial_timeout = limits.get("trial_timeout")
     for key, value in (("timeout", timeout), ("trial_timeout", trial_timeout)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise InvalidConfigError(f"limits.{key} must be a positive number of seconds. Got {value!r} instead.")
+            raise InvalidConfigError(f"limits.{key} must be a positive number of seconds. Got {_shown(value)} instead.")
+    policy_data = data.get("early_termination")
+    if policy_data is not None:
+        _mapping(policy_data, "early_termination")
 
     from hypersweep.policy import policy_from_data
 
@@ -182,8 +534,8 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         run_config = ScriptRunConfig(
             source_directory=code,
             command=command,
-            environment_variables={str(k): str(v) for k, v in env.items()},
-            inputs=_inputs(data.get("inputs"), base),
+            environment_variables=env,
+            inputs=inputs,
             compute_target=compute,
             resources=resources,
         )
@@ -192,11 +544,11 @@ def load_sweep_file(path: str | Path) -> SweepFile:
             run_config=run_config,
             hyperparameter_sampling=sampling,
             primary_metric_name=str(metric),
-            primary_metric_goal=str(goal),
+            primary_metric_goal=goal,
             max_total_runs=limits.get("max_total_trials", 1000),
             max_concurrent_runs=limits.get("max_concurrent_trials"),
             max_duration_minutes=(timeout / 60.0) if timeout else 10080,
-            policy=policy_from_data(data.get("early_termination")),
+            policy=policy_from_data(policy_data),
             trial_timeout=trial_timeout,
         )
     except InvalidConfigError as exc:
@@ -210,10 +562,9 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         ):
             message = message.replace(ours, theirs)
         raise InvalidConfigError(message) from None
-    tags = {str(k): str(v) for k, v in _mapping(data.get("tags") or {}, "tags").items()}
     return SweepFile(
         config=config,
-        experiment_name=str(data.get("experiment_name") or base.name or "default"),
+        experiment_name=experiment_name,
         display_name=data.get("display_name") or data.get("name"),
         tags=tags,
         path=path,
