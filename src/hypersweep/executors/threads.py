@@ -8,7 +8,6 @@ prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
 from __future__ import annotations
 
 import contextvars
-import math
 import queue
 import sys
 import threading
@@ -133,7 +132,11 @@ class ThreadExecutor(Executor):
                     run.log(str(name), value)
         elif isinstance(result, (int, float)) and not isinstance(result, bool):
             if spec.primary_metric and spec.primary_metric not in run._metrics:
-                run.log(spec.primary_metric, float(result) if math.isfinite(result) else result)
+                try:
+                    value = float(result)
+                except OverflowError:  # an int beyond the float range: log refuses it, with a warning
+                    value = result
+                run.log(spec.primary_metric, value)
 
     def poll(self, timeout: float) -> list[Event]:
         events: list[Event] = []
