@@ -102,9 +102,16 @@ def clean(value: Any, notes: list[str] | None = None, *, lenient: bool = False, 
         Refused: (unless ``lenient``) for an integer beyond the float range or nesting deeper
             than :data:`MAX_DEPTH`.
     """
+    kind = type(value)  # the common cases first: logging is on the training loop's path
+    if kind is float or kind is bool or value is None:
+        return value
+    if kind is int and _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    if kind is str and value.isascii():
+        return value
     if notes is None:
         notes = []
-    if value is None or isinstance(value, bool):
+    if isinstance(value, bool):
         return value
     if isinstance(value, float):
         return float(value)

@@ -218,12 +218,11 @@ class Run:
 
     def _submit(self, method: str, kind: str, name: Any, value: Any, step: int | None = None) -> None:
         """Clean a record by the rule of :mod:`hypersweep._values`, emit it, and warn about changes."""
-        record: dict[str, Any] = {"k": kind, "n": str(name), "v": value, "t": time.time()}
-        if step is not None:
-            record["s"] = step
         notes: list[str] = []
         try:
-            record = clean(record, notes)
+            record: dict[str, Any] = {"k": kind, "n": clean(str(name), notes), "v": clean(value, notes), "t": time.time()}
+            if step is not None:
+                record["s"] = clean(step, notes)
         except Refused as exc:
             warnings.warn(
                 f"run.{method}({str(name)!r}) was not logged: {exc}.", LoggedValueWarning, stacklevel=3
