@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hypersweep.run import Run, _FileSink, _LiveRun
 
@@ -101,3 +104,28 @@ def test_a_script_that_logs_a_bad_value_warns_on_stderr_and_goes_on() -> None:
     code = "from hypersweep import Run\nrun = Run.get_context()\nrun.log('count', 2**1100)\nprint('still here')\n"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "still here" in proc.stdout and "LoggedValueWarning: run.log('count') was not logged" in proc.stderr
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers(-(2**1100), 2**1100) | st.text() | st.binary(max_size=8)
+    | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(values, min_size=1, max_size=5), st.text(max_size=5))
+def test_property_every_line_written_is_read_back(tmp_path_factory, items, name) -> None:
+    from hypersweep.executors.base import parse_records
+    from hypersweep.run import LoggedValueWarning
+
+    path = tmp_path_factory.mktemp("ev") / "events.jsonl"
+    run = _LiveRun("r1", _FileSink(str(path)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LoggedValueWarning)
+        for value in items:
+            run.log_row(name, v=value)
+            run.tag(name, value)
+    lines = path.read_bytes().splitlines()
+    assert len(parse_records("r1", lines)) == len(lines) >= len(items)  # tags are never refused

@@ -33,6 +33,7 @@ ALL = [
     uniform(-1, 2),
     quniform(0, 10, 2),
     quniform(0.0, 1.0, 0.05),
+    quniform(0, 1, 1e-13),
     loguniform(-6, -1),
     qloguniform(0, 5, 1),
     normal(0, 2),
