@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import pytest
 
@@ -133,3 +134,30 @@ def test_callable_trials_with_bad_values_leave_the_sweep_and_their_neighbours_wh
     assert by_mode["surrogate"].get_metrics()["row"] == {"path": ["a\\xffb"], "blob": ["\\xff"], "big": [float(2**70)]}
     assert by_mode["raw"].get_metrics()["raw\\xff"] == math.inf
     assert by_mode["raw"].get_tags() == {"t\\xff": "v\\xff"}
+
+
+def test_a_callable_that_prints_and_raises_text_with_lone_surrogates_fails_alone(workspace) -> None:
+    def failing(cfg):
+        run = Run.get_context()
+        run.log("score", cfg["x"])
+        if cfg["x"] == 1:
+            print("listing data_\udcff.csv")
+            raise ValueError("cannot read data_\udcff.csv")
+
+    config = HyperDriveConfig(
+        run_config=failing,
+        hyperparameter_sampling=GridParameterSampling({"x": choice(1, 2)}),
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=2,
+    )
+    run = Experiment(workspace, "values").submit(config)
+    deadline = time.monotonic() + 60
+    while run.get_status() not in ("Completed", "Failed", "Canceled") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.get_status() == "Completed"  # it used to hang: the failed run never ended
+    run.wait_for_completion()
+    bad, good = sorted(run.get_children(), key=lambda c: c.get_metrics()["score"])
+    assert bad.get_status() == "Failed" and bad.get_details()["error"]["message"] == "ValueError: cannot read data_\\xff.csv"
+    assert bad.get_logs() == "listing data_\\udcff.csv\n" and "Traceback" in bad.get_logs("stderr")
+    assert good.get_status() == "Completed" and good.get_metrics() == {"score": 2}

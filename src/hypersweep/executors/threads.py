@@ -102,8 +102,21 @@ class ThreadExecutor(Executor):
 
     def _execute(self, spec: TrialSpec, run: _LiveRun) -> None:
         self._events.put(RunStarted(spec.run_id, None, time.time()))
+        status, error = RunStatus.FAILED, "The trial's thread ended without a result."
+        try:
+            status, error = self._call(spec, run)
+        except BaseException as exc:  # noqa: BLE001 - whatever happens, the run ends and the sweep goes on
+            status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        finally:
+            if run._stop_reason is not None and status is RunStatus.COMPLETED:
+                status, error = RunStatus.CANCELED, run._stop_reason
+            self._events.put(RunEnded(spec.run_id, status, error, time.time()))
+
+    def _call(self, spec: TrialSpec, run: _LiveRun) -> tuple[RunStatus, str | None]:
+        """Run the callable with its output routed to the run's files (text that is not UTF-8 escaped)."""
         status, error = RunStatus.COMPLETED, None
-        with open(spec.stdout_path, "a") as out, open(spec.stderr_path, "a") as err:
+        with open(spec.stdout_path, "a", errors="backslashreplace") as out, \
+                open(spec.stderr_path, "a", errors="backslashreplace") as err:
             token = _CURRENT.set(run)
             streams = _STREAMS.set((out, err))
             try:
@@ -119,9 +132,7 @@ class ThreadExecutor(Executor):
             finally:
                 _STREAMS.reset(streams)
                 _CURRENT.reset(token)
-        if run._stop_reason is not None and status is RunStatus.COMPLETED:
-            status, error = RunStatus.CANCELED, run._stop_reason
-        self._events.put(RunEnded(spec.run_id, status, error, time.time()))
+        return status, error
 
     @staticmethod
     def _log_result(run: _LiveRun, spec: TrialSpec, result: Any) -> None:
