@@ -105,3 +105,25 @@ def test_script_run_config_checks_its_inputs(tmp_path) -> None:
     (tmp_path / "t.py").write_text("")
     with pytest.raises(InvalidConfigError, match="'arguments'"):
         ScriptRunConfig(source_directory=tmp_path, script="t.py", arguments="--x 1")
+
+
+def test_script_run_config_refuses_at_construction_what_would_fail_every_run(tmp_path) -> None:
+    (tmp_path / "t.py").write_text("")
+    with pytest.raises(InvalidConfigError) as info:
+        ScriptRunConfig(source_directory=tmp_path, script="t.py", max_run_duration_seconds=-5)
+    assert str(info.value) == (
+        "The 'max_run_duration_seconds' parameter of ScriptRunConfig must be a positive number of seconds. "
+        "Got -5 instead."
+    )
+    with pytest.raises(InvalidConfigError, match=r"The 'command' parameter of ScriptRunConfig must be a non-empty list"):
+        ScriptRunConfig(source_directory=tmp_path, command=[])
+    with pytest.raises(InvalidConfigError) as info:
+        ScriptRunConfig(source_directory=tmp_path, command="python t.py --name 'unbalanced")
+    assert "'command' parameter of ScriptRunConfig must be a command line with balanced quotes (No closing quotation)" in str(info.value)
+    with pytest.raises(InvalidConfigError, match="'environment_variables' parameter of ScriptRunConfig"):
+        ScriptRunConfig(source_directory=tmp_path, script="t.py", environment_variables=["A=1"])
+    with pytest.raises(InvalidConfigError, match="'arguments' parameter of ScriptRunConfig must be strings and numbers"):
+        ScriptRunConfig(source_directory=tmp_path, script="t.py", arguments=["--x", {"a": 1}])
+    ok = ScriptRunConfig(source_directory=tmp_path, command=["python", "t.py", 3, True], max_run_duration_seconds=2)
+    assert ok.command == ["python", "t.py", "3", "True"]
+    assert make(run_config=ok, max_total_runs=1).trial_timeout == 2

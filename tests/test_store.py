@@ -20,7 +20,7 @@ from hypersweep import (
     WorkspaceError,
     choice,
 )
-from hypersweep.store import SCHEMA_VERSION, Store, decode_value, encode_value
+from hypersweep.store import SCHEMA_VERSION, MetricRecord, Store, decode_value, encode_value
 
 
 @pytest.mark.parametrize("value", [1.5, 0, -3, float("inf"), "text", {"a": [1, 2]}, [1, None], True])
@@ -109,3 +109,34 @@ def test_fifty_concurrent_trials_logging_every_10ms_lose_nothing(workspace, scri
     for child_id, child_metrics in metrics.items():
         assert child_metrics["value"] == list(range(n_values)), child_id
     assert all(c.get_status() == "Completed" for c in run.get_children())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (2**70, float(2**70)),
+        (2**1100, math.inf),
+        (-(2**1100), -math.inf),
+        ("a\udcffb", "a\\xffb"),
+        ({"k\udcff": [2**1100, b"\xff"]}, {"k\\xff": [math.inf, "\\xff"]}),
+    ],
+)
+def test_values_sqlite_cannot_bind_are_converted(tmp_path, value, expected) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    with store.transaction() as tx:
+        store.insert_metrics(tx, [MetricRecord("r", "m\udcff", 1, "scalar", value, float("nan"))])
+        store.insert_metrics(tx, [MetricRecord("r", "ok", 1, "scalar", 1.0, 1.0)])
+        store.set_tags(tx, "r", {"file\udcff": "data_\udcff.csv", "n": 2**1100})  # type: ignore[dict-item]
+    rows = {r["name"]: decode_value(r["value"], r["json"]) for r in store.metrics("r")}
+    assert rows == {"m\\xff": expected, "ok": 1.0}
+    assert store.tags("r") == {"file\\xff": "data_\\xff.csv", "n": str(2**1100)}
+    assert all(math.isfinite(r["time"]) for r in store.metrics("r"))
+
+
+def test_a_row_sqlite_still_refuses_is_skipped_alone(tmp_path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    records = [MetricRecord("r", "m", i, "scalar", float(i), 1.0) for i in range(3)]
+    records.insert(1, MetricRecord("r", "m", 2**70, "scalar", 5.0, 1.0))  # a step no INTEGER holds
+    with store.transaction() as tx:
+        store.insert_metrics(tx, records)
+    assert [r["value"] for r in store.metrics("r")] == [0.0, 1.0, 2.0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import shlex
 import sys
@@ -69,6 +70,8 @@ class ScriptRunConfig:
         resources: Mapping[str, Any] | None = None,
     ) -> None:
         owner = "ScriptRunConfig"
+        if not isinstance(source_directory, (str, os.PathLike)):
+            raise invalid("source_directory", owner, "a folder path (str or Path)", source_directory)
         self.source_directory = Path(source_directory).expanduser().resolve()
         if not self.source_directory.is_dir():
             raise invalid("source_directory", owner, "an existing folder", str(source_directory))
@@ -77,20 +80,25 @@ class ScriptRunConfig:
                 "ScriptRunConfig needs exactly one of 'script' (a file in source_directory) or "
                 f"'command'. Got script={script!r}, command={command!r}."
             )
-        if script is not None and not (self.source_directory / script).is_file():
+        if script is not None and (
+            not isinstance(script, (str, os.PathLike)) or not (self.source_directory / script).is_file()
+        ):
             raise invalid("script", owner, f"a file inside {self.source_directory}", script)
         if arguments is not None and (isinstance(arguments, (str, bytes)) or not isinstance(arguments, Sequence)):
             raise invalid("arguments", owner, "a list such as ['--epochs', 20]", arguments)
         self.compute_target = check_target(compute_target, owner)
         self.resources = check_resources(resources, owner)
         self.script = script
-        self.arguments = [str(a) for a in (arguments or [])]
-        self.command = command
+        self.arguments = [_argument(a, "arguments", owner) for a in (arguments or [])]
+        self.command = _check_command(command, owner)
         self.environment = environment
-        self.environment_variables = {str(k): str(v) for k, v in (environment_variables or {}).items()}
-        self.inputs = {str(k): str(v) for k, v in (inputs or {}).items()}
+        self.environment_variables = _string_map(environment_variables, "environment_variables", owner, env=True)
+        self.inputs = _string_map(inputs, "inputs", owner)
         if max_run_duration_seconds is not None:
-            check_number(max_run_duration_seconds, "max_run_duration_seconds", owner)
+            seconds = check_number(max_run_duration_seconds, "max_run_duration_seconds", owner)
+            if seconds <= 0:
+                raise invalid("max_run_duration_seconds", owner, "a positive number of seconds", max_run_duration_seconds)
+            max_run_duration_seconds = seconds
         self.max_run_duration_seconds = max_run_duration_seconds
 
     # -- turning a configuration into a command -------------------------------------------------
@@ -188,6 +196,59 @@ class ScriptRunConfig:
             "resources": self.resources,
             "environment_variables": self.environment_variables,
         }
+
+
+def _argument(value: Any, param: str, owner: str) -> str:
+    """A command-line argument as a string (numbers and strings; text without NUL or lone surrogates)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, (str, int, float)):  # bool is an int: True -> "True"
+        raise invalid(param, owner, "strings and numbers", value)
+    text = format_value(value)
+    if "\0" in text:
+        raise invalid(param, owner, "strings without NUL characters", value)
+    return text
+
+
+def _check_command(command: Any, owner: str) -> str | list[str] | None:
+    """``command`` as a string shlex can split, or a non-empty list of arguments."""
+    if command is None:
+        return None
+    if isinstance(command, str):
+        try:
+            tokens = shlex.split(command)
+        except ValueError as exc:
+            raise invalid("command", owner, f"a command line with balanced quotes ({exc})", command) from None
+        if not tokens:
+            raise invalid("command", owner, "a non-empty command such as 'python train.py'", command)
+        if "\0" in command:
+            raise invalid("command", owner, "a command line without NUL characters", command)
+        return command
+    if isinstance(command, (bytes, Mapping)) or not isinstance(command, Sequence):
+        raise invalid("command", owner, "a string or a list of arguments such as ['python', 'train.py']", command)
+    if not command:
+        raise invalid("command", owner, "a non-empty list of arguments such as ['python', 'train.py']", command)
+    return [_argument(c, "command", owner) for c in command]
+
+
+def _string_map(value: Any, param: str, owner: str, env: bool = False) -> dict[str, str]:
+    """A mapping of names to strings (numbers are written as strings); for ``env``, valid variable names."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise invalid(param, owner, "a dict of name -> string", value)
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or (env and ("=" in key or "\0" in key)):
+            rule = "keyed by variable names (non-empty, no '=')" if env else "keyed by non-empty strings"
+            raise invalid(param, owner, rule, key)
+        out[key] = _argument(item, f"{param}[{key!r}]", owner)
+    return out
 
 
 def check_target(target: Any, owner: str) -> str:

@@ -342,6 +342,11 @@ class SweepController:
             self.executor.start(spec)
 
     def _ingest(self, events: list[Event]) -> None:
+        """Apply a batch of events: in memory (policy decisions) and in the store, in one transaction.
+
+        No record can abort the batch: a logged record whose processing fails is skipped alone (and
+        logged), and the store converts any value it is given into one SQLite can bind.
+        """
         if not events:
             return
         records: list[MetricRecord] = []
@@ -358,22 +363,10 @@ class SweepController:
                 state.history.status = RunStatus.RUNNING
                 updates.setdefault(ev.run_id, {}).update(status="Running", started=ev.time or time.time(), pid=ev.pid)
             elif isinstance(ev, Logged):
-                if ev.kind == "tag":
-                    tags.setdefault(ev.run_id, {})[ev.name] = str(ev.value)
-                    continue
-                values = _values(ev)
-                kind = "scalar" if ev.kind == "metric" else ev.kind
-                for value in values:
-                    step = state.steps.get(ev.name, 0) + 1
-                    state.steps[ev.name] = step
-                    records.append(MetricRecord(ev.run_id, ev.name, step, kind, value, ev.time))
-                    if ev.name == self.plan.primary_metric and kind in ("scalar", "list"):
-                        decision = self._report(state, coerce_number(value))
-                        if decision:
-                            stops.append((ev.run_id, decision))
-                            break
-                if ev.name == self.plan.primary_metric:
-                    updates.setdefault(ev.run_id, {}).update(self._summary(state))
+                try:
+                    self._ingest_logged(state, ev, records, updates, tags, stops)
+                except Exception:  # noqa: BLE001 - one bad record must not end the sweep
+                    logger.exception("hypersweep: skipped a record of %s (%s %r)", ev.run_id, ev.kind, ev.name)
             elif isinstance(ev, RunEnded):
                 state.status = ev.status
                 state.history.status = ev.status
@@ -391,11 +384,36 @@ class SweepController:
         with self.store.transaction() as tx:
             if records:
                 self.store.insert_metrics(tx, records)
-            for run_id, fields in updates.items():
-                cols = ", ".join(f"{k} = ?" for k in fields)
-                tx.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
+            self.store.update_runs(tx, updates)
             for run_id, run_tags in tags.items():
                 self.store.set_tags(tx, run_id, run_tags)
+
+    def _ingest_logged(
+        self,
+        state: _RunState,
+        ev: Logged,
+        records: list[MetricRecord],
+        updates: dict[str, dict[str, Any]],
+        tags: dict[str, dict[str, str]],
+        stops: list[tuple[str, str]],
+    ) -> None:
+        """One logged record into the batch: its rows, the primary metric's intervals, a stop decision."""
+        if ev.kind == "tag":
+            tags.setdefault(ev.run_id, {})[ev.name] = str(ev.value)
+            return
+        values = _values(ev)
+        kind = "scalar" if ev.kind == "metric" else ev.kind
+        for value in values:
+            step = state.steps.get(ev.name, 0) + 1
+            state.steps[ev.name] = step
+            records.append(MetricRecord(ev.run_id, ev.name, step, kind, value, ev.time))
+            if ev.name == self.plan.primary_metric and kind in ("scalar", "list"):
+                decision = self._report(state, coerce_number(value))
+                if decision:
+                    stops.append((ev.run_id, decision))
+                    break
+        if ev.name == self.plan.primary_metric:
+            updates.setdefault(ev.run_id, {}).update(self._summary(state))
 
     def _record(self, state: _RunState, value: float) -> None:
         state.history.values.append(value)

@@ -7,6 +7,12 @@ does). This module imports only the standard library: every training run pays fo
 The wire format from a script to the sweep is one JSON object a line, appended to the file named by
 ``HYPERSWEEP_EVENTS`` with a single ``write`` on an ``O_APPEND`` descriptor: once ``log`` returns,
 the value is in the operating system's hands, so a crash right after logging loses nothing.
+
+What is logged follows the rule of :mod:`hypersweep._values`: a value that cannot be stored as it
+is (an integer beyond 64 bits, a string with lone surrogates, bytes that are not UTF-8) is
+converted, and one that cannot be stored at all (an integer beyond the float range, nesting deeper
+than 100 levels) is refused; either way ``log`` warns once (:class:`LoggedValueWarning`) and the
+run goes on. Every line written can be read back.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from hypersweep._values import Refused, clean
 
 if TYPE_CHECKING:
     from hypersweep.experiment import Experiment
@@ -36,21 +45,8 @@ _PROCESS_RUN: Run | None = None
 _PROCESS_LOCK = threading.Lock()
 
 
-def _jsonable(value: Any) -> Any:
-    """Numbers stay numbers (NaN and infinities included); numpy scalars become Python ones."""
-    if isinstance(value, bool) or value is None or isinstance(value, (int, float, str)):
-        return value
-    item = getattr(value, "item", None)
-    if callable(item):
-        try:
-            return item()
-        except (TypeError, ValueError):
-            pass
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return str(value)
+class LoggedValueWarning(UserWarning):
+    """A logged value was converted to one that can be stored, or refused (then nothing was logged)."""
 
 
 def rows_to_columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
@@ -220,8 +216,31 @@ class Run:
             "This Run was read from a workspace; log from training code with Run.get_context()."
         )
 
+    def _submit(self, method: str, kind: str, name: Any, value: Any, step: int | None = None) -> None:
+        """Clean a record by the rule of :mod:`hypersweep._values`, emit it, and warn about changes."""
+        notes: list[str] = []
+        try:
+            record: dict[str, Any] = {"k": kind, "n": clean(str(name), notes), "v": clean(value, notes), "t": time.time()}
+            if step is not None:
+                record["s"] = clean(step, notes)
+        except Refused as exc:
+            warnings.warn(
+                f"run.{method}({str(name)!r}) was not logged: {exc}.", LoggedValueWarning, stacklevel=3
+            )
+            return
+        self._emit(record)
+        if notes:
+            warnings.warn(
+                f"run.{method}({record['n']!r}) logged a converted value: {'; '.join(notes)}.",
+                LoggedValueWarning,
+                stacklevel=3,
+            )
+
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log a scalar. Each ``log`` of the primary metric is one interval of the sweep's policy.
+
+        A value that cannot be stored as it is is converted, or refused, with a
+        :class:`LoggedValueWarning` (see the module's docstring); the run goes on either way.
 
         Raises:
             TypeError: for lists (use :meth:`log_list`).
@@ -230,27 +249,23 @@ class Run:
             hasattr(value, "__iter__") and not isinstance(value, (str, bytes))
         ):
             raise TypeError("run.log does not support list type. Use run.log_list instead.")
-        record: dict[str, Any] = {"k": "metric", "n": str(name), "v": _jsonable(value), "t": time.time()}
-        if step is not None:
-            record["s"] = int(step)
-        self._emit(record)
+        self._submit("log", "metric", name, value, None if step is None else int(step))
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
         """Log a list of values; each element counts as one interval."""
-        self._emit({"k": "list", "n": str(name), "v": [_jsonable(v) for v in value], "t": time.time()})
+        self._submit("log_list", "list", name, list(value))
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Append a row (``column=value`` keyword arguments) to the table metric ``name``."""
-        self._emit({"k": "row", "n": str(name), "v": _jsonable(kwargs), "t": time.time()})
+        self._submit("log_row", "row", name, kwargs)
 
     def log_table(self, name: str, value: Mapping[str, Iterable[Any]], description: str = "") -> None:
         """Log a table given as ``{column: [values...]}``."""
-        columns = {str(k): [_jsonable(v) for v in vs] for k, vs in value.items()}
-        self._emit({"k": "table", "n": str(name), "v": columns, "t": time.time()})
+        self._submit("log_table", "table", name, {str(k): list(vs) for k, vs in value.items()})
 
     def tag(self, key: str, value: Any = None) -> None:
-        """Set a tag (``value`` defaults to an empty string)."""
-        self._emit({"k": "tag", "n": str(key), "v": "" if value is None else str(value), "t": time.time()})
+        """Set a tag (``value`` defaults to an empty string; other values are logged as their ``str()``)."""
+        self._submit("tag", "tag", key, "" if value is None else value if isinstance(value, str) else str(value))
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set several tags."""

@@ -11,17 +11,25 @@ The schema carries a version number; a database written by a newer hypersweep is
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hypersweep._values import clean, clean_text
 from hypersweep.errors import NotFoundError, SchemaVersionError, WorkspaceError
+
+logger = logging.getLogger(__name__)
+
+#: What SQLite raises for a value it cannot bind or a row a constraint refuses (never a lock or I/O error).
+_BIND_ERRORS = (sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.IntegrityError, OverflowError,
+                UnicodeError, TypeError, ValueError)
 
 SCHEMA_VERSION = 1
 STATE_DIR = ".hypersweep"  # inside the workspace folder: the database, snapshots and run folders
@@ -89,13 +97,37 @@ CREATE TABLE IF NOT EXISTS tags (
 
 
 def encode_value(value: Any) -> tuple[float | None, str | None]:
-    """Split a metric value into the REAL column and the JSON column (NaN, text and rows go to JSON)."""
+    """Split a metric value into the REAL column and the JSON column (NaN, text and rows go to JSON).
+
+    Whatever the value, the result can be bound: it passes the rule of :mod:`hypersweep._values`
+    in its lenient form first (lone surrogates spelled out, integers beyond 64 bits as floats,
+    beyond the float range as ±inf, nesting deeper than 100 levels replaced by a marker).
+    """
+    value = clean(value, lenient=True)
     if isinstance(value, bool):
         return float(value), json.dumps(value)
     if isinstance(value, (int, float)):
         value = float(value)
         return (None, "NaN") if math.isnan(value) else (value, None)
     return None, json.dumps(value, allow_nan=True)
+
+
+def _text(value: Any) -> str:
+    """A value for a TEXT column: its ``str()``, lone surrogates spelled out."""
+    return clean_text(value if isinstance(value, str) else str(value))[0]
+
+
+def _bindable(value: Any) -> Any:
+    """A value for a column of the runs table: text cleaned, integers within 64 bits, else unchanged."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return clean(value, lenient=True)
+    return value
+
+_RUN_COLUMNS = frozenset(
+    "status created started ended pid error reason best_value last_value intervals origin cancel_requested".split()
+)
 
 
 def decode_value(value: float | None, text: str | None) -> Any:
@@ -287,16 +319,60 @@ class Store:
             raise
 
     def insert_metrics(self, tx: sqlite3.Connection, records: Sequence[MetricRecord]) -> None:
+        """Insert logged values; each is converted so that SQLite can bind it (see :func:`encode_value`).
+
+        A record SQLite still refuses is skipped alone (logged), never the batch.
+        """
         rows = []
+        now = time.time()
         for r in records:
             value, text = encode_value(r.value)
-            rows.append((r.run_id, r.name, r.step, r.kind, value, text, r.time))
-        tx.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows)
+            when = r.time if isinstance(r.time, (int, float)) and math.isfinite(r.time) else now
+            rows.append((_text(r.run_id), _text(r.name), int(r.step), _text(r.kind), value, text, float(when)))
+        self._write_each(tx, "INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows, "metric value")
 
     def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
-        tx.executemany(
-            "INSERT OR REPLACE INTO tags VALUES (?,?,?)", [(run_id, k, v) for k, v in tags.items()]
-        )
+        """Set tags of a run; keys and values are stored as text (lone surrogates spelled out)."""
+        rows = [(_text(run_id), _text(k), _text(v)) for k, v in tags.items()]
+        self._write_each(tx, "INSERT OR REPLACE INTO tags VALUES (?,?,?)", rows, "tag")
+
+    def update_runs(self, tx: sqlite3.Connection, updates: Mapping[str, Mapping[str, Any]]) -> None:
+        """Set columns of several runs: ``{run_id: {column: value}}`` (text cleaned as for tags)."""
+        for run_id, fields in updates.items():
+            if not fields:
+                continue
+            unknown = set(fields) - _RUN_COLUMNS
+            if unknown:
+                raise ValueError(f"not columns of the runs table: {sorted(unknown)}")
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            params = (*(_bindable(v) for v in fields.values()), _text(run_id))
+            self._write_each(tx, f"UPDATE runs SET {cols} WHERE id = ?", [params], f"update of run {run_id}")
+
+    @staticmethod
+    def _write_each(tx: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]], what: str) -> None:
+        """``executemany``; if a row cannot be bound after all, write the rows one by one and skip it."""
+        if not rows:
+            return
+        if len(rows) == 1:  # one statement: it either happens entirely or not at all
+            try:
+                tx.execute(sql, rows[0])
+            except _BIND_ERRORS as exc:
+                logger.warning("hypersweep: a %s could not be stored and was skipped: %s", what, exc)
+            return
+        tx.execute("SAVEPOINT hs_batch")
+        try:
+            tx.executemany(sql, rows)
+        except _BIND_ERRORS:
+            tx.execute("ROLLBACK TO hs_batch")
+            for row in rows:
+                tx.execute("SAVEPOINT hs_row")
+                try:
+                    tx.execute(sql, row)
+                except _BIND_ERRORS as exc:
+                    tx.execute("ROLLBACK TO hs_row")
+                    logger.warning("hypersweep: a %s could not be stored and was skipped: %s", what, exc)
+                tx.execute("RELEASE hs_row")
+        tx.execute("RELEASE hs_batch")
 
     def metrics(self, run_id: str) -> list[sqlite3.Row]:
         return (

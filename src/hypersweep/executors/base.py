@@ -10,11 +10,12 @@ import abc
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypersweep._values import clean
 from hypersweep.status import RunStatus
 
 
@@ -87,26 +88,67 @@ class RunEnded:
 Event = RunStarted | Logged | RunEnded
 
 
+#: The kinds of record a run writes (see ``hypersweep.run``).
+KINDS = ("metric", "list", "row", "table", "tag")
+
+
 def parse_record(run_id: str, line: bytes | str) -> Logged | None:
-    """Decode one line of the events file (None for a torn or foreign line)."""
+    """Decode one line of the events file; None for a line that is torn, foreign or malformed.
+
+    A line is accepted only in the shape ``Run`` writes: a JSON object with a known kind ``k``, a
+    string name ``n``, a value ``v`` of the kind's shape (a list for ``list``, an object for
+    ``row``, an object of lists for ``table``, a string for ``tag``), a finite time ``t`` and an
+    optional integer step ``s``. Its values then pass the rule of :mod:`hypersweep._values`
+    (lone surrogates spelled out, large integers as floats); a line that rule refuses (an integer
+    beyond the float range, nesting deeper than 100 levels) is skipped. Whatever a line holds,
+    only that line is lost.
+    """
     try:
-        rec: Mapping[str, Any] = json.loads(line)
-        return Logged(run_id, str(rec["k"]), str(rec["n"]), rec["v"], float(rec.get("t", 0.0)), rec.get("s"))
-    except (ValueError, KeyError, TypeError):
-        return None
+        rec = json.loads(line)
+        if not isinstance(rec, dict):
+            return None
+        kind, name, value, when, step = rec["k"], rec["n"], rec["v"], rec.get("t", 0.0), rec.get("s")
+        if kind not in KINDS or not isinstance(name, str) or not _shaped(kind, value):
+            return None
+        if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
+            return None
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or abs(step) >= 2**63):
+            return None
+        name, value = clean(name), clean(value)
+        return Logged(run_id, kind, name, value, float(when), step)
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
+        return None  # Refused and UnicodeDecodeError are ValueErrors; deep JSON raises RecursionError
+
+
+def _shaped(kind: str, value: Any) -> bool:
+    if kind == "list":
+        return isinstance(value, list)
+    if kind == "row":
+        return isinstance(value, dict)
+    if kind == "table":
+        return isinstance(value, dict) and all(isinstance(v, list) for v in value.values())
+    if kind == "tag":
+        return isinstance(value, str)
+    return True
 
 
 def parse_records(run_id: str, lines: Iterable[bytes | str]) -> list[Logged]:
-    """The records among lines of an events file (torn or foreign lines are skipped)."""
+    """The records among lines of an events file (torn, foreign or malformed lines are skipped)."""
     return [rec for line in lines if (rec := parse_record(run_id, line)) is not None]
 
 
 def coerce_number(value: Any) -> float:
-    """A logged value as a float for policies and summaries (NaN when it is not a number)."""
+    """A logged value as a float for policies and summaries (NaN when it is not a number).
+
+    Integers beyond the float range (which the layers before refuse) count as ±inf.
+    """
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     return math.nan
 
 

@@ -8,7 +8,6 @@ prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
 from __future__ import annotations
 
 import contextvars
-import math
 import queue
 import sys
 import threading
@@ -103,8 +102,21 @@ class ThreadExecutor(Executor):
 
     def _execute(self, spec: TrialSpec, run: _LiveRun) -> None:
         self._events.put(RunStarted(spec.run_id, None, time.time()))
+        status, error = RunStatus.FAILED, "The trial's thread ended without a result."
+        try:
+            status, error = self._call(spec, run)
+        except BaseException as exc:  # noqa: BLE001 - whatever happens, the run ends and the sweep goes on
+            status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        finally:
+            if run._stop_reason is not None and status is RunStatus.COMPLETED:
+                status, error = RunStatus.CANCELED, run._stop_reason
+            self._events.put(RunEnded(spec.run_id, status, error, time.time()))
+
+    def _call(self, spec: TrialSpec, run: _LiveRun) -> tuple[RunStatus, str | None]:
+        """Run the callable with its output routed to the run's files (text that is not UTF-8 escaped)."""
         status, error = RunStatus.COMPLETED, None
-        with open(spec.stdout_path, "a") as out, open(spec.stderr_path, "a") as err:
+        with open(spec.stdout_path, "a", errors="backslashreplace") as out, \
+                open(spec.stderr_path, "a", errors="backslashreplace") as err:
             token = _CURRENT.set(run)
             streams = _STREAMS.set((out, err))
             try:
@@ -120,9 +132,7 @@ class ThreadExecutor(Executor):
             finally:
                 _STREAMS.reset(streams)
                 _CURRENT.reset(token)
-        if run._stop_reason is not None and status is RunStatus.COMPLETED:
-            status, error = RunStatus.CANCELED, run._stop_reason
-        self._events.put(RunEnded(spec.run_id, status, error, time.time()))
+        return status, error
 
     @staticmethod
     def _log_result(run: _LiveRun, spec: TrialSpec, result: Any) -> None:
@@ -133,7 +143,11 @@ class ThreadExecutor(Executor):
                     run.log(str(name), value)
         elif isinstance(result, (int, float)) and not isinstance(result, bool):
             if spec.primary_metric and spec.primary_metric not in run._metrics:
-                run.log(spec.primary_metric, float(result) if math.isfinite(result) else result)
+                try:
+                    value = float(result)
+                except OverflowError:  # an int beyond the float range: log refuses it, with a warning
+                    value = result
+                run.log(spec.primary_metric, value)
 
     def poll(self, timeout: float) -> list[Event]:
         events: list[Event] = []
