@@ -9,9 +9,24 @@ from typing import Any
 from hypersweep.errors import InvalidConfigError
 
 
+def _shown(got: Any) -> str:
+    """``repr(got)``, with an integer too long to print whole (or to repr at all) described instead."""
+    if isinstance(got, int) and not isinstance(got, bool) and got.bit_length() > 200:
+        return f"an integer of about {int(got.bit_length() * math.log10(2)) + 1} digits"
+    return repr(got)
+
+
 def invalid(param: str, owner: str, rule: str, got: Any) -> InvalidConfigError:
     """Build the uniform error: ``The 'x' parameter of Y must be <rule>. Got <value> instead.``"""
-    return InvalidConfigError(f"The {param!r} parameter of {owner} must be {rule}. Got {got!r} instead.")
+    return InvalidConfigError(f"The {param!r} parameter of {owner} must be {rule}. Got {_shown(got)} instead.")
+
+
+def _as_float(value: Any) -> float:
+    """``float(value)``; an integer beyond the float range gives ±inf instead of OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def is_number(value: Any) -> bool:
@@ -21,9 +36,9 @@ def is_number(value: Any) -> bool:
 
 def check_number(value: Any, param: str, owner: str, *, finite: bool = True) -> float:
     """Return ``value`` as a float, or raise if it is not a (finite) real number."""
-    if not is_number(value) or (finite and not math.isfinite(float(value))):
+    if not is_number(value) or (finite and not math.isfinite(_as_float(value))):
         raise invalid(param, owner, "a finite number" if finite else "a number", value)
-    return float(value)
+    return _as_float(value)
 
 
 def check_int(
@@ -38,7 +53,7 @@ def check_int(
 
     Integral floats such as ``5.0`` are accepted; booleans are not.
     """
-    ok = is_number(value) and math.isfinite(float(value)) and float(value).is_integer()
+    ok = is_number(value) and math.isfinite(_as_float(value)) and _as_float(value).is_integer()
     if ok:
         ivalue = int(value)
         ok = (low is None or ivalue >= low) and (high is None or ivalue <= high)
