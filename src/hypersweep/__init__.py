@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "PrimaryMetricGoal": "hypersweep.goal",
     "RunStatus": "hypersweep.status",
     "HyperDriveConfig": "hypersweep.config",
+    "HyperDriveRunConfig": "hypersweep.config",
     "ScriptRunConfig": "hypersweep.config",
     "FunctionRunConfig": "hypersweep.config",
     "Workspace": "hypersweep.experiment",
@@ -78,7 +79,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
+    from hypersweep.config import (
+        FunctionRunConfig,
+        HyperDriveConfig,
+        HyperDriveRunConfig,
+        ScriptRunConfig,
+    )
     from hypersweep.errors import (
         HypersweepError,
         InvalidConfigError,

@@ -258,13 +258,15 @@ def build_controller(
 def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriveConfig, sweep_id: str,
                  tags: dict[str, str]) -> SweepController:
     """Check, record and snapshot a new sweep; return its controller (not started)."""
+    sampling = config.hyperparameter_sampling.for_sweep()  # unseeded: a seed of its own, drawn now
     priors, resumes, parent_ids, child_ids = warm_start(
-        store, config.primary_metric_name, config.primary_metric_goal, config.hyperparameter_sampling,
+        store, config.primary_metric_name, config.primary_metric_goal, sampling,
         config.resume_from, config.resume_child_runs, config.max_total_runs,
     )
     description = config.describe()
+    description["generator_config"] = sampling.to_json()  # with the seed this sweep uses
     description["resume_from"], description["resume_child_runs"] = parent_ids, child_ids
-    description["seed"] = config.hyperparameter_sampling.seed
+    description["seed"] = sampling.seed
     rc = config.run_config
     if isinstance(rc, ScriptRunConfig):
         snapshot = ws_path / STATE_DIR / "snapshots" / sweep_id
@@ -273,7 +275,7 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
     store.create_sweep(sweep_id, experiment, description, tags)
     try:
         return build_controller(
-            store, ws_path, experiment, sweep_id, description, sampling=config.hyperparameter_sampling,
+            store, ws_path, experiment, sweep_id, description, sampling=sampling,
             policy=config.policy, run_config=rc, priors=priors, resumes=resumes,
         )
     except BaseException as exc:  # e.g. the compute target cannot be reached: no sweep stays Queued

@@ -20,7 +20,8 @@ from hypersweep.space import flag_name, plain_name
 
 MAX_TOTAL_RUNS = 1000
 MAX_CONCURRENT_RUNS = 100
-MAX_DURATION_WARNING = 10080
+MAX_DURATION_MINUTES = 10080  # HyperDrive's service limit (7 days)
+MAX_DURATION_WARNING = MAX_DURATION_MINUTES  # the former name
 _PLACEHOLDER = re.compile(r"\$\{\{\s*(search_space|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
@@ -279,7 +280,8 @@ class HyperDriveConfig:
         primary_metric_goal: ``PrimaryMetricGoal.MAXIMIZE`` or ``MINIMIZE`` (or ``"maximize"``/``"minimize"``).
         max_total_runs: 1 to 1000.
         max_concurrent_runs: 1 to 100; None or 0 means ``min(max_total_runs, 100)``.
-        max_duration_minutes: the sweep's time limit; running runs are canceled when it passes.
+        max_duration_minutes: the sweep's time limit; running runs are canceled when it passes. At most
+            10080 (7 days): a larger value is capped, with HyperDrive's warning.
         policy: an early-termination policy; None means no early termination.
         resume_from: up to five earlier sweeps (``HyperDriveRun`` objects or their ids) to warm-start
             from: with Bayesian sampling their runs are prior observations; with any sampling their
@@ -306,7 +308,7 @@ class HyperDriveConfig:
         primary_metric_goal: PrimaryMetricGoal | str | None = None,
         max_total_runs: int | None = None,
         max_concurrent_runs: int | None = None,
-        max_duration_minutes: float = MAX_DURATION_WARNING,
+        max_duration_minutes: float = MAX_DURATION_MINUTES,
         policy: EarlyTerminationPolicy | None = None,
         estimator: Any = None,
         run_config: ScriptRunConfig | Callable[[dict[str, Any]], Any] | None = None,
@@ -359,13 +361,16 @@ class HyperDriveConfig:
         duration = check_number(max_duration_minutes, "max_duration_minutes", owner)
         if duration <= 0:
             raise invalid("max_duration_minutes", owner, "a positive number of minutes", max_duration_minutes)
-        if duration > MAX_DURATION_WARNING:
+        if duration > MAX_DURATION_MINUTES:
+            # HyperDrive's own warning and behaviour: the value is capped
             warnings.warn(
-                f"max_duration_minutes={duration:g} exceeds HyperDrive's limit of {MAX_DURATION_WARNING} "
-                "minutes; hypersweep honours the larger value.",
+                f"The experiment maximum duration provided ({duration:g} minutes) exceeds the service limit of "
+                f"{MAX_DURATION_MINUTES} minutes. The maximum duration will be overridden with "
+                f"{MAX_DURATION_MINUTES} minutes.",
                 UserWarning,
                 stacklevel=2,
             )
+            duration = float(MAX_DURATION_MINUTES)
         self.max_duration_minutes = duration
         if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
             raise invalid("policy", owner, "an early-termination policy such as BanditPolicy(...) or None", policy)
@@ -448,3 +453,15 @@ def _run_refs(value: Any, param: str, limit: int) -> list[Any]:
     if len(items) > limit:
         raise invalid(param, "HyperDriveConfig", f"a list of at most {limit} runs", f"{len(items)} runs")
     return items
+
+
+class HyperDriveRunConfig(HyperDriveConfig):
+    """HyperDrive's deprecated name for :class:`HyperDriveConfig` (a ``DeprecationWarning`` says so)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            "HyperDriveRunConfig is deprecated; use HyperDriveConfig, which takes the same arguments.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
