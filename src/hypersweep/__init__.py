@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "ScriptRunConfig": "hypersweep.config",
     "FunctionRunConfig": "hypersweep.config",
     "Workspace": "hypersweep.experiment",
+    "Environment": "hypersweep.environment",
+    "CondaDependencies": "hypersweep.conda_dependencies",
     "Experiment": "hypersweep.experiment",
     "HyperDriveRun": "hypersweep.experiment",
     "Run": "hypersweep.run",
@@ -79,12 +81,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from hypersweep.conda_dependencies import CondaDependencies
     from hypersweep.config import (
         FunctionRunConfig,
         HyperDriveConfig,
         HyperDriveRunConfig,
         ScriptRunConfig,
     )
+    from hypersweep.environment import Environment
     from hypersweep.errors import (
         HypersweepError,
         InvalidConfigError,

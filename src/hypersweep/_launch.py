@@ -6,6 +6,7 @@ import importlib
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from hypersweep.config import (
     ScriptRunConfig,
 )
 from hypersweep.controller import PriorRun, ResumeRequest, SweepController, SweepPlan
+from hypersweep.environment import Environment, PreparedEnvironment, prepare
 from hypersweep.errors import InvalidConfigError, NotFoundError
 from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.goal import PrimaryMetricGoal
@@ -73,6 +75,7 @@ def run_config_from_description(description: dict[str, Any]) -> ScriptRunConfig 
             inputs=rc.get("inputs"),
             compute_target=rc.get("target"),
             resources=rc.get("resources"),
+            environment=Environment.from_dict(rc["environment"]) if rc.get("environment") else None,
         )
     module, _, qualname = rc["function"].partition(":")
     try:
@@ -180,9 +183,15 @@ def trial_factory(
     run_config: ScriptRunConfig | FunctionRunConfig,
     primary_metric: str,
     snapshot: Path,
+    prepared: PreparedEnvironment | None = None,
 ) -> Any:
-    """The controller's factory: builds each run's command (or call), environment and folder."""
+    """The controller's factory: builds each run's command (or call), environment and folder.
+
+    ``prepared`` is the run configuration's environment made real here: its interpreter runs the
+    script, and its environment variables reach it.
+    """
     rc = run_config
+    prepared = prepared or PreparedEnvironment(sys.executable)
 
     def make(
         run_id: str, number: int, values: dict[str, Any], run_dir: Path, resume_from: str | None = None
@@ -199,10 +208,11 @@ def trial_factory(
                              resources=dict(rc.resources))
             return spec, arguments
         spec = TrialSpec(
-            run_id, run_dir, plain, argv=rc.build_argv(arguments), primary_metric=primary_metric,
+            run_id, run_dir, plain, argv=rc.build_argv(arguments, prepared.python), primary_metric=primary_metric,
             source_dir=snapshot, resources=dict(rc.resources),
         )
         spec.env = {
+            **prepared.env,
             **rc.environment_variables,
             ENV_RUN_ID: run_id,
             ENV_EVENTS: str(spec.events_path),
@@ -249,9 +259,11 @@ def build_controller(
         priors=list(priors),
         resumes=list(resumes),
     )
+    # the environment is built (or found in the cache) before any trial starts; a failure stops here
+    prepared = prepare(run_config.environment, ws_path) if isinstance(run_config, ScriptRunConfig) else None
     executor = make_executor(run_config.compute_target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
     snapshot = Path(description["run_config"].get("snapshot") or state_dir / "snapshots" / sweep_id)
-    factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot)
+    factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared)
     return SweepController(store, plan, executor, factory)
 
 

@@ -44,7 +44,9 @@ class ScriptRunConfig:
         arguments: fixed command-line arguments, e.g. ``["--epochs", 20]``.
         command: instead of ``script``: a command string or list, e.g. ``"python train.py --lr ${{search_space.lr}}"``.
         compute_target: ``"local"`` (the default), ``"ray"`` (the cluster at ``$RAY_ADDRESS``, or a new
-            local one) or ``"ray://HOST:PORT"``.
+            local one), ``"ray://HOST:PORT"``, or a ``ComputeTarget`` (``ComputeTarget.create(...)``).
+        environment: an :class:`~hypersweep.environment.Environment`: its packages (installed here, in a
+            cached virtual environment when this Python lacks them) and its environment variables.
         resources: what each trial asks of a cluster: ``{"num_cpus": 1, "num_gpus": 0, "resources": {...}}``.
         environment_variables: extra environment variables for the script.
         max_run_duration_seconds: per-run time limit (``trial_timeout`` of the sweep overrides it).
@@ -84,6 +86,10 @@ class ScriptRunConfig:
             raise invalid("arguments", owner, "a list such as ['--epochs', 20]", arguments)
         self.compute_target = check_target(compute_target, owner)
         self.resources = check_resources(resources, owner)
+        from hypersweep.environment import Environment
+
+        if environment is not None and not isinstance(environment, Environment):
+            raise invalid("environment", owner, "an Environment such as Environment.get(ws, name) or None", environment)
         self.script = script
         self.arguments = [str(a) for a in (arguments or [])]
         self.command = command
@@ -168,14 +174,19 @@ class ScriptRunConfig:
             kept += [flag_name(name), format_value(value)]
         return kept
 
-    def build_argv(self, arguments: list[str]) -> list[str]:
-        """The full command: the interpreter, the script, then ``arguments``."""
+    def build_argv(self, arguments: list[str], python: str | None = None) -> list[str]:
+        """The full command: the interpreter, the script, then ``arguments``.
+
+        ``python`` is the run's interpreter: its environment's (default: the one hypersweep runs in).
+        A leading ``python`` in a command means it too, whatever PATH says.
+        """
+        python = python or sys.executable
         if self.command is not None:
             argv = list(arguments)
             if argv and argv[0] in ("python", "python3"):
-                argv[0] = sys.executable  # the interpreter hypersweep runs in, whatever PATH says
+                argv[0] = python
             return argv
-        return [sys.executable, str(self.script), *arguments]
+        return [python, str(self.script), *arguments]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -188,11 +199,15 @@ class ScriptRunConfig:
             "target": self.compute_target,
             "resources": self.resources,
             "environment_variables": self.environment_variables,
+            "environment": self.environment.to_dict() if self.environment is not None else None,
         }
 
 
 def check_target(target: Any, owner: str) -> str:
-    """``None``/``"local"``, ``"ray"`` or ``"ray://HOST:PORT"``."""
+    """``None``/``"local"``, ``"ray"`` or ``"ray://HOST:PORT"``, or a ``ComputeTarget`` (its ``target``)."""
+    resolved = getattr(target, "hypersweep_target", None)
+    if isinstance(resolved, str):
+        target = resolved  # a ComputeTarget: local, or the Ray address configured for its name
     if target is None or target == "local":
         return "local"
     if target == "ray" or (isinstance(target, str) and re.fullmatch(r"ray://[^\s/:]+(:\d+)?", target)):
