@@ -49,6 +49,10 @@ _EXPORTS: dict[str, str] = {
     "FunctionRunConfig": "hypersweep.config",
     "Workspace": "hypersweep.experiment",
     "Environment": "hypersweep.environment",
+    "ComputeTarget": "hypersweep.compute",
+    "AmlCompute": "hypersweep.compute",
+    "RayCompute": "hypersweep.compute",
+    "ComputeTargetException": "hypersweep.compute",
     "CondaDependencies": "hypersweep.conda_dependencies",
     "Experiment": "hypersweep.experiment",
     "HyperDriveRun": "hypersweep.experiment",
@@ -81,6 +85,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from hypersweep.compute import AmlCompute, ComputeTarget, ComputeTargetException, RayCompute
     from hypersweep.conda_dependencies import CondaDependencies
     from hypersweep.config import (
         FunctionRunConfig,
