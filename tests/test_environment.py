@@ -234,3 +234,35 @@ def test_env_python_leading_python_in_a_command_means_the_environment(workspace,
     again = prepare(rc.environment, workspace.path, progress=False)
     assert again.built == prepared.built and (again.built / ".hypersweep-built").is_file()
     assert Path(again.python).exists()
+
+
+BUILD_ONE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_environment import tiny_env
+from hypersweep.environment import prepare
+print("BUILT" if prepare(tiny_env(Path({wheels!r})), Path({ws!r}), progress=False).built_now else "CACHED")
+"""
+
+
+def test_two_sweeps_starting_together_build_the_environment_once(tmp_path) -> None:
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels)
+    code = BUILD_ONE.format(tests=str(Path(__file__).parent), wheels=str(wheels), ws=str(tmp_path / "ws"))
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert sorted(out.strip() for out, _ in outs) == ["BUILT", "CACHED"]
+
+
+def test_user_managed_dependencies_run_the_given_interpreter(workspace) -> None:
+    env = Environment("mine")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = sys.executable
+    env.python.conda_dependencies = CondaDependencies.create(pip_packages=["hs-not-installed-anywhere"])
+    assert prepare(env, workspace.path, progress=False).python == sys.executable  # nothing is installed
+    env.python.interpreter_path = "/no/such/python"
+    with pytest.raises(InvalidConfigError, match="interpreter_path"):
+        prepare(env, workspace.path, progress=False)

@@ -467,12 +467,14 @@ class PreparedEnvironment:
         env: environment variables for the trial.
         built: the cached environment's folder, when one is used.
         note: what runs, in a sentence (for logs).
+        built_now: True when this call built the environment (False when it came from the cache).
     """
 
     python: str
     env: dict[str, str] = field(default_factory=dict)
     built: Path | None = None
     note: str = ""
+    built_now: bool = False
 
 
 def prepare(env: Environment | None, ws_path: Path, *, progress: bool = True) -> PreparedEnvironment:
@@ -508,9 +510,9 @@ def prepare(env: Environment | None, ws_path: Path, *, progress: bool = True) ->
     missing = missing_here(needs)
     if not missing:
         return PreparedEnvironment(sys.executable, variables, note="every package is installed here")
-    folder = build(env, needs, ws_path, progress=progress)
+    folder, built_now = build(env, needs, ws_path, progress=progress)
     return PreparedEnvironment(str(folder / "bin" / "python"), variables, built=folder,
-                               note=f"virtual environment {folder}")
+                               note=f"virtual environment {folder}", built_now=built_now)
 
 
 def _warn_once(env: Environment, notes: list[str]) -> None:
@@ -578,18 +580,18 @@ def _site_dirs() -> list[str]:
     return seen
 
 
-def build(env: Environment, needs: Needs, ws_path: Path, *, progress: bool = True) -> Path:
-    """The cached virtual environment for ``needs`` (built now if it is not complete yet)."""
+def build(env: Environment, needs: Needs, ws_path: Path, *, progress: bool = True) -> tuple[Path, bool]:
+    """The cached virtual environment for ``needs``, and whether it was built now (it was not complete yet)."""
     from hypersweep.store import STATE_DIR
 
     key = spec_hash(needs)
     root = ws_path / STATE_DIR / ENVS_DIR
     folder = root / key
     if (folder / MARKER).is_file():
-        return folder
+        return folder, False
     with _locked(root / f"{key}.lock"):
         if (folder / MARKER).is_file():  # built by another sweep while this one waited
-            return folder
+            return folder, False
         if folder.exists():
             shutil.rmtree(folder)  # a build that did not finish
         with _Progress(env.name, progress) as show:
@@ -608,7 +610,7 @@ def build(env: Environment, needs: Needs, ws_path: Path, *, progress: bool = Tru
             _stream(command, show, env.name, needs)
             (folder / "environment.json").write_text(json.dumps({"name": env.name, "pip": needs.pip_args}, indent=1))
             (folder / MARKER).write_text(f"{time.time()}\n")
-    return folder
+    return folder, True
 
 
 def _pip(python: Path) -> list[str]:
