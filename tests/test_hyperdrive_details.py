@@ -7,6 +7,8 @@ import json
 import warnings
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from hypersweep import (
     BanditPolicy,
@@ -25,6 +27,7 @@ from hypersweep import (
     lognormal,
     loguniform,
     normal,
+    qlognormal,
     qloguniform,
     qnormal,
     quniform,
@@ -164,3 +167,37 @@ def test_a_warm_started_sweep_never_reruns_a_parent_configuration(workspace, kin
     else:
         assert sorted(got[:2]) == left and sorted(got[2:]) == left  # random sampling may repeat its own
     assert child.get_status() == "Completed"
+
+
+_numbers = st.integers(-50, 50) | st.floats(-50, 50, allow_nan=False).map(lambda x: round(x, 3))
+_options = st.lists(st.integers(-5, 5) | st.text("abc", min_size=1, max_size=3) | st.booleans(), min_size=1, max_size=5)
+
+
+@st.composite
+def _expressions(draw):
+    kind = draw(st.sampled_from(["choice", "randint", "uniform", "quniform", "loguniform", "normal", "qlognormal"]))
+    if kind == "choice":
+        return choice(draw(_options))
+    if kind == "randint":
+        return randint(draw(st.integers(1, 100)))
+    if kind in ("normal", "qlognormal"):
+        mu, sigma = draw(_numbers), abs(draw(_numbers))
+        return normal(mu, sigma) if kind == "normal" else qlognormal(mu, sigma, draw(st.integers(1, 5)))
+    low = draw(_numbers)
+    high = low + 1 + abs(draw(_numbers))
+    if kind == "quniform":
+        return quniform(low, high, draw(st.integers(1, 5)))
+    return uniform(low, high) if kind == "uniform" else loguniform(low, high)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text("xyz-", min_size=1, max_size=4).filter(lambda n: n.strip("-")), _expressions(),
+                       min_size=1, max_size=4))
+def test_json_of_any_space_comes_back_as_the_same_space(space) -> None:
+    names = {n.lstrip("-") for n in space}
+    assume(len(names) == len(space))
+    text = json.dumps(space)
+    back = SearchSpace(json.loads(text))
+    assert back == SearchSpace(space) and json.dumps(back) == text
+    for name, expr in space.items():
+        assert json.loads(json.dumps(expr)) == expr.to_list() == back[name]

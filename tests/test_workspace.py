@@ -31,7 +31,8 @@ def test_from_config_reads_azure_config_and_never_needs_it(tmp_path, monkeypatch
     notebooks = project / "notebooks"
     notebooks.mkdir(parents=True)
     monkeypatch.chdir(notebooks)
-    ws = Workspace.from_config()  # no config.json anywhere: the current folder, local names
+    (project / "config.json").write_text("{not an Azure config")  # an unrelated config.json is passed over
+    ws = Workspace.from_config()  # no Azure config.json anywhere: the current folder, local names
     assert ws.path == notebooks.resolve()
     assert (ws.name, ws.location, ws.resource_group, ws.subscription_id) == ("notebooks", "local", "local", "local")
     (project / ".azureml").mkdir()

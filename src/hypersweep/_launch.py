@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,14 @@ def build_controller(
     )
     # the environment is built (or found in the cache) before any trial starts; a failure stops here
     prepared = prepare(run_config.environment, ws_path) if isinstance(run_config, ScriptRunConfig) else None
+    if prepared is not None and prepared.built is not None and run_config.compute_target != "local":
+        warnings.warn(
+            f"The environment's virtual environment ({prepared.built}) is on this machine: Ray workers on "
+            "other nodes can run it only where the workspace folder is shared at the same path; elsewhere, "
+            "install the environment's packages on every node and leave environment=None.",
+            UserWarning,
+            stacklevel=4,
+        )
     executor = make_executor(run_config.compute_target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
     snapshot = Path(description["run_config"].get("snapshot") or state_dir / "snapshots" / sweep_id)
     factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared)

@@ -172,6 +172,23 @@ class Environment:
         return env
 
     @staticmethod
+    def from_dockerfile(name: str, dockerfile: str, conda_specification: str | None = None,
+                        pip_requirements: str | None = None) -> Environment:
+        """An environment from a Dockerfile: its packages are used, the Dockerfile is not (one warning at use)."""
+        if conda_specification is not None:
+            env = Environment.from_conda_specification(name, conda_specification)
+        elif pip_requirements is not None:
+            env = Environment.from_pip_requirements(name, pip_requirements)
+        else:
+            env = Environment(name)
+        env.docker.base_dockerfile = dockerfile
+        return env
+
+    def build_local(self, workspace: Any, platform: str | None = None, **kwargs: Any) -> PreparedEnvironment:
+        """Build (or find in the workspace's cache) what this environment needs here, now."""
+        return prepare(self, _workspace_path(workspace))
+
+    @staticmethod
     def get(workspace: Any, name: str, version: str | None = None, label: str | None = None) -> Environment:
         """A registered environment (the newest version unless ``version``), or a curated one.
 

@@ -32,7 +32,8 @@ _CONFIG_DIRS = (".azureml", "aml_config", "")
 def find_azure_config(path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path | None:
     """An Azure ML ``config.json`` as Azure looks for it: ``path`` itself if it is a file, else in
     ``.azureml/``, ``aml_config/`` or the folder itself, for ``path`` (default: the current folder)
-    and then each of its parents. None when there is none."""
+    and then each of its parents. A file found by searching counts only if it is a JSON object that
+    names a workspace (so an unrelated ``config.json`` on the way is passed over). None when there is none."""
     name = file_name or CONFIG_FILE
     start = Path(path).expanduser() if path is not None else Path.cwd()
     if start.is_file():
@@ -41,7 +42,11 @@ def find_azure_config(path: str | os.PathLike[str] | None = None, file_name: str
         for sub in _CONFIG_DIRS:
             candidate = folder / sub / name
             if candidate.is_file():
-                return candidate
+                try:
+                    if "workspace_name" in read_azure_config(candidate):
+                        return candidate
+                except InvalidConfigError:
+                    continue
     return None
 
 
