@@ -266,3 +266,22 @@ def test_user_managed_dependencies_run_the_given_interpreter(workspace) -> None:
     env.python.interpreter_path = "/no/such/python"
     with pytest.raises(InvalidConfigError, match="interpreter_path"):
         prepare(env, workspace.path, progress=False)
+
+
+def test_a_resumed_sweep_runs_in_its_recorded_environment(workspace, script_dir, tmp_path) -> None:
+    from hypersweep._launch import create_sweep
+
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels)
+    src = script_dir("train.py", TRAIN)
+    # recorded (and its environment built) by a driver that never got to start a trial
+    create_sweep(workspace.store, workspace.path, "env", sweep_config(src, tiny_env(wheels)), "HD_resume_env", {})
+    (folder,) = [p for p in (workspace.path / ".hypersweep" / "envs").iterdir() if p.is_dir()]
+    run = workspace.get_run("HD_resume_env").resume()  # rebuilt from the description alone
+    run.wait_for_completion()
+    children = run.get_children()
+    assert len(children) == 2 and all(c.get_status() == "Completed" for c in children)
+    for child in children:
+        assert child.get_metrics()["flag"] == "on"
+        assert (workspace.path / ".hypersweep" / "runs" / child.id / "outputs" / "python.txt").read_text() == str(
+            folder / "bin" / "python")
