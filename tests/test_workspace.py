@@ -179,3 +179,30 @@ def test_the_sklearn_notebook_cells_around_the_sweep_run(tmp_path) -> None:
         assert "BEST" in out
         assert proc.stderr.count("runs its trials on this machine") == 1
         assert proc.stderr.count("curated environment") == 1
+
+
+def test_a_compute_target_name_is_resolved_in_the_workspace_at_submission(workspace, script_dir) -> None:
+    from hypersweep import Experiment, HyperDriveConfig, RandomParameterSampling, choice
+
+    src = script_dir("train.py", "from hypersweep import Run\nRun.get_context().log('m', 1.0)\n")
+
+    def config():
+        return HyperDriveConfig(
+            run_config=ScriptRunConfig(source_directory=src, script="train.py", compute_target="cpu-cluster"),
+            hyperparameter_sampling=RandomParameterSampling({"x": choice(1, 2)}), primary_metric_name="m",
+            primary_metric_goal="maximize", max_total_runs=1,
+        )
+
+    with pytest.raises(ComputeTargetException, match="'cpu-cluster' not found"):
+        Experiment(workspace, "named").submit(config())
+    (failed,) = workspace.store.sweeps("named")
+    assert failed["status"] == "Failed" and "cpu-cluster" in failed["error"]
+    with pytest.warns(UserWarning, match="runs its trials on this machine"):
+        ComputeTarget.create(workspace, "cpu-cluster", AmlCompute.provisioning_configuration(vm_size="X", max_nodes=2))
+    with pytest.warns(UserWarning, match="runs its trials on this machine") as record:
+        run = Experiment(workspace, "named").submit(config())
+    assert len(record) == 1
+    run.wait_for_completion()
+    assert run.get_status() == "Completed" and run.get_details()["target"] == "cpu-cluster"
+    with pytest.raises(InvalidConfigError, match="'compute_target' parameter of ScriptRunConfig"):
+        ScriptRunConfig(source_directory=src, script="train.py", compute_target="no spaces allowed")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hypersweep.compute import resolve_target
 from hypersweep.config import (
     MAX_PARENTS,
     MAX_TOTAL_RUNS,
@@ -260,9 +261,10 @@ def build_controller(
         priors=list(priors),
         resumes=list(resumes),
     )
+    target = resolve_target(run_config.compute_target, ws_path)  # a compute target's name: what it runs on
     # the environment is built (or found in the cache) before any trial starts; a failure stops here
     prepared = prepare(run_config.environment, ws_path) if isinstance(run_config, ScriptRunConfig) else None
-    if prepared is not None and prepared.built is not None and run_config.compute_target != "local":
+    if prepared is not None and prepared.built is not None and target != "local":
         warnings.warn(
             f"The environment's virtual environment ({prepared.built}) is on this machine: Ray workers on "
             "other nodes can run it only where the workspace folder is shared at the same path; elsewhere, "
@@ -270,7 +272,7 @@ def build_controller(
             UserWarning,
             stacklevel=4,
         )
-    executor = make_executor(run_config.compute_target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
+    executor = make_executor(target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
     snapshot = Path(description["run_config"].get("snapshot") or state_dir / "snapshots" / sweep_id)
     factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared)
     return SweepController(store, plan, executor, factory)

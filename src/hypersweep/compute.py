@@ -259,3 +259,19 @@ def _folder(workspace: Any) -> Path:
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise invalid("name", "ComputeTarget", "2-32 letters, digits and '-', starting with a letter", name)
+
+
+def resolve_target(target: str, workspace_path: Path) -> str:
+    """What runs a run configuration's ``compute_target``: ``"local"``, ``"ray"``, ``"ray://HOST:PORT"``,
+    or for a compute target's name, what that target runs on.
+
+    Raises:
+        ComputeTargetException: for a name no ``ComputeTarget.create`` made in this workspace.
+    """
+    if target in (LOCAL, "ray") or target.startswith("ray://"):
+        return target
+
+    class _Ws:
+        path = workspace_path
+
+    return ComputeTarget(_Ws(), target).hypersweep_target

@@ -212,7 +212,9 @@ def check_target(target: Any, owner: str) -> str:
         return "local"
     if target == "ray" or (isinstance(target, str) and re.fullmatch(r"ray://[^\s/:]+(:\d+)?", target)):
         return target
-    raise invalid("compute_target", owner, "'local', 'ray' or 'ray://HOST:PORT'", target)
+    if isinstance(target, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,31}", target):
+        return target  # a compute target's name (ComputeTarget.create): resolved in the workspace at submission
+    raise invalid("compute_target", owner, "'local', 'ray', 'ray://HOST:PORT' or a compute target (or its name)", target)
 
 
 def check_resources(resources: Any, owner: str) -> dict[str, Any]:
