@@ -632,9 +632,15 @@ def build(env: Environment, needs: Needs, ws_path: Path, *, progress: bool = Tru
 
 def _pip(python: Path) -> list[str]:
     """pip for the new environment: this Python's pip aimed at it, or pip bootstrapped into it."""
-    import importlib.util
+    from importlib import metadata
 
-    if importlib.util.find_spec("pip") is not None:
+    from packaging.version import Version
+
+    try:
+        here = Version(metadata.version("pip"))
+    except metadata.PackageNotFoundError:
+        here = None
+    if here is not None and here >= Version("22.3"):  # pip's --python option
         return [sys.executable, "-m", "pip", "--python", str(python)]
     _run([str(python), "-m", "ensurepip", "--default-pip"], "installing pip into the virtual environment")
     return [str(python), "-m", "pip"]
