@@ -285,3 +285,24 @@ def test_a_resumed_sweep_runs_in_its_recorded_environment(workspace, script_dir,
         assert child.get_metrics()["flag"] == "on"
         assert (workspace.path / ".hypersweep" / "runs" / child.id / "outputs" / "python.txt").read_text() == str(
             folder / "bin" / "python")
+
+
+def test_a_v2_job_environment_becomes_an_environment(workspace, tmp_path) -> None:
+    from hypersweep.environment import environment_from_job
+
+    (tmp_path / "conda.yml").write_text("name: job\ndependencies:\n  - python=3.11\n  - pip:\n    - numpy>=1\n")
+    env = environment_from_job({"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04", "conda_file": "conda.yml"},
+                               tmp_path)
+    assert env.docker.base_image.startswith("mcr.") and list(env.python.conda_dependencies.pip_packages) == ["numpy>=1"]
+    inline = environment_from_job({"conda_file": {"dependencies": ["numpy"]}}, tmp_path)
+    assert list(inline.python.conda_dependencies.conda_packages) == ["numpy"]
+    with pytest.warns(UserWarning, match="curated"):
+        curated = environment_from_job("azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest", tmp_path)
+    assert prepare(curated, workspace.path).python == sys.executable
+    Environment("mine").register(workspace)
+    assert environment_from_job("azureml:mine:1", tmp_path, workspace=workspace).version == "1"
+    with pytest.raises(InvalidConfigError, match=r"trial.environment.conda_file.*does not parse"):
+        (tmp_path / "bad.yml").write_text("dependencies: [a\n - :")
+        environment_from_job({"conda_file": "bad.yml"}, tmp_path)
+    with pytest.raises(InvalidConfigError, match="unknown key 'docker'"):
+        environment_from_job({"docker": "x"}, tmp_path)

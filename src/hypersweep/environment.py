@@ -205,16 +205,7 @@ class Environment:
         except NotFoundError:
             if not is_curated(name) or version is not None:
                 raise
-        warnings.warn(
-            f"Environment {name!r} is an Azure ML curated environment; hypersweep runs it with this Python "
-            f"({sys.executable}, {sys.version.split()[0]}) and the packages installed in it.",
-            UserWarning,
-            stacklevel=2,
-        )
-        env = Environment(name)
-        env.python.user_managed_dependencies = True
-        env._curated = True  # type: ignore[attr-defined]
-        return env
+        return _curated(name, warn=True)
 
     @staticmethod
     def list(workspace: Any) -> dict[str, Environment]:
@@ -289,6 +280,70 @@ class Environment:
 
     def __repr__(self) -> str:
         return f"Environment(name={self.name!r}, version={self.version!r})"
+
+
+def environment_from_job(value: Any, base_dir: str | os.PathLike[str], where: str = "trial.environment",
+                         workspace: Any = None) -> Environment:
+    """A v2 job's ``environment`` as an :class:`Environment` (for sweep-job YAML files).
+
+    Accepts a reference (``azureml:AzureML-sklearn-1.5@latest``, ``azureml:my-env:2``: a registered
+    environment of ``workspace``, or a curated one) or an inline definition with ``conda_file`` (a path
+    relative to ``base_dir``, or the specification itself) and/or ``image`` (accepted; trials run
+    without Docker, with one warning at submission).
+
+    Raises:
+        InvalidConfigError: naming ``where`` when the value or its conda file is invalid.
+    """
+    if isinstance(value, str):
+        ref = value[len("azureml:"):] if value.startswith("azureml:") else value
+        name, _, version = ref.partition("@")[0].partition(":")
+        if not name:
+            raise InvalidConfigError(f"{where} must name an environment such as azureml:AzureML-sklearn-1.5. Got {value!r}.")
+        if workspace is not None:
+            return Environment.get(workspace, name, None if is_curated(name) else (version or None))
+        if is_curated(name):
+            return _curated(name, warn=True)
+        raise InvalidConfigError(f"{where} refers to the registered environment {name!r}, which needs a workspace.")
+    if not isinstance(value, Mapping):
+        raise InvalidConfigError(f"{where} must be an environment reference or a mapping with conda_file and/or image. "
+                                 f"Got {value!r} instead.")
+    unknown = sorted(set(value) - {"name", "version", "image", "conda_file", "description", "tags", "build",
+                                   "os_type", "inference_config", "$schema"})
+    if unknown:
+        raise InvalidConfigError(f"{where}: unknown key {unknown[0]!r}; expected conda_file and/or image.")
+    env = Environment(str(value.get("name") or "job-environment"))
+    conda = value.get("conda_file")
+    if isinstance(conda, str):
+        path = Path(base_dir) / conda
+        spec = load_conda_file(path, f"{where}.conda_file", "the sweep file")
+        env.python.conda_dependencies = CondaDependencies(_underlying_structure=spec)
+    elif isinstance(conda, Mapping):
+        from hypersweep.conda_dependencies import _check_spec
+
+        env.python.conda_dependencies = CondaDependencies(_underlying_structure=_check_spec(conda, f"{where}.conda_file"))
+    elif conda is not None:
+        raise InvalidConfigError(f"{where}.conda_file must be a file path or a conda specification. Got {conda!r} instead.")
+    if value.get("image") is not None:
+        env.docker.enabled = True
+        env.docker.base_image = str(value["image"])
+    if value.get("build") is not None:
+        env.docker.base_dockerfile = str(value["build"])
+    return env
+
+
+def _curated(name: str, warn: bool = False) -> Environment:
+    """A curated environment: this Python as it is (with ``warn``, one warning says so)."""
+    if warn:
+        warnings.warn(
+            f"Environment {name!r} is an Azure ML curated environment; hypersweep runs it with this Python "
+            f"({sys.executable}, {sys.version.split()[0]}) and the packages installed in it.",
+            UserWarning,
+            stacklevel=3,
+        )
+    env = Environment(name)
+    env.python.user_managed_dependencies = True
+    env._curated = True  # type: ignore[attr-defined]
+    return env
 
 
 def read_requirements(path: str | os.PathLike[str], param: str, owner: str) -> list[str]:
