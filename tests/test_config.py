@@ -65,8 +65,8 @@ def test_defaults_follow_hyperdrive() -> None:
     assert make(max_total_runs=500, max_concurrent_runs=0).max_concurrent_runs == 100
     assert config.max_duration_minutes == 10080
     assert make(primary_metric_goal="Minimize").primary_metric_goal is PrimaryMetricGoal.MINIMIZE
-    with pytest.warns(UserWarning, match="exceeds HyperDrive's limit"):
-        assert make(max_duration_minutes=20000).max_duration_minutes == 20000
+    with pytest.warns(UserWarning, match=r"\(20000 minutes\) exceeds the service limit of 10080 minutes"):
+        assert make(max_duration_minutes=20000).max_duration_minutes == 10080
 
 
 def test_script_arguments_append_sampled_flags_and_drop_duplicates(tmp_path) -> None:

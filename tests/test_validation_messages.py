@@ -90,7 +90,7 @@ CASES = [
     ("ScriptRunConfig", "command", lambda: src(script=None, command=[])),
     ("ScriptRunConfig", "command", lambda: src(script=None, command="   ")),
     ("ScriptRunConfig", "command", lambda: src(script=None, command={"python": 1})),
-    ("ScriptRunConfig", "compute_target", lambda: src(compute_target="cloud")),
+    ("ScriptRunConfig", "compute_target", lambda: src(compute_target=3)),
     ("ScriptRunConfig", "resources", lambda: src(resources=[1])),
     ("ScriptRunConfig", "environment_variables", lambda: src(environment_variables=["A=1"])),
     ("ScriptRunConfig", "environment_variables", lambda: src(environment_variables={"A=B": "1"})),

@@ -44,9 +44,16 @@ _EXPORTS: dict[str, str] = {
     "PrimaryMetricGoal": "hypersweep.goal",
     "RunStatus": "hypersweep.status",
     "HyperDriveConfig": "hypersweep.config",
+    "HyperDriveRunConfig": "hypersweep.config",
     "ScriptRunConfig": "hypersweep.config",
     "FunctionRunConfig": "hypersweep.config",
     "Workspace": "hypersweep.experiment",
+    "Environment": "hypersweep.environment",
+    "ComputeTarget": "hypersweep.compute",
+    "AmlCompute": "hypersweep.compute",
+    "RayCompute": "hypersweep.compute",
+    "ComputeTargetException": "hypersweep.compute",
+    "CondaDependencies": "hypersweep.conda_dependencies",
     "Experiment": "hypersweep.experiment",
     "HyperDriveRun": "hypersweep.experiment",
     "Run": "hypersweep.run",
@@ -78,7 +85,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
+    from hypersweep.compute import AmlCompute, ComputeTarget, ComputeTargetException, RayCompute
+    from hypersweep.conda_dependencies import CondaDependencies
+    from hypersweep.config import (
+        FunctionRunConfig,
+        HyperDriveConfig,
+        HyperDriveRunConfig,
+        ScriptRunConfig,
+    )
+    from hypersweep.environment import Environment
     from hypersweep.errors import (
         HypersweepError,
         InvalidConfigError,

@@ -6,11 +6,14 @@ import importlib
 import json
 import math
 import os
+import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hypersweep.compute import resolve_target
 from hypersweep.config import (
     MAX_PARENTS,
     MAX_TOTAL_RUNS,
@@ -19,6 +22,7 @@ from hypersweep.config import (
     ScriptRunConfig,
 )
 from hypersweep.controller import PriorRun, ResumeRequest, SweepController, SweepPlan
+from hypersweep.environment import Environment, PreparedEnvironment, prepare
 from hypersweep.errors import InvalidConfigError, NotFoundError
 from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.goal import PrimaryMetricGoal
@@ -73,6 +77,7 @@ def run_config_from_description(description: dict[str, Any]) -> ScriptRunConfig 
             inputs=rc.get("inputs"),
             compute_target=rc.get("target"),
             resources=rc.get("resources"),
+            environment=Environment.from_dict(rc["environment"]) if rc.get("environment") else None,
         )
     module, _, qualname = rc["function"].partition(":")
     try:
@@ -180,9 +185,15 @@ def trial_factory(
     run_config: ScriptRunConfig | FunctionRunConfig,
     primary_metric: str,
     snapshot: Path,
+    prepared: PreparedEnvironment | None = None,
 ) -> Any:
-    """The controller's factory: builds each run's command (or call), environment and folder."""
+    """The controller's factory: builds each run's command (or call), environment and folder.
+
+    ``prepared`` is the run configuration's environment made real here: its interpreter runs the
+    script, and its environment variables reach it.
+    """
     rc = run_config
+    prepared = prepared or PreparedEnvironment(sys.executable)
 
     def make(
         run_id: str, number: int, values: dict[str, Any], run_dir: Path, resume_from: str | None = None
@@ -199,10 +210,11 @@ def trial_factory(
                              resources=dict(rc.resources))
             return spec, arguments
         spec = TrialSpec(
-            run_id, run_dir, plain, argv=rc.build_argv(arguments), primary_metric=primary_metric,
+            run_id, run_dir, plain, argv=rc.build_argv(arguments, prepared.python), primary_metric=primary_metric,
             source_dir=snapshot, resources=dict(rc.resources),
         )
         spec.env = {
+            **prepared.env,
             **rc.environment_variables,
             ENV_RUN_ID: run_id,
             ENV_EVENTS: str(spec.events_path),
@@ -249,22 +261,35 @@ def build_controller(
         priors=list(priors),
         resumes=list(resumes),
     )
-    executor = make_executor(run_config.compute_target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
+    target = resolve_target(run_config.compute_target, ws_path)  # a compute target's name: what it runs on
+    # the environment is built (or found in the cache) before any trial starts; a failure stops here
+    prepared = prepare(run_config.environment, ws_path) if isinstance(run_config, ScriptRunConfig) else None
+    if prepared is not None and prepared.built is not None and target != "local":
+        warnings.warn(
+            f"The environment's virtual environment ({prepared.built}) is on this machine: Ray workers on "
+            "other nodes can run it only where the workspace folder is shared at the same path; elsewhere, "
+            "install the environment's packages on every node and leave environment=None.",
+            UserWarning,
+            stacklevel=4,
+        )
+    executor = make_executor(target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
     snapshot = Path(description["run_config"].get("snapshot") or state_dir / "snapshots" / sweep_id)
-    factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot)
+    factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared)
     return SweepController(store, plan, executor, factory)
 
 
 def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriveConfig, sweep_id: str,
                  tags: dict[str, str]) -> SweepController:
     """Check, record and snapshot a new sweep; return its controller (not started)."""
+    sampling = config.hyperparameter_sampling.for_sweep()  # unseeded: a seed of its own, drawn now
     priors, resumes, parent_ids, child_ids = warm_start(
-        store, config.primary_metric_name, config.primary_metric_goal, config.hyperparameter_sampling,
+        store, config.primary_metric_name, config.primary_metric_goal, sampling,
         config.resume_from, config.resume_child_runs, config.max_total_runs,
     )
     description = config.describe()
+    description["generator_config"] = sampling.to_json()  # with the seed this sweep uses
     description["resume_from"], description["resume_child_runs"] = parent_ids, child_ids
-    description["seed"] = config.hyperparameter_sampling.seed
+    description["seed"] = sampling.seed
     rc = config.run_config
     if isinstance(rc, ScriptRunConfig):
         snapshot = ws_path / STATE_DIR / "snapshots" / sweep_id
@@ -273,7 +298,7 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
     store.create_sweep(sweep_id, experiment, description, tags)
     try:
         return build_controller(
-            store, ws_path, experiment, sweep_id, description, sampling=config.hyperparameter_sampling,
+            store, ws_path, experiment, sweep_id, description, sampling=sampling,
             policy=config.policy, run_config=rc, priors=priors, resumes=resumes,
         )
     except BaseException as exc:  # e.g. the compute target cannot be reached: no sweep stays Queued

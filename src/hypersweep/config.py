@@ -21,7 +21,8 @@ from hypersweep.space import flag_name, plain_name
 
 MAX_TOTAL_RUNS = 1000
 MAX_CONCURRENT_RUNS = 100
-MAX_DURATION_WARNING = 10080
+MAX_DURATION_MINUTES = 10080  # HyperDrive's service limit (7 days)
+MAX_DURATION_WARNING = MAX_DURATION_MINUTES  # the former name
 _PLACEHOLDER = re.compile(r"\$\{\{\s*(search_space|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
@@ -44,7 +45,9 @@ class ScriptRunConfig:
         arguments: fixed command-line arguments, e.g. ``["--epochs", 20]``.
         command: instead of ``script``: a command string or list, e.g. ``"python train.py --lr ${{search_space.lr}}"``.
         compute_target: ``"local"`` (the default), ``"ray"`` (the cluster at ``$RAY_ADDRESS``, or a new
-            local one) or ``"ray://HOST:PORT"``.
+            local one), ``"ray://HOST:PORT"``, or a ``ComputeTarget`` (``ComputeTarget.create(...)``).
+        environment: an :class:`~hypersweep.environment.Environment`: its packages (installed here, in a
+            cached virtual environment when this Python lacks them) and its environment variables.
         resources: what each trial asks of a cluster: ``{"num_cpus": 1, "num_gpus": 0, "resources": {...}}``.
         environment_variables: extra environment variables for the script.
         max_run_duration_seconds: per-run time limit (``trial_timeout`` of the sweep overrides it).
@@ -88,6 +91,10 @@ class ScriptRunConfig:
             raise invalid("arguments", owner, "a list such as ['--epochs', 20]", arguments)
         self.compute_target = check_target(compute_target, owner)
         self.resources = check_resources(resources, owner)
+        from hypersweep.environment import Environment
+
+        if environment is not None and not isinstance(environment, Environment):
+            raise invalid("environment", owner, "an Environment such as Environment.get(ws, name) or None", environment)
         self.script = script
         self.arguments = [_argument(a, "arguments", owner) for a in (arguments or [])]
         self.command = _check_command(command, owner)
@@ -175,14 +182,19 @@ class ScriptRunConfig:
             kept += [flag_name(name), format_value(value)]
         return kept
 
-    def build_argv(self, arguments: list[str]) -> list[str]:
-        """The full command: the interpreter, the script, then ``arguments``."""
+    def build_argv(self, arguments: list[str], python: str | None = None) -> list[str]:
+        """The full command: the interpreter, the script, then ``arguments``.
+
+        ``python`` is the run's interpreter: its environment's (default: the one hypersweep runs in).
+        A leading ``python`` in a command means it too, whatever PATH says.
+        """
+        python = python or sys.executable
         if self.command is not None:
             argv = list(arguments)
             if argv and argv[0] in ("python", "python3"):
-                argv[0] = sys.executable  # the interpreter hypersweep runs in, whatever PATH says
+                argv[0] = python
             return argv
-        return [sys.executable, str(self.script), *arguments]
+        return [python, str(self.script), *arguments]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -195,6 +207,7 @@ class ScriptRunConfig:
             "target": self.compute_target,
             "resources": self.resources,
             "environment_variables": self.environment_variables,
+            "environment": self.environment.to_dict() if self.environment is not None else None,
         }
 
 
@@ -252,12 +265,17 @@ def _string_map(value: Any, param: str, owner: str, env: bool = False) -> dict[s
 
 
 def check_target(target: Any, owner: str) -> str:
-    """``None``/``"local"``, ``"ray"`` or ``"ray://HOST:PORT"``."""
+    """``None``/``"local"``, ``"ray"`` or ``"ray://HOST:PORT"``, or a ``ComputeTarget`` (its ``target``)."""
+    resolved = getattr(target, "hypersweep_target", None)
+    if isinstance(resolved, str):
+        target = resolved  # a ComputeTarget: local, or the Ray address configured for its name
     if target is None or target == "local":
         return "local"
     if target == "ray" or (isinstance(target, str) and re.fullmatch(r"ray://[^\s/:]+(:\d+)?", target)):
         return target
-    raise invalid("compute_target", owner, "'local', 'ray' or 'ray://HOST:PORT'", target)
+    if isinstance(target, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,31}", target):
+        return target  # a compute target's name (ComputeTarget.create): resolved in the workspace at submission
+    raise invalid("compute_target", owner, "'local', 'ray', 'ray://HOST:PORT' or a compute target (or its name)", target)
 
 
 def check_resources(resources: Any, owner: str) -> dict[str, Any]:
@@ -340,7 +358,8 @@ class HyperDriveConfig:
         primary_metric_goal: ``PrimaryMetricGoal.MAXIMIZE`` or ``MINIMIZE`` (or ``"maximize"``/``"minimize"``).
         max_total_runs: 1 to 1000.
         max_concurrent_runs: 1 to 100; None or 0 means ``min(max_total_runs, 100)``.
-        max_duration_minutes: the sweep's time limit; running runs are canceled when it passes.
+        max_duration_minutes: the sweep's time limit; running runs are canceled when it passes. At most
+            10080 (7 days): a larger value is capped, with HyperDrive's warning.
         policy: an early-termination policy; None means no early termination.
         resume_from: up to five earlier sweeps (``HyperDriveRun`` objects or their ids) to warm-start
             from: with Bayesian sampling their runs are prior observations; with any sampling their
@@ -367,7 +386,7 @@ class HyperDriveConfig:
         primary_metric_goal: PrimaryMetricGoal | str | None = None,
         max_total_runs: int | None = None,
         max_concurrent_runs: int | None = None,
-        max_duration_minutes: float = MAX_DURATION_WARNING,
+        max_duration_minutes: float = MAX_DURATION_MINUTES,
         policy: EarlyTerminationPolicy | None = None,
         estimator: Any = None,
         run_config: ScriptRunConfig | Callable[[dict[str, Any]], Any] | None = None,
@@ -420,13 +439,16 @@ class HyperDriveConfig:
         duration = check_number(max_duration_minutes, "max_duration_minutes", owner)
         if duration <= 0:
             raise invalid("max_duration_minutes", owner, "a positive number of minutes", max_duration_minutes)
-        if duration > MAX_DURATION_WARNING:
+        if duration > MAX_DURATION_MINUTES:
+            # HyperDrive's own warning and behaviour: the value is capped
             warnings.warn(
-                f"max_duration_minutes={duration:g} exceeds HyperDrive's limit of {MAX_DURATION_WARNING} "
-                "minutes; hypersweep honours the larger value.",
+                f"The experiment maximum duration provided ({duration:g} minutes) exceeds the service limit of "
+                f"{MAX_DURATION_MINUTES} minutes. The maximum duration will be overridden with "
+                f"{MAX_DURATION_MINUTES} minutes.",
                 UserWarning,
                 stacklevel=2,
             )
+            duration = float(MAX_DURATION_MINUTES)
         self.max_duration_minutes = duration
         if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
             raise invalid("policy", owner, "an early-termination policy such as BanditPolicy(...) or None", policy)
@@ -509,3 +531,15 @@ def _run_refs(value: Any, param: str, limit: int) -> list[Any]:
     if len(items) > limit:
         raise invalid(param, "HyperDriveConfig", f"a list of at most {limit} runs", f"{len(items)} runs")
     return items
+
+
+class HyperDriveRunConfig(HyperDriveConfig):
+    """HyperDrive's deprecated name for :class:`HyperDriveConfig` (a ``DeprecationWarning`` says so)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            "HyperDriveRunConfig is deprecated; use HyperDriveConfig, which takes the same arguments.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)

@@ -25,29 +25,175 @@ from hypersweep.store import DB_NAME, STATE_DIR, Store
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,254}")
 
 
+CONFIG_FILE = "config.json"
+_CONFIG_DIRS = (".azureml", "aml_config", "")
+
+
+def find_azure_config(path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path | None:
+    """An Azure ML ``config.json`` as Azure looks for it: ``path`` itself if it is a file, else in
+    ``.azureml/``, ``aml_config/`` or the folder itself, for ``path`` (default: the current folder)
+    and then each of its parents. A file found by searching counts only if it is a JSON object that
+    names a workspace (so an unrelated ``config.json`` on the way is passed over). None when there is none."""
+    name = file_name or CONFIG_FILE
+    start = Path(path).expanduser() if path is not None else Path.cwd()
+    if start.is_file():
+        return start
+    for folder in [start.resolve(), *start.resolve().parents]:
+        for sub in _CONFIG_DIRS:
+            candidate = folder / sub / name
+            if candidate.is_file():
+                try:
+                    if "workspace_name" in read_azure_config(candidate):
+                        return candidate
+                except InvalidConfigError:
+                    continue
+    return None
+
+
+def read_azure_config(file: Path) -> dict[str, str]:
+    """``subscription_id``, ``resource_group`` and ``workspace_name`` from an Azure ``config.json``."""
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidConfigError(
+            f"The 'path' parameter of Workspace.from_config: {str(file)!r} is not a JSON config file: {exc}"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidConfigError(f"The 'path' parameter of Workspace.from_config: {str(file)!r} is not a JSON object.")
+    out = {}
+    for key, alias in (("subscription_id", "Subscription ID"), ("resource_group", "Resource Group"),
+                       ("workspace_name", "Workspace Name")):
+        value = data.get(key, data.get(alias))
+        if value is not None:
+            out[key] = str(value)
+    return out
+
+
 class Workspace:
     """A folder holding everything hypersweep records: ``.hypersweep/hypersweep.db`` and the run folders.
 
+    ``Workspace(path)`` is the folder ``path``. Azure ML's form, ``Workspace(subscription_id,
+    resource_group, workspace_name)``, is accepted too: the folder is then ``$HYPERSWEEP_WORKSPACE`` or
+    the current folder, and the three names are what ``ws.name``, ``ws.resource_group`` and
+    ``ws.subscription_id`` say.
+
     Args:
-        path: the folder (default: the current folder, or ``$HYPERSWEEP_WORKSPACE``).
+        path: the folder (default: ``$HYPERSWEEP_WORKSPACE``, or the current folder); in Azure's
+            form, the subscription id.
+        resource_group, workspace_name: Azure's names, kept for display.
 
     Example:
         >>> ws = Workspace("/tmp/my-sweeps")   # doctest: +SKIP
+        >>> ws = Workspace.from_config()       # reads .azureml/config.json if there is one  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path or os.environ.get(ENV_WORKSPACE) or Path.cwd()).expanduser().resolve()
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        auth: Any = None,
+        _location: str | None = None,
+        _disable_service_check: bool = False,
+        *,
+        subscription_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if subscription_id is None and path is not None and resource_group is not None and workspace_name is not None:
+            subscription_id, path = str(path), None  # Workspace(subscription_id, resource_group, workspace_name)
+        folder = path or os.environ.get(ENV_WORKSPACE) or Path.cwd()
+        self.path = Path(folder).expanduser().resolve()
         self._store: Store | None = None
         self._lock = threading.Lock()
+        self._subscription_id = subscription_id
+        self._resource_group = resource_group
+        self._workspace_name = workspace_name
 
     @classmethod
-    def from_config(cls, path: str | None = None, **kwargs: Any) -> Workspace:
-        """HyperDrive's constructor: here, the folder ``path`` (default: the current folder)."""
-        return cls(path)
+    def from_config(cls, path: str | os.PathLike[str] | None = None, auth: Any = None, _logger: Any = None,
+                    _file_name: str | None = None, **kwargs: Any) -> Workspace:
+        """HyperDrive's constructor: the folder ``path`` (default: ``$HYPERSWEEP_WORKSPACE`` or the current folder).
+
+        An Azure ``config.json`` is read when there is one (``path`` itself, or ``.azureml/config.json``,
+        ``aml_config/config.json`` or ``config.json`` in the folder or a parent, as Azure looks): its
+        ``workspace_name``, ``resource_group`` and ``subscription_id`` become the workspace's names.
+        None is needed.
+        """
+        folder: str | os.PathLike[str] | None = path
+        if path is not None and Path(path).expanduser().is_file():
+            parent = Path(path).expanduser().resolve().parent
+            folder = parent.parent if parent.name in (".azureml", "aml_config") else parent
+        names: dict[str, str] = {}
+        found = find_azure_config(path if path is not None else (os.environ.get(ENV_WORKSPACE) or None), _file_name)
+        if found is not None:
+            names = read_azure_config(found)
+        return cls(folder, resource_group=names.get("resource_group"), workspace_name=names.get("workspace_name"),
+                   subscription_id=names.get("subscription_id", ""))
+
+    @classmethod
+    def get(cls, name: str, auth: Any = None, subscription_id: str | None = None, resource_group: str | None = None,
+            location: str | None = None, cloud: str | None = None, id: str | None = None, **kwargs: Any) -> Workspace:
+        """Azure ML's lookup by name: the workspace in ``$HYPERSWEEP_WORKSPACE`` or the current folder, named ``name``."""
+        if not isinstance(name, str) or not name:
+            raise InvalidConfigError(f"The 'name' parameter of Workspace.get must be a workspace name. Got {name!r} instead.")
+        return cls(None, resource_group=resource_group, workspace_name=name, subscription_id=subscription_id)
+
+    create = get  # Azure ML's Workspace.create(name, ...): the same local folder
 
     @property
     def name(self) -> str:
-        return self.path.name
+        """The workspace name from Azure's config, or the folder's name."""
+        return self._workspace_name or self.path.name
+
+    @property
+    def location(self) -> str:
+        return "local"
+
+    @property
+    def resource_group(self) -> str:
+        return self._resource_group or "local"
+
+    @property
+    def subscription_id(self) -> str:
+        return self._subscription_id or "local"
+
+    def get_details(self) -> dict[str, Any]:
+        """The workspace as Azure ML describes one (``location`` is ``"local"``)."""
+        return {
+            "id": str(self.path),
+            "name": self.name,
+            "friendlyName": self.name,
+            "location": self.location,
+            "resourceGroup": self.resource_group,
+            "subscriptionId": self.subscription_id,
+            "workspaceid": str(self.path),
+            "description": "a hypersweep workspace (local)",
+            "path": str(self.path),
+            "database": str(self.state_dir / DB_NAME),
+        }
+
+    def write_config(self, path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> str:
+        """Write Azure's ``config.json`` (in ``<path>/.azureml/``, default: the workspace folder); return its path."""
+        folder = Path(path).expanduser() if path is not None else self.path
+        target = folder / ".azureml" / (file_name or CONFIG_FILE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps({"subscription_id": self.subscription_id, "resource_group": self.resource_group,
+                                      "workspace_name": self.name}, indent=4) + "\n")
+        return str(target)
+
+    @property
+    def compute_targets(self) -> dict[str, Any]:
+        """``{name: ComputeTarget}``: ``local`` and every target created here (see :mod:`hypersweep.compute`)."""
+        from hypersweep.compute import ComputeTarget
+
+        return {t.name: t for t in ComputeTarget.list(self)}
+
+    @property
+    def environments(self) -> dict[str, Any]:
+        """``{name: Environment}``: the newest version of every environment registered here."""
+        from hypersweep.environment import Environment
+
+        return Environment.list(self)
 
     @property
     def state_dir(self) -> Path:

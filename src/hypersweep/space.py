@@ -160,8 +160,11 @@ def _decimals(q: float) -> int:
     return max(0, places - int(exponent or 0))
 
 
-class ParameterExpression:
+class ParameterExpression(list):  # type: ignore[type-arg]
     """Base class of the ten parameter expressions.
+
+    As in HyperDrive, where an expression *is* a list, every expression is also its list form
+    (``["uniform", [0, 1]]``): ``json.dumps`` writes it as such, and it compares equal to that list.
 
     Attributes:
         kind: HyperDrive's name of the expression (``"uniform"``, ``"choice"``, ...).
@@ -206,12 +209,21 @@ class ParameterExpression:
         """HyperDrive's wire form, e.g. ``["uniform", [0.0, 1.0]]``."""
         return [self.kind, list(self.args)]
 
+    def _as_list(self) -> None:
+        """Make the list this expression is hold its wire form (called at the end of ``__init__``)."""
+        self[:] = self.to_list()
+
     def to_dict(self) -> dict[str, Any]:
         """The sweep-job (YAML) form, e.g. ``{"type": "uniform", "min_value": 0.0, "max_value": 1.0}``."""
         return {"type": self.kind, **dict(zip(self._yaml_keys, self.args, strict=True))}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ParameterExpression) and self.to_list() == other.to_list()
+        if isinstance(other, ParameterExpression):
+            return self.to_list() == other.to_list()
+        return isinstance(other, list) and self.to_list() == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
 
     def __hash__(self) -> int:
         return hash(repr(self))
@@ -229,6 +241,7 @@ class Choice(ParameterExpression):
 
     def __init__(self, values: Sequence[Any]) -> None:
         self.values: list[Any] = list(values)
+        self._as_list()
 
     @property
     def args(self) -> list[Any]:
@@ -275,6 +288,7 @@ class Randint(ParameterExpression):
 
     def __init__(self, upper: int) -> None:
         self.upper = upper
+        self._as_list()
 
     @property
     def args(self) -> list[Any]:
@@ -330,6 +344,7 @@ class Uniform(_Quantized):
 
     def __init__(self, low: float, high: float, q: float | None = None) -> None:
         self.low, self.high, self.q = low, high, q
+        self._as_list()
 
     @property
     def args(self) -> list[Any]:
@@ -390,6 +405,7 @@ class Normal(_Quantized):
 
     def __init__(self, mu: float, sigma: float, q: float | None = None) -> None:
         self.mu, self.sigma, self.q = mu, sigma, q
+        self._as_list()
 
     @property
     def args(self) -> list[Any]:
@@ -505,17 +521,24 @@ def _choice_value(value: Any, depth: int = 0) -> Any:
 def choice(*options: Any) -> Choice:
     """A uniform pick among ``options``: ``choice(1, 2, 3)``, ``choice([1, 2, 3])`` or ``choice(range(1, 4))``.
 
-    A numpy array is a list (``choice(np.arange(3))`` is ``choice(0, 1, 2)``), numpy scalars are their
-    Python values; options must be JSON data (numbers, strings, booleans, None, lists, dicts).
+    As in HyperDrive, only a single list or ``range()`` is unpacked: ``choice((1, 2))`` has one option,
+    the tuple ``(1, 2)``, and ``choice((1, 2), (3, 4))`` has two. A numpy array is a list
+    (``choice(np.arange(3))`` is ``choice(0, 1, 2)``), numpy scalars are their Python values; options
+    must be JSON data (numbers, strings, booleans, None, lists, dicts).
     """
     if not options:
         raise InvalidConfigError(
             "choice() needs at least one option: choice(1, 2), choice([1, 2]) or choice(range(1, 3))."
         )
-    first = options[0]
-    if len(options) == 1 and (isinstance(first, (list, tuple, range)) or (isinstance(first, np.ndarray) and first.ndim)):
-        values = list(first)
-    elif any(isinstance(o, (list, range)) or (isinstance(o, np.ndarray) and o.ndim) for o in options):
+
+    def is_list(option: Any) -> bool:
+        if isinstance(option, np.ndarray):
+            return bool(option.ndim)
+        return isinstance(option, (list, range)) and not isinstance(option, ParameterExpression)
+
+    if len(options) == 1 and is_list(options[0]):
+        values = list(options[0])
+    elif any(is_list(o) for o in options):
         raise InvalidConfigError(
             "choice() takes one non-empty list, one non-empty range() or several separate values, "
             f"not a mix of them. Got {options!r} instead."
@@ -754,8 +777,11 @@ def plain_name(name: str) -> str:
     return name.lstrip("-")
 
 
-class SearchSpace(Mapping[str, ParameterExpression]):
+class SearchSpace(dict[str, ParameterExpression]):
     """An ordered mapping of parameter names to expressions.
+
+    It is a ``dict`` of expressions, as a HyperDrive search space is, so ``json.dumps(space)`` gives
+    HyperDrive's ``parameter_space`` form (``{"--lr": ["uniform", [0, 1]]}``). It is not meant to be changed.
 
     Args:
         parameter_space: ``{name: expression}``; names may carry their flag dashes (``"--lr"``).
@@ -779,6 +805,7 @@ class SearchSpace(Mapping[str, ParameterExpression]):
                 )
             seen[plain_name(name)] = name
             self._exprs[name] = expression_from_data(data, where=f"parameter_space[{name!r}]")
+        super().__init__(self._exprs)
 
     def __getitem__(self, name: str) -> ParameterExpression:
         return self._exprs[name]

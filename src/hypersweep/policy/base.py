@@ -53,8 +53,14 @@ class EarlyTerminationPolicy(abc.ABC):
     """
 
     policy_name: ClassVar[str]
+    POLICY_NAME: ClassVar[str]
     evaluation_interval: int = 1
     delay_evaluation: int = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "policy_name" in cls.__dict__:
+            cls.POLICY_NAME = cls.policy_name  # HyperDrive's spelling of the constant
 
     def should_evaluate(self, interval: int) -> bool:
         """True when interval k is selected: ``k % evaluation_interval == 0 and k >= delay_evaluation``."""

@@ -9,16 +9,17 @@ stopped).
 from __future__ import annotations
 
 import abc
+import json
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hypersweep._validation import check_int
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.space import ParameterExpression, SearchSpace
+from hypersweep.space import ParameterExpression, SearchSpace, plain_name
 from hypersweep.status import RunStatus
 
 
@@ -54,7 +55,13 @@ class HyperParameterSampling(abc.ABC):
     """
 
     sampling_name: ClassVar[str]
+    SAMPLING_NAME: ClassVar[str]
     supported_distributions: ClassVar[frozenset[str] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "sampling_name" in cls.__dict__:
+            cls.SAMPLING_NAME = cls.sampling_name  # HyperDrive's spelling of the constant
 
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         owner = type(self).__name__
@@ -74,10 +81,24 @@ class HyperParameterSampling(abc.ABC):
                         f"parameter {name!r} is {expr!r}."
                     )
         seed = self.properties.get("seed")
+        #: True when the caller gave no seed: each sweep it is submitted with then draws its own.
+        self.seeded = seed is not None
         if seed is None:
             self.seed = secrets.randbelow(2**31)
         else:
             self.seed = check_int(seed, "properties['seed']", owner, low=0)
+
+    def for_sweep(self) -> HyperParameterSampling:
+        """The sampler one submitted sweep uses.
+
+        With a seed, this object itself (sweeps repeat). Without one, as in HyperDrive, a copy with a
+        seed drawn now, so every sweep the object is submitted with draws new configurations; the seed
+        is recorded with the sweep (``to_json``), so a resumed sweep continues exactly.
+        """
+        if self.seeded:
+            return self
+        properties = {**self.properties, "seed": secrets.randbelow(2**31)}
+        return type(self)(self.space.to_list(), properties=properties)
 
     @property
     def parameter_space(self) -> dict[str, ParameterExpression]:
@@ -119,3 +140,50 @@ class HyperParameterSampling(abc.ABC):
 def own_count(observations: Sequence[Observation]) -> int:
     """Number of runs this sweep has created (warm-start runs excluded)."""
     return sum(1 for o in observations if not o.prior)
+
+
+def config_key(config: Mapping[str, Any]) -> str:
+    """A configuration as a hashable key: names without dashes, values with their JSON types."""
+    return json.dumps({plain_name(k): v for k, v in config.items()}, sort_keys=True, default=repr)
+
+
+class FreshSequence:
+    """A sampler's sequence of configurations with those a warm-start parent already ran left out.
+
+    ``raw(k)`` is the sampler's k-th configuration (a pure function of its seed and k); position ``i``
+    of this sequence is the i-th raw configuration that no prior run has. The positions found so far
+    are kept, so each raw configuration is computed about once per sweep (and once more on resume).
+
+    Args:
+        raw: the sampler's configuration at raw index k.
+        limit: how many raw indices exist (None: unlimited).
+        space: the search space, when it is finite and the raw sequence repeats it without end:
+            once the parents have run all of it, nothing is left.
+    """
+
+    def __init__(
+        self, raw: Callable[[int], dict[str, Any]], limit: int | None = None, space: SearchSpace | None = None
+    ) -> None:
+        self.raw, self.limit, self.space = raw, limit, space
+        self._priors: frozenset[str] | None = None
+        self._found: list[dict[str, Any]] = []
+        self._next = 0
+
+    def take(self, start: int, n: int, observations: Sequence[Observation]) -> list[dict[str, Any]]:
+        """Positions ``start`` to ``start + n`` (fewer when the raw sequence ends)."""
+        priors = frozenset(config_key(o.config) for o in observations if o.prior)
+        if not priors:
+            stop = start + n if self.limit is None else min(start + n, self.limit)
+            return [self.raw(k) for k in range(start, stop)]
+        if priors != self._priors:
+            self._priors, self._found, self._next = priors, [], 0
+        if self.space is not None and self.limit is None:
+            ran = {config_key(o.config) for o in observations if o.prior and self.space.contains(o.config)}
+            if len(ran) >= self.space.grid_size():
+                return []  # the parents ran every configuration there is
+        while len(self._found) < start + n and (self.limit is None or self._next < self.limit):
+            config = self.raw(self._next)
+            self._next += 1
+            if config_key(config) not in priors:
+                self._found.append(config)
+        return self._found[start : start + n]

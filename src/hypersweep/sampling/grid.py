@@ -7,7 +7,7 @@ from typing import Any
 
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.sampling.base import HyperParameterSampling, Observation, own_count
+from hypersweep.sampling.base import FreshSequence, HyperParameterSampling, Observation, own_count
 from hypersweep.space import Choice, SearchSpace
 
 
@@ -44,6 +44,7 @@ class GridParameterSampling(HyperParameterSampling):
                     f"list of values); parameter {name!r} is {expr!r}. Use choice(...) or "
                     "RandomParameterSampling."
                 )
+        self._fresh = FreshSequence(lambda k: grid_config(self.space, k), limit=self.space.grid_size())
 
     def max_configurations(self) -> int:
         return self.space.grid_size()
@@ -51,6 +52,5 @@ class GridParameterSampling(HyperParameterSampling):
     def suggest(
         self, n: int, observations: Sequence[Observation], goal: PrimaryMetricGoal
     ) -> list[dict[str, Any]]:
-        start = own_count(observations)
-        stop = min(start + n, self.space.grid_size())
-        return [grid_config(self.space, k) for k in range(start, stop)]
+        # a warm-started sweep leaves out the grid points its parents ran
+        return self._fresh.take(own_count(observations), n, observations)

@@ -10,7 +10,7 @@ import numpy as np
 
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.sampling.base import HyperParameterSampling, Observation, own_count
+from hypersweep.sampling.base import FreshSequence, HyperParameterSampling, Observation, own_count
 from hypersweep.sampling.grid import grid_config
 
 
@@ -46,11 +46,14 @@ class RandomParameterSampling(HyperParameterSampling):
                 "RandomParameterSampling accepts the properties 'seed' and 'rule'. "
                 f"Got {sorted(unknown)[0]!r} instead."
             )
+        self._fresh = FreshSequence(self.configuration, space=self.space if self.space.is_finite else None)
 
     def suggest(
         self, n: int, observations: Sequence[Observation], goal: PrimaryMetricGoal
     ) -> list[dict[str, Any]]:
         start = own_count(observations)
+        if any(o.prior for o in observations):  # warm start: leave out what the parents ran
+            return self._fresh.take(start, n, observations)
         if self.rule == "sobol" and not self.space.is_finite and n > 0:
             return [self.space.from_unit(point) for point in self._sobol(start, n)]
         return [self.configuration(k) for k in range(start, start + n)]
