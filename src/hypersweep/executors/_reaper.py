@@ -38,6 +38,7 @@ This module imports only the standard library: the watchdog runs it as a script.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -165,6 +166,18 @@ class Reaper:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
+            atexit.register(self._close)
+
+    def _close(self) -> None:
+        """At exit: let the watchdog make its last sweep (this process's trials have ended) and exit."""
+        watchdog = self._watchdog
+        if watchdog is None or self._pid != os.getpid():
+            return
+        with contextlib.suppress(OSError):
+            assert watchdog.stdin is not None
+            watchdog.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            watchdog.wait(timeout=2.0)
 
 
 _REAPER: Reaper | None = None
