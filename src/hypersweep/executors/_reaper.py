@@ -26,8 +26,10 @@ When it happens
     * The process that started the trials dies, even by ``kill -9``: the trial's main process gets
       SIGKILL from the kernel at once (``setpriv --pdeathsig``), and a small watchdog process, one
       per driving process, sees the end of a pipe it shares with that process and kills every
-      process carrying the driver's token. The watchdog runs in its own session (Ctrl-C in the
-      terminal does not reach it) and with no dependency but the standard library.
+      process carrying the driver's token (the pipe's end is seen however the driver ends, and on
+      no other occasion). The watchdog runs in its own session (Ctrl-C in the terminal does not
+      reach it) and needs nothing but the standard library; one per driving process, it costs one
+      short Python start-up per sweep process, not per trial.
     * ``hypersweep resume``: every process still carrying the marker of an interrupted run is killed
       before the run is recorded as interrupted, even when its group leader is long gone (the
       case the watchdog cannot cover: the watchdog itself killed, or the machine suspended in the
@@ -195,7 +197,7 @@ def process_reaper() -> Reaper:
 
 def _watch(token: str) -> None:
     """The watchdog: wait for the end of the driving process, then kill what it started."""
-    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM, signal.SIGTSTP):
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTSTP):  # a terminal's signals (it has its own session anyway)
         with contextlib.suppress(OSError, ValueError):
             signal.signal(sig, signal.SIG_IGN)
     with contextlib.suppress(OSError):
