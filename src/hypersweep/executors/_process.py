@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from hypersweep.executors._reaper import ENV_TRIAL, kill_marked, marker, process_reaper
+from hypersweep.executors._reaper import process_reaper
 from hypersweep.executors.base import Logged, TrialSpec, parse_records
 
 # Trials get SIGKILL when the thread that started them dies (a driver killed with -9, a closed
@@ -69,16 +69,18 @@ def start_trial_process(
     )
 
 
-def signal_trials(run_dirs: Iterable[os.PathLike[str] | str], sig: int, leaders: Iterable[int] = ()) -> None:
+def signal_trials(
+    run_dirs: Iterable[os.PathLike[str] | str], sig: int, leaders: Iterable[int] = (), wait: bool = False
+) -> None:
     """Send ``sig`` to every process of these trials (by run folder): the groups of their ``leaders``, every marked descendant.
 
-    With SIGKILL, nothing of these runs is left afterwards (see :mod:`hypersweep.executors._reaper`).
+    The groups are signalled at once; the marked descendants by this process's watchdog, unless
+    ``wait`` (then here, before returning). With SIGKILL, nothing of these trials is left
+    afterwards (see :mod:`hypersweep.executors._reaper`).
     """
     for pid in leaders:
         signal_group(pid, sig)
-    markers = [marker(ENV_TRIAL, trial_key(d)) for d in run_dirs]
-    if markers:
-        kill_marked(markers, sig)
+    process_reaper().signal([trial_key(d) for d in run_dirs], sig, wait=wait)
 
 
 def tail(path: os.PathLike[str] | str, max_lines: int = 20, max_bytes: int = 4000) -> str:

@@ -22,7 +22,9 @@ How a trial's processes are found
 
 When it happens
     * A run that ends (its script exits, or it is stopped by a policy, a timeout or a cancel):
-      every process carrying its run's marker is killed (SIGTERM first when it is stopped, then SIGKILL).
+      every process carrying its run's marker is killed (SIGTERM first when it is stopped, then
+      SIGKILL). The driver hands the scan to its watchdog (one line down a pipe), so a run's end
+      costs the driving loop nothing; it scans itself only if the watchdog is gone.
     * The process that started the trials dies, even by ``kill -9``: the trial's main process gets
       SIGKILL from the kernel at once (``setpriv --pdeathsig``), and a small watchdog process, one
       per driving process, sees the end of a pipe it shares with that process and kills every
@@ -153,6 +155,27 @@ class Reaper:
         self._ensure_watchdog()
         return {ENV_TRIAL: trial, ENV_OWNER: self.token}
 
+    def signal(self, trials: Iterable[str], sig: int, wait: bool = False) -> None:
+        """Send ``sig`` to every process of these trials (by folder); with SIGKILL, until none is left.
+
+        Unless ``wait``, the watchdog does it (this process only writes a line to it), so a run's
+        end costs the driver no scan of ``/proc``; without a watchdog, it is done here and now.
+        """
+        keys = list(trials)
+        if not keys or not HAS_PROC:
+            return
+        if not wait:
+            line = b"".join(b"%d %s\n" % (sig, k.encode(errors="surrogateescape").hex().encode()) for k in keys)
+            with self._lock:
+                watchdog = self._watchdog if self._pid == os.getpid() else None
+                if watchdog is not None and watchdog.stdin is not None:
+                    try:
+                        if os.write(watchdog.stdin.fileno(), line) == len(line):
+                            return
+                    except OSError:  # gone, or its pipe is full: do it here
+                        pass
+        kill_marked([marker(ENV_TRIAL, k) for k in keys], sig)
+
     def _ensure_watchdog(self) -> None:
         if not HAS_PROC:
             return
@@ -168,6 +191,8 @@ class Reaper:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
+            assert self._watchdog.stdin is not None
+            os.set_blocking(self._watchdog.stdin.fileno(), False)  # a stalled watchdog never blocks a driver
             atexit.register(self._close)
 
     def _close(self) -> None:
@@ -196,13 +221,18 @@ def process_reaper() -> Reaper:
 
 
 def _watch(token: str) -> None:
-    """The watchdog: wait for the end of the driving process, then kill what it started."""
+    """The watchdog: signal the trials it is told of (lines ``SIG HEXKEY``); at the driver's end, kill what it started."""
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTSTP):  # a terminal's signals (it has its own session anyway)
         with contextlib.suppress(OSError, ValueError):
             signal.signal(sig, signal.SIG_IGN)
+    pending = b""
     with contextlib.suppress(OSError):
-        while os.read(0, 4096):
-            pass
+        while chunk := os.read(0, 1 << 16):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                with contextlib.suppress(ValueError):
+                    sig, key = line.split(b" ")
+                    kill_marked([ENV_TRIAL.encode() + b"=" + bytes.fromhex(key.decode())], int(sig))
     kill_marked([marker(ENV_OWNER, token)])
 
 

@@ -179,7 +179,7 @@ class LocalProcessExecutor(Executor):
         still runs (a trial started by an older hypersweep carries only its run id).
         """
         leaders = [pid] if pid is not None and is_trial(pid, spec.run_id) else []
-        signal_trials([spec.run_dir], signal.SIGKILL, leaders)
+        signal_trials([spec.run_dir], signal.SIGKILL, leaders, wait=True)
         return list(recorded_events(spec))
 
     def pids(self) -> dict[str, int]:

@@ -356,7 +356,7 @@ class RayExecutor(Executor):
         folder). A trial that ran on another node keeps only what the store already had.
         """
         leaders = [pid] if pid is not None and is_trial(pid, spec.run_id) else []  # same machine, still running
-        signal_trials([spec.run_dir, *work_root().glob(f"{spec.run_id}-*")], signal.SIGKILL, leaders)
+        signal_trials([spec.run_dir, *work_root().glob(f"{spec.run_id}-*")], signal.SIGKILL, leaders, wait=True)
         if not self.shared_workspace:
             for folder in sorted(work_root().glob(f"{spec.run_id}-*")):
                 for sub in ("outputs", "logs"):
