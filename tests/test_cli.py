@@ -154,6 +154,58 @@ def _wait_for_running(project: Path, n: int, timeout: float = 60) -> list[tuple]
     raise AssertionError("runs did not start")
 
 
+def _wait_for_logged(project: Path, n: int, timeout: float = 60) -> None:
+    """Until ``n`` runs have each logged a value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
+        try:
+            if conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics").fetchone()[0] >= n:
+                return
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.1)
+    raise AssertionError("runs did not log")
+
+
+def test_ctrl_c_while_the_sweep_is_being_started_cancels_it(project) -> None:
+    write_sweep(project, total=6, sleep=30)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    db = project / ".hypersweep" / "hypersweep.db"
+
+    def recorded() -> bool:
+        if not db.exists():
+            return False
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM sweeps").fetchone()[0] > 0
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.close()
+
+    deadline = time.monotonic() + 60
+    while not recorded():
+        assert time.monotonic() < deadline, "the sweep was not recorded"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGINT)  # the sweep is being set up: its thread may start before the command waits on it
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "canceled" in err and "Traceback" not in err
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM sweeps").fetchone()[0] == "Canceled"
+    assert {s for (s,) in conn.execute("SELECT status FROM runs")} <= {"Canceled"}
+    conn.close()
+
+
 def test_ctrl_c_cancels_cleanly_without_orphans(project) -> None:
     write_sweep(project, total=6, sleep=30)
     proc = subprocess.Popen(
@@ -161,6 +213,7 @@ def test_ctrl_c_cancels_cleanly_without_orphans(project) -> None:
         cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     running = _wait_for_running(project, 2)
+    _wait_for_logged(project, 2)  # "Running" is the process started; what it logs comes later
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -274,8 +274,11 @@ def test_a_resumed_sweep_runs_in_its_recorded_environment(workspace, script_dir,
     wheels = tmp_path / "wheels"
     make_wheel(wheels)
     src = script_dir("train.py", TRAIN)
-    # recorded (and its environment built) by a driver that never got to start a trial
-    create_sweep(workspace.store, workspace.path, "env", sweep_config(src, tiny_env(wheels)), "HD_resume_env", {})
+    # recorded (and its environment built) by a driver that never got to start a trial, and then gave
+    # the sweep up as a dead driver does
+    abandoned = create_sweep(workspace.store, workspace.path, "env", sweep_config(src, tiny_env(wheels)),
+                             "HD_resume_env", {})
+    abandoned._on_end()
     (folder,) = [p for p in (workspace.path / ".hypersweep" / "envs").iterdir() if p.is_dir()]
     run = workspace.get_run("HD_resume_env").resume()  # rebuilt from the description alone
     run.wait_for_completion()

@@ -1,13 +1,29 @@
-"""Turning a sweep definition into a running controller: new sweeps, warm starts and resumed sweeps."""
+"""Turning a sweep definition into a running controller: new sweeps, warm starts and resumed sweeps.
+
+One driver per sweep
+    The process that drives a sweep holds an exclusive ``flock`` on the sweep's lock file,
+    ``.hypersweep/locks/<sweep id>.lock``, from before the sweep is recorded (or resumed) until its
+    final state is written; the file says which process holds it. The kernel releases the lock
+    when that process ends, however it ends, and never while it lives: a driver that is paused
+    (Ctrl-Z, SIGSTOP, a suspended laptop) keeps its sweep, and ``resume`` names it instead of
+    taking over. Two ``resume`` commands started together cannot both win: ``flock`` is atomic.
+    Behind the lock, the driver records a random token in the database and every transaction it
+    makes checks it (see ``Store.fenced``), so should the lock ever be bypassed (a deleted lock
+    file, a file system without ``flock``), the driver that lost the sweep stops with a message and
+    writes nothing more. The heartbeat is only shown, never used to decide who drives.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import math
 import os
+import socket
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +39,7 @@ from hypersweep.config import (
 )
 from hypersweep.controller import PriorRun, ResumeRequest, SweepController, SweepPlan
 from hypersweep.environment import Environment, PreparedEnvironment, prepare
-from hypersweep.errors import InvalidConfigError, NotFoundError
+from hypersweep.errors import InvalidConfigError, NotFoundError, SweepBusyError
 from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy import EarlyTerminationPolicy, NoTerminationPolicy
@@ -35,6 +51,70 @@ from hypersweep.status import RunStatus
 from hypersweep.store import STATE_DIR, Store
 
 ENV_RESUME_FROM = "HYPERSWEEP_RESUME_FROM"
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the database token alone decides
+    fcntl = None  # type: ignore[assignment]
+
+
+class SweepLease:
+    """This process's exclusive right to drive one sweep: a held lock file and a database token.
+
+    Take one with :func:`take_sweep`; :meth:`release` (or the end of this process) gives it back.
+    """
+
+    def __init__(self, sweep_id: str, path: Path, fd: int | None) -> None:
+        self.sweep_id, self.path, self._fd = sweep_id, path, fd
+        self.token = uuid.uuid4().hex
+
+    def release(self) -> None:
+        """Give the sweep up (the lock file stays, unlocked: deleting it would race with the next taker)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)
+
+
+def _holder(path: Path, store: Store, sweep_id: str) -> str:
+    """Who holds a sweep's lock, as the lock file (or, while it is being written, the database) says."""
+    deadline = time.monotonic() + 2.0
+    while True:
+        with contextlib.suppress(OSError, ValueError):
+            info = json.loads(path.read_text())
+            return f"process {info['pid']} on {info['host']}"
+        if time.monotonic() > deadline:
+            with contextlib.suppress(NotFoundError):
+                pid = store.sweep(sweep_id)["driver_pid"]
+                if pid:
+                    return f"process {pid}"
+            return "another process"
+        time.sleep(0.05)
+
+
+def take_sweep(store: Store, ws_path: Path, sweep_id: str) -> SweepLease:
+    """Become the only driver of ``sweep_id``, or fail at once if another process drives it.
+
+    Raises:
+        SweepBusyError: another live process holds the sweep's lock (the message names it).
+    """
+    path = ws_path / STATE_DIR / "locks" / f"{sweep_id}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        return SweepLease(sweep_id, path, None)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise SweepBusyError(
+            f"Sweep {sweep_id} is still being driven by {_holder(path, store, sweep_id)}; "
+            f"cancel it (hypersweep cancel {sweep_id}) or wait for it."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+    return SweepLease(sweep_id, path, fd)
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -244,8 +324,12 @@ def build_controller(
     priors: Sequence[PriorRun] = (),
     resumes: Sequence[ResumeRequest] = (),
     elapsed_seconds: float = 0.0,
+    lease: SweepLease | None = None,
 ) -> SweepController:
-    """A controller for the sweep ``sweep_id`` (recorded already) with the given deciders."""
+    """A controller for the sweep ``sweep_id`` (recorded already) with the given deciders.
+
+    With a ``lease``, the controller writes only while it owns the sweep and releases it at its end.
+    """
     state_dir = ws_path / STATE_DIR
     plan = SweepPlan(
         sweep_id=sweep_id,
@@ -275,6 +359,9 @@ def build_controller(
     executor = make_executor(target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
     snapshot = Path(description["run_config"].get("snapshot") or state_dir / "snapshots" / sweep_id)
     factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared)
+    if lease is not None:
+        store.claim_driver(sweep_id, lease.token, os.getpid())
+        return SweepController(store.fenced(sweep_id, lease.token), plan, executor, factory, on_end=lease.release)
     return SweepController(store, plan, executor, factory)
 
 
@@ -295,25 +382,49 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
         snapshot = ws_path / STATE_DIR / "snapshots" / sweep_id
         take_snapshot(rc.source_directory, snapshot)
         description["run_config"]["snapshot"] = str(snapshot)
-    store.create_sweep(sweep_id, experiment, description, tags)
+    lease = take_sweep(store, ws_path, sweep_id)  # before it is recorded: no resume can take it while Queued
+    try:
+        store.create_sweep(sweep_id, experiment, description, tags)
+    except BaseException:
+        lease.release()
+        raise
     try:
         return build_controller(
             store, ws_path, experiment, sweep_id, description, sampling=sampling,
-            policy=config.policy, run_config=rc, priors=priors, resumes=resumes,
+            policy=config.policy, run_config=rc, priors=priors, resumes=resumes, lease=lease,
         )
     except BaseException as exc:  # e.g. the compute target cannot be reached: no sweep stays Queued
         now = time.time()
         store.update_sweep(sweep_id, status=RunStatus.FAILED.value, ended=now, error=f"{type(exc).__name__}: {exc}")
+        lease.release()
         raise
 
 
 def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = None) -> SweepController:
-    """A controller that continues ``sweep_id`` after its driver died (see ``SweepController.restore``)."""
+    """A controller that continues ``sweep_id`` after its driver died (see ``SweepController.restore``).
+
+    Raises:
+        SweepBusyError: a live process drives the sweep (paused or not); the message names it.
+        InvalidConfigError: the sweep has ended.
+    """
     row = store.sweep(sweep_id)
     if RunStatus(row["status"]).is_terminal:
         raise InvalidConfigError(f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume.")
-    if driver_alive(row):
-        raise InvalidConfigError(
+    lease = take_sweep(store, ws_path, sweep_id)
+    try:
+        controller = _resumed_controller(store, ws_path, sweep_id, run_config, lease)
+    except BaseException:
+        lease.release()
+        raise
+    return controller
+
+
+def _resumed_controller(store: Store, ws_path: Path, sweep_id: str, run_config: Any, lease: SweepLease) -> SweepController:
+    row = store.sweep(sweep_id)  # read again under the lock: the last driver may have just ended it
+    if RunStatus(row["status"]).is_terminal:
+        raise InvalidConfigError(f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume.")
+    if fcntl is None and driver_alive(row):
+        raise SweepBusyError(
             f"Sweep {sweep_id} is still being driven by process {row['driver_pid']}; cancel it or wait for it."
         )
     description = json.loads(row["config"])
@@ -330,7 +441,7 @@ def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = N
     controller = build_controller(
         store, ws_path, row["experiment"], sweep_id, description, sampling=sampling,
         policy=policy_from_json(description["policy_config"]), run_config=rc, priors=priors,
-        resumes=resumes, elapsed_seconds=elapsed,
+        resumes=resumes, elapsed_seconds=elapsed, lease=lease,
     )
 
     def spec_for(run_id: str, run_dir: Path) -> TrialSpec:
@@ -341,7 +452,10 @@ def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = N
 
 
 def driver_alive(row: Any, stale_seconds: float = 10.0) -> bool:
-    """True if the sweep's driving process still runs and has written a heartbeat recently."""
+    """True if the sweep's driving process still runs and has written a heartbeat recently.
+
+    Only a guess (a paused driver looks dead): used where ``flock`` is missing (Windows).
+    """
     pid = row["driver_pid"]
     if not pid or time.time() - (row["heartbeat"] or 0) > stale_seconds:
         return False

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
+import signal
 import sys
 import time
 import warnings
@@ -98,11 +100,16 @@ def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool) 
     spec = load_sweep_file(sweep_file)
     ws = Workspace(workspace)
     exp = Experiment(ws, experiment or spec.experiment_name)
-    sweep = exp.submit(spec.config, tags=spec.tags)
+    ctrl_c = _CtrlC("the sweep will be canceled as soon as it has started")
+    try:
+        sweep = exp.submit(spec.config, tags=spec.tags)
+    except BaseException:
+        ctrl_c.restore()
+        raise
     err_console.print(
         f"Sweep [bold]{sweep.id}[/] started in {safe(ws.path)} (experiment {safe(exp.name)}).", highlight=False
     )
-    _follow(sweep, quiet)
+    _follow(sweep, quiet, ctrl_c)
 
 
 @main.command()
@@ -120,18 +127,59 @@ def resume(sweep: str, workspace: Path, quiet: bool) -> None:
     """
     warnings.showwarning = _warning
     hd = resolve_sweep(existing_workspace(workspace), sweep)
-    hd.resume()
+    ctrl_c = _CtrlC("the sweep will be canceled as soon as it has resumed")
+    try:
+        hd.resume()
+    except BaseException:
+        ctrl_c.restore()
+        raise
     interrupted = [c for c in hd.get_children() if "Interrupted" in (c.get_details().get("error", {}).get("message") or "")]
     err_console.print(
         f"Sweep [bold]{hd.id}[/] resumed: {len(hd.get_children())} runs recorded, {len(interrupted)} interrupted.",
         highlight=False,
     )
-    _follow(hd, quiet)
+    _follow(hd, quiet, ctrl_c)
 
 
-def _follow(sweep: HyperDriveRun, quiet: bool) -> None:
-    """Show the sweep until it ends (Ctrl-C cancels it), then its best run; exit 1 unless Completed."""
+class _CtrlC:
+    """Holds Ctrl-C back while a sweep this process drives is being started or canceled.
+
+    The sweep runs in a thread that keeps the process alive until the sweep ends, so a Ctrl-C
+    that ended the command before its handler was in place (or in the middle of a cancel) would
+    leave the sweep running with nobody to stop it. A first Ctrl-C is noted (and acted on at
+    :meth:`deliver`); a second one is raised at once.
+    """
+
+    def __init__(self, pending: str) -> None:
+        self.pressed = False
+        self._pending = pending
+        self._previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, signum: int, frame: Any) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+        os.write(2, f"\nCtrl-C: {self._pending} (press it again to stop waiting).\n".encode())
+
+    def restore(self) -> None:
+        """Ctrl-C raises KeyboardInterrupt again."""
+        signal.signal(signal.SIGINT, self._previous)
+
+    def deliver(self) -> None:
+        """Ctrl-C raises again; raise it now if it was pressed meanwhile."""
+        self.restore()
+        if self.pressed:
+            raise KeyboardInterrupt
+
+
+def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> None:
+    """Show the sweep until it ends (Ctrl-C cancels it), then its best run; exit 1 unless Completed.
+
+    ``ctrl_c`` holds a Ctrl-C pressed while the sweep was being started: it cancels the sweep now.
+    """
     try:
+        if ctrl_c is not None:
+            ctrl_c.deliver()
         if quiet:
             sweep.wait_for_completion(raise_on_error=False)
             console.print(runs_table(sweep))
@@ -139,9 +187,11 @@ def _follow(sweep: HyperDriveRun, quiet: bool) -> None:
             watch(sweep, console=console)
             sweep.wait_for_completion(raise_on_error=False)
     except KeyboardInterrupt:
+        held = _CtrlC("the sweep is being canceled")
         err_console.print("\nCanceling the sweep...")
         sweep.cancel()
         sweep._wait_done()
+        held.restore()
         err_console.print(f"Sweep {sweep.id} canceled; its runs are recorded.")
         sys.exit(130)
     status = sweep.get_status()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypersweep.errors import DriverLostError
 from hypersweep.executors.base import (
     Event,
     Executor,
@@ -114,6 +115,10 @@ class SweepController:
         executor: where trials run.
         factory: builds a trial's spec from a configuration.
         poll_interval: the longest the loop sleeps between looks at its trials (seconds).
+        on_end: called once the loop has ended and its last write is done (releases the sweep's lease).
+
+    Should another process take the sweep over (every write of a driver that lost it fails with
+    :class:`DriverLostError`), the loop stops its trials and ends without writing anything more.
     """
 
     def __init__(
@@ -123,9 +128,12 @@ class SweepController:
         executor: Executor,
         factory: TrialFactory,
         poll_interval: float = 0.1,
+        on_end: Callable[[], None] | None = None,
     ) -> None:
         self.store, self.plan, self.executor, self.factory = store, plan, executor, factory
         self.poll_interval = poll_interval
+        self._on_end = on_end
+        self.lost: str | None = None  # why this controller stopped driving its sweep, if another took it
         self.runs: dict[str, _RunState] = {}
         self.histories: dict[str, RunHistory] = {}
         self._cancel = threading.Event()
@@ -163,10 +171,10 @@ class SweepController:
         with _ACTIVE_LOCK:
             _ACTIVE[plan.sweep_id] = self
         start = time.monotonic()
-        now = time.time()
-        self.store.update_sweep(plan.sweep_id, status="Running", started=now, driver_pid=os.getpid(), heartbeat=now)
         final, error = RunStatus.COMPLETED, None
         try:
+            now = time.time()
+            self.store.update_sweep(plan.sweep_id, status="Running", started=now, driver_pid=os.getpid(), heartbeat=now)
             while True:
                 self._check_flags()
                 if self._cancel.is_set():
@@ -189,6 +197,8 @@ class SweepController:
             self._shutdown("Canceled by Ctrl-C.")
             final = RunStatus.CANCELED
             raise
+        except DriverLostError as exc:
+            self._lose(str(exc))
         except BaseException as exc:
             logger.exception("sweep %s failed", plan.sweep_id)
             error = f"{type(exc).__name__}: {exc}"
@@ -196,12 +206,24 @@ class SweepController:
             final = RunStatus.FAILED
         finally:
             try:
-                self._finish(final, error)
+                if self.lost is None:
+                    self._finish(final, error)
+            except DriverLostError as exc:
+                self._lose(str(exc))
             finally:
                 with _ACTIVE_LOCK:
                     _ACTIVE.pop(plan.sweep_id, None)
+                if self._on_end is not None:
+                    self._on_end()
                 self.done.set()
         return final
+
+    def _lose(self, message: str) -> None:
+        """Another process drives the sweep now: stop this process's trials, write nothing, say so."""
+        if self.lost is None:
+            self.lost = message
+            logger.warning("%s", message)
+        self.executor.shutdown(message)  # its events are dropped: the new driver records the runs
 
     def restore(self, make_spec: Callable[[str, Path], TrialSpec]) -> list[str]:
         """Load the sweep's runs from the store, to continue a sweep whose driver died.
@@ -457,13 +479,18 @@ class SweepController:
         """Stop a run now (outside an ingest batch): its executor is told, the store says why."""
         self.executor.stop(state.run_id, reason)
         state.status = RunStatus.CANCEL_REQUESTED
-        self.store.connect().execute(
-            "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
-            (RunStatus.CANCEL_REQUESTED.value, reason, state.run_id),
-        )
+        with self.store.transaction() as tx:
+            tx.execute(
+                "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
+                (RunStatus.CANCEL_REQUESTED.value, reason, state.run_id),
+            )
 
     def _shutdown(self, reason: str) -> None:
-        self._ingest(self.executor.shutdown(reason))
+        events = self.executor.shutdown(reason)
+        try:
+            self._ingest(events)
+        except DriverLostError as exc:
+            self._lose(str(exc))
 
     def _finish(self, final: RunStatus, error: str | None) -> None:
         self.status = final

@@ -4,8 +4,10 @@ The hierarchy::
 
     HypersweepError                      root of everything hypersweep raises on purpose
     ├── InvalidConfigError (ValueError)  a parameter, search space, YAML file or limit is invalid
+    │   └── SweepBusyError               the sweep is driven by another process
     ├── WorkspaceError                   the workspace folder or its database cannot be used
-    │   └── SchemaVersionError           the database was written by a newer hypersweep
+    │   ├── SchemaVersionError           the database was written by a newer hypersweep
+    │   └── DriverLostError              another process took over the sweep this process drove
     ├── NotFoundError (KeyError)         no experiment, sweep, run or file by that name
     ├── RunFailedError                   ``wait_for_completion(raise_on_error=True)`` saw a failed run
     └── TrialStopped                     raised inside a callable trial that a policy stopped
@@ -46,3 +48,11 @@ class RunFailedError(HypersweepError):
 
 class TrialStopped(HypersweepError):
     """Raised by ``Run.log`` inside a callable trial that was stopped (policy, timeout, cancel)."""
+
+
+class SweepBusyError(InvalidConfigError):
+    """The sweep is driven by another process (it holds the sweep's lock); the message names it."""
+
+
+class DriverLostError(WorkspaceError):
+    """Another process owns the sweep now: every write of this process's driver is refused."""

@@ -5,7 +5,13 @@ never block it. During a sweep one connection (the controller's) writes metric v
 transaction per batch; other processes only write rarely (a cancel request) and wait their turn
 with a busy timeout, so nobody meets "database is locked". Each thread gets its own connection.
 
-The schema carries a version number; a database written by a newer hypersweep is refused.
+The schema carries a version number; a database written by a newer hypersweep is refused, and
+one written by an older one is migrated when it is opened (version 2 added ``sweeps.driver_token``).
+
+One process at a time drives a sweep. It holds the sweep's lock file (see ``hypersweep._launch``)
+and records a random token in ``sweeps.driver_token``; its writes go through :meth:`Store.fenced`,
+whose every transaction first checks, inside the same ``BEGIN IMMEDIATE``, that the token is still
+its own, so a driver that lost the sweep cannot write another word to it.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep._values import clean, clean_text
-from hypersweep.errors import NotFoundError, SchemaVersionError, WorkspaceError
+from hypersweep.errors import DriverLostError, NotFoundError, SchemaVersionError, WorkspaceError
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +37,7 @@ logger = logging.getLogger(__name__)
 _BIND_ERRORS = (sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.IntegrityError, OverflowError,
                 UnicodeError, TypeError, ValueError)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_DIR = ".hypersweep"  # inside the workspace folder: the database, snapshots and run folders
 DB_NAME = "hypersweep.db"
 
@@ -52,6 +58,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
     config TEXT NOT NULL,
     tags TEXT NOT NULL DEFAULT '{}',
     driver_pid INTEGER,
+    driver_token TEXT,
     heartbeat REAL,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     error TEXT
@@ -223,9 +230,40 @@ class Store:
                         f"newer hypersweep; this version reads up to {SCHEMA_VERSION}. "
                         "Upgrade with: pip install -U hypersweep"
                     )
+                elif int(row[0]) < SCHEMA_VERSION:
+                    self._migrate(tx, int(row[0]))
         except sqlite3.DatabaseError as exc:
             self.close()
             raise WorkspaceError(f"{self.path} is not a usable hypersweep database: {exc}") from exc
+
+    @staticmethod
+    def _migrate(tx: sqlite3.Connection, version: int) -> None:
+        """Bring a database of an older schema ``version`` to :data:`SCHEMA_VERSION` (in ``tx``)."""
+        columns = {r["name"] for r in tx.execute("PRAGMA table_info(sweeps)")}
+        if version < 2 and "driver_token" not in columns:
+            tx.execute("ALTER TABLE sweeps ADD COLUMN driver_token TEXT")
+        tx.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+
+    # -- who drives a sweep ----------------------------------------------------------------------
+
+    def claim_driver(self, sweep_id: str, token: str, pid: int) -> None:
+        """Record this process (``pid``, ``token``) as the sweep's driver, in one transaction.
+
+        Call it only while holding the sweep's lock: whoever drove the sweep before has then
+        stopped, or lost it; its writes are refused from now on (see :meth:`fenced`).
+        """
+        with self.transaction() as tx:
+            done = tx.execute(
+                "UPDATE sweeps SET driver_token = ?, driver_pid = ?, heartbeat = ? WHERE id = ?",
+                (token, pid, time.time(), sweep_id),
+            )
+            if done.rowcount != 1:
+                raise NotFoundError(f"No sweep {sweep_id!r} in this workspace ({self.path.parent}).")
+
+    def fenced(self, sweep_id: str, token: str) -> Store:
+        """This store, for the driver holding ``token``: each transaction fails with
+        :class:`DriverLostError` (and writes nothing) once the sweep's token is another's."""
+        return _FencedStore(self, sweep_id, token)
 
     # -- experiments and sweeps ----------------------------------------------------------------
 
@@ -399,3 +437,24 @@ class Store:
     def tags(self, run_id: str) -> dict[str, str]:
         rows = self.connect().execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))
         return {r["key"]: r["value"] for r in rows}
+
+
+class _FencedStore(Store):
+    """A view of a :class:`Store` (same connections) whose writes are refused once the sweep is another's."""
+
+    def __init__(self, base: Store, sweep_id: str, token: str) -> None:  # noqa: D107 - no schema work here
+        self.path = base.path
+        self._local = base._local
+        self._fence = (sweep_id, token)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        sweep_id, token = self._fence
+        with super().transaction() as tx:
+            row = tx.execute("SELECT driver_token, driver_pid FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+            if row is None or row["driver_token"] != token:
+                holder = f"process {row['driver_pid']}" if row is not None and row["driver_pid"] else "another process"
+                raise DriverLostError(
+                    f"Sweep {sweep_id} is now driven by {holder}; this process stopped driving it and wrote nothing more."
+                )
+            yield tx

@@ -1,4 +1,8 @@
-"""What the executors that run script trials share: run folders, process groups, the events file."""
+"""What the executors that run script trials share: starting and ending trial processes, run folders, the events file.
+
+How every process of a trial is found and ended (also after ``setsid`` or a double fork, and when
+the driver dies by ``kill -9``) is told in :mod:`hypersweep.executors._reaper`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,13 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
+from hypersweep.executors._reaper import process_reaper
 from hypersweep.executors.base import Logged, TrialSpec, parse_records
 
 # Trials get SIGKILL when the thread that started them dies (a driver killed with -9, a closed
@@ -35,6 +43,44 @@ def is_trial(pid: int, run_id: str) -> bool:
     except OSError:
         return False
     return f"HYPERSWEEP_RUN_ID={run_id}".encode() in environ.split(b"\0")
+
+
+def trial_key(run_dir: os.PathLike[str] | str) -> str:
+    """What marks a trial's processes: its run folder as an absolute path (unique on this machine)."""
+    return os.path.abspath(run_dir)
+
+
+def start_trial_process(
+    run_dir: os.PathLike[str] | str, argv: list[str], cwd: os.PathLike[str] | str, env: dict[str, str], stdout: IO[bytes], stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """Start a trial's script: in its own session, dying with this thread, every descendant marked as the run's.
+
+    Raises:
+        OSError: if it cannot be started.
+    """
+    return subprocess.Popen(
+        with_parent_death_signal(argv),
+        cwd=cwd,
+        env={**env, **process_reaper().env(trial_key(run_dir))},
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+    )
+
+
+def signal_trials(
+    run_dirs: Iterable[os.PathLike[str] | str], sig: int, leaders: Iterable[int] = (), wait: bool = False
+) -> None:
+    """Send ``sig`` to every process of these trials (by run folder): the groups of their ``leaders``, every marked descendant.
+
+    The groups are signalled at once; the marked descendants by this process's watchdog, unless
+    ``wait`` (then here, before returning). With SIGKILL, nothing of these trials is left
+    afterwards (see :mod:`hypersweep.executors._reaper`).
+    """
+    for pid in leaders:
+        signal_group(pid, sig)
+    process_reaper().signal([trial_key(d) for d in run_dirs], sig, wait=wait)
 
 
 def tail(path: os.PathLike[str] | str, max_lines: int = 20, max_bytes: int = 4000) -> str:

@@ -28,9 +28,9 @@ from typing import Any
 from hypersweep.errors import HypersweepError, TrialStopped
 from hypersweep.executors._process import (
     EventLines,
-    signal_group,
+    signal_trials,
+    start_trial_process,
     tail,
-    with_parent_death_signal,
 )
 from hypersweep.run import _CURRENT, ENV_EVENTS, _LiveRun
 from hypersweep.status import RunStatus
@@ -272,13 +272,10 @@ def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link:
     argv = list(payload["argv"])
     if argv and argv[0] == payload["driver_python"]:
         argv[0] = sys.executable  # the driver's interpreter path means "the Python hypersweep runs in"
-    argv = with_parent_death_signal(argv)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **payload["env"], ENV_EVENTS: str(events)}
     with open(stdout, "ab") as out, open(stderr, "ab") as err:
         try:
-            popen = subprocess.Popen(
-                argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
-            )
+            popen = start_trial_process(work, argv, work, env, out, err)
         except OSError as exc:
             message = f"Could not start {payload['argv'][0]!r} on node {_node_ip(ray)}: {exc}"
             err.write((message + "\n").encode())
@@ -287,7 +284,7 @@ def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link:
     try:
         link.add([(STARTED, popen.pid, time.time(), _node_ip(ray))])
         link.warm_up()
-        code = _supervise(popen, reader, link, payload["grace_seconds"])
+        code = _supervise(popen, work, reader, link, payload["grace_seconds"])
         link.add(reader.read())
     finally:
         reader.close()
@@ -295,8 +292,11 @@ def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link:
     return _script_result(link, work, shared, {"code": code, "error": None, "tail": last_lines, "node": _node_ip(ray)})
 
 
-def _supervise(popen: subprocess.Popen[bytes], reader: EventLines, link: _HubLink, grace: float) -> int:
-    """Forward the script's records until it exits; stop it when the hub says so."""
+def _supervise(popen: subprocess.Popen[bytes], work: Path, reader: EventLines, link: _HubLink, grace: float) -> int:
+    """Forward the script's records until it exits; stop it when the hub says so.
+
+    When it exits (or this task is interrupted), every process it started is killed.
+    """
     pidfd = None
     with contextlib.suppress(AttributeError, OSError):
         pidfd = os.pidfd_open(popen.pid)
@@ -314,20 +314,17 @@ def _supervise(popen: subprocess.Popen[bytes], reader: EventLines, link: _HubLin
                 reason = "canceled"
             if reason is not None and not stopping:
                 stopping = True
-                signal_group(popen.pid, signal.SIGTERM)
+                signal_trials([work], signal.SIGTERM, [popen.pid])
                 kill_at = time.monotonic() + grace
             if kill_at is not None and time.monotonic() >= kill_at:
-                signal_group(popen.pid, signal.SIGKILL)
+                signal_trials([work], signal.SIGKILL, [popen.pid])
                 kill_at = None
             if pidfd is not None:
                 select.select([pidfd], [], [], LOOP_SECONDS)
             else:
                 time.sleep(LOOP_SECONDS)
-    except BaseException:
-        signal_group(popen.pid, signal.SIGKILL)
-        raise
     finally:
-        signal_group(popen.pid, signal.SIGKILL)  # no orphans left behind in its group
+        signal_trials([work], signal.SIGKILL, [popen.pid])  # no orphans left behind, in its group or not
         if pidfd is not None:
             os.close(pidfd)
 

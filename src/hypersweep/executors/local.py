@@ -1,7 +1,8 @@
 """Script trials as local subprocesses.
 
-Each trial runs in its own session (so its whole process tree can be signalled), with stdout and
-stderr going straight to files in its run folder, and its logged values read back from the events
+Each trial runs in its own session, every process it starts marked as its own (so all of them end
+with the run, see :mod:`hypersweep.executors._reaper`), with stdout and stderr going straight to
+files in its run folder, and its logged values read back from the events
 file it appends to. The executor wakes as soon as a process exits (a pidfd per process), so short
 trials pay no polling delay.
 """
@@ -23,9 +24,9 @@ from hypersweep.executors._process import (
     is_trial,
     materialize,
     recorded_events,
-    signal_group,
+    signal_trials,
+    start_trial_process,
     tail,
-    with_parent_death_signal,
 )
 from hypersweep.executors.base import (
     Event,
@@ -76,15 +77,7 @@ class LocalProcessExecutor(Executor):
             program = spec.argv[0]
             if shutil.which(program, path=env.get("PATH")) is None and shutil.which(os.path.join(spec.run_dir, program)) is None:
                 raise FileNotFoundError(f"no executable {program!r}")
-            popen = subprocess.Popen(
-                with_parent_death_signal(spec.argv),
-                cwd=spec.run_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-            )
+            popen = start_trial_process(spec.run_dir, spec.argv, spec.run_dir, env, out, err)
         except OSError as exc:
             out.close()
             err.close()
@@ -126,21 +119,24 @@ class LocalProcessExecutor(Executor):
         elif wait > 0:
             time.sleep(min(wait, 0.02))
         now = time.monotonic()
+        ended: list[tuple[_Proc, int]] = []
         for run_id, proc in list(self._procs.items()):
             if proc.popen is None or proc.events is None:  # failed to start
                 del self._procs[run_id]
                 continue
             events.extend(self._read_events(proc))
             if proc.kill_at is not None and not proc.killed and now >= proc.kill_at:
-                signal_group(proc.popen.pid, signal.SIGKILL)
+                signal_trials([proc.spec.run_dir], signal.SIGKILL, [proc.popen.pid])
                 proc.killed = True
             code = proc.popen.poll()
             if code is None:
                 continue
             events.extend(self._read_events(proc))
-            signal_group(proc.popen.pid, signal.SIGKILL)  # no orphans left behind in its group
-            events.append(self._finish(proc, code))
+            ended.append((proc, code))
             del self._procs[run_id]
+        if ended:  # nothing a finished run started outlives it: its group, and every marked descendant
+            signal_trials([p.spec.run_dir for p, _ in ended], signal.SIGKILL, [p.popen.pid for p, _ in ended if p.popen])
+            events.extend(self._finish(proc, code) for proc, code in ended)
         return events
 
     def _finish(self, proc: _Proc, code: int) -> RunEnded:
@@ -167,7 +163,7 @@ class LocalProcessExecutor(Executor):
             return
         proc.stop_reason = reason
         proc.kill_at = time.monotonic() + self.grace_seconds
-        signal_group(proc.popen.pid, signal.SIGTERM)
+        signal_trials([proc.spec.run_dir], signal.SIGTERM, [proc.popen.pid])
 
     def active(self) -> int:
         return len(self._procs)
@@ -178,11 +174,12 @@ class LocalProcessExecutor(Executor):
     def recover(self, spec: TrialSpec, pid: int | None) -> list[Event]:
         """Everything a trial left by a dead driver logged, after making sure it no longer runs.
 
-        Its process group is killed if it still exists (checked against the run id in the process's
-        environment, so a reused pid is never hit).
+        Every process it started is killed, found by the marker in its environment even when its
+        group leader is gone (a reused pid is never hit); its process group too, if the leader
+        still runs (a trial started by an older hypersweep carries only its run id).
         """
-        if pid is not None and is_trial(pid, spec.run_id):
-            signal_group(pid, signal.SIGKILL)
+        leaders = [pid] if pid is not None and is_trial(pid, spec.run_id) else []
+        signal_trials([spec.run_dir], signal.SIGKILL, leaders, wait=True)
         return list(recorded_events(spec))
 
     def pids(self) -> dict[str, int]:

@@ -49,7 +49,7 @@ from hypersweep.executors._process import (
     is_trial,
     materialize,
     recorded_events,
-    signal_group,
+    signal_trials,
 )
 from hypersweep.executors._ray_tasks import (
     STARTED,
@@ -355,8 +355,8 @@ class RayExecutor(Executor):
         when its worker node was this machine (its worker-local folder is then copied into the run
         folder). A trial that ran on another node keeps only what the store already had.
         """
-        if pid is not None and is_trial(pid, spec.run_id):  # same machine, still running
-            signal_group(pid, signal.SIGKILL)
+        leaders = [pid] if pid is not None and is_trial(pid, spec.run_id) else []  # same machine, still running
+        signal_trials([spec.run_dir, *work_root().glob(f"{spec.run_id}-*")], signal.SIGKILL, leaders, wait=True)
         if not self.shared_workspace:
             for folder in sorted(work_root().glob(f"{spec.run_id}-*")):
                 for sub in ("outputs", "logs"):
