@@ -49,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "Workspace": "hypersweep.experiment",
     "Experiment": "hypersweep.experiment",
     "HyperDriveRun": "hypersweep.experiment",
+    "ScriptRun": "hypersweep.experiment",
+    "Model": "hypersweep.model",
     "Run": "hypersweep.run",
     "RunDetails": "hypersweep.widgets",
     # errors
@@ -88,8 +90,9 @@ if TYPE_CHECKING:
         TrialStopped,
         WorkspaceError,
     )
-    from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
+    from hypersweep.experiment import Experiment, HyperDriveRun, ScriptRun, Workspace
     from hypersweep.goal import PrimaryMetricGoal
+    from hypersweep.model import Model
     from hypersweep.run import Run
     from hypersweep.space import (
         SearchSpace,

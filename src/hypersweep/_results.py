@@ -15,7 +15,7 @@ from typing import Any
 from hypersweep.errors import NotFoundError, RunFailedError
 from hypersweep.run import rows_to_columns
 from hypersweep.status import RunStatus
-from hypersweep.store import Store, decode_value
+from hypersweep.store import FILE_KIND, IMAGE_KIND, Store, decode_value
 
 _TERMINAL = {s.value for s in RunStatus if s.is_terminal}
 
@@ -32,8 +32,13 @@ def group_metrics(rows: Any) -> dict[str, Any]:
     series: dict[str, list[Any]] = defaultdict(list)
     kinds: dict[str, str] = {}
     for row in rows:
+        if row["kind"] == FILE_KIND:  # an uploaded file, not a metric
+            continue
         kinds[row["name"]] = row["kind"]
-        series[row["name"]].append(decode_value(row["value"], row["json"]))
+        value = decode_value(row["value"], row["json"])
+        if row["kind"] == IMAGE_KIND and isinstance(value, dict):
+            value = value.get("path")  # as Azure, an image metric's value names its file
+        series[row["name"]].append(value)
     out: dict[str, Any] = {}
     for name, values in series.items():
         kind = kinds[name]
@@ -42,7 +47,7 @@ def group_metrics(rows: Any) -> dict[str, Any]:
         elif kind == "table":
             out[name] = values[-1]
         else:
-            out[name] = values[0] if len(values) == 1 and kind == "scalar" else values
+            out[name] = values[0] if len(values) == 1 and kind != "list" else values
     return out
 
 
@@ -70,6 +75,7 @@ class RunView:
     def details(self) -> dict[str, Any]:
         row = self.row()
         sweep = self.store.sweep(row["sweep_id"])
+        single = sweep["kind"] == "single"
         config = json.loads(sweep["config"])
         run_config = config["run_config"]
         arguments = json.loads(row["arguments"])
@@ -81,11 +87,14 @@ class RunView:
             "status": row["status"],
             "startTimeUtc": iso(row["started"]),
             "properties": {
+                **self.store.properties(self.run_id),
                 "Arguments": arguments,
                 "hyperparameters": hyper,
-                "parent": row["sweep_id"],
+                "parent": None if single else row["sweep_id"],
                 "origin": json.loads(row["origin"]) if row["origin"] else None,
             },
+            "displayName": self.store.properties(self.run_id).get("display_name") or row["id"],
+            "experiment": sweep["experiment"],
             "inputDatasets": [],
             "outputDatasets": [],
             "logFiles": {
@@ -113,6 +122,11 @@ class RunView:
     def _dir(self) -> Path:
         return Path(self.row()["run_dir"]).resolve()
 
+    def uploaded(self) -> list[str]:
+        """Names of the files uploaded (``upload_file``) outside ``outputs/`` and ``logs/``."""
+        names = {r["name"] for r in self.store.metrics(self.run_id) if r["kind"] == FILE_KIND}
+        return sorted(n for n in names if n.split("/", 1)[0] not in ("outputs", "logs"))
+
     def file_names(self) -> list[str]:
         root = self._dir()
         names: list[str] = []
@@ -122,13 +136,24 @@ class RunView:
                 for path in sorted(base.rglob("*")):
                     if path.is_file():
                         names.append(path.relative_to(root).as_posix())
-        return names
+        return sorted(names + [n for n in self.uploaded() if (root / n).is_file()])
+
+    def images(self) -> list[dict[str, Any]]:
+        """The images logged with ``log_image``: ``{name, path, description, step}``."""
+        out = []
+        for r in self.store.metrics(self.run_id):
+            if r["kind"] == IMAGE_KIND:
+                value = decode_value(r["value"], r["json"])
+                out.append({"name": r["name"], "step": r["step"], **value})
+        return out
 
     def resolve(self, name: str) -> Path:
-        """The file ``name`` of this run, refusing anything outside its ``outputs/`` and ``logs/``."""
+        """The file ``name`` of this run, refusing anything outside its ``outputs/``, ``logs/`` and uploads."""
         root = self._dir()
         candidate = (root / name).resolve()
-        inside = any(candidate.is_relative_to(root / top) for top in ("outputs", "logs"))
+        inside = any(candidate.is_relative_to(root / top) for top in ("outputs", "logs")) or (
+            candidate.is_relative_to(root) and candidate.relative_to(root).as_posix() in self.uploaded()
+        )
         if os.path.isabs(name) or not inside or not candidate.is_file():
             raise NotFoundError(
                 f"Run {self.run_id} has no file {name!r}; its files are listed by get_file_names()."
@@ -144,12 +169,26 @@ class RunView:
         shutil.copyfile(source, target)
         return str(target)
 
-    def download_files(self, prefix: str | None, output_directory: str | None) -> list[str]:
+    def download_files(self, prefix: str | None, output_directory: str | None,
+                       output_paths: list[str] | None = None, append_prefix: bool = True) -> list[str]:
+        """Copy the files whose names start with ``prefix``; return the paths written.
+
+        Each goes to ``output_directory/<name>`` (without the prefix when ``append_prefix`` is False),
+        or to ``output_paths[i]`` for the i-th file when ``output_paths`` is given.
+        """
         out_dir = Path(output_directory or ".")
+        names = [n for n in self.file_names() if prefix is None or n.startswith(prefix)]
+        if output_paths is not None:
+            if isinstance(output_paths, str) or len(output_paths) != len(names):
+                from hypersweep._validation import invalid
+
+                raise invalid("output_paths", "Run.download_files",
+                              f"a list of {len(names)} paths, one per file matched ({names[:5]}...)", output_paths)
+            return [self.download_file(n, str(out_dir / p)) for n, p in zip(names, output_paths, strict=True)]
         written = []
-        for name in self.file_names():
-            if prefix is None or name.startswith(prefix):
-                written.append(self.download_file(name, str(out_dir / name)))
+        for name in names:
+            local = name if append_prefix or not prefix else name[len(prefix):].lstrip("/") or Path(name).name
+            written.append(self.download_file(name, str(out_dir / local)))
         return written
 
     def log_text(self, stream: str, tail: int | None) -> str:

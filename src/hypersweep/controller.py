@@ -32,7 +32,7 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy.base import EarlyTerminationPolicy, RunHistory
 from hypersweep.sampling.base import HyperParameterSampling, Observation
 from hypersweep.status import RunStatus
-from hypersweep.store import MetricRecord, Store
+from hypersweep.store import RUN_FIELD_KINDS, MetricRecord, Store
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class _RunState:
     started: float | None = None
     steps: dict[str, int] = field(default_factory=dict)
     best: float = math.nan
+    failure: str | None = None  # set by Run.fail(): the run ends Failed with this error
 
 
 class SweepController:
@@ -247,7 +248,7 @@ class SweepController:
             seen: dict[str, int] = {}
             fresh = []
             for ev in self.executor.recover(spec, row["pid"]):
-                if isinstance(ev, Logged) and ev.kind != "tag":
+                if isinstance(ev, Logged) and ev.kind not in ("tag", "untag", *RUN_FIELD_KINDS):
                     seen[ev.name] = seen.get(ev.name, 0) + len(_values(ev))
                     if seen[ev.name] <= state.steps.get(ev.name, 0):
                         continue
@@ -346,7 +347,8 @@ class SweepController:
             return
         records: list[MetricRecord] = []
         updates: dict[str, dict[str, Any]] = {}
-        tags: dict[str, dict[str, str]] = {}
+        tags: dict[str, dict[str, str | None]] = {}
+        run_fields: dict[str, list[tuple[str, str, Any]]] = {}
         stops: list[tuple[str, str]] = []
         for ev in events:
             state = self.runs.get(ev.run_id)
@@ -358,8 +360,14 @@ class SweepController:
                 state.history.status = RunStatus.RUNNING
                 updates.setdefault(ev.run_id, {}).update(status="Running", started=ev.time or time.time(), pid=ev.pid)
             elif isinstance(ev, Logged):
-                if ev.kind == "tag":
-                    tags.setdefault(ev.run_id, {})[ev.name] = str(ev.value)
+                if ev.kind in ("tag", "untag"):
+                    tags.setdefault(ev.run_id, {})[ev.name] = None if ev.kind == "untag" else str(ev.value)
+                    continue
+                if ev.kind == "fail":  # Run.fail(): the run ends Failed with this error
+                    state.failure = str(ev.value)
+                    continue
+                if ev.kind in RUN_FIELD_KINDS:  # properties, display name: the run's, not metrics
+                    run_fields.setdefault(ev.run_id, []).append((ev.kind, ev.name, ev.value))
                     continue
                 values = _values(ev)
                 kind = "scalar" if ev.kind == "metric" else ev.kind
@@ -375,12 +383,15 @@ class SweepController:
                 if ev.name == self.plan.primary_metric:
                     updates.setdefault(ev.run_id, {}).update(self._summary(state))
             elif isinstance(ev, RunEnded):
-                state.status = ev.status
-                state.history.status = ev.status
+                status, error = ev.status, ev.error
+                if status is RunStatus.COMPLETED and state.failure is not None:
+                    status, error = RunStatus.FAILED, state.failure  # the run called Run.fail()
+                state.status = status
+                state.history.status = status
                 update = updates.setdefault(ev.run_id, {})
-                update.update(status=ev.status.value, ended=ev.time or time.time())
-                if ev.status is RunStatus.FAILED:
-                    update["error"] = ev.error
+                update.update(status=status.value, ended=ev.time or time.time())
+                if status is RunStatus.FAILED:
+                    update["error"] = error
                 elif ev.status is RunStatus.CANCELED:
                     update["reason"] = ev.error
         for run_id, reason in stops:
@@ -396,6 +407,9 @@ class SweepController:
                 tx.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
             for run_id, run_tags in tags.items():
                 self.store.set_tags(tx, run_id, run_tags)
+            for run_id, items in run_fields.items():
+                for kind, name, value in items:
+                    self.store.set_run_field(tx, run_id, kind, name, str(value))
 
     def _record(self, state: _RunState, value: float) -> None:
         state.history.values.append(value)

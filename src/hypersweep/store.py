@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS sweeps (
     driver_pid INTEGER,
     heartbeat REAL,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    kind TEXT NOT NULL DEFAULT 'sweep'
 );
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -85,7 +86,54 @@ CREATE TABLE IF NOT EXISTS tags (
     value TEXT NOT NULL,
     PRIMARY KEY (run_id, key)
 );
+CREATE TABLE IF NOT EXISTS properties (
+    run_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS models (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    run_id TEXT,
+    experiment TEXT,
+    path TEXT NOT NULL,
+    source TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}',
+    properties TEXT NOT NULL DEFAULT '{}',
+    description TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (name, version)
+);
 """
+
+#: Columns added after a table was first released: (table, column, definition). Each is added with
+#: ``ALTER TABLE ... ADD COLUMN`` when an older database is opened; the definition's default is what
+#: the rows written before it get.
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("sweeps", "kind", "TEXT NOT NULL DEFAULT 'sweep'"),  # 'sweep', or 'single' for a single run
+)
+
+#: Kinds of records in the metrics table that are not metrics: files a run uploaded (``name`` is the
+#: file's name in the run). ``get_metrics`` leaves them out.
+FILE_KIND = "file"
+#: Kinds a run logs as JSON documents in Azure's schemas (shown as tables on the run page).
+JSON_KINDS = ("confusion_matrix", "accuracy_table", "residuals", "predictions")
+#: Kinds of records that set a field of the run rather than log a metric.
+RUN_FIELD_KINDS = ("property", "display_name", "fail")
+#: An image: the value is ``{"path": <file in the run>, "description": ...}``.
+IMAGE_KIND = "image"
+
+
+def add_missing_columns(tx: sqlite3.Connection) -> list[str]:
+    """Bring the tables of an older database up to date (see :data:`_ADDED_COLUMNS`); return what was added."""
+    added = []
+    for table, column, definition in _ADDED_COLUMNS:
+        present = {row[1] for row in tx.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            added.append(f"{table}.{column}")
+    return added
 
 
 def encode_value(value: Any) -> tuple[float | None, str | None]:
@@ -182,6 +230,7 @@ class Store:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         tx.execute(statement)
+                add_missing_columns(tx)
                 row = tx.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 if row is None:
                     tx.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -204,12 +253,15 @@ class Store:
     def experiments(self) -> list[sqlite3.Row]:
         return self.connect().execute("SELECT * FROM experiments ORDER BY created").fetchall()
 
-    def create_sweep(self, sweep_id: str, experiment: str, config: dict[str, Any], tags: dict[str, str]) -> None:
+    def create_sweep(
+        self, sweep_id: str, experiment: str, config: dict[str, Any], tags: dict[str, str], kind: str = "sweep"
+    ) -> None:
+        """Record a new sweep (``kind='single'``: the record of a single run, which has no sampler)."""
         self.ensure_experiment(experiment)
         with self.transaction() as tx:
             tx.execute(
                 "INSERT INTO sweeps (id, experiment, status, created, primary_metric, goal,"
-                " max_total_runs, max_concurrent_runs, config, tags) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " max_total_runs, max_concurrent_runs, config, tags, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     sweep_id,
                     experiment,
@@ -221,6 +273,7 @@ class Store:
                     config["max_concurrent_runs"],
                     json.dumps(config),
                     json.dumps(tags),
+                    kind,
                 ),
             )
 
@@ -293,10 +346,134 @@ class Store:
             rows.append((r.run_id, r.name, r.step, r.kind, value, text, r.time))
         tx.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows)
 
-    def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
+    def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: dict[str, str | None]) -> None:
+        """Set tags; a value of None removes the tag (``remove_tags``)."""
         tx.executemany(
-            "INSERT OR REPLACE INTO tags VALUES (?,?,?)", [(run_id, k, v) for k, v in tags.items()]
+            "INSERT OR REPLACE INTO tags VALUES (?,?,?)", [(run_id, k, v) for k, v in tags.items() if v is not None]
         )
+        tx.executemany(
+            "DELETE FROM tags WHERE run_id = ? AND key = ?", [(run_id, k) for k, v in tags.items() if v is None]
+        )
+
+    def add_properties(self, tx: sqlite3.Connection, run_id: str, properties: dict[str, str]) -> None:
+        """Add properties to a run. As in Azure, a property once set keeps its value.
+
+        Raises:
+            InvalidConfigError: a key is already set to a different value (nothing is written).
+        """
+        from hypersweep.errors import InvalidConfigError
+
+        current = self.properties(run_id, tx)
+        for key, value in properties.items():
+            if key in current and current[key] != value:
+                raise InvalidConfigError(
+                    f"The 'properties' parameter of Run.add_properties must not change a property: {key!r} is "
+                    f"already {current[key]!r} on run {run_id}. Got {value!r} instead."
+                )
+        tx.executemany("INSERT OR IGNORE INTO properties VALUES (?,?,?)", [(run_id, k, v) for k, v in properties.items()])
+
+    def set_run_field(self, tx: sqlite3.Connection, run_id: str, kind: str, name: str, value: str) -> None:
+        """Apply a ``property`` or ``display_name`` record (see :data:`RUN_FIELD_KINDS`)."""
+        if kind == "display_name":
+            tx.execute("INSERT OR REPLACE INTO properties VALUES (?,?,?)", (run_id, "display_name", value))
+        elif kind == "property":
+            self.add_properties(tx, run_id, {name: value})
+
+    def end_run(self, run_id: str, status: str, error: str | None) -> bool:
+        """End a run that no controller drives (a child run, or ``Run.fail()`` after the fact); False if it had ended.
+
+        A run that has ended already keeps its status, except that ``fail`` marks a Completed run Failed.
+        """
+        with self.transaction() as tx:
+            row = tx.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
+            ended = row["status"] in ("Completed", "Failed", "Canceled")
+            if ended and not (status == "Failed" and row["status"] == "Completed"):
+                return False
+            now = time.time()
+            tx.execute(
+                "UPDATE runs SET status = ?, error = ?, ended = COALESCE(ended, ?), started = COALESCE(started, ?)"
+                " WHERE id = ?", (status, error, now, now, run_id),
+            )
+            sweep = tx.execute("SELECT r.sweep_id, s.kind FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
+                               " WHERE r.id = ?", (run_id,)).fetchone()
+            if sweep["kind"] == "single":  # the run is its record's only run: the record ends with it
+                tx.execute("UPDATE sweeps SET status = ?, ended = COALESCE(ended, ?), error = ? WHERE id = ?",
+                           (status, now, error, sweep["sweep_id"]))
+        return True
+
+    def properties(self, run_id: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
+        """The properties a run added with ``add_properties``."""
+        rows = (conn or self.connect()).execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,))
+        return {r["key"]: r["value"] for r in rows}
+
+    def append_records(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
+        """Write records in the events-file format (``{"k", "n", "v", "t"}``) for a run, outside a sweep's
+        controller (a run read back from the workspace logs, tags or uploads after it ended)."""
+        with self.transaction() as tx:
+            steps = {
+                r["name"]: r["step"]
+                for r in tx.execute("SELECT name, MAX(step) AS step FROM metrics WHERE run_id = ? GROUP BY name", (run_id,))
+            }
+            metric_rows: list[MetricRecord] = []
+            for rec in records:
+                kind, name, value = rec["k"], rec["n"], rec["v"]
+                if kind in ("tag", "untag"):
+                    self.set_tags(tx, run_id, {name: None if kind == "untag" else str(value)})
+                    continue
+                if kind in ("property", "display_name"):
+                    self.set_run_field(tx, run_id, kind, name, str(value))
+                    continue
+                if kind == "fail":
+                    continue
+                values = value if kind == "list" and isinstance(value, list) else [value]
+                for v in values:
+                    steps[name] = steps.get(name, 0) + 1
+                    metric_rows.append(MetricRecord(run_id, name, steps[name], "scalar" if kind == "metric" else kind,
+                                                    v, float(rec.get("t") or time.time())))
+            self.insert_metrics(tx, metric_rows)
+
+    # -- the model registry --------------------------------------------------------------------
+
+    def add_model(self, name: str, fields: dict[str, Any], place: Any) -> int:
+        """Register a new version of model ``name``: the next version number, allocated atomically.
+
+        Args:
+            name: the model's name.
+            fields: run_id, experiment, path, source, tags, properties (dicts), description.
+            place: ``place(version)`` puts the model's files where that version keeps them; it runs
+                inside the write transaction, so two registrations never get the same version, and
+                nothing is recorded if it fails.
+
+        Returns:
+            The new version (1 for the first).
+        """
+        with self.transaction() as tx:
+            row = tx.execute("SELECT MAX(version) FROM models WHERE name = ?", (name,)).fetchone()
+            version = int(row[0] or 0) + 1
+            place(version)
+            tx.execute(
+                "INSERT INTO models (name, version, run_id, experiment, path, source, tags, properties,"
+                " description, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (name, version, fields.get("run_id"), fields.get("experiment"), fields["path"], fields["source"],
+                 json.dumps(fields.get("tags") or {}), json.dumps(fields.get("properties") or {}),
+                 fields.get("description"), time.time()),
+            )
+        return version
+
+    def models(self, name: str | None = None) -> list[sqlite3.Row]:
+        """Registered models (every version), by name then version."""
+        return model_rows(self.connect(), name)
+
+    def model(self, name: str, version: int | None = None) -> sqlite3.Row | None:
+        """One version of a model (the latest when ``version`` is None), or None."""
+        conn = self.connect()
+        if version is None:
+            return conn.execute(
+                "SELECT * FROM models WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
+            ).fetchone()
+        return conn.execute("SELECT * FROM models WHERE name = ? AND version = ?", (name, version)).fetchone()
 
     def metrics(self, run_id: str) -> list[sqlite3.Row]:
         return (
@@ -323,3 +500,15 @@ class Store:
     def tags(self, run_id: str) -> dict[str, str]:
         rows = self.connect().execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))
         return {r["key"]: r["value"] for r in rows}
+
+
+def model_rows(conn: sqlite3.Connection, name: str | None = None) -> list[sqlite3.Row]:
+    """Registered models (every version) by name then version, through any connection (the dashboard's too)."""
+    try:
+        if name is None:
+            return conn.execute("SELECT * FROM models ORDER BY name, version").fetchall()
+        return conn.execute("SELECT * FROM models WHERE name = ? ORDER BY version", (name,)).fetchall()
+    except sqlite3.OperationalError as exc:  # a database from before the registry: no models yet
+        if "no such table" in str(exc):
+            return []
+        raise
