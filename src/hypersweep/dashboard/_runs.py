@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep.errors import NotFoundError
-from hypersweep.store import decode_value
+from hypersweep.store import FILE_KIND, IMAGE_KIND, JSON_KINDS, decode_value, model_rows
 
 _STREAMS = ("stdout", "stderr")
 MAX_LOG_BYTES = 256 * 1024
@@ -42,6 +42,8 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
         "SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
     ):
         name, kind = row["name"], row["kind"]
+        if kind in (FILE_KIND, IMAGE_KIND, *JSON_KINDS):  # shown in their own sections
+            continue
         value = _clean(decode_value(row["value"], row["json"]))
         if kind in ("row", "table"):
             entry = out.setdefault(name, {"kind": "table", "columns": {}})
@@ -64,8 +66,8 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def file_names(run_dir: str) -> list[dict[str, Any]]:
-    """The run's files under ``outputs/`` and ``logs/`` with their sizes."""
+def file_names(run_dir: str, uploaded: list[str] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+    """The run's files under ``outputs/`` and ``logs/``, and those it uploaded elsewhere, with their sizes."""
     root = Path(run_dir)
     files = []
     for top in ("outputs", "logs"):
@@ -74,7 +76,82 @@ def file_names(run_dir: str) -> list[dict[str, Any]]:
             for path in sorted(base.rglob("*")):
                 if path.is_file():
                     files.append({"name": path.relative_to(root).as_posix(), "size": path.stat().st_size})
-    return files
+    for name in uploaded:
+        path = root / name
+        if name.split("/", 1)[0] not in ("outputs", "logs") and path.is_file():
+            files.append({"name": name, "size": path.stat().st_size})
+    return sorted(files, key=lambda f: f["name"])
+
+
+def _document_columns(kind: str, doc: Any) -> dict[str, list[Any]]:
+    """A logged JSON document (Azure's schemas) as table columns; ``{}`` when its shape is unknown."""
+    data = doc.get("data", doc) if isinstance(doc, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    labels, matrix = data.get("class_labels"), data.get("matrix")
+    if kind == "confusion_matrix" and isinstance(labels, list) and isinstance(matrix, list):
+        columns: dict[str, list[Any]] = {"actual \\ predicted": [str(x) for x in labels]}
+        for j, label in enumerate(labels):
+            columns[str(label)] = [row[j] if isinstance(row, list) and j < len(row) else None for row in matrix]
+        return columns
+    flat = {k: v for k, v in data.items() if isinstance(v, list) and all(not isinstance(x, (list, dict)) for x in v)}
+    if not flat:
+        return {}
+    n = max(len(v) for v in flat.values())
+    return {k: list(v) + [None] * (n - len(v)) for k, v in flat.items()}
+
+
+def logged_media(conn: sqlite3.Connection, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(images, documents, uploaded file names) of a run."""
+    images, documents, uploaded = [], [], []
+    marks = ",".join("?" * (2 + len(JSON_KINDS)))
+    for row in conn.execute(
+        f"SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? AND kind IN ({marks}) ORDER BY rowid",
+        (run_id, FILE_KIND, IMAGE_KIND, *JSON_KINDS),
+    ):
+        value = decode_value(row["value"], row["json"])
+        if row["kind"] == FILE_KIND:
+            uploaded.append(row["name"])
+        elif row["kind"] == IMAGE_KIND and isinstance(value, dict):
+            images.append({"name": row["name"], "step": row["step"], "path": value.get("path"),
+                           "description": value.get("description") or ""})
+        else:
+            documents.append({"name": row["name"], "kind": row["kind"], "step": row["step"],
+                              "schema_type": value.get("schema_type") if isinstance(value, dict) else None,
+                              "columns": _clean(_document_columns(row["kind"], value)), "value": _clean(value)})
+    return images, documents, uploaded
+
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".webp": "image/webp", ".bmp": "image/bmp"}  # no SVG: it can carry scripts
+MAX_INLINE_IMAGE = 8 * 1024 * 1024
+
+
+def image_data_uri(run_dir: str, name: str | None) -> str | None:
+    """An image of the run as a ``data:`` URI (for the report and the notebook widget), or None."""
+    import base64
+
+    if not name:
+        return None
+    root = Path(run_dir).resolve()
+    path = (root / name).resolve()
+    media = IMAGE_TYPES.get(path.suffix.lower())
+    if media is None or not path.is_relative_to(root / "outputs") or not path.is_file():
+        return None
+    if path.stat().st_size > MAX_INLINE_IMAGE:
+        return None
+    return f"data:{media};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def models_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every registered model version, newest first."""
+    out = [
+        {"name": r["name"], "version": r["version"], "run_id": r["run_id"], "experiment": r["experiment"],
+         "path": r["path"], "source": r["source"], "tags": json.loads(r["tags"]),
+         "properties": json.loads(r["properties"]), "description": r["description"], "created": r["created"]}
+        for r in model_rows(conn)
+    ]
+    return sorted(out, key=lambda m: m["created"], reverse=True)
 
 
 def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
@@ -82,10 +159,14 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
     now = time.time()
     row = run_row(conn, run_id)
     sweep = conn.execute(
-        "SELECT id, experiment, primary_metric, goal, config FROM sweeps WHERE id = ?", (row["sweep_id"],)
+        "SELECT * FROM sweeps WHERE id = ?", (row["sweep_id"],)
     ).fetchone()
     config = json.loads(sweep["config"]) if sweep else {}
     tags = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))}
+    images, documents, uploaded = logged_media(conn, run_id)
+    kind = "sweep"
+    if sweep is not None and "kind" in sweep.keys():
+        kind = sweep["kind"]
     return {
         "run": {
             "id": row["id"],
@@ -107,10 +188,13 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
             "last": _clean(row["last_value"]),
             "primary_metric": sweep["primary_metric"] if sweep else None,
             "goal": sweep["goal"].lower() if sweep else None,
+            "kind": kind,
         },
         "tags": tags,
         "metrics": metrics(conn, run_id),
-        "files": file_names(row["run_dir"]),
+        "files": file_names(row["run_dir"], uploaded),
+        "images": images,
+        "documents": documents,
     }
 
 

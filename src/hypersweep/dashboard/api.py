@@ -101,6 +101,33 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         canceled = run.cancel()
         return FastJSON({"canceled": canceled, "status": run.get_status()})
 
+    @api.get("/models", summary="Every registered model version, newest first",
+             responses={200: {"model": list[_models.ModelSummary]}})
+    def list_models() -> Any:
+        if not reader.exists:
+            return FastJSON([])
+        with reader.snapshot() as conn:
+            return FastJSON(_runs.models_list(conn))
+
+    @api.get(
+        "/runs/{run_id}/image",
+        summary="An image the run logged with log_image (PNG, JPEG, GIF, WebP or BMP), to show inline",
+        response_class=FileResponse,
+        responses={404: {"description": "No such image in the run."}},
+    )
+    def image(run_id: str, name: str = Query(..., description="The image's path, e.g. outputs/images/loss.png.")) -> Any:
+        from hypersweep._results import RunView
+
+        media = _IMAGE_TYPES.get(Path(name).suffix.lower())
+        try:
+            if media is None:
+                raise NotFoundError(f"{name!r} is not an image this page shows ({', '.join(_IMAGE_TYPES)}).")
+            _runs.run_row(reader.connect(), run_id)
+            path = RunView(_ReadOnlyStore(reader), run_id).resolve(name)  # type: ignore[arg-type]
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+        return FileResponse(path, media_type=media, headers={"Cache-Control": "no-store"})
+
     @api.get("/runs/{run_id}", summary="A run: definition, metrics, tags, files", responses=_doc(_models.RunPage))
     def run(run_id: str) -> Any:
         try:
@@ -143,11 +170,19 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     return api
 
 
+_IMAGE_TYPES = _runs.IMAGE_TYPES
+
+
 class _ReadOnlyStore:
-    """The one ``Store`` method ``RunView.resolve`` needs, answered through the dashboard's reader."""
+    """The ``Store`` methods ``RunView.resolve`` needs, answered through the dashboard's reader."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
 
     def run(self, run_id: str) -> Any:
         return _runs.run_row(self.reader.connect(), run_id)
+
+    def metrics(self, run_id: str) -> Any:
+        return self.reader.connect().execute(
+            "SELECT name, kind FROM metrics WHERE run_id = ? AND kind = 'file'", (run_id,)
+        ).fetchall()

@@ -69,6 +69,8 @@ def run_data(workspace: str | Path, run_id: str, tail: int = 200) -> dict[str, A
     finally:
         reader.close()
     data["logs"] = {s: _runs.log_chunk(run_dir, s, None, tail)["text"] for s in ("stdout", "stderr")}
+    for image in data.get("images", []):  # no server behind a report or a widget: images travel inline
+        image["data"] = _runs.image_data_uri(run_dir, image["path"])
     return data
 
 
