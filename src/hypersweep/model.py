@@ -55,8 +55,9 @@ def _models_root(ws_path: Path) -> Path:
 
 
 def _copy(source: Path, target: Path) -> None:
+    """Copy a file or a folder; a folder's workspace state (``.hypersweep/``, the registry itself) stays out."""
     if source.is_dir():
-        shutil.copytree(source, target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(STATE_DIR))
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
