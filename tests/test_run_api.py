@@ -142,8 +142,28 @@ def test_child_runs_and_fail_on_a_run_read_back(finished: Run) -> None:
     other = finished.child_run()
     other.fail(error_details="diverged")
     assert other.get_status() == "Failed" and other.get_details()["error"]["message"] == "diverged"
+    assert finished.get_children() == [child, other]
+    assert finished.get_children(status="Failed") == [other]
     finished.fail("found a leak afterwards")
     assert finished.get_status() == "Failed"
+
+
+def test_a_callable_trial_makes_a_child_run_and_fails_itself(workspace) -> None:
+    def train(cfg: dict) -> None:
+        run = Run.get_context()
+        child = run.child_run(name="inner")
+        child.log("inner_metric", 1.0)
+        child.complete()
+        run.log("outer_metric", 2.0)
+        run.fail(error_details="validation failed", error_code="UserError")
+
+    run = Experiment(workspace, "kids").submit(train)
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "Failed" and details["error"]["message"] == "UserError: validation failed"
+    assert run.get_metrics() == {"outer_metric": 2.0}  # what it logged is kept
+    [child] = run.get_children()
+    assert child.get_status() == "Completed" and child.get_metrics() == {"inner_metric": 1.0}
+    assert child.display_name == "inner" and child.parent == run
 
 
 def test_a_callable_trial_logs_a_matplotlib_figure(workspace) -> None:

@@ -475,6 +475,15 @@ class Run:
         child_id = create_child_run(workspace.store, ws, self._experiment_name() or "default", self.id, name, run_id)
         return Run(Experiment(workspace, self._experiment_name() or "default"), child_id)
 
+    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None,
+                     status: str | None = None, **kwargs: Any) -> list[Run]:
+        """The child runs made with :meth:`child_run` (optionally only those with ``status``)."""
+        from hypersweep.experiment import Workspace
+
+        ws = Workspace(self._workspace_path())
+        children = [ws.get_run(i) for i in ws.store.runs_with_property("azureml.parentRunId", self.id)]
+        return [c for c in children if status is None or c.get_status() == status]
+
     # -- logging --------------------------------------------------------------------------------
 
     def _emit(self, record: dict[str, Any]) -> None:

@@ -403,6 +403,14 @@ class Store:
                            (status, now, error, sweep["sweep_id"]))
         return True
 
+    def runs_with_property(self, key: str, value: str) -> list[str]:
+        """Ids of the runs whose property ``key`` is ``value`` (a run's child runs), oldest first."""
+        rows = self.connect().execute(
+            "SELECT p.run_id FROM properties p JOIN runs r ON r.id = p.run_id WHERE p.key = ? AND p.value = ?"
+            " ORDER BY r.created", (key, value),
+        )
+        return [r[0] for r in rows]
+
     def properties(self, run_id: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
         """The properties a run added with ``add_properties``."""
         rows = (conn or self.connect()).execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,))
