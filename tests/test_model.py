@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hypersweep import (
     Experiment,
@@ -159,3 +161,19 @@ def test_hypersweep_models_lists_them_as_a_table_and_as_json(workspace, run) -> 
     listed = json.loads(cli("--json").stdout)
     assert [(m["name"], m["version"], m["run_id"]) for m in listed] == [("clf", 1, run.id), ("from-script", 1, run.id)]
     assert json.loads(cli("--json", "--name", "clf").stdout)[0]["tags"] == {"stage": "dev"}
+
+
+_AZURE_NAME = __import__("re").compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ09._-/ é:\\"), max_size=260) | st.text(max_size=20))
+def test_a_model_name_is_accepted_exactly_when_azure_allows_it(name: str) -> None:
+    from hypersweep.model import check_model_name
+
+    allowed = bool(_AZURE_NAME.fullmatch(name)) and name.isascii()
+    if allowed:
+        assert check_model_name(name, "Model.register") == name
+    else:
+        with pytest.raises(InvalidConfigError, match="'model_name' parameter of Model.register"):
+            check_model_name(name, "Model.register")

@@ -11,6 +11,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hypersweep import Experiment, InvalidConfigError, Run, ScriptRunConfig, Workspace
 
@@ -233,3 +235,19 @@ def test_offline_the_new_calls_print_what_they_would_keep(tmp_path: Path, capsys
                  "Attempted to remove tag t", "Attempted to register model m"):
         assert text in out
     assert not any(tmp_path.iterdir())  # nothing is written outside hypersweep
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["..", ".", "", "a", "b c", "outputs", "~", "\\", "x..y"]), max_size=6),
+       st.booleans())
+def test_an_accepted_file_name_never_leaves_the_run(parts: list[str], absolute: bool) -> None:
+    from hypersweep.run import check_artifact_name
+
+    name = ("/" if absolute else "") + "/".join(parts)
+    root = Path("/run/dir")
+    try:
+        clean = check_artifact_name(name, "name", "Run.upload_file")
+    except InvalidConfigError:
+        return
+    resolved = (root / clean).resolve()
+    assert resolved.is_relative_to(root) and resolved != root and not absolute
