@@ -149,7 +149,8 @@ def test_bad_input_is_a_clear_error_and_nothing_recorded_is_lost(workspace, run,
 
 
 def test_hypersweep_models_lists_them_as_a_table_and_as_json(workspace, run) -> None:
-    run.register_model("clf", "outputs/model.joblib", tags={"stage": "dev"}, description="baseline")
+    run.register_model("clf", "outputs/model.joblib", tags={"stage": "dev", "data": "[/mnt/data]"},
+                       description="baseline [bold]")  # user text, not Rich markup
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "hypersweep", "models", "--workspace", str(workspace.path), *args],
@@ -157,10 +158,11 @@ def test_hypersweep_models_lists_them_as_a_table_and_as_json(workspace, run) -> 
 
     table = cli()
     assert table.returncode == 0, table.stderr
-    assert "clf" in table.stdout and run.id in table.stdout and "stage=dev" in table.stdout and "baseline" in table.stdout
+    assert "clf" in table.stdout and run.id in table.stdout and "stage=dev" in table.stdout
+    assert "baseline [bold]" in table.stdout and "data=[/mnt/data]" in table.stdout
     listed = json.loads(cli("--json").stdout)
     assert [(m["name"], m["version"], m["run_id"]) for m in listed] == [("clf", 1, run.id), ("from-script", 1, run.id)]
-    assert json.loads(cli("--json", "--name", "clf").stdout)[0]["tags"] == {"stage": "dev"}
+    assert json.loads(cli("--json", "--name", "clf").stdout)[0]["tags"] == {"stage": "dev", "data": "[/mnt/data]"}
 
 
 _AZURE_NAME = __import__("re").compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")

@@ -104,7 +104,8 @@ def test_cancel_stops_a_single_run_and_fail_marks_it_failed(workspace, script_di
 
 def test_ls_show_and_logs_show_a_single_run_as_a_run(workspace, script_dir) -> None:
     src = script_dir("train.py", TRAIN)
-    run = Experiment(workspace, "single").submit(ScriptRunConfig(source_directory=src, script="train.py"))
+    run = Experiment(workspace, "single").submit(ScriptRunConfig(source_directory=src, script="train.py"),
+                                                 tags={"data": "[/mnt/data]"})  # user text, not Rich markup
     run.wait_for_completion()
     listing = cli("ls", "--workspace", str(workspace.path), cwd=workspace.path.parent)
     assert listing.returncode == 0, listing.stderr
@@ -113,6 +114,7 @@ def test_ls_show_and_logs_show_a_single_run_as_a_run(workspace, script_dir) -> N
         shown = cli("show", ref, "--workspace", str(workspace.path), cwd=workspace.path.parent)
         assert shown.returncode == 0, shown.stderr
         assert f"{run.id} (Completed) run of experiment single" in shown.stdout and "loss" in shown.stdout
+        assert "tags: data=[/mnt/data]" in shown.stdout
     logs = cli("logs", run.id, "--workspace", str(workspace.path), cwd=workspace.path.parent)
     assert logs.returncode == 0 and "epoch 2" in logs.stdout
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from hypersweep._cli_common import console, err_console, handle_errors, workspace_option
@@ -180,7 +181,7 @@ def list_sweeps(workspace: Path, experiment: str | None) -> None:
         took = f"{elapsed:.0f}s" if elapsed < 120 else f"{elapsed / 60:.1f}m"
         if row["kind"] == SINGLE:  # a single run: listed as the run it is
             run_row = runs[0] if runs else None
-            singles.add_row(run_row["id"] if run_row else f"{row['id']}_0", row["experiment"],
+            singles.add_row(escape(run_row["id"] if run_row else f"{row['id']}_0"), escape(row["experiment"]),
                             run_row["status"] if run_row else row["status"], when, took)
             continue
         done = sum(1 for r in runs if RunStatus(r["status"]).is_terminal)
@@ -226,21 +227,25 @@ def show(sweep: str, workspace: Path, top: int | None) -> None:
 
 
 def _show_run(run_: Any) -> None:
-    """One run: status, arguments, metrics, tags, files (``hypersweep show`` of a single run)."""
+    """One run: status, arguments, metrics, tags, files (``hypersweep show`` of a single run).
+
+    What the run recorded is user text: it is printed as text, never as Rich markup.
+    """
     details = run_.get_details()
-    console.print(f"[bold]{run_.id}[/] ({details['status']}) run of experiment {details['experiment']}", highlight=False)
+    console.print(escape(f"{run_.id} ({details['status']}) run of experiment {details['experiment']}"),
+                  style="bold", highlight=False)
     if details.get("error"):
-        console.print(f"[red]error:[/] {details['error']['message']}", highlight=False)
+        console.print("[red]error:[/] " + escape(details["error"]["message"] or ""), highlight=False)
     if details.get("canceledReason"):
-        console.print(f"[yellow]why it stopped:[/] {details['canceledReason']}", highlight=False)
-    console.print("arguments: " + " ".join(details["runDefinition"]["arguments"]), highlight=False)
+        console.print("[yellow]why it stopped:[/] " + escape(details["canceledReason"]), highlight=False)
+    console.print(escape("arguments: " + " ".join(details["runDefinition"]["arguments"])), highlight=False)
     table = Table("metric", "value")
     for name, value in run_.get_metrics().items():
-        table.add_row(name, fmt(value) if not isinstance(value, (list, dict)) else _short(value))
+        table.add_row(escape(name), escape(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
     console.print(table)
     if details["tags"]:
-        console.print("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items()), highlight=False)
-    console.print("files: " + (", ".join(run_.get_file_names()) or "none"), highlight=False)
+        console.print(escape("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())), highlight=False)
+    console.print(escape("files: " + (", ".join(run_.get_file_names()) or "none")), highlight=False)
 
 
 @main.command()
@@ -258,15 +263,15 @@ def models(workspace: Path, name: str | None, latest: bool, as_json: bool) -> No
     if as_json:
         click.echo(json.dumps([m.serialize() for m in found], indent=2))
         return
-    table = Table(title=f"Models in {ws.path}", title_justify="left")
+    table = Table(title=escape(f"Models in {ws.path}"), title_justify="left")
     for col in ("name", "version", "run", "registered", "tags", "description"):
         table.add_column(col, justify="right" if col == "version" else "left")
     for m in found:
-        table.add_row(
+        table.add_row(*(escape(cell) for cell in (
             m.name, str(m.version), m.run_id or f"(file {m._source})",
             m.created_time.astimezone().strftime("%Y-%m-%d %H:%M"),
             ", ".join(f"{k}={v}" for k, v in m.tags.items()), m.description or "",
-        )
+        )))
     console.print(table)
 
 
