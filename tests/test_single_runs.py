@@ -144,8 +144,25 @@ def test_a_database_of_the_previous_schema_gains_the_kind_column_on_open(tmp_pat
     assert Store(db).sweep("HD_old")["status"] == "Completed"  # opening again changes nothing
 
 
-def test_experiment_submit_names_what_it_accepts(workspace) -> None:
+def test_experiment_submit_names_what_it_accepts(workspace, script_dir) -> None:
     with pytest.raises(ValueError, match="'config' parameter of Experiment.submit must be a HyperDriveConfig, a "
                                          "ScriptRunConfig or a callable. Got dict"):
         Experiment(workspace, "x").submit({"script": "train.py"})
+    src = script_dir("train.py", TRAIN)
+    placeholder = ScriptRunConfig(source_directory=src, command="python train.py --lr ${{search_space.lr}}")
+    with pytest.raises(ValueError, match=r"refers to \$\{\{search_space.lr\}\}, which the search space does not"):
+        Experiment(workspace, "x").submit(placeholder)
+    assert not workspace.store.sweeps()  # nothing was recorded
+
+
+def test_the_report_of_a_single_run_is_the_run(workspace, script_dir, tmp_path: Path) -> None:
+    run = Experiment(workspace, "single").submit(ScriptRunConfig(source_directory=script_dir("train.py", TRAIN),
+                                                                 script="train.py"))
+    run.wait_for_completion()
+    made = cli("report", "latest", "--html", str(tmp_path / "r.html"), "--workspace", str(workspace.path),
+               cwd=workspace.path.parent)
+    assert made.returncode == 0, made.stderr
+    assert f"the report of {run.id}" in made.stdout
+    text = (tmp_path / "r.html").read_text()
+    assert "HS.RunView" in text and f"{run.id} · hypersweep report" in text
 

@@ -145,6 +145,8 @@ class Experiment:
 
     def _submit_single(self, config: Any, tags: dict[str, str]) -> ScriptRun:
         rc = config if isinstance(config, (ScriptRunConfig, FunctionRunConfig)) else FunctionRunConfig(config)
+        if isinstance(rc, ScriptRunConfig):
+            rc.validate_space([])  # a single run has no search space: a ${{search_space.x}} is an error now
         ws = self.workspace
         record_id = f"{self.name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
         controller = create_single(ws.store, ws.path, self.name, rc, record_id, {})
