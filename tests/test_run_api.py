@@ -251,3 +251,22 @@ def test_an_accepted_file_name_never_leaves_the_run(parts: list[str], absolute: 
         return
     resolved = (root / clean).resolve()
     assert resolved.is_relative_to(root) and resolved != root and not absolute
+
+
+def test_a_trial_that_cannot_reach_its_workspace_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    from hypersweep import HypersweepError
+    from hypersweep.run import _LiveRun
+
+    class Sink:
+        def write(self, record: dict) -> None:
+            pass
+
+    (tmp_path / "run" / "outputs").mkdir(parents=True)
+    (tmp_path / "run" / "outputs" / "m.pkl").write_bytes(b"m")
+    elsewhere = tmp_path / "driver-workspace"  # as on another node of a cluster: not there
+    run = _LiveRun("HD_x_0", Sink(), run_dir=tmp_path / "run", workspace=elsewhere, experiment="e")
+    with pytest.raises(HypersweepError, match="cannot reach its workspace"):
+        run.register_model("m", "outputs/m.pkl")
+    with pytest.raises(HypersweepError, match="cannot reach its workspace"):
+        run.child_run()
+    assert not elsewhere.exists()  # no stray database was made

@@ -14,17 +14,16 @@ from __future__ import annotations
 import contextvars
 import json
 import os
-import re
-import shutil
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pathlib, re and shutil are imported where used: every training run pays for this module
+    from pathlib import Path
+
     from hypersweep.experiment import Experiment
     from hypersweep.model import Model
 
@@ -94,6 +93,9 @@ def copy_stream(source: IO[bytes], target: Path) -> int:
 
 def copy_into_run(run_dir: Path, name: str, path_or_stream: Any, owner: str) -> int:
     """Copy a file (a path or a binary stream) to ``run_dir/name``, streamed; return its size."""
+    import shutil
+    from pathlib import Path
+
     target = run_dir / name
     if hasattr(path_or_stream, "read"):
         return copy_stream(path_or_stream, target)
@@ -344,6 +346,9 @@ class Run:
 
         The image is copied into the run's ``outputs/images/`` and shown on the dashboard's run page.
         """
+        import re
+        from pathlib import Path
+
         owner = "Run.log_image"
         if (path is None) == (plot is None):
             raise _invalid("path", owner, "given, or else 'plot' (exactly one of the two)",
@@ -412,6 +417,8 @@ class Run:
 
     def upload_folder(self, name: str, path: str | os.PathLike[str], datastore_name: str | None = None) -> list[str]:
         """Upload every file under the folder ``path`` as ``name/<relative path>``."""
+        from pathlib import Path
+
         prefix = check_artifact_name(name, "name", "Run.upload_folder")
         root = Path(path)
         if not root.is_dir():
@@ -450,6 +457,8 @@ class Run:
 
     def get_details_with_logs(self) -> dict[str, Any]:
         """:meth:`get_details` with the text of each log file under ``logFiles``."""
+        from pathlib import Path
+
         details = self.get_details()
         details["logFiles"] = {
             name: Path(path).read_text(errors="replace") for name, path in details.get("logFiles", {}).items()
@@ -570,13 +579,15 @@ class _LiveRun(Run):
         self._properties: dict[str, str] = {}
         self._lock = threading.Lock()
         self._stop_reason: str | None = None
-        self._dir = Path(run_dir) if run_dir is not None else None
+        self._dir = os.fspath(run_dir) if run_dir is not None else None
         self._workspace = workspace if workspace is not None else os.environ.get(ENV_WORKSPACE)
         self._experiment = experiment if experiment is not None else os.environ.get(ENV_EXPERIMENT)
 
     def _run_dir(self) -> Path:
+        from pathlib import Path
+
         if self._dir is not None:
-            return self._dir
+            return Path(self._dir)
         events = os.environ.get(ENV_EVENTS)
         return Path(events).resolve().parent.parent if events else Path.cwd()
 
@@ -589,11 +600,21 @@ class _LiveRun(Run):
         )
 
     def _workspace_path(self) -> Path:
-        if not self._workspace:
-            from hypersweep.errors import HypersweepError
+        from pathlib import Path
 
+        from hypersweep.errors import HypersweepError
+        from hypersweep.store import DB_NAME, STATE_DIR
+
+        if not self._workspace:
             raise HypersweepError(f"Run {self.id} does not know its workspace (${ENV_WORKSPACE} is not set).")
-        return Path(self._workspace)
+
+        path = Path(self._workspace)
+        if not (path / STATE_DIR / DB_NAME).is_file():  # e.g. a trial on another node of a cluster
+            raise HypersweepError(
+                f"Run {self.id} cannot reach its workspace {path} from here (no {STATE_DIR}/{DB_NAME}); register "
+                "models and make child runs from the driver, on the run read back with Workspace(...).get_run(id)."
+            )
+        return path
 
     def _experiment_name(self) -> str | None:
         return self._experiment
