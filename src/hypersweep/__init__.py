@@ -56,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "CondaDependencies": "hypersweep.conda_dependencies",
     "Experiment": "hypersweep.experiment",
     "HyperDriveRun": "hypersweep.experiment",
+    "ScriptRun": "hypersweep.experiment",
+    "Model": "hypersweep.model",
     "Run": "hypersweep.run",
     "RunDetails": "hypersweep.widgets",
     # errors
@@ -103,8 +105,9 @@ if TYPE_CHECKING:
         TrialStopped,
         WorkspaceError,
     )
-    from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
+    from hypersweep.experiment import Experiment, HyperDriveRun, ScriptRun, Workspace
     from hypersweep.goal import PrimaryMetricGoal
+    from hypersweep.model import Model
     from hypersweep.run import Run
     from hypersweep.space import (
         SearchSpace,

@@ -77,19 +77,21 @@ def json_data(value: Any, non_finite: dict[str, str], pointer: str = "") -> Any:
     return str(value)
 
 
-def json_text(data: Mapping[str, Any]) -> str:
+def json_text(data: Any) -> str:
     """The one encoder of every ``--json`` output: always valid JSON (RFC 8259), never ``Infinity``/``NaN``.
 
     Non-finite numbers are written as ``null``, and the object gets a ``"non_finite"`` member mapping
     the JSON Pointer of each of them to ``"inf"``, ``"-inf"`` or ``"nan"`` (empty when there are none),
-    e.g. ``{"best_value": null, ..., "non_finite": {"/best_value": "inf"}}``.
+    e.g. ``{"best_value": null, ..., "non_finite": {"/best_value": "inf"}}``. A list (``models --json``)
+    has no room for that member: its non-finite numbers are ``null`` all the same.
     """
     non_finite: dict[str, str] = {}
     converted = json_data(data, non_finite)
-    converted["non_finite"] = non_finite
+    if isinstance(converted, dict):
+        converted["non_finite"] = non_finite
     return json.dumps(converted, indent=2, allow_nan=False)
 
 
-def echo_json(data: Mapping[str, Any]) -> None:
+def echo_json(data: Any) -> None:
     """Print ``data`` as JSON (see :func:`json_text`)."""
     click.echo(json_text(data))

@@ -124,9 +124,28 @@ def _subclasses(cls: type) -> list[type]:
     return out
 
 
+SINGLE = "single"  # the kind of the record of a single run (a sweep record otherwise)
+
+
+class SingleRunSampling:
+    """The "sampler" of a single run: one empty configuration, once. The run's arguments are fixed."""
+
+    sampling_name = SINGLE
+    seed = None
+
+    def suggest(self, n: int, observations: Sequence[Any], goal: Any) -> list[dict[str, Any]]:
+        return [{}] if n > 0 and not observations else []
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": SINGLE, "parameter_space": {}, "properties": {}}
+
+
 def sampling_from_json(data: dict[str, Any]) -> HyperParameterSampling:
     """Rebuild a sampling method from its ``to_json()`` form (``{"name", "parameter_space", "properties"}``)."""
     import hypersweep.sampling  # noqa: F401 - registers every sampling class
+
+    if data["name"] == SINGLE:
+        return SingleRunSampling()  # type: ignore[return-value]
 
     for cls in _subclasses(HyperParameterSampling):
         if getattr(cls, "sampling_name", None) == data["name"]:
@@ -288,6 +307,7 @@ def trial_factory(
                 plain["resume_from"] = resume_from
             spec = TrialSpec(run_id, run_dir, plain, function=rc.function, primary_metric=primary_metric,
                              resources=dict(rc.resources))
+            spec.env = {ENV_WORKSPACE: str(ws_path), ENV_EXPERIMENT: experiment}  # for register_model, child_run
             return spec, arguments
         spec = TrialSpec(
             run_id, run_dir, plain, argv=rc.build_argv(arguments, prepared.python), primary_metric=primary_metric,
@@ -464,3 +484,75 @@ def driver_alive(row: Any, stale_seconds: float = 10.0) -> bool:
     except (ProcessLookupError, PermissionError):
         return False
     return True
+
+
+# -- single runs and child runs -----------------------------------------------------------------
+
+
+def single_description(run_config: ScriptRunConfig | FunctionRunConfig) -> dict[str, Any]:
+    """The stored definition of a single run: its run config, no sampler, no policy, no primary metric."""
+    timeout = run_config.max_run_duration_seconds if isinstance(run_config, ScriptRunConfig) else None
+    return {
+        "generator_config": SingleRunSampling().to_json(),
+        "primary_metric": {"name": "", "goal": "maximize"},
+        "policy_config": {"name": "Default"},
+        "max_total_runs": 1,
+        "max_concurrent_runs": 1,
+        "max_duration_minutes": 1e9,  # no limit: a run may take as long as it takes
+        "trial_timeout": timeout,
+        "run_config": run_config.describe(),
+        "resume_from": [],
+        "resume_child_runs": [],
+        "seed": None,
+    }
+
+
+def create_single(store: Store, ws_path: Path, experiment: str, run_config: ScriptRunConfig | FunctionRunConfig,
+                  record_id: str, tags: dict[str, str]) -> SweepController:
+    """Record and snapshot a single run (a record of kind ``single`` with one run); return its controller.
+
+    The run goes through the same controller, executors and store as a sweep's; its id is
+    ``<record_id>_0``.
+    """
+    description = single_description(run_config)
+    if isinstance(run_config, ScriptRunConfig):
+        snapshot = ws_path / STATE_DIR / "snapshots" / record_id
+        take_snapshot(run_config.source_directory, snapshot)
+        description["run_config"]["snapshot"] = str(snapshot)
+    store.create_sweep(record_id, experiment, description, tags, kind=SINGLE)
+    try:
+        return build_controller(
+            store, ws_path, experiment, record_id, description, sampling=SingleRunSampling(),  # type: ignore[arg-type]
+            policy=None, run_config=run_config,
+        )
+    except BaseException as exc:
+        now = time.time()
+        store.update_sweep(record_id, status=RunStatus.FAILED.value, ended=now, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def create_child_run(store: Store, ws_path: Path, experiment: str, parent_id: str, name: str | None,
+                     run_id: str | None) -> str:
+    """Record a child run of ``parent_id`` (``Run.child_run``): a single run that the caller logs to and
+    completes; no process is started. Returns the child's id."""
+    import uuid
+
+    record_id = run_id or f"{parent_id}_child_{uuid.uuid4().hex[:8]}"
+    description = {**single_description(FunctionRunConfig(lambda cfg: None)), "parent_run_id": parent_id}
+    description["run_config"] = {"type": "child", "target": "local", "parent": parent_id}
+    store.create_sweep(record_id, experiment, description, {}, kind=SINGLE)
+    child_id = f"{record_id}_0"
+    run_dir = ws_path / STATE_DIR / "runs" / child_id
+    for sub in ("outputs", "logs"):
+        (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    with store.transaction() as tx:
+        store.create_runs(tx, [{
+            "id": child_id, "sweep_id": record_id, "number": 0, "status": RunStatus.RUNNING.value, "created": now,
+            "hyperparameters": "{}", "arguments": "[]", "run_dir": str(run_dir), "origin": None,
+        }])
+        store.add_properties(tx, child_id, {"azureml.parentRunId": parent_id})
+        if name:
+            store.set_run_field(tx, child_id, "display_name", "display_name", str(name))
+    store.update_sweep(record_id, status=RunStatus.RUNNING.value, started=now)
+    return child_id

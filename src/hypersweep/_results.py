@@ -18,7 +18,7 @@ from hypersweep._validation import check_int
 from hypersweep.errors import InvalidConfigError, NotFoundError, RunFailedError
 from hypersweep.run import rows_to_columns
 from hypersweep.status import RunStatus
-from hypersweep.store import Store, decode_value
+from hypersweep.store import FILE_KIND, IMAGE_KIND, Store, decode_value
 
 _TERMINAL = {s.value for s in RunStatus if s.is_terminal}
 
@@ -35,8 +35,13 @@ def group_metrics(rows: Any) -> dict[str, Any]:
     series: dict[str, list[Any]] = defaultdict(list)
     kinds: dict[str, str] = {}
     for row in rows:
+        if row["kind"] == FILE_KIND:  # an uploaded file, not a metric
+            continue
         kinds[row["name"]] = row["kind"]
-        series[row["name"]].append(decode_value(row["value"], row["json"]))
+        value = decode_value(row["value"], row["json"])
+        if row["kind"] == IMAGE_KIND and isinstance(value, dict):
+            value = value.get("path")  # as Azure, an image metric's value names its file
+        series[row["name"]].append(value)
     out: dict[str, Any] = {}
     for name, values in series.items():
         kind = kinds[name]
@@ -45,7 +50,7 @@ def group_metrics(rows: Any) -> dict[str, Any]:
         elif kind == "table":
             out[name] = values[-1]
         else:
-            out[name] = values[0] if len(values) == 1 and kind == "scalar" else values
+            out[name] = values[0] if len(values) == 1 and kind != "list" else values
     return out
 
 
@@ -73,6 +78,7 @@ class RunView:
     def details(self) -> dict[str, Any]:
         row = self.row()
         sweep = self.store.sweep(row["sweep_id"])
+        single = sweep["kind"] == "single"
         config = json.loads(sweep["config"])
         run_config = config["run_config"]
         arguments = json.loads(row["arguments"])
@@ -84,11 +90,14 @@ class RunView:
             "status": row["status"],
             "startTimeUtc": iso(row["started"]),
             "properties": {
+                **self.store.properties(self.run_id),
                 "Arguments": arguments,
                 "hyperparameters": hyper,
-                "parent": row["sweep_id"],
+                "parent": None if single else row["sweep_id"],
                 "origin": json.loads(row["origin"]) if row["origin"] else None,
             },
+            "displayName": self.store.properties(self.run_id).get("display_name") or row["id"],
+            "experiment": sweep["experiment"],
             "inputDatasets": [],
             "outputDatasets": [],
             "logFiles": {
@@ -118,18 +127,34 @@ class RunView:
     def _dir(self) -> Path:
         return Path(self.row()["run_dir"])  # not resolved: a run folder that is a link has no files
 
+    def uploaded(self) -> list[str]:
+        """Names of the files uploaded (``upload_file``) outside ``outputs/`` and ``logs/``."""
+        names = {r["name"] for r in self.store.metrics(self.run_id) if r["kind"] == FILE_KIND}
+        return sorted(n for n in names if n.split("/", 1)[0] not in ("outputs", "logs"))
+
     def file_names(self) -> list[str]:
-        """The run's files under ``outputs/`` and ``logs/``; links that point outside are left out."""
-        return [name for name, _ in _runfiles.list_files(self._dir())]
+        """The run's files under ``outputs/`` and ``logs/`` and those it uploaded elsewhere in its folder;
+        links that point outside are left out."""
+        return [name for name, _ in _runfiles.list_files(self._dir(), self.uploaded())]
+
+    def images(self) -> list[dict[str, Any]]:
+        """The images logged with ``log_image``: ``{name, path, description, step}``."""
+        out = []
+        for r in self.store.metrics(self.run_id):
+            if r["kind"] == IMAGE_KIND:
+                value = decode_value(r["value"], r["json"])
+                out.append({"name": r["name"], "step": r["step"], **value})
+        return out
 
     def open(self, name: str) -> BinaryIO:
-        """The run's file ``name`` open for reading; it must resolve inside ``outputs/`` or ``logs/``.
+        """The run's file ``name`` open for reading; it must resolve inside ``outputs/`` or ``logs/``,
+        or be one the run uploaded.
 
         A malformed name (NUL, absolute, ``..``, a component over 255 bytes) names no file of the run:
         :class:`NotFoundError`, as for a missing file, with the rule it breaks.
         """
         try:
-            return _runfiles.open_file(self._dir(), name, self.run_id)
+            return _runfiles.open_file(self._dir(), name, self.run_id, self.uploaded())
         except InvalidConfigError as exc:
             raise NotFoundError(f"Run {self.run_id} has no file {name!r}: {exc}") from None
 
@@ -144,12 +169,26 @@ class RunView:
                 shutil.copyfileobj(source, out)
         return str(target)
 
-    def download_files(self, prefix: str | None, output_directory: str | None) -> list[str]:
+    def download_files(self, prefix: str | None, output_directory: str | None,
+                       output_paths: list[str] | None = None, append_prefix: bool = True) -> list[str]:
+        """Copy the files whose names start with ``prefix``; return the paths written.
+
+        Each goes to ``output_directory/<name>`` (without the prefix when ``append_prefix`` is False),
+        or to ``output_paths[i]`` for the i-th file when ``output_paths`` is given.
+        """
         out_dir = Path(output_directory or ".")
+        names = [n for n in self.file_names() if prefix is None or n.startswith(prefix)]
+        if output_paths is not None:
+            if isinstance(output_paths, str) or len(output_paths) != len(names):
+                from hypersweep._validation import invalid
+
+                raise invalid("output_paths", "Run.download_files",
+                              f"a list of {len(names)} paths, one per file matched ({names[:5]}...)", output_paths)
+            return [self.download_file(n, str(out_dir / p)) for n, p in zip(names, output_paths, strict=True)]
         written = []
-        for name in self.file_names():
-            if prefix is None or name.startswith(prefix):
-                written.append(self.download_file(name, str(out_dir / name)))
+        for name in names:
+            local = name if append_prefix or not prefix else name[len(prefix):].lstrip("/") or Path(name).name
+            written.append(self.download_file(name, str(out_dir / local)))
         return written
 
     def log_text(self, stream: str, tail: int | None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from hypersweep._validation import invalid
@@ -63,19 +63,44 @@ def _real_root(run_dir: str | os.PathLike[str]) -> str | None:
     return os.path.realpath(run_dir)
 
 
-def _allowed(real: str, root: str) -> bool:
-    """Whether the resolved path ``real`` lies under the run's real ``outputs/`` or ``logs/``."""
-    return any(_inside(real, os.path.join(root, top)) for top in TOPS)
+def _allowed(real: str, root: str, extra: Iterable[str] = ()) -> bool:
+    """Whether the resolved path ``real`` lies under the run's real ``outputs/`` or ``logs/``, or is
+    exactly one of the run-relative names ``extra`` (files the run uploaded elsewhere in its folder)."""
+    return any(_inside(real, os.path.join(root, top)) for top in TOPS) or any(
+        real == os.path.join(root, name) for name in extra
+    )
 
 
-def list_files(run_dir: str | os.PathLike[str]) -> list[tuple[str, int]]:
+def _clean_names(names: Iterable[str]) -> list[str]:
+    """The well-formed names among ``names`` (see :func:`check_name`); the others name no file."""
+    out = []
+    for name in names:
+        try:
+            clean = check_name(name)
+        except ValueError:
+            continue
+        if clean:
+            out.append(clean)
+    return out
+
+
+def list_files(run_dir: str | os.PathLike[str], extra: Iterable[str] = ()) -> list[tuple[str, int]]:
     """``[(name, size)]`` of the run's regular files under ``outputs/`` and ``logs/``, sorted by name.
 
     Symbolic links are listed only when they resolve to a regular file inside those folders; links
-    to folders are not followed (no loops, nothing outside).
+    to folders are not followed (no loops, nothing outside). The run-relative names ``extra`` (files
+    the run uploaded elsewhere in its folder) are listed too when each is a regular file reached
+    through no link at all.
     """
     root = _real_root(run_dir)
     out: list[tuple[str, int]] = []
+    if root is not None:
+        for name in _clean_names(extra):
+            if name.split("/", 1)[0] in TOPS:
+                continue  # listed by the walk below
+            path = os.path.join(root, name)
+            if os.path.realpath(path) == path and os.path.isfile(path):
+                out.append((name, os.stat(path).st_size))
     for top in TOPS if root is not None else ():
         base = os.path.join(root, top)
         if os.path.islink(base) or not os.path.isdir(base):
@@ -103,8 +128,13 @@ def list_files(run_dir: str | os.PathLike[str]) -> list[tuple[str, int]]:
     return out
 
 
-def open_file(run_dir: str | os.PathLike[str], name: str, run_id: str = "this run") -> BinaryIO:
+def open_file(
+    run_dir: str | os.PathLike[str], name: str, run_id: str = "this run", extra: Iterable[str] = ()
+) -> BinaryIO:
     """The run's file ``name`` opened for binary reading.
+
+    ``extra``: run-relative names of files the run uploaded outside ``outputs/`` and ``logs/``, which
+    may be opened too (each only at its own place, through no link).
 
     Raises:
         InvalidConfigError: ``name`` is malformed (see :func:`check_name`).
@@ -119,7 +149,8 @@ def open_file(run_dir: str | os.PathLike[str], name: str, run_id: str = "this ru
     if root is None or not clean:
         raise missing()
     real = os.path.realpath(os.path.join(root, clean))
-    if not _allowed(real, root):
+    extra = _clean_names(extra)
+    if not _allowed(real, root, extra):
         raise missing()
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -129,7 +160,7 @@ def open_file(run_dir: str | os.PathLike[str], name: str, run_id: str = "this ru
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise missing()
         proc = f"/proc/self/fd/{fd}"
-        if os.path.exists(proc) and not _allowed(os.path.realpath(proc), root):
+        if os.path.exists(proc) and not _allowed(os.path.realpath(proc), root, extra):
             raise missing()  # a folder on the way was swapped for a link after the check
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

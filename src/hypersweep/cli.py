@@ -20,6 +20,7 @@ import click
 from rich.table import Table
 
 from hypersweep._cli_common import console, echo_json, err_console, handle_errors, workspace_option
+from hypersweep._launch import SINGLE
 from hypersweep._results import RunView
 from hypersweep._runfiles import open_log, tail_bytes
 from hypersweep.display import fmt, plain, runs_table, safe, summary_line, watch
@@ -73,6 +74,7 @@ def main() -> None:
       hypersweep show latest            # its runs, best first
       hypersweep best latest --json     # the best run's arguments and metrics
       hypersweep logs HD_..._3          # a run's output
+      hypersweep models                 # the registered models
       hypersweep ui                     # the dashboard: http://127.0.0.1:8765/
       hypersweep report latest --html sweep.html
 
@@ -214,28 +216,41 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
 @click.option("--experiment", "-e", help="Only this experiment's sweeps.")
 @handle_errors
 def list_sweeps(workspace: Path, experiment: str | None) -> None:
-    """List the workspace's sweeps: status, progress and best value."""
+    """List the workspace's sweeps (status, progress, best value) and single runs."""
     ws = existing_workspace(workspace)
     table = Table(title=plain(f"Sweeps in {ws.path}"), title_justify="left")
     for col in ("sweep", "experiment", "status", "runs", "best", "started", "elapsed"):
         table.add_column(col, justify="right" if col in ("runs", "best", "elapsed") else "left")
+    singles = Table(title=f"Single runs in {ws.path}", title_justify="left")
+    for col in ("run", "experiment", "status", "started", "elapsed"):
+        singles.add_column(col, justify="right" if col == "elapsed" else "left")
     for row in ws.store.sweeps(experiment):
         runs = ws.store.runs(row["id"])
+        started = row["started"] or row["created"]
+        elapsed = (row["ended"] or time.time()) - started
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
+        took = f"{elapsed:.0f}s" if elapsed < 120 else f"{elapsed / 60:.1f}m"
+        if row["kind"] == SINGLE:  # a single run: listed as the run it is
+            run_row = runs[0] if runs else None
+            singles.add_row(safe(run_row["id"] if run_row else f"{row['id']}_0"), safe(row["experiment"]),
+                            run_row["status"] if run_row else row["status"], when, took)
+            continue
         done = sum(1 for r in runs if RunStatus(r["status"]).is_terminal)
         values = [r["best_value"] for r in runs if r["best_value"] is not None]
         best = (max if row["goal"] == "maximize" else min)(values) if values else None
-        started = row["started"] or row["created"]
-        elapsed = (row["ended"] or time.time()) - started
         table.add_row(
             plain(row["id"]),
             plain(row["experiment"]),
             row["status"],
             f"{done}/{row['max_total_runs']}",
             plain(f"{row['primary_metric']}={fmt(best)}" if best is not None else ""),
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(started)),
-            f"{elapsed:.0f}s" if elapsed < 120 else f"{elapsed / 60:.1f}m",
+            when,
+            took,
         )
-    console.print(table)
+    if table.row_count or not singles.row_count:
+        console.print(table)
+    if singles.row_count:
+        console.print(singles)
 
 
 @main.command()
@@ -244,10 +259,71 @@ def list_sweeps(workspace: Path, experiment: str | None) -> None:
 @click.option("--top", type=click.IntRange(min=1), help="Show only the best N runs.")
 @handle_errors
 def show(sweep: str, workspace: Path, top: int | None) -> None:
-    """Show SWEEP's runs, best first (SWEEP: an id, a unique prefix, or 'latest')."""
-    hd = resolve_sweep(existing_workspace(workspace), sweep)
+    """Show SWEEP's runs, best first (SWEEP: an id, a unique prefix, or 'latest'); or one run."""
+    ws = existing_workspace(workspace)
+    try:
+        hd = resolve_sweep(ws, sweep)
+    except NotFoundError:
+        try:
+            row = ws.store.find_run(sweep)  # a run id (a single run, or a run of a sweep)
+        except NotFoundError:
+            raise NotFoundError(f"{sweep!r} matches no sweep and no run in {ws.path}; list them with: hypersweep ls") from None
+        _show_run(ws.get_run(row["id"]))
+        return
+    if ws.store.sweep(hd.id)["kind"] == SINGLE:
+        _show_run(ws.get_run(hd.id))
+        return
     console.print(runs_table(hd, top=top))
     console.print(summary_line(hd))
+
+
+def _show_run(run_: Any) -> None:
+    """One run: status, arguments, metrics, tags, files (``hypersweep show`` of a single run).
+
+    What the run recorded is user text: it is printed as text, never as Rich markup.
+    """
+    details = run_.get_details()
+    console.print(safe(f"{run_.id} ({details['status']}) run of experiment {details['experiment']}"),
+                  style="bold", highlight=False)
+    if details.get("error"):
+        console.print("[red]error:[/] " + safe(details["error"]["message"] or ""), highlight=False)
+    if details.get("canceledReason"):
+        console.print("[yellow]why it stopped:[/] " + safe(details["canceledReason"]), highlight=False)
+    console.print(safe("arguments: " + " ".join(details["runDefinition"]["arguments"])), highlight=False)
+    table = Table("metric", "value")
+    for name, value in run_.get_metrics().items():
+        table.add_row(safe(name), safe(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
+    console.print(table)
+    if details["tags"]:
+        console.print(safe("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())), highlight=False)
+    console.print(safe("files: " + (", ".join(run_.get_file_names()) or "none")), highlight=False)
+
+
+@main.command()
+@workspace_option
+@click.option("--name", "-n", help="Only this model's versions.")
+@click.option("--latest", is_flag=True, help="Only the latest version of each model.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def models(workspace: Path, name: str | None, latest: bool, as_json: bool) -> None:
+    """List the registered models: name, version, the run that produced each, tags."""
+    from hypersweep.model import Model
+
+    ws = existing_workspace(workspace)
+    found = Model.list(ws, name=name, latest=latest)
+    if as_json:
+        echo_json([m.serialize() for m in found])
+        return
+    table = Table(title=safe(f"Models in {ws.path}"), title_justify="left")
+    for col in ("name", "version", "run", "registered", "tags", "description"):
+        table.add_column(col, justify="right" if col == "version" else "left")
+    for m in found:
+        table.add_row(*(safe(cell) for cell in (
+            m.name, str(m.version), m.run_id or f"(file {m._source})",
+            m.created_time.astimezone().strftime("%Y-%m-%d %H:%M"),
+            ", ".join(f"{k}={v}" for k, v in m.tags.items()), m.description or "",
+        )))
+    console.print(table)
 
 
 @main.command()

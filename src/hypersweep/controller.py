@@ -33,7 +33,7 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy.base import EarlyTerminationPolicy, RunHistory
 from hypersweep.sampling.base import HyperParameterSampling, Observation
 from hypersweep.status import RunStatus
-from hypersweep.store import MetricRecord, Store
+from hypersweep.store import RUN_FIELD_KINDS, MetricRecord, Store
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ class _RunState:
     started: float | None = None
     steps: dict[str, int] = field(default_factory=dict)
     best: float = math.nan
+    failure: str | None = None  # set by Run.fail(): the run ends Failed with this error
 
 
 class SweepController:
@@ -269,7 +270,7 @@ class SweepController:
             seen: dict[str, int] = {}
             fresh = []
             for ev in self.executor.recover(spec, row["pid"]):
-                if isinstance(ev, Logged) and ev.kind != "tag":
+                if isinstance(ev, Logged) and ev.kind not in ("tag", "untag", *RUN_FIELD_KINDS):
                     seen[ev.name] = seen.get(ev.name, 0) + len(_values(ev))
                     if seen[ev.name] <= state.steps.get(ev.name, 0):
                         continue
@@ -373,7 +374,8 @@ class SweepController:
             return
         records: list[MetricRecord] = []
         updates: dict[str, dict[str, Any]] = {}
-        tags: dict[str, dict[str, str]] = {}
+        tags: dict[str, dict[str, str | None]] = {}
+        run_fields: dict[str, list[tuple[str, str, Any]]] = {}
         stops: list[tuple[str, str]] = []
         for ev in events:
             state = self.runs.get(ev.run_id)
@@ -386,16 +388,19 @@ class SweepController:
                 updates.setdefault(ev.run_id, {}).update(status="Running", started=ev.time or time.time(), pid=ev.pid)
             elif isinstance(ev, Logged):
                 try:
-                    self._ingest_logged(state, ev, records, updates, tags, stops)
+                    self._ingest_logged(state, ev, records, updates, tags, run_fields, stops)
                 except Exception:  # noqa: BLE001 - one bad record must not end the sweep
                     logger.exception("hypersweep: skipped a record of %s (%s %r)", ev.run_id, ev.kind, ev.name)
             elif isinstance(ev, RunEnded):
-                state.status = ev.status
-                state.history.status = ev.status
+                status, error = ev.status, ev.error
+                if status is RunStatus.COMPLETED and state.failure is not None:
+                    status, error = RunStatus.FAILED, state.failure  # the run called Run.fail()
+                state.status = status
+                state.history.status = status
                 update = updates.setdefault(ev.run_id, {})
-                update.update(status=ev.status.value, ended=ev.time or time.time())
-                if ev.status is RunStatus.FAILED:
-                    update["error"] = ev.error
+                update.update(status=status.value, ended=ev.time or time.time())
+                if status is RunStatus.FAILED:
+                    update["error"] = error
                 elif ev.status is RunStatus.CANCELED:
                     update["reason"] = ev.error
         for run_id, reason in stops:
@@ -409,6 +414,9 @@ class SweepController:
             self.store.update_runs(tx, updates)
             for run_id, run_tags in tags.items():
                 self.store.set_tags(tx, run_id, run_tags)
+            for run_id, items in run_fields.items():
+                for kind, name, value in items:
+                    self.store.set_run_field(tx, run_id, kind, name, str(value))
 
     def _ingest_logged(
         self,
@@ -416,12 +424,19 @@ class SweepController:
         ev: Logged,
         records: list[MetricRecord],
         updates: dict[str, dict[str, Any]],
-        tags: dict[str, dict[str, str]],
+        tags: dict[str, dict[str, str | None]],
+        run_fields: dict[str, list[tuple[str, str, Any]]],
         stops: list[tuple[str, str]],
     ) -> None:
         """One logged record into the batch: its rows, the primary metric's intervals, a stop decision."""
-        if ev.kind == "tag":
-            tags.setdefault(ev.run_id, {})[ev.name] = str(ev.value)
+        if ev.kind in ("tag", "untag"):
+            tags.setdefault(ev.run_id, {})[ev.name] = None if ev.kind == "untag" else str(ev.value)
+            return
+        if ev.kind == "fail":  # Run.fail(): the run ends Failed with this error
+            state.failure = str(ev.value)
+            return
+        if ev.kind in RUN_FIELD_KINDS:  # properties, display name: the run's, not metrics
+            run_fields.setdefault(ev.run_id, []).append((ev.kind, ev.name, ev.value))
             return
         values = _values(ev)
         kind = "scalar" if ev.kind == "metric" else ev.kind

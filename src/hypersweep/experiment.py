@@ -12,9 +12,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hypersweep._launch import create_sweep, resume_sweep
+from hypersweep._launch import SINGLE, create_single, create_sweep, resume_sweep
 from hypersweep._results import iso
-from hypersweep.config import HyperDriveConfig
+from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
 from hypersweep.controller import SweepController, active_controller
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError, RunFailedError
 from hypersweep.goal import PrimaryMetricGoal
@@ -217,11 +217,22 @@ class Workspace:
         store = self.store
         try:
             row = store.sweep(run_id)
-            return HyperDriveRun(Experiment(self, row["experiment"]), row["id"])
         except NotFoundError:
             row = store.find_run(run_id)
             sweep = store.sweep(row["sweep_id"])
-            return Run(Experiment(self, sweep["experiment"]), row["id"])
+            cls = ScriptRun if sweep["kind"] == SINGLE else Run
+            return cls(Experiment(self, sweep["experiment"]), row["id"])
+        experiment = Experiment(self, row["experiment"])
+        if row["kind"] == SINGLE:  # a single run's record: the run itself
+            return ScriptRun(experiment, f"{row['id']}_0")
+        return HyperDriveRun(experiment, row["id"])
+
+    @property
+    def models(self) -> dict[str, Any]:
+        """``{name: Model}``: the latest version of every registered model."""
+        from hypersweep.model import Model
+
+        return {m.name: m for m in Model.list(self, latest=True)}
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
@@ -247,11 +258,23 @@ class Experiment:
             )
         self.workspace, self.name = workspace, name
 
-    def submit(self, config: HyperDriveConfig, tags: dict[str, str] | None = None, **kwargs: Any) -> HyperDriveRun:
-        """Start the sweep in the background and return its :class:`HyperDriveRun` at once."""
+    def submit(self, config: Any, tags: dict[str, str] | None = None, **kwargs: Any) -> Run:
+        """Start a sweep or a single run in the background and return it at once.
+
+        Args:
+            config: a :class:`HyperDriveConfig` (a sweep: returns a :class:`HyperDriveRun`), or a
+                :class:`ScriptRunConfig`, :class:`FunctionRunConfig` or callable (one run: returns a
+                :class:`ScriptRun`, which ``wait_for_completion(show_output=True)`` follows).
+            tags: tags of the sweep (of the run, for a single run).
+        """
+        if isinstance(config, (ScriptRunConfig, FunctionRunConfig)) or (
+            callable(config) and not isinstance(config, HyperDriveConfig)
+        ):
+            return self._submit_single(config, tags or {})
         if not isinstance(config, HyperDriveConfig):
             raise InvalidConfigError(
-                f"Experiment.submit expects a HyperDriveConfig. Got {type(config).__name__} instead."
+                "The 'config' parameter of Experiment.submit must be a HyperDriveConfig, a ScriptRunConfig or a "
+                f"callable. Got {type(config).__name__} instead."
             )
         ws = self.workspace
         sweep_id = config.custom_run_id or f"HD_{uuid.uuid4()}"
@@ -266,12 +289,110 @@ class Experiment:
         run._start(controller)
         return run
 
-    def get_runs(self) -> list[HyperDriveRun]:
-        """The experiment's sweeps, newest first."""
-        return [HyperDriveRun(self, row["id"]) for row in reversed(self.workspace.store.sweeps(self.name))]
+    def _submit_single(self, config: Any, tags: dict[str, str]) -> ScriptRun:
+        rc = config if isinstance(config, (ScriptRunConfig, FunctionRunConfig)) else FunctionRunConfig(config)
+        if isinstance(rc, ScriptRunConfig):
+            rc.validate_space([])  # a single run has no search space: a ${{search_space.x}} is an error now
+        ws = self.workspace
+        record_id = f"{self.name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
+        controller = create_single(ws.store, ws.path, self.name, rc, record_id, {})
+        run = ScriptRun(self, f"{record_id}_0", run_config=rc)
+        run._start(controller, tags)
+        return run
+
+    def get_runs(self) -> list[Run]:
+        """The experiment's sweeps (:class:`HyperDriveRun`) and single runs (:class:`ScriptRun`), newest first."""
+        return [
+            ScriptRun(self, f"{row['id']}_0") if row["kind"] == SINGLE else HyperDriveRun(self, row["id"])
+            for row in reversed(self.workspace.store.sweeps(self.name))
+        ]
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, workspace={self.workspace!r})"
+
+
+class ScriptRun(Run):
+    """A single run submitted with ``Experiment.submit(ScriptRunConfig(...))`` (or a callable).
+
+    It runs through the same executors and store as a sweep's runs; everything :class:`Run` offers
+    works on it, and ``wait_for_completion(show_output=True)`` streams its output.
+    """
+
+    def __init__(self, experiment: Experiment, run_id: str, run_config: Any = None, **kwargs: Any) -> None:
+        super().__init__(experiment, run_id)
+        self._controller: SweepController | None = None
+        self._environment = getattr(run_config, "environment", None)
+
+    def _start(self, controller: SweepController, tags: dict[str, str]) -> None:
+        self._controller = controller
+        threading.Thread(target=controller.run, name=f"hypersweep-{self.id}").start()
+        if tags:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # the run's row exists once the controller launched it
+                try:
+                    self.experiment.workspace.store.run(self.id)
+                    break
+                except NotFoundError:
+                    time.sleep(0.01)
+            self.set_tags(tags)
+
+    @property
+    def parent(self) -> Run | None:
+        """A single run has no parent sweep (a child run's parent is in its ``azureml.parentRunId`` property)."""
+        parent = self.get_properties().get("azureml.parentRunId")
+        return self.experiment.workspace.get_run(parent) if parent else None
+
+    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
+                            raise_on_error: bool = True, **kwargs: Any) -> dict[str, Any]:
+        """Block until the run ends; with ``show_output``, print its output as it comes. Return :meth:`get_details`.
+
+        Ctrl-C while waiting cancels the run.
+
+        Raises:
+            RunFailedError: the run failed and ``raise_on_error`` is True.
+        """
+        self._wait_row()
+        try:
+            details = super().wait_for_completion(show_output=show_output, raise_on_error=False)
+            if self._controller is not None:
+                while not self._controller.wait(0.2):
+                    pass
+        except KeyboardInterrupt:
+            self.cancel()
+            if self._controller is not None:
+                self._controller.wait(60)
+            raise
+        details = self.get_details()
+        if raise_on_error and details["status"] == RunStatus.FAILED.value:
+            raise RunFailedError(f"Run {self.id} failed: {details.get('error', {}).get('message')}")
+        return details
+
+    def _wait_row(self) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.experiment.workspace.store.run(self.id)
+                return
+            except NotFoundError:
+                controller = self._controller
+                if controller is not None and controller.done.is_set() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def get_status(self) -> str:
+        try:
+            return super().get_status()
+        except NotFoundError:  # submitted a moment ago: the controller has not created the row yet
+            record = self.experiment.workspace.store.sweep(self.id.rsplit("_", 1)[0])
+            return record["status"] if RunStatus(record["status"]).is_terminal else RunStatus.QUEUED.value
+
+    def cancel(self) -> bool:
+        """Cancel the run; False if it has already ended."""
+        self._wait_row()
+        return super().cancel()
+
+    def __repr__(self) -> str:
+        return f"ScriptRun(id={self.id!r}, experiment={self.experiment.name!r})"
 
 
 class HyperDriveRun(Run):

@@ -25,19 +25,27 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from hypersweep._values import Refused, clean
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pathlib, re and shutil are imported where used: every training run pays for this module
+    from pathlib import Path
+
     from hypersweep.experiment import Experiment
+    from hypersweep.model import Model
 
 ENV_RUN_ID = "HYPERSWEEP_RUN_ID"
 ENV_EVENTS = "HYPERSWEEP_EVENTS"
 ENV_EXPERIMENT = "HYPERSWEEP_EXPERIMENT"
 ENV_WORKSPACE = "HYPERSWEEP_WORKSPACE"
 ENV_PRIMARY_METRIC = "HYPERSWEEP_PRIMARY_METRIC"
+DASHBOARD_URL = "http://127.0.0.1:8765"  # where ``hypersweep ui`` serves by default
+
+#: Kinds of records that are JSON documents in Azure's schemas (``log_confusion_matrix`` and friends).
+JSON_RECORD_KINDS = ("confusion_matrix", "accuracy_table", "residuals", "predictions")
+_COPY_CHUNK = 1 << 20
 
 #: The live run of the callable trial running in this thread (set by the thread executor).
 _CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar("hypersweep_run", default=None)
@@ -47,6 +55,68 @@ _PROCESS_LOCK = threading.Lock()
 
 class LoggedValueWarning(UserWarning):
     """A logged value was converted to one that can be stored, or refused (then nothing was logged)."""
+
+
+def _invalid(param: str, owner: str, rule: str, got: Any) -> Exception:
+    from hypersweep._validation import invalid
+
+    return invalid(param, owner, rule, got)
+
+
+def check_artifact_name(name: Any, param: str, owner: str) -> str:
+    """A file's name inside a run: a relative path with ``/`` separators that stays inside the run."""
+    if not isinstance(name, str) or not name.strip():
+        raise _invalid(param, owner, "a relative file name such as 'outputs/model.pkl'", name)
+    clean = name.replace("\\", "/").strip("/")
+    parts = [p for p in clean.split("/") if p not in ("", ".")]
+    if name.startswith("/") or os.path.isabs(name) or not parts or ".." in parts:
+        raise _invalid(param, owner, "a relative file name inside the run (no absolute path, no '..')", name)
+    return "/".join(parts)
+
+
+def copy_stream(source: IO[bytes], target: Path) -> int:
+    """Copy a binary stream to ``target`` in chunks (never held in memory whole); return the bytes written."""
+    written = 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as out:
+        while chunk := source.read(_COPY_CHUNK):
+            if isinstance(chunk, str):
+                chunk = chunk.encode()
+            out.write(chunk)
+            written += len(chunk)
+    return written
+
+
+def copy_into_run(run_dir: Path, name: str, path_or_stream: Any, owner: str) -> int:
+    """Copy a file (a path or a binary stream) to ``run_dir/name``, streamed; return its size."""
+    import shutil
+    from pathlib import Path
+
+    target = run_dir / name
+    if hasattr(path_or_stream, "read"):
+        return copy_stream(path_or_stream, target)
+    if not isinstance(path_or_stream, (str, os.PathLike)):
+        raise _invalid("path_or_stream", owner, "a file path or a binary stream", path_or_stream)
+    source = Path(path_or_stream)
+    if not source.is_file():
+        raise _invalid("path_or_stream", owner, "an existing file", str(path_or_stream))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and os.path.samefile(source, target):
+        return target.stat().st_size  # the file is in the run already (a script writing to outputs/)
+    shutil.copyfile(source, target)  # chunked (sendfile on Linux)
+    return target.stat().st_size
+
+
+def _json_document(value: Any, param: str, owner: str) -> dict[str, Any]:
+    """A JSON document given as a dict or a JSON string."""
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _invalid(param, owner, "a dict or a JSON string of one", value) from None
+    if not isinstance(value, Mapping):
+        raise _invalid(param, owner, "a dict or a JSON string of one", value)
+    return dict(value)  # cleaned by the rule of hypersweep._values when it is logged
 
 
 def rows_to_columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
@@ -162,9 +232,12 @@ class Run:
         """
         return self._results().download_file(name, output_file_path)
 
-    def download_files(self, prefix: str | None = None, output_directory: str | None = None) -> list[str]:
-        """Copy every file whose name starts with ``prefix`` into ``output_directory``."""
-        return self._results().download_files(prefix, output_directory)
+    def download_files(self, prefix: str | None = None, output_directory: str | None = None,
+                       output_paths: list[str] | None = None, batch_size: int = 100, append_prefix: bool = True,
+                       timeout_seconds: int | None = None) -> list[str]:
+        """Copy every file whose name starts with ``prefix`` into ``output_directory`` (keeping its name,
+        without the prefix if ``append_prefix`` is False), or to ``output_paths``, one per file. Returns the paths."""
+        return self._results().download_files(prefix, output_directory, output_paths, append_prefix)
 
     def get_logs(self, stream: str = "stdout", tail: int | None = None) -> str:
         """The captured ``stdout`` or ``stderr`` of the run (the last ``tail`` lines if given)."""
@@ -184,7 +257,7 @@ class Run:
     @property
     def parent(self) -> Run | None:
         sweep_id = self._results().sweep_id()
-        if sweep_id is None:
+        if sweep_id is None or self._store().sweep(sweep_id)["kind"] == "single":
             return None
         from hypersweep.experiment import HyperDriveRun
 
@@ -209,12 +282,217 @@ class Run:
     def __repr__(self) -> str:
         return f"Run(id={self.id!r})"
 
-    # -- logging: only training code has a live run to log to -----------------------------------
+    # -- the rest of Azure's Run (both sides) ----------------------------------------------------
+
+    def _run_dir(self) -> Path:
+        """The run's folder (``outputs/`` and ``logs/`` live there)."""
+        return self._results()._dir()
+
+    def _store(self) -> Any:
+        return self.experiment.workspace.store
+
+    def get_properties(self) -> dict[str, str]:
+        """The properties added with :meth:`add_properties`."""
+        return self._store().properties(self.id)
+
+    def add_properties(self, properties: Mapping[str, Any]) -> None:
+        """Add properties (``{key: value}``). As in Azure, a property keeps its first value: setting it
+        again to a different value is an error."""
+        if not isinstance(properties, Mapping):
+            raise _invalid("properties", "Run.add_properties", "a dict of {key: value}", properties)
+        for key, value in properties.items():
+            self._submit("add_properties", "property", key, str(value))
+
+    def remove_tags(self, tags: Iterable[str]) -> None:
+        """Remove the tags named in ``tags`` (a list of keys)."""
+        if isinstance(tags, str) or not isinstance(tags, Iterable):
+            raise _invalid("tags", "Run.remove_tags", "a list of tag names", tags)
+        for key in tags:
+            self._submit("remove_tags", "untag", key, None)
+
+    @property
+    def display_name(self) -> str:
+        """The run's display name (its id until one is set)."""
+        return self.get_properties().get("display_name") or self.id
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise _invalid("display_name", "Run", "a non-empty string", value)
+        self._submit("display_name", "display_name", "display_name", value)
+
+    @property
+    def name(self) -> str:
+        """The run's name: its display name."""
+        return self.display_name
+
+    def get_environment(self) -> Any:
+        """The environment the run was configured with (None when it had none)."""
+        return getattr(self, "_environment", None)
+
+    def get_portal_url(self) -> str:
+        """The URL of the run's page on the dashboard (``hypersweep ui``)."""
+        from urllib.parse import quote
+
+        return f"{DASHBOARD_URL}/runs/{quote(self.id, safe='')}"
+
+    def log_image(self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None,
+                  description: str = "") -> None:
+        """Log an image: a file (``path``) or a matplotlib figure or ``pyplot`` (``plot``, saved as PNG).
+
+        The image is copied into the run's ``outputs/images/`` and shown on the dashboard's run page.
+        """
+        import re
+        from pathlib import Path
+
+        owner = "Run.log_image"
+        if (path is None) == (plot is None):
+            raise _invalid("path", owner, "given, or else 'plot' (exactly one of the two)",
+                           f"path={path!r}, plot={plot!r}")
+        if plot is not None and not callable(getattr(plot, "savefig", None)):
+            raise _invalid("plot", owner, "a matplotlib figure or matplotlib.pyplot", plot)
+        if path is not None and not Path(path).is_file():
+            raise _invalid("path", owner, "an existing image file", str(path))
+        suffix = Path(path).suffix.lower() if path is not None else ".png"
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("._") or "image"
+        rel = self._free_name(f"outputs/images/{stem}", suffix)
+        target = self._run_dir() / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if plot is not None:
+            plot.savefig(target, format="png")
+        else:
+            copy_into_run(self._run_dir(), rel, path, owner)
+        self._submit("log_image", "image", name, {"path": rel, "description": str(description)})
+
+    def _free_name(self, stem: str, suffix: str) -> str:
+        root, n = self._run_dir(), 0
+        while True:
+            rel = f"{stem}{'' if n == 0 else f'_{n}'}{suffix}"
+            if not (root / rel).exists():
+                return rel
+            n += 1
+
+    def _log_document(self, kind: str, name: str, value: Any, description: str) -> None:
+        doc = _json_document(value, "value", f"Run.log_{kind}")
+        self._submit(f"log_{kind}", kind, name, doc)
+
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
+        """Log a confusion matrix: Azure's JSON (``{"schema_type": "confusion_matrix", "data":
+        {"class_labels": [...], "matrix": [[...]]}}``) as a dict or a string."""
+        self._log_document("confusion_matrix", name, value, description)
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
+        """Log an accuracy table (Azure's JSON, as a dict or a string)."""
+        self._log_document("accuracy_table", name, value, description)
+
+    def log_residuals(self, name: str, value: Any, description: str = "") -> None:
+        """Log residuals (Azure's JSON: ``data`` with ``bin_edges`` and ``bin_counts``)."""
+        self._log_document("residuals", name, value, description)
+
+    def log_predictions(self, name: str, value: Any, description: str = "") -> None:
+        """Log predictions (Azure's JSON: ``data`` with ``bin_averages``, ``bin_errors``, ``bin_counts``, ``bin_edges``)."""
+        self._log_document("predictions", name, value, description)
+
+    def upload_file(self, name: str, path_or_stream: Any, datastore_name: str | None = None) -> str:
+        """Copy a file (a path or a binary stream) into the run as ``name`` (e.g. ``outputs/model.pkl``).
+
+        The copy is streamed in chunks, never held in memory. Returns the name.
+        """
+        rel = check_artifact_name(name, "name", "Run.upload_file")
+        size = copy_into_run(self._run_dir(), rel, path_or_stream, "Run.upload_file")
+        self._submit("upload_file", "file", rel, {"size": size})
+        return rel
+
+    def upload_files(self, names: Sequence[str], paths: Sequence[Any], return_artifacts: bool = False,
+                     timeout_seconds: int | None = None, datastore_name: str | None = None) -> list[str]:
+        """Upload several files: ``names[i]`` gets the file at ``paths[i]``."""
+        if isinstance(names, str) or isinstance(paths, str) or len(names) != len(paths):
+            raise _invalid("names", "Run.upload_files", "a list as long as 'paths'", names)
+        return [self.upload_file(n, p) for n, p in zip(names, paths, strict=True)]
+
+    def upload_folder(self, name: str, path: str | os.PathLike[str], datastore_name: str | None = None) -> list[str]:
+        """Upload every file under the folder ``path`` as ``name/<relative path>``."""
+        from pathlib import Path
+
+        prefix = check_artifact_name(name, "name", "Run.upload_folder")
+        root = Path(path)
+        if not root.is_dir():
+            raise _invalid("path", "Run.upload_folder", "an existing folder", str(path))
+        files = sorted(p for p in root.rglob("*") if p.is_file())
+        return [self.upload_file(f"{prefix}/{f.relative_to(root).as_posix()}", f) for f in files]
+
+    def register_model(self, model_name: str, model_path: str | None = None, tags: Mapping[str, Any] | None = None,
+                       properties: Mapping[str, Any] | None = None, model_framework: str | None = None,
+                       model_framework_version: str | None = None, description: str | None = None,
+                       datasets: Any = None, sample_input_dataset: Any = None, sample_output_dataset: Any = None,
+                       resource_configuration: Any = None, **kwargs: Any) -> Model:
+        """Register the run's file or folder ``model_path`` (e.g. ``outputs/model.joblib``) as a new version
+        of the model ``model_name``; its files are copied into the workspace's registry.
+
+        Raises:
+            InvalidConfigError: the name breaks Azure's rule, or the run has no such file or folder.
+        """
+        from hypersweep import model as _model
+
+        return _model.register_from_run(
+            self._workspace_path(), self.id, self._experiment_name(), self._run_dir(), model_name, model_path,
+            tags=tags, properties=properties, description=description, model_framework=model_framework,
+            model_framework_version=model_framework_version,
+        )
+
+    def _workspace_path(self) -> Path:
+        return self.experiment.workspace.path
+
+    def _experiment_name(self) -> str | None:
+        return self.experiment.name
+
+    def get_all_logs(self, destination: str | os.PathLike[str] | None = None) -> list[str]:
+        """Copy the run's ``logs/`` files into ``destination`` (default: the current folder); return the paths."""
+        return self._results().download_files("logs/", str(destination or "."))
+
+    def get_details_with_logs(self) -> dict[str, Any]:
+        """:meth:`get_details` with the text of each log file under ``logFiles``."""
+        from pathlib import Path
+
+        details = self.get_details()
+        details["logFiles"] = {
+            name: Path(path).read_text(errors="replace") for name, path in details.get("logFiles", {}).items()
+        }
+        return details
+
+    def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
+        """Mark the run Failed (inside a trial: when it ends, whatever its exit status)."""
+        message = str(error_details) if error_details is not None else "Marked failed by Run.fail()."
+        if error_code:
+            message = f"{error_code}: {message}"
+        self._store().end_run(self.id, "Failed", message)
+
+    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: str | None = None) -> Run:
+        """A new run of this run's experiment, recorded as this run's child; log to it, then
+        :meth:`complete` (or :meth:`fail`) it."""
+        from hypersweep._launch import create_child_run
+
+        ws = self._workspace_path()
+        from hypersweep.experiment import Experiment, Workspace
+
+        workspace = Workspace(ws)
+        child_id = create_child_run(workspace.store, ws, self._experiment_name() or "default", self.id, name, run_id)
+        return Run(Experiment(workspace, self._experiment_name() or "default"), child_id)
+
+    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None,
+                     status: str | None = None, **kwargs: Any) -> list[Run]:
+        """The child runs made with :meth:`child_run` (optionally only those with ``status``)."""
+        from hypersweep.experiment import Workspace
+
+        ws = Workspace(self._workspace_path())
+        children = [ws.get_run(i) for i in ws.store.runs_with_property("azureml.parentRunId", self.id)]
+        return [c for c in children if status is None or c.get_status() == status]
+
+    # -- logging --------------------------------------------------------------------------------
 
     def _emit(self, record: dict[str, Any]) -> None:
-        raise RuntimeError(
-            "This Run was read from a workspace; log from training code with Run.get_context()."
-        )
+        """A run read from the workspace writes what it logs straight to the store."""
+        self._store().append_records(self.id, [record])
 
     def _submit(self, method: str, kind: str, name: Any, value: Any, step: int | None = None) -> None:
         """Clean a record by the rule of :mod:`hypersweep._values`, emit it, and warn about changes."""
@@ -275,14 +553,20 @@ class Run:
     def flush(self) -> None:
         """Nothing to do: every logged value is written when it is logged."""
 
-    def complete(self) -> None:
-        """Nothing to do: the run completes when the script exits with status 0."""
+    def complete(self, _set_status: bool = True) -> None:
+        """Mark the run Completed (a run hypersweep runs completes when its script exits with status 0)."""
+        if _set_status:
+            self._store().end_run(self.id, "Completed", None)
 
     def __enter__(self) -> Run:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.complete()
+
+
+#: Record kinds that ``get_metrics`` returns (the others set tags, properties, files or the outcome).
+_METRIC_KINDS = ("metric", "list", "row", "table", "image", *JSON_RECORD_KINDS)
 
 
 class _FileSink:
@@ -298,15 +582,70 @@ class _FileSink:
 class _LiveRun(Run):
     """The run a training script or callable logs to while hypersweep runs it."""
 
-    def __init__(self, run_id: str, sink: Any) -> None:
+    def __init__(self, run_id: str, sink: Any, run_dir: str | os.PathLike[str] | None = None,
+                 workspace: str | os.PathLike[str] | None = None, experiment: str | None = None) -> None:
         self.experiment = None  # type: ignore[assignment]
         self.id = run_id
         self._sink = sink
         self._metrics: dict[str, list[Any]] = {}
         self._kinds: dict[str, str] = {}
         self._tags: dict[str, str] = {}
+        self._properties: dict[str, str] = {}
         self._lock = threading.Lock()
         self._stop_reason: str | None = None
+        self._dir = os.fspath(run_dir) if run_dir is not None else None
+        self._workspace = workspace if workspace is not None else os.environ.get(ENV_WORKSPACE)
+        self._experiment = experiment if experiment is not None else os.environ.get(ENV_EXPERIMENT)
+
+    def _run_dir(self) -> Path:
+        from pathlib import Path
+
+        if self._dir is not None:
+            return Path(self._dir)
+        events = os.environ.get(ENV_EVENTS)
+        return Path(events).resolve().parent.parent if events else Path.cwd()
+
+    def _results(self) -> Any:
+        from hypersweep.errors import HypersweepError
+
+        raise HypersweepError(
+            f"Run {self.id} is running; read what it recorded from the workspace "
+            "(Workspace(...).get_run(id)) once it has ended."
+        )
+
+    def _workspace_path(self) -> Path:
+        from pathlib import Path
+
+        from hypersweep.errors import HypersweepError
+        from hypersweep.store import DB_NAME, STATE_DIR
+
+        if not self._workspace:
+            raise HypersweepError(f"Run {self.id} does not know its workspace (${ENV_WORKSPACE} is not set).")
+
+        path = Path(self._workspace)
+        if not (path / STATE_DIR / DB_NAME).is_file():  # e.g. a trial on another node of a cluster
+            raise HypersweepError(
+                f"Run {self.id} cannot reach its workspace {path} from here (no {STATE_DIR}/{DB_NAME}); register "
+                "models and make child runs from the driver, on the run read back with Workspace(...).get_run(id)."
+            )
+        return path
+
+    def _experiment_name(self) -> str | None:
+        return self._experiment
+
+    def get_properties(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._properties)
+
+    def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
+        """Mark the run Failed: it ends as Failed with this error, even if the script exits with status 0."""
+        message = str(error_details) if error_details is not None else "Marked failed by Run.fail()."
+        if error_code:
+            message = f"{error_code}: {message}"
+        self._submit("fail", "fail", "error", message)
+
+    def complete(self, _set_status: bool = True) -> None:
+        """Nothing to do: the run completes when the script exits with status 0 (or the callable returns)."""
 
     def _emit(self, record: dict[str, Any]) -> None:
         if self._stop_reason is not None:
@@ -317,17 +656,27 @@ class _LiveRun(Run):
             kind, name, value = record["k"], record["n"], record["v"]
             if kind == "tag":
                 self._tags[name] = value
+            elif kind == "untag":
+                self._tags.pop(name, None)
+            elif kind in ("property", "display_name"):
+                if kind == "property" and self._properties.get(name, value) != value:
+                    raise _invalid("properties", "Run.add_properties",
+                                   f"a new key or the same value (a property keeps its value; {name!r} is "
+                                   f"{self._properties[name]!r})", value)
+                self._properties[name] = value
+            elif kind in ("fail", "file"):
+                pass
             elif kind == "list":
                 self._metrics.setdefault(name, []).extend(value)
             else:
                 self._metrics.setdefault(name, []).append(value)
-            if kind != "tag":
+            if kind in _METRIC_KINDS:
                 self._kinds[name] = kind
             self._sink.write(record)
 
     def get_metrics(self, name: str | None = None, recursive: bool = False, **kwargs: Any) -> dict[str, Any]:
         with self._lock:
-            metrics = {k: self._shape(k, v) for k, v in self._metrics.items()}
+            metrics = {k: self._shape(k, v) for k, v in self._metrics.items() if k in self._kinds}
         if name is not None:
             metrics = {name: metrics[name]} if name in metrics else {}
         return {self.id: metrics} if recursive else metrics
@@ -339,7 +688,9 @@ class _LiveRun(Run):
             return rows_to_columns(values)
         if kind == "table":
             return values[-1]
-        return values[0] if len(values) == 1 and kind == "metric" else list(values)
+        if kind == "image":
+            values = [v["path"] for v in values]
+        return values[0] if len(values) == 1 and kind != "list" else list(values)
 
     def get_tags(self) -> dict[str, str]:
         return dict(self._tags)
@@ -355,17 +706,51 @@ class _LiveRun(Run):
 class _OfflineRun(_LiveRun):
     """The run returned outside hypersweep: it keeps what is logged and prints it."""
 
-    _KINDS = {"metric": "scalar", "list": "list", "row": "row", "table": "table"}
+    _KINDS = {"metric": "scalar", "list": "list", "row": "row", "table": "table", "image": "image",
+              **{k: k.replace("_", " ") for k in JSON_RECORD_KINDS}}
 
     def __init__(self) -> None:
         super().__init__(f"OfflineRun_{uuid.uuid4()}", sink=self)
 
     def write(self, record: dict[str, Any]) -> None:
-        if record["k"] == "tag":
-            print(f"Attempted to add tag {record['n']} with value {record['v']}")
+        kind, name, value = record["k"], record["n"], record["v"]
+        if kind == "tag":
+            print(f"Attempted to add tag {name} with value {value}")
+        elif kind == "untag":
+            print(f"Attempted to remove tag {name}")
+        elif kind in ("property", "display_name"):
+            print(f"Attempted to set property {name} to {value}")
+        elif kind == "fail":
+            print(f"Attempted to mark the run failed: {value}")
+        elif kind == "file":
+            print(f"Attempted to upload file {name}")
         else:
-            print(f"Attempted to log {self._KINDS[record['k']]} metric {record['n']}:\n{record['v']}")
+            print(f"Attempted to log {self._KINDS.get(kind, kind)} metric {name}:\n{value}")
         sys.stdout.flush()
+
+    # Outside hypersweep nothing is copied: what would be kept is printed.
+
+    def log_image(self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None,
+                  description: str = "") -> None:
+        if (path is None) == (plot is None):
+            raise _invalid("path", "Run.log_image", "given, or else 'plot' (exactly one of the two)",
+                           f"path={path!r}, plot={plot!r}")
+        print(f"Attempted to log image metric {name}:\n{path if path is not None else plot}")
+        sys.stdout.flush()
+
+    def upload_file(self, name: str, path_or_stream: Any, datastore_name: str | None = None) -> str:
+        rel = check_artifact_name(name, "name", "Run.upload_file")
+        print(f"Attempted to upload file {rel} from {path_or_stream}")
+        sys.stdout.flush()
+        return rel
+
+    def register_model(self, model_name: str, model_path: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        print(f"Attempted to register model {model_name} from {model_path}")
+        sys.stdout.flush()
+        return None
+
+    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: str | None = None) -> Run:
+        return _OfflineRun()
 
     def __repr__(self) -> str:
         return f"_OfflineRun(id={self.id!r})"

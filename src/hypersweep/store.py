@@ -6,7 +6,7 @@ transaction per batch; other processes only write rarely (a cancel request) and 
 with a busy timeout, so nobody meets "database is locked". Each thread gets its own connection.
 
 The schema carries a version number; a database written by a newer hypersweep is refused, and
-one written by an older one is migrated when it is opened (version 2 added ``sweeps.driver_token``).
+one written by an older one is migrated when it is opened (see :data:`MIGRATIONS`).
 
 One process at a time drives a sweep. It holds the sweep's lock file (see ``hypersweep._launch``)
 and records a random token in ``sweeps.driver_token``; its writes go through :meth:`Store.fenced`,
@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 _BIND_ERRORS = (sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.IntegrityError, OverflowError,
                 UnicodeError, TypeError, ValueError)
 
-SCHEMA_VERSION = 2
 STATE_DIR = ".hypersweep"  # inside the workspace folder: the database, snapshots and run folders
 DB_NAME = "hypersweep.db"
 
@@ -61,7 +60,8 @@ CREATE TABLE IF NOT EXISTS sweeps (
     driver_token TEXT,
     heartbeat REAL,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    kind TEXT NOT NULL DEFAULT 'sweep'
 );
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -100,7 +100,46 @@ CREATE TABLE IF NOT EXISTS tags (
     value TEXT NOT NULL,
     PRIMARY KEY (run_id, key)
 );
+CREATE TABLE IF NOT EXISTS properties (
+    run_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS models (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    run_id TEXT,
+    experiment TEXT,
+    path TEXT NOT NULL,
+    source TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}',
+    properties TEXT NOT NULL DEFAULT '{}',
+    description TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (name, version)
+);
 """
+
+#: The schema's history: each step brings a database of the version before it to its version, by the
+#: columns it adds to tables that already existed (``ALTER TABLE ... ADD COLUMN``; the definition's
+#: default is what rows written before it get). New tables need no step: ``_SCHEMA`` creates what is
+#: missing. A database is migrated, in one transaction, when it is opened.
+MIGRATIONS: tuple[tuple[int, tuple[tuple[str, str, str], ...]], ...] = (
+    (2, (("sweeps", "driver_token", "TEXT"),)),  # who drives the sweep (see Store.fenced)
+    (3, (("sweeps", "kind", "TEXT NOT NULL DEFAULT 'sweep'"),)),  # 'sweep', or 'single' for a single run
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+#: Kinds of records in the metrics table that are not metrics: files a run uploaded (``name`` is the
+#: file's name in the run). ``get_metrics`` leaves them out.
+FILE_KIND = "file"
+#: Kinds a run logs as JSON documents in Azure's schemas (shown as tables on the run page).
+JSON_KINDS = ("confusion_matrix", "accuracy_table", "residuals", "predictions")
+#: Kinds of records that set a field of the run rather than log a metric.
+RUN_FIELD_KINDS = ("property", "display_name", "fail")
+#: An image: the value is ``{"path": <file in the run>, "description": ...}``.
+IMAGE_KIND = "image"
 
 
 def encode_value(value: Any) -> tuple[float | None, str | None]:
@@ -239,9 +278,13 @@ class Store:
     @staticmethod
     def _migrate(tx: sqlite3.Connection, version: int) -> None:
         """Bring a database of an older schema ``version`` to :data:`SCHEMA_VERSION` (in ``tx``)."""
-        columns = {r["name"] for r in tx.execute("PRAGMA table_info(sweeps)")}
-        if version < 2 and "driver_token" not in columns:
-            tx.execute("ALTER TABLE sweeps ADD COLUMN driver_token TEXT")
+        for step, columns in MIGRATIONS:
+            if step <= version:
+                continue
+            for table, column, definition in columns:
+                present = {r["name"] for r in tx.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         tx.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     # -- who drives a sweep ----------------------------------------------------------------------
@@ -274,12 +317,15 @@ class Store:
     def experiments(self) -> list[sqlite3.Row]:
         return self.connect().execute("SELECT * FROM experiments ORDER BY created").fetchall()
 
-    def create_sweep(self, sweep_id: str, experiment: str, config: dict[str, Any], tags: dict[str, str]) -> None:
+    def create_sweep(
+        self, sweep_id: str, experiment: str, config: dict[str, Any], tags: dict[str, str], kind: str = "sweep"
+    ) -> None:
+        """Record a new sweep (``kind='single'``: the record of a single run, which has no sampler)."""
         self.ensure_experiment(experiment)
         with self.transaction() as tx:
             tx.execute(
                 "INSERT INTO sweeps (id, experiment, status, created, primary_metric, goal,"
-                " max_total_runs, max_concurrent_runs, config, tags) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " max_total_runs, max_concurrent_runs, config, tags, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     sweep_id,
                     experiment,
@@ -291,6 +337,7 @@ class Store:
                     config["max_concurrent_runs"],
                     json.dumps(config),
                     json.dumps(tags),
+                    kind,
                 ),
             )
 
@@ -369,10 +416,16 @@ class Store:
             rows.append((_text(r.run_id), _text(r.name), int(r.step), _text(r.kind), value, text, float(when)))
         self._write_each(tx, "INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows, "metric value")
 
-    def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
-        """Set tags of a run; keys and values are stored as text (lone surrogates spelled out)."""
-        rows = [(_text(run_id), _text(k), _text(v)) for k, v in tags.items()]
+    def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
+        """Set tags of a run; keys and values are stored as text (lone surrogates spelled out).
+
+        A value of None removes the tag (``remove_tags``).
+        """
+        rows = [(_text(run_id), _text(k), _text(v)) for k, v in tags.items() if v is not None]
         self._write_each(tx, "INSERT OR REPLACE INTO tags VALUES (?,?,?)", rows, "tag")
+        gone = [(_text(run_id), _text(k)) for k, v in tags.items() if v is None]
+        if gone:
+            tx.executemany("DELETE FROM tags WHERE run_id = ? AND key = ?", gone)
 
     def update_runs(self, tx: sqlite3.Connection, updates: Mapping[str, Mapping[str, Any]]) -> None:
         """Set columns of several runs: ``{run_id: {column: value}}`` (text cleaned as for tags)."""
@@ -412,6 +465,143 @@ class Store:
                 tx.execute("RELEASE hs_row")
         tx.execute("RELEASE hs_batch")
 
+    def add_properties(self, tx: sqlite3.Connection, run_id: str, properties: dict[str, str]) -> None:
+        """Add properties to a run. As in Azure, a property once set keeps its value.
+
+        Raises:
+            InvalidConfigError: a key is already set to a different value (nothing is written).
+        """
+        from hypersweep.errors import InvalidConfigError
+
+        current = self.properties(run_id, tx)
+        for key, value in properties.items():
+            if key in current and current[key] != value:
+                raise InvalidConfigError(
+                    f"The 'properties' parameter of Run.add_properties must not change a property: {key!r} is "
+                    f"already {current[key]!r} on run {run_id}. Got {value!r} instead."
+                )
+        tx.executemany("INSERT OR IGNORE INTO properties VALUES (?,?,?)", [(run_id, k, v) for k, v in properties.items()])
+
+    def set_run_field(self, tx: sqlite3.Connection, run_id: str, kind: str, name: str, value: str) -> None:
+        """Apply a ``property`` or ``display_name`` record (see :data:`RUN_FIELD_KINDS`).
+
+        Never raises for the values themselves: a property keeps its first value (the training side
+        refuses a change before it is logged), and text is stored as for tags.
+        """
+        if kind == "display_name":
+            sql = "INSERT OR REPLACE INTO properties VALUES (?,?,?)"
+            self._write_each(tx, sql, [(_text(run_id), "display_name", _text(value))], "display name")
+        elif kind == "property":
+            sql = "INSERT OR IGNORE INTO properties VALUES (?,?,?)"
+            self._write_each(tx, sql, [(_text(run_id), _text(name), _text(value))], "property")
+
+    def end_run(self, run_id: str, status: str, error: str | None) -> bool:
+        """End a run that no controller drives (a child run, or ``Run.fail()`` after the fact); False if it had ended.
+
+        A run that has ended already keeps its status, except that ``fail`` marks a Completed run Failed.
+        """
+        with self.transaction() as tx:
+            row = tx.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
+            ended = row["status"] in ("Completed", "Failed", "Canceled")
+            if ended and not (status == "Failed" and row["status"] == "Completed"):
+                return False
+            now = time.time()
+            tx.execute(
+                "UPDATE runs SET status = ?, error = ?, ended = COALESCE(ended, ?), started = COALESCE(started, ?)"
+                " WHERE id = ?", (status, error, now, now, run_id),
+            )
+            sweep = tx.execute("SELECT r.sweep_id, s.kind FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
+                               " WHERE r.id = ?", (run_id,)).fetchone()
+            if sweep["kind"] == "single":  # the run is its record's only run: the record ends with it
+                tx.execute("UPDATE sweeps SET status = ?, ended = COALESCE(ended, ?), error = ? WHERE id = ?",
+                           (status, now, error, sweep["sweep_id"]))
+        return True
+
+    def runs_with_property(self, key: str, value: str) -> list[str]:
+        """Ids of the runs whose property ``key`` is ``value`` (a run's child runs), oldest first."""
+        rows = self.connect().execute(
+            "SELECT p.run_id FROM properties p JOIN runs r ON r.id = p.run_id WHERE p.key = ? AND p.value = ?"
+            " ORDER BY r.created", (key, value),
+        )
+        return [r[0] for r in rows]
+
+    def properties(self, run_id: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
+        """The properties a run added with ``add_properties``."""
+        rows = (conn or self.connect()).execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,))
+        return {r["key"]: r["value"] for r in rows}
+
+    def append_records(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
+        """Write records in the events-file format (``{"k", "n", "v", "t"}``) for a run, outside a sweep's
+        controller (a run read back from the workspace logs, tags or uploads after it ended)."""
+        with self.transaction() as tx:
+            steps = {
+                r["name"]: r["step"]
+                for r in tx.execute("SELECT name, MAX(step) AS step FROM metrics WHERE run_id = ? GROUP BY name", (run_id,))
+            }
+            metric_rows: list[MetricRecord] = []
+            for rec in records:
+                kind, name, value = rec["k"], rec["n"], rec["v"]
+                if kind in ("tag", "untag"):
+                    self.set_tags(tx, run_id, {name: None if kind == "untag" else str(value)})
+                    continue
+                if kind == "property":  # a run read back: changing a property is the caller's error
+                    self.add_properties(tx, run_id, {name: str(value)})
+                    continue
+                if kind == "display_name":
+                    self.set_run_field(tx, run_id, kind, name, str(value))
+                    continue
+                if kind == "fail":
+                    continue
+                values = value if kind == "list" and isinstance(value, list) else [value]
+                for v in values:
+                    steps[name] = steps.get(name, 0) + 1
+                    metric_rows.append(MetricRecord(run_id, name, steps[name], "scalar" if kind == "metric" else kind,
+                                                    v, float(rec.get("t") or time.time())))
+            self.insert_metrics(tx, metric_rows)
+
+    # -- the model registry --------------------------------------------------------------------
+
+    def add_model(self, name: str, fields: dict[str, Any], place: Any) -> int:
+        """Register a new version of model ``name``: the next version number, allocated atomically.
+
+        Args:
+            name: the model's name.
+            fields: run_id, experiment, path, source, tags, properties (dicts), description.
+            place: ``place(version)`` puts the model's files where that version keeps them; it runs
+                inside the write transaction, so two registrations never get the same version, and
+                nothing is recorded if it fails.
+
+        Returns:
+            The new version (1 for the first).
+        """
+        with self.transaction() as tx:
+            row = tx.execute("SELECT MAX(version) FROM models WHERE name = ?", (name,)).fetchone()
+            version = int(row[0] or 0) + 1
+            place(version)
+            tx.execute(
+                "INSERT INTO models (name, version, run_id, experiment, path, source, tags, properties,"
+                " description, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (name, version, fields.get("run_id"), fields.get("experiment"), fields["path"], fields["source"],
+                 json.dumps(fields.get("tags") or {}), json.dumps(fields.get("properties") or {}),
+                 fields.get("description"), time.time()),
+            )
+        return version
+
+    def models(self, name: str | None = None) -> list[sqlite3.Row]:
+        """Registered models (every version), by name then version."""
+        return model_rows(self.connect(), name)
+
+    def model(self, name: str, version: int | None = None) -> sqlite3.Row | None:
+        """One version of a model (the latest when ``version`` is None), or None."""
+        conn = self.connect()
+        if version is None:
+            return conn.execute(
+                "SELECT * FROM models WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
+            ).fetchone()
+        return conn.execute("SELECT * FROM models WHERE name = ? AND version = ?", (name, version)).fetchone()
+
     def metrics(self, run_id: str) -> list[sqlite3.Row]:
         return (
             self.connect()
@@ -437,6 +627,18 @@ class Store:
     def tags(self, run_id: str) -> dict[str, str]:
         rows = self.connect().execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))
         return {r["key"]: r["value"] for r in rows}
+
+
+def model_rows(conn: sqlite3.Connection, name: str | None = None) -> list[sqlite3.Row]:
+    """Registered models (every version) by name then version, through any connection (the dashboard's too)."""
+    try:
+        if name is None:
+            return conn.execute("SELECT * FROM models ORDER BY name, version").fetchall()
+        return conn.execute("SELECT * FROM models WHERE name = ? ORDER BY version", (name,)).fetchall()
+    except sqlite3.OperationalError as exc:  # a database from before the registry: no models yet
+        if "no such table" in str(exc):
+            return []
+        raise
 
 
 class _FencedStore(Store):

@@ -28,6 +28,9 @@ class SweepSummary(BaseModel):
     done: int = Field(description="Runs that have ended (Completed, Failed, Canceled).")
     best: float | None = Field(None, description="Best value of the primary metric so far.")
     cancel_requested: bool
+    kind: str = Field("sweep", description="sweep, or single for a single run (Experiment.submit(ScriptRunConfig)).")
+    run_id: str | None = Field(None, description="For a single run: the run's id (its page is /runs/<run_id>).")
+    run_status: str | None = Field(None, description="For a single run: the run's status.")
 
 
 class RunSummary(BaseModel):
@@ -98,7 +101,14 @@ class RunPage(BaseModel):
     metrics: dict[str, dict[str, Any]] = Field(
         description='{name: {"kind": "series", "steps", "values"}} or {name: {"kind": "table", "columns"}}.'
     )
-    files: list[dict[str, Any]] = Field(description="[{name, size}] under outputs/ and logs/.")
+    files: list[dict[str, Any]] = Field(description="[{name, size}] under outputs/ and logs/, and uploaded files.")
+    images: list[dict[str, Any]] = Field(
+        default_factory=list, description="[{name, path, description, step}] logged with log_image."
+    )
+    documents: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="[{name, kind, step, columns}]: confusion matrices, accuracy tables, residuals, predictions.",
+    )
 
 
 class LogChunk(BaseModel):
@@ -114,3 +124,18 @@ class CancelResult(BaseModel):
 
     canceled: bool = Field(description="False if the sweep or run had already ended.")
     status: str
+
+
+class ModelSummary(BaseModel):
+    """One version of a registered model."""
+
+    name: str
+    version: int
+    run_id: str | None = Field(None, description="The run it was registered from (None for a local file).")
+    experiment: str | None = None
+    path: str = Field(description="The file or folder's name in the registry.")
+    source: str
+    tags: dict[str, str]
+    properties: dict[str, str]
+    description: str | None = None
+    created: float

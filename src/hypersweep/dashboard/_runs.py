@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from pathlib import PurePosixPath
 from typing import Any
 
 from hypersweep import _runfiles
 from hypersweep.dashboard._json import finite
-from hypersweep.errors import NotFoundError
-from hypersweep.store import decode_value
+from hypersweep.errors import InvalidConfigError, NotFoundError
+from hypersweep.store import FILE_KIND, IMAGE_KIND, JSON_KINDS, decode_value, model_rows
 
 MAX_LOG_BYTES = 256 * 1024
 
@@ -30,6 +31,8 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
         "SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
     ):
         name, kind = row["name"], row["kind"]
+        if kind in (FILE_KIND, IMAGE_KIND, *JSON_KINDS):  # shown in their own sections
+            continue
         value = finite(decode_value(row["value"], row["json"]))
         if kind in ("row", "table"):
             entry = out.setdefault(name, {"kind": "table", "columns": {}})
@@ -52,9 +55,85 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def file_names(run_dir: str) -> list[dict[str, Any]]:
-    """The run's files under ``outputs/`` and ``logs/`` with their sizes (links out of the run are left out)."""
-    return [{"name": name, "size": size} for name, size in _runfiles.list_files(run_dir)]
+def file_names(run_dir: str, uploaded: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The run's files under ``outputs/`` and ``logs/``, and those it uploaded elsewhere, with their sizes
+    (links out of the run are left out)."""
+    return [{"name": name, "size": size} for name, size in _runfiles.list_files(run_dir, uploaded)]
+
+
+def _document_columns(kind: str, doc: Any) -> dict[str, list[Any]]:
+    """A logged JSON document (Azure's schemas) as table columns; ``{}`` when its shape is unknown."""
+    data = doc.get("data", doc) if isinstance(doc, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    labels, matrix = data.get("class_labels"), data.get("matrix")
+    if kind == "confusion_matrix" and isinstance(labels, list) and isinstance(matrix, list):
+        columns: dict[str, list[Any]] = {"actual \\ predicted": [str(x) for x in labels]}
+        for j, label in enumerate(labels):
+            columns[str(label)] = [row[j] if isinstance(row, list) and j < len(row) else None for row in matrix]
+        return columns
+    flat = {k: v for k, v in data.items() if isinstance(v, list) and all(not isinstance(x, (list, dict)) for x in v)}
+    if not flat:
+        return {}
+    n = max(len(v) for v in flat.values())
+    return {k: list(v) + [None] * (n - len(v)) for k, v in flat.items()}
+
+
+def logged_media(conn: sqlite3.Connection, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(images, documents, uploaded file names) of a run."""
+    images, documents, uploaded = [], [], []
+    marks = ",".join("?" * (2 + len(JSON_KINDS)))
+    for row in conn.execute(
+        f"SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? AND kind IN ({marks}) ORDER BY rowid",
+        (run_id, FILE_KIND, IMAGE_KIND, *JSON_KINDS),
+    ):
+        value = decode_value(row["value"], row["json"])
+        if row["kind"] == FILE_KIND:
+            uploaded.append(row["name"])
+        elif row["kind"] == IMAGE_KIND and isinstance(value, dict):
+            images.append({"name": row["name"], "step": row["step"], "path": value.get("path"),
+                           "description": value.get("description") or ""})
+        else:
+            documents.append({"name": row["name"], "kind": row["kind"], "step": row["step"],
+                              "schema_type": value.get("schema_type") if isinstance(value, dict) else None,
+                              "columns": finite(_document_columns(row["kind"], value)), "value": finite(value)})
+    return images, documents, uploaded
+
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".webp": "image/webp", ".bmp": "image/bmp"}  # no SVG: it can carry scripts
+MAX_INLINE_IMAGE = 8 * 1024 * 1024
+
+
+def image_data_uri(run_dir: str, name: str | None) -> str | None:
+    """An image of the run as a ``data:`` URI (for the report and the notebook widget), or None."""
+    import base64
+
+    if not name:
+        return None
+    media = IMAGE_TYPES.get(PurePosixPath(name).suffix.lower())
+    if media is None:
+        return None
+    try:
+        f = _runfiles.open_file(run_dir, name)
+    except (NotFoundError, InvalidConfigError):
+        return None
+    with f:
+        data = f.read(MAX_INLINE_IMAGE + 1)
+    if len(data) > MAX_INLINE_IMAGE:
+        return None
+    return f"data:{media};base64," + base64.b64encode(data).decode()
+
+
+def models_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every registered model version, newest first."""
+    out = [
+        {"name": r["name"], "version": r["version"], "run_id": r["run_id"], "experiment": r["experiment"],
+         "path": r["path"], "source": r["source"], "tags": json.loads(r["tags"]),
+         "properties": json.loads(r["properties"]), "description": r["description"], "created": r["created"]}
+        for r in model_rows(conn)
+    ]
+    return sorted(out, key=lambda m: m["created"], reverse=True)
 
 
 def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
@@ -62,7 +141,7 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
     now = time.time()
     row = run_row(conn, run_id)
     sweep = conn.execute(
-        "SELECT id, experiment, primary_metric, goal, config FROM sweeps WHERE id = ?", (row["sweep_id"],)
+        "SELECT * FROM sweeps WHERE id = ?", (row["sweep_id"],)
     ).fetchone()
     config = json.loads(sweep["config"]) if sweep else {}
     tags = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))}
@@ -71,6 +150,10 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
     arguments = finite(json.loads(row["arguments"]), marks, "arguments")
     best = finite(row["best_value"], marks, "best")
     last = finite(row["last_value"], marks, "last")
+    images, documents, uploaded = logged_media(conn, run_id)
+    kind = "sweep"
+    if sweep is not None and "kind" in sweep.keys():
+        kind = sweep["kind"]
     return {
         "run": {
             "id": row["id"],
@@ -93,10 +176,13 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
             "nonfinite": marks,
             "primary_metric": sweep["primary_metric"] if sweep else None,
             "goal": sweep["goal"].lower() if sweep else None,
+            "kind": kind,
         },
         "tags": tags,
         "metrics": metrics(conn, run_id),
-        "files": file_names(row["run_dir"]),
+        "files": file_names(row["run_dir"], uploaded),
+        "images": images,
+        "documents": documents,
     }
 
 

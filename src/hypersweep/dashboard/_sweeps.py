@@ -32,8 +32,10 @@ def _elapsed(row: sqlite3.Row, now: float) -> float:
 def sweep_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every sweep, newest first: status, progress, best value so far, elapsed time."""
     now = time.time()
+    kind = "s.kind" if has_kind_column(conn) else "'sweep'"
     rows = conn.execute(
-        "SELECT s.id, s.experiment, s.status, s.created, s.started, s.ended, s.primary_metric,"
+        f"SELECT s.id, s.experiment, s.status, s.created, s.started, s.ended, s.primary_metric, {kind} AS kind,"
+        " MIN(r.id) AS first_run, MIN(r.status) AS first_status,"
         " s.goal, s.max_total_runs, s.cancel_requested, COUNT(r.id) AS n_runs,"
         " COALESCE(SUM(r.status IN ('Completed', 'Failed', 'Canceled')), 0) AS done,"
         f" MAX({_FINITE.format('r.best_value')}) AS best_max,"
@@ -56,9 +58,18 @@ def sweep_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             "done": r["done"],
             "best": r["best_max"] if r["goal"].lower() == "maximize" else r["best_min"],
             "cancel_requested": bool(r["cancel_requested"]),
+            "kind": r["kind"],
+            # a single run is shown as the run it is: its id and status
+            "run_id": r["first_run"] if r["kind"] == "single" else None,
+            "run_status": r["first_status"] if r["kind"] == "single" else None,
         }
         for r in rows
     ]
+
+
+def has_kind_column(conn: sqlite3.Connection) -> bool:
+    """Whether the database has the sweeps' ``kind`` column (older ones get it when hypersweep next opens them)."""
+    return any(row[1] == "kind" for row in conn.execute("PRAGMA table_info(sweeps)"))
 
 
 def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:

@@ -108,6 +108,44 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         canceled = run.cancel()
         return FastJSON({"canceled": canceled, "status": run.get_status()})
 
+    @api.get("/models", summary="Every registered model version, newest first",
+             responses={200: {"model": list[_models.ModelSummary]}})
+    def list_models() -> Any:
+        if not reader.exists:
+            return FastJSON([])
+        with reader.snapshot() as conn:
+            return FastJSON(_runs.models_list(conn))
+
+    @api.get(
+        "/runs/{run_id}/image",
+        summary="An image the run logged with log_image (PNG, JPEG, GIF, WebP or BMP), to show inline",
+        response_class=StreamingResponse,
+        responses={
+            200: {"content": {media: {} for media in sorted(set(_runs.IMAGE_TYPES.values()))}},
+            400: {"description": "A malformed name (NUL, absolute, '..', a component over 255 bytes)."},
+            404: {"description": "No such image in the run."},
+        },
+    )
+    def image(
+        run_id: str,
+        name: str = Query(..., max_length=4096, description="The image's path, e.g. outputs/images/loss.png."),
+    ) -> Any:
+        media = _runs.IMAGE_TYPES.get(PurePosixPath(name).suffix.lower())
+        try:
+            if media is None:
+                raise NotFoundError(f"{name!r} is not an image this page shows ({', '.join(_runs.IMAGE_TYPES)}).")
+            run_dir = _runs.run_row(reader.connect(), run_id)["run_dir"]
+            f = _runfiles.open_file(run_dir, name, run_id)
+        except InvalidConfigError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+        size = os.fstat(f.fileno()).st_size
+        return StreamingResponse(
+            _runfiles.iter_chunks(f, size), media_type=media,
+            headers={"Cache-Control": "no-store", "content-length": str(size)},
+        )
+
     @api.get("/runs/{run_id}", summary="A run: definition, metrics, tags, files", responses=_doc(_models.RunPage))
     def run(run_id: str) -> Any:
         try:

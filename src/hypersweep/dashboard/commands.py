@@ -78,12 +78,15 @@ def ui(workspace: Path, host: str, port: int, token: str | None) -> None:
 def report(sweep: str, workspace: Path, html_path: Path) -> None:
     """Write one self-contained HTML file with SWEEP's summary, charts and runs table.
 
-    SWEEP is an id, a unique prefix, or 'latest'.
+    SWEEP is an id, a unique prefix, or 'latest'; for a single run, the file shows the run.
     """
     from hypersweep.cli import existing_workspace, resolve_sweep
     from hypersweep.dashboard.report import write_report
 
     ws = existing_workspace(workspace)
     hd = resolve_sweep(ws, sweep)
-    path = write_report(ws.path, hd.id, html_path)
-    click.echo(f"Wrote {path} ({path.stat().st_size // 1024} KiB): the report of {hd.id}.")
+    single = ws.store.sweep(hd.id)["kind"] == "single"  # a single run: the report of the run
+    runs = ws.store.runs(hd.id) if single else []
+    run_id = runs[0]["id"] if runs else None
+    path = write_report(ws.path, hd.id, html_path, run_id=run_id)
+    click.echo(f"Wrote {path} ({path.stat().st_size // 1024} KiB): the report of {run_id or hd.id}.")

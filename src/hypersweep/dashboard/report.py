@@ -69,6 +69,8 @@ def run_data(workspace: str | Path, run_id: str, tail: int = 200) -> dict[str, A
     finally:
         reader.close()
     data["logs"] = {s: _runs.log_chunk(run_dir, s, None, tail)["text"] for s in ("stdout", "stderr")}
+    for image in data.get("images", []):  # no server behind a report or a widget: images travel inline
+        image["data"] = _runs.image_data_uri(run_dir, image["path"])
     return data
 
 
@@ -105,10 +107,12 @@ def fragment(kind: str, data: dict[str, Any], element_id: str | None = None) -> 
     return f"<style>{_static('hs.css')}</style>\n" + _view(kind, data, element_id)
 
 
-def sweep_report_html(workspace: str | Path, sweep_id: str) -> str:
-    """One self-contained HTML page with the sweep's summary, charts and runs table."""
-    data = sweep_data(workspace, sweep_id)
-    title = f"{sweep_id} · hypersweep report"
+def sweep_report_html(workspace: str | Path, sweep_id: str, run_id: str | None = None) -> str:
+    """One self-contained HTML page with the sweep's summary, charts and runs table (with ``run_id``:
+    that run's page instead, for a single run)."""
+    kind = "run" if run_id else "sweep"
+    data = run_data(workspace, run_id) if run_id else sweep_data(workspace, sweep_id)
+    title = f"{run_id or sweep_id} · hypersweep report"
     made = time.strftime("%Y-%m-%d %H:%M %Z")
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -119,14 +123,14 @@ def sweep_report_html(workspace: str | Path, sweep_id: str) -> str:
         '<main class="hs">\n'
         + library_html()
         + "\n"
-        + _view("sweep", data, "app")
+        + _view(kind, data, "app")
         + "\n</main>\n</body>\n</html>\n"
     )
 
 
-def write_report(workspace: str | Path, sweep_id: str, path: str | Path) -> Path:
+def write_report(workspace: str | Path, sweep_id: str, path: str | Path, run_id: str | None = None) -> Path:
     """Write :func:`sweep_report_html` to ``path`` and return it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(sweep_report_html(workspace, sweep_id), encoding="utf-8")
+    target.write_text(sweep_report_html(workspace, sweep_id, run_id), encoding="utf-8")
     return target

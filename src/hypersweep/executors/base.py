@@ -88,8 +88,11 @@ class RunEnded:
 Event = RunStarted | Logged | RunEnded
 
 
-#: The kinds of record a run writes (see ``hypersweep.run``).
-KINDS = ("metric", "list", "row", "table", "tag")
+#: The kinds of record a run writes (see ``hypersweep.run``): metrics, tags, and the records of
+#: Azure's rest of ``Run`` (properties, the display name, ``fail``, images, uploaded files and the
+#: JSON documents of ``log_confusion_matrix`` and friends).
+KINDS = ("metric", "list", "row", "table", "tag", "untag", "property", "display_name", "fail", "image",
+         "file", "confusion_matrix", "accuracy_table", "residuals", "predictions")
 
 
 def parse_record(run_id: str, line: bytes | str) -> Logged | None:
@@ -127,8 +130,12 @@ def _shaped(kind: str, value: Any) -> bool:
         return isinstance(value, dict)
     if kind == "table":
         return isinstance(value, dict) and all(isinstance(v, list) for v in value.values())
-    if kind == "tag":
+    if kind in ("tag", "property", "display_name", "fail"):
         return isinstance(value, str)
+    if kind == "untag":
+        return value is None
+    if kind in ("image", "file", "confusion_matrix", "accuracy_table", "residuals", "predictions"):
+        return isinstance(value, dict)
     return True
 
 

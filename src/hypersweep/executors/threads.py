@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from hypersweep.errors import TrialStopped
 from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec
-from hypersweep.run import _CURRENT, _LiveRun
+from hypersweep.run import _CURRENT, ENV_EXPERIMENT, ENV_WORKSPACE, _LiveRun
 from hypersweep.status import RunStatus
 
 _STREAMS: contextvars.ContextVar[tuple[IO[str], IO[str]] | None] = contextvars.ContextVar(
@@ -94,7 +94,8 @@ class ThreadExecutor(Executor):
         assert spec.function is not None, "a callable trial needs a function"
         (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
         spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
-        run = _LiveRun(spec.run_id, _QueueSink(spec.run_id, self._events))
+        run = _LiveRun(spec.run_id, _QueueSink(spec.run_id, self._events), run_dir=spec.run_dir,
+                       workspace=spec.env.get(ENV_WORKSPACE), experiment=spec.env.get(ENV_EXPERIMENT))
         with self._lock:
             self._runs[spec.run_id] = run
         self._route_output()

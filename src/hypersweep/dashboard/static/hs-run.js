@@ -19,12 +19,12 @@
       el("tr", null, [el("th", { text: k }), el("td", { text: HS.fmt(obj[k]) })])))]);
   }
 
-  function columnsTable(columns) {
+  function columnsTable(columns, className) {
     const names = Object.keys(columns);
     const n = Math.max(0, ...names.map((c) => columns[c].length));
     const rows = [];
     for (let i = 0; i < n; i++) rows.push(el("tr", null, names.map((c) => el("td", { className: "hs-num", text: HS.fmt(columns[c][i]) }))));
-    return el("table", { className: "hs-table" }, [el("thead", null, [el("tr", null, names.map((c) => el("th", { text: c })))]), el("tbody", null, rows)]);
+    return el("table", { className: "hs-table " + (className || "") }, [el("thead", null, [el("tr", null, names.map((c) => el("th", { text: c })))]), el("tbody", null, rows)]);
   }
 
   /**
@@ -54,9 +54,13 @@
   HS.RunView.prototype.update = function (data) {
     const r = data.run;
     this.data = data;
+    const single = r.kind === "single";  // a single run: a run of its experiment, with no sweep
     const sweepLink = this.opts.links
       ? el("a", { href: "/sweeps/" + encodeURIComponent(r.sweep_id), text: r.sweep_id }) : el("span", { text: r.sweep_id });
-    const facts = [
+    const facts = single ? [
+      ["experiment", el("span", { text: r.experiment || "" })], ["kind", el("span", { text: "single run" })],
+      ["duration", HS.fmtDuration(r.duration)], ["started", HS.fmtTime(r.started)], ["ended", HS.fmtTime(r.ended)],
+    ] : [
       ["sweep", sweepLink], ["run number", String(r.number)],
       [`${r.primary_metric} best`, (r.nonfinite || {}).best || HS.fmt(r.best)], ["last", (r.nonfinite || {}).last || HS.fmt(r.last)], ["intervals", String(r.intervals)],
       ["duration", HS.fmtDuration(r.duration)], ["started", HS.fmtTime(r.started)], ["ended", HS.fmtTime(r.ended)],
@@ -95,6 +99,15 @@
         : el("span", { text: f.name }),
       el("span", { className: "hs-muted", text: ` ${f.size} bytes` })]))) : el("p", { className: "hs-muted", text: "none" });
 
+    const imageSrc = (img) => img.data || (this.opts.links ? `/api/runs/${encodeURIComponent(r.id)}/image?name=${encodeURIComponent(img.path)}` : null);
+    const images = (data.images || []).map((img) => el("figure", { className: "hs-image", dataset: { image: img.name } }, [
+      imageSrc(img) ? el("img", { src: imageSrc(img), alt: img.name }) : el("span", { className: "hs-muted", text: img.path }),
+      el("figcaption", { text: img.name + (img.description ? " · " + img.description : "") })]));
+    const documents = (data.documents || []).flatMap((d) => [
+      el("h4", { text: `${d.name} (${d.kind.replace(/_/g, " ")})` }),
+      Object.keys(d.columns || {}).length ? columnsTable(d.columns, "hs-document")
+        : el("pre", { className: "hs-args hs-document", text: JSON.stringify(d.value, null, 1) })]);
+
     this.main.replaceChildren(
       ...header,
       el("h3", { text: "arguments" }),
@@ -103,6 +116,8 @@
       el("h3", { text: "metrics" }), chartGrid,
       ...(Object.keys(scalars).length ? [el("h4", { text: "logged once" }), kvTable(scalars, "hs-metrics")] : []),
       ...tables.flatMap(([name, columns]) => [el("h4", { text: name }), columnsTable(columns)]),
+      ...documents,
+      ...(images.length ? [el("h3", { text: "images" }), el("div", { className: "hs-images" }, images)] : []),
       el("h3", { text: "tags" }), kvTable(data.tags, "hs-tags-table"),
       el("h3", { text: "files" }), files,
     );
