@@ -24,6 +24,7 @@ from hypersweep.policy import (
     EarlyTerminationPolicy,
     MedianStoppingPolicy,
     NoTerminationPolicy,
+    RobustAshaPolicy,
     RunHistory,
     TruncationSelectionPolicy,
 )
@@ -34,7 +35,22 @@ _POLICIES: dict[str, type[EarlyTerminationPolicy]] = {
     "median": MedianStoppingPolicy,
     "truncation": TruncationSelectionPolicy,
     "asha": AshaPolicy,
+    "robust_asha": RobustAshaPolicy,
     "none": NoTerminationPolicy,
+}
+
+
+# The two settings the README recommends, by name: ``{"policy": "recommended"}`` and
+# ``{"policy": "aggressive"}`` (other keys given with them override the preset's).
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "recommended": (
+        "robust_asha",
+        {"reduction_factor": 3, "min_interval": 2, "noise_factor": 0.5, "noise_window": 3},
+    ),
+    "aggressive": (
+        "robust_asha",
+        {"reduction_factor": 3, "min_interval": 1, "noise_factor": 0.25, "noise_window": 3},
+    ),
 }
 
 
@@ -72,6 +88,9 @@ def make_policy(goal: str, policy: str = "none", **kwargs: Any) -> HypersweepAda
     max_interval = kwargs.pop("max_interval", None)
     for context_key in ("n_trials", "concurrency", "seed"):
         kwargs.pop(context_key, None)
-    if policy == "asha":
+    if policy in PRESETS:
+        policy, preset = PRESETS[policy]
+        kwargs = {**preset, **kwargs}
+    if policy in ("asha", "robust_asha"):
         kwargs.setdefault("max_interval", max_interval)
     return HypersweepAdapter(goal, _POLICIES[policy](**kwargs))
