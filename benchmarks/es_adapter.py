@@ -45,7 +45,7 @@ _POLICIES: dict[str, type[EarlyTerminationPolicy]] = {
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "recommended": (
         "robust_asha",
-        {"reduction_factor": 3, "min_interval": 2, "noise_factor": 0.5, "noise_window": 3},
+        {"reduction_factor": 4, "min_interval": 2, "noise_factor": 0.5, "noise_window": 3},
     ),
     "aggressive": (
         "robust_asha",

@@ -10,6 +10,16 @@ point from epoch to epoch, or that is still climbing fast, is judged on one nois
 where ``best`` is the run's best value up to the rung, ``noise`` its own epoch-to-epoch noise and
 ``gain`` how much its best improved since the previous rung. A run stops only when even that bound
 is below the cutoff, i.e. when it is behind by more than its noise and its recent progress explain.
+
+Two settings, measured on the shared replay benchmark (recorded scikit-learn MLP learning curves,
+the four public tasks plus held-out tasks made by the same generator; figures and commands in
+``benchmarks/results/early_stop.md``):
+
+* ``RobustAshaPolicy()`` = ``RobustAshaPolicy(reduction_factor=4, min_interval=2,
+  noise_factor=0.5, noise_window=3)``, "recommended": about 80% of the compute saved, with less
+  regret than Optuna's HyperbandPruner, which saves about 75%.
+* ``RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.25)``, "aggressive":
+  about 87% saved, with less regret than Optuna's SuccessiveHalvingPruner (about 89% saved).
 """
 
 from __future__ import annotations
@@ -81,7 +91,7 @@ class RobustAshaPolicy(EarlyTerminationPolicy):
 
     def __init__(
         self,
-        reduction_factor: int = 3,
+        reduction_factor: int = 4,
         min_interval: int = 2,
         max_interval: int | None = None,
         brackets: int = 1,
