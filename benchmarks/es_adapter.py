@@ -1,8 +1,10 @@
 """Adapter that lets the shared early-stopping harness drive hypersweep's own policies.
 
 The harness (``/work/shared/bench/early_stop/harness.py``) calls ``make_policy(goal, **kwargs)``
-with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "none", ...}`` from
-``--adapter-kwargs``; every other key is passed to the policy's constructor. Example::
+with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "robust_asha" | "none", ...}`` from
+``--adapter-kwargs``; every other key is passed to the policy's constructor. ``"recommended"`` and
+``"aggressive"`` name the two ``RobustAshaPolicy`` settings of ``benchmarks/results/early_stop.md``
+(see ``PRESETS``). Example::
 
     python harness.py --adapter benchmarks/es_adapter.py \
         --adapter-kwargs '{"policy": "median", "evaluation_interval": 1, "delay_evaluation": 5}' \
@@ -10,7 +12,7 @@ with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "none", ...}`` f
 
 Each trial gets a ``RunHistory`` whose ``values`` is the harness's own list for that trial (the
 harness appends to it in place), so nothing is copied per report. ``on_trial_end`` marks a trial
-Completed or Canceled. ASHA receives the harness's ``max_interval`` unless one is given.
+Completed or Canceled. ASHA and robust ASHA receive the harness's ``max_interval`` unless one is given.
 """
 
 from __future__ import annotations
