@@ -1,8 +1,10 @@
 """Adapter that lets the shared early-stopping harness drive hypersweep's own policies.
 
 The harness (``/work/shared/bench/early_stop/harness.py``) calls ``make_policy(goal, **kwargs)``
-with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "none", ...}`` from
-``--adapter-kwargs``; every other key is passed to the policy's constructor. Example::
+with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "robust_asha" | "none", ...}`` from
+``--adapter-kwargs``; every other key is passed to the policy's constructor. ``"recommended"`` and
+``"aggressive"`` name the two ``RobustAshaPolicy`` settings of ``benchmarks/results/early_stop.md``
+(see ``PRESETS``). Example::
 
     python harness.py --adapter benchmarks/es_adapter.py \
         --adapter-kwargs '{"policy": "median", "evaluation_interval": 1, "delay_evaluation": 5}' \
@@ -10,7 +12,7 @@ with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "none", ...}`` f
 
 Each trial gets a ``RunHistory`` whose ``values`` is the harness's own list for that trial (the
 harness appends to it in place), so nothing is copied per report. ``on_trial_end`` marks a trial
-Completed or Canceled. ASHA receives the harness's ``max_interval`` unless one is given.
+Completed or Canceled. ASHA and robust ASHA receive the harness's ``max_interval`` unless one is given.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hypersweep.policy import (
     EarlyTerminationPolicy,
     MedianStoppingPolicy,
     NoTerminationPolicy,
+    RobustAshaPolicy,
     RunHistory,
     TruncationSelectionPolicy,
 )
@@ -34,7 +37,22 @@ _POLICIES: dict[str, type[EarlyTerminationPolicy]] = {
     "median": MedianStoppingPolicy,
     "truncation": TruncationSelectionPolicy,
     "asha": AshaPolicy,
+    "robust_asha": RobustAshaPolicy,
     "none": NoTerminationPolicy,
+}
+
+
+# The two settings the README recommends, by name: ``{"policy": "recommended"}`` and
+# ``{"policy": "aggressive"}`` (other keys given with them override the preset's).
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "recommended": (
+        "robust_asha",
+        {"reduction_factor": 4, "min_interval": 2, "noise_factor": 0.5, "noise_window": 3},
+    ),
+    "aggressive": (
+        "robust_asha",
+        {"reduction_factor": 3, "min_interval": 1, "noise_factor": 0.25, "noise_window": 3},
+    ),
 }
 
 
@@ -72,6 +90,9 @@ def make_policy(goal: str, policy: str = "none", **kwargs: Any) -> HypersweepAda
     max_interval = kwargs.pop("max_interval", None)
     for context_key in ("n_trials", "concurrency", "seed"):
         kwargs.pop(context_key, None)
-    if policy == "asha":
+    if policy in PRESETS:
+        policy, preset = PRESETS[policy]
+        kwargs = {**preset, **kwargs}
+    if policy in ("asha", "robust_asha"):
         kwargs.setdefault("max_interval", max_interval)
     return HypersweepAdapter(goal, _POLICIES[policy](**kwargs))

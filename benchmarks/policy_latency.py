@@ -25,6 +25,7 @@ from hypersweep.policy import (
     BanditPolicy,
     EarlyTerminationPolicy,
     MedianStoppingPolicy,
+    RobustAshaPolicy,
     RunHistory,
     TruncationSelectionPolicy,
 )
@@ -112,6 +113,10 @@ def main() -> None:
         # rungs 1, 10, 100: interval 100 is a rung
         ("AshaPolicy(reduction_factor=10)", lambda: AshaPolicy(reduction_factor=10)),
         ("AshaPolicy(10, compare='best')", lambda: AshaPolicy(reduction_factor=10, compare="best")),
+        (
+            "RobustAshaPolicy(10, min_interval=1, trend_factor=1)",
+            lambda: RobustAshaPolicy(reduction_factor=10, min_interval=1, trend_factor=1.0),
+        ),
         ("naive median (no index), for scale", None),
     ]
     base = sorted_baseline(a.runs)

@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "TruncationSelectionPolicy": "hypersweep.policy",
     "NoTerminationPolicy": "hypersweep.policy",
     "AshaPolicy": "hypersweep.policy",
+    "RobustAshaPolicy": "hypersweep.policy",
     # configuration and results
     "PrimaryMetricGoal": "hypersweep.goal",
     "RunStatus": "hypersweep.status",

@@ -33,6 +33,7 @@ def test_public_names() -> None:
         "EarlyTerminationPolicy",
         "MedianStoppingPolicy",
         "NoTerminationPolicy",
+        "RobustAshaPolicy",
         "RunHistory",
         "TruncationSelectionPolicy",
         "policy_from_data",
@@ -368,7 +369,7 @@ def test_policy_from_data_unknown_key_names_it() -> None:
             message(
                 "type",
                 "early_termination",
-                "one of bandit, median_stopping, truncation_selection, asha, none, default",
+                "one of bandit, median_stopping, truncation_selection, asha, robust_asha, none, default",
                 "hyperband",
             ),
         ),
@@ -377,7 +378,7 @@ def test_policy_from_data_unknown_key_names_it() -> None:
             message(
                 "type",
                 "early_termination",
-                "one of bandit, median_stopping, truncation_selection, asha, none, default",
+                "one of bandit, median_stopping, truncation_selection, asha, robust_asha, none, default",
                 None,
             ),
         ),

@@ -16,6 +16,7 @@ from hypersweep.policy import (
     BanditPolicy,
     EarlyTerminationPolicy,
     MedianStoppingPolicy,
+    RobustAshaPolicy,
     RunHistory,
     TruncationSelectionPolicy,
     _from_data,
@@ -23,11 +24,14 @@ from hypersweep.policy import (
     bandit,
     median,
     none,
+    robust_asha,
     truncation,
 )
 
 
-@pytest.mark.parametrize("module", [asha, bandit, median, none, truncation, _from_data])
+@pytest.mark.parametrize(
+    "module", [asha, bandit, median, none, robust_asha, truncation, _from_data]
+)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0
@@ -41,6 +45,7 @@ def test_docstring_examples(module: ModuleType) -> None:
         MedianStoppingPolicy(),
         TruncationSelectionPolicy(20, exclude_finished_jobs=True),
         AshaPolicy(reduction_factor=10),  # rungs 1, 10, 100
+        RobustAshaPolicy(reduction_factor=10, min_interval=1, trend_factor=1.0),
     ],
     ids=lambda p: type(p).__name__,
 )

@@ -18,6 +18,7 @@ from hypersweep.policy import (
     BanditPolicy,
     EarlyTerminationPolicy,
     MedianStoppingPolicy,
+    RobustAshaPolicy,
     RunHistory,
     TruncationSelectionPolicy,
 )
@@ -56,10 +57,12 @@ POLICIES: list[Callable[[], EarlyTerminationPolicy]] = [
     lambda: AshaPolicy(reduction_factor=2),
     lambda: AshaPolicy(reduction_factor=3, compare="best", min_runs=2),
     lambda: AshaPolicy(reduction_factor=2, brackets=2),
+    lambda: RobustAshaPolicy(min_interval=1),
+    lambda: RobustAshaPolicy(min_interval=1, trend_factor=0.5, brackets=2, min_runs=2),
 ]
 # Rules that are symmetric under (goal, values) -> (other goal, -values). Bandit's slack_factor is
 # a ratio, so it is not (B / (1 + s) mirrors to B * (1 + s), a different threshold).
-SYMMETRIC = [POLICIES[i] for i in (2, 3, 4, 5, 6, 7, 8)]
+SYMMETRIC = [POLICIES[i] for i in (2, 3, 4, 5, 6, 7, 8, 9, 10)]
 
 
 def negated(histories: dict[str, RunHistory]) -> dict[str, RunHistory]:
@@ -199,6 +202,28 @@ def reference(
             return False
         better = sum(1 for y in ranked if y > x)
         return better >= max(1, len(ranked) // policy.reduction_factor)
+    if isinstance(policy, RobustAshaPolicy):
+        eta = policy.reduction_factor
+        bracket = policy._bracket_of(run_id) if policy.brackets > 1 else 0
+        rung = policy.min_interval * eta**bracket
+        while rung < k:
+            rung *= eta
+        if rung != k or (policy.max_interval is not None and k >= policy.max_interval):
+            return False
+        same = [
+            h for h in reached if policy.brackets == 1 or policy._bracket_of(h.run_id) == bracket
+        ]
+        ranked = sorted(b for b in (_best(_scores(h, k, sign)) for h in same) if not math.isnan(b))
+        if len(ranked) < policy.min_runs:
+            return False
+        cutoff = ranked[-max(1, len(ranked) // eta)]
+        window = [v for v in hs[run_id].values[max(0, k - policy.noise_window) : k]]
+        window = [v for v in window if not math.isnan(v)]
+        steps = [abs(b - a) for a, b in zip(window, window[1:], strict=False)]
+        noise = sum(steps) / len(steps) if steps else 0.0
+        earlier = _best(_scores(hs[run_id], k // eta, sign)) if k // eta >= 1 else NAN
+        gain = mine - earlier if not math.isnan(earlier) else 0.0
+        return mine + policy.noise_factor * noise + policy.trend_factor * gain < cutoff
     raise AssertionError(policy)
 
 

@@ -1,8 +1,9 @@
 """Early-termination policies: pure decisions on metric histories.
 
 HyperDrive's ``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy`` and
-``NoTerminationPolicy``, plus ``AshaPolicy`` (asynchronous successive halving). Which one to pick:
-see :mod:`hypersweep.policy.asha`. ``policy_from_data`` reads a sweep file's
+``NoTerminationPolicy``, plus ``AshaPolicy`` (asynchronous successive halving) and
+``RobustAshaPolicy`` (successive halving that stops a run only when it is behind beyond its
+noise). Which one to pick: see :mod:`hypersweep.policy.asha`. ``policy_from_data`` reads a sweep file's
 ``early_termination`` mapping.
 """
 
@@ -12,6 +13,7 @@ from hypersweep.policy.bandit import BanditPolicy
 from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
 from hypersweep.policy.median import MedianStoppingPolicy
 from hypersweep.policy.none import NoTerminationPolicy
+from hypersweep.policy.robust_asha import RobustAshaPolicy
 from hypersweep.policy.truncation import TruncationSelectionPolicy
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "EarlyTerminationPolicy",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
+    "RobustAshaPolicy",
     "RunHistory",
     "TruncationSelectionPolicy",
     "policy_from_data",

@@ -12,6 +12,7 @@ from hypersweep.policy.bandit import BanditPolicy
 from hypersweep.policy.base import EarlyTerminationPolicy
 from hypersweep.policy.median import MedianStoppingPolicy
 from hypersweep.policy.none import NoTerminationPolicy
+from hypersweep.policy.robust_asha import RobustAshaPolicy
 from hypersweep.policy.truncation import TruncationSelectionPolicy
 
 _SCHEDULE = ("evaluation_interval", "delay_evaluation")
@@ -28,6 +29,19 @@ _TYPES: dict[str, tuple[type[EarlyTerminationPolicy], tuple[str, ...]]] = {
         AshaPolicy,
         ("reduction_factor", "min_interval", "max_interval", "brackets", "compare", "min_runs"),
     ),
+    "robust_asha": (
+        RobustAshaPolicy,
+        (
+            "reduction_factor",
+            "min_interval",
+            "max_interval",
+            "brackets",
+            "noise_factor",
+            "trend_factor",
+            "noise_window",
+            "min_runs",
+        ),
+    ),
     "none": (NoTerminationPolicy, ()),
     "default": (NoTerminationPolicy, ()),
 }
@@ -37,7 +51,7 @@ def policy_from_data(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
     """The policy that a sweep file's ``early_termination`` mapping describes.
 
     The mapping has a ``type`` (``bandit``, ``median_stopping``, ``truncation_selection``, ``asha``,
-    ``none`` or ``default``, any case) and that policy's constructor arguments under the same
+    ``robust_asha``, ``none`` or ``default``, any case) and that policy's constructor arguments under the same
     names; a missing or null mapping means no early termination.
 
     Args:

@@ -18,6 +18,11 @@ accuracy seen against no early termination, in percentage points (pp).
   ``AshaPolicy(reduction_factor=3, min_interval=1)`` uses about 11% of the compute and loses about
   0.18 pp. A grace period trades some savings for safety: ``min_interval=3`` uses 21% and loses
   0.02-0.05 pp, less than Optuna's HyperbandPruner (25% and 0.11 pp).
+* ``RobustAshaPolicy()`` (:mod:`hypersweep.policy.robust_asha`): these rungs, but a run stops
+  only when it is behind by more than its own epoch-to-epoch noise. It was also checked on tasks
+  that no setting was tuned on. It uses about 18% of the compute on the public and on the held-out
+  tasks, with 0.05-0.07 pp of regret. ``RobustAshaPolicy(3, 1, noise_factor=0.25)`` uses about
+  13%.
 
 ASHA is not part of HyperDrive: it is hypersweep's addition (Li et al., "A System for Massively
 Parallel Hyperparameter Tuning", 2020), in its stopping form (a run that is not promoted at a rung

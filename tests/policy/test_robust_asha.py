@@ -1,0 +1,262 @@
+"""RobustAshaPolicy on hand-made curves: rungs, the noise and trend margins, both goals, the two
+recommended settings, warm-start priors, validation, and the sweep-file / stored-form round trips."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hypersweep._launch import policy_from_json
+from hypersweep.errors import InvalidConfigError
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy import AshaPolicy, RobustAshaPolicy, RunHistory, policy_from_data
+from hypersweep.status import RunStatus
+
+MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
+GOALS = [(MAX, 1.0), (MIN, -1.0)]
+
+# The settings benchmarks/es_adapter.py calls "recommended" and "aggressive".
+RECOMMENDED = {"reduction_factor": 4, "min_interval": 2, "noise_factor": 0.5, "noise_window": 3}
+AGGRESSIVE = {"reduction_factor": 3, "min_interval": 1, "noise_factor": 0.25, "noise_window": 3}
+
+
+def runs(curves: dict[str, list[float]], sign: float = 1.0) -> dict[str, RunHistory]:
+    """Histories from curves given for a maximized metric; ``sign=-1`` mirrors them for minimize."""
+    return {rid: RunHistory(rid, [sign * v for v in vals]) for rid, vals in curves.items()}
+
+
+def leaders(n: int, length: int, level: float = 0.9) -> dict[str, list[float]]:
+    """n smooth runs well ahead of anything the tests judge."""
+    return {f"lead{i}": [level + 0.001 * i] * length for i in range(n)}
+
+
+def test_defaults_are_the_recommended_setting() -> None:
+    policy = RobustAshaPolicy()
+    props = policy.properties()
+    assert {k: props[k] for k in RECOMMENDED} == RECOMMENDED
+    assert (props["trend_factor"], props["brackets"], props["min_runs"]) == (0.0, 1, 1)
+
+
+def test_rungs() -> None:
+    policy = RobustAshaPolicy(reduction_factor=3, min_interval=2, max_interval=50)
+    assert [k for k in range(1, 60) if policy.should_evaluate(k)] == [2, 6, 18]
+    brackets = RobustAshaPolicy(reduction_factor=2, min_interval=1, max_interval=10, brackets=2)
+    assert [k for k in range(1, 12) if brackets.should_evaluate(k)] == [1, 2, 4, 8]
+    # Between rungs and at max_interval nobody is judged, however far behind.
+    histories = runs({**leaders(6, 3), "low": [0.1, 0.1, 0.1]})
+    assert not policy.evaluate("low", 1, histories, MAX).stop
+    assert not policy.evaluate("low", 3, histories, MAX).stop
+    assert policy.evaluate("low", 2, histories, MAX).stop
+
+
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_a_run_behind_by_less_than_its_noise_goes_on(goal: PrimaryMetricGoal, sign: float) -> None:
+    # Cutoff at rung 2 with 9 runs: the 3rd best. The two candidates have the same best (0.80), 0.02
+    # behind the cutoff 0.82; "noisy" moved by 0.10 between its two values, "smooth" by 0.
+    curves = {f"top{i}": [0.82 + 0.01 * i, 0.82 + 0.01 * i] for i in range(3)}
+    curves |= {f"low{i}": [0.5, 0.5] for i in range(4)}
+    curves |= {"noisy": [0.70, 0.80], "smooth": [0.80, 0.80]}
+    histories = runs(curves, sign)
+    policy = RobustAshaPolicy(reduction_factor=3, min_interval=2, noise_factor=0.5, noise_window=3)
+    assert not policy.evaluate("noisy", 2, histories, goal).stop  # 0.80 + 0.5 * 0.10 >= 0.82
+    decision = policy.evaluate("smooth", 2, histories, goal)
+    assert decision.stop
+    assert decision.reason == (
+        f"RobustASHA: best {sign * 0.8:.4g} at rung 2 (noise 0, gain 0, bound {sign * 0.8:.4g}) "
+        f"is behind the cutoff {sign * 0.82:.4g} of the top 3 of 9 (1/3)"
+    )
+    # Plain ASHA stops both.
+    asha = AshaPolicy(reduction_factor=3, min_interval=2, compare="best")
+    assert asha.evaluate("noisy", 2, histories, goal).stop
+
+
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_a_run_far_behind_stops_despite_its_noise(goal: PrimaryMetricGoal, sign: float) -> None:
+    curves = {**leaders(6, 2), "wobbly_but_bad": [0.20, 0.40]}
+    policy = RobustAshaPolicy(noise_factor=1.0)
+    assert policy.evaluate("wobbly_but_bad", 2, runs(curves, sign), goal).stop
+
+
+def test_noise_uses_only_the_last_window_values_and_skips_nan() -> None:
+    policy = RobustAshaPolicy(min_interval=6, noise_factor=1.0, noise_window=3)
+    # One big early jump (0.2 -> 0.7) outside the window; inside it the run is flat: no margin.
+    early_jump = [0.2, 0.7, 0.7, 0.7, 0.7, 0.7]
+    histories = runs({**leaders(6, 6), "r": early_jump})
+    assert policy.evaluate("r", 6, histories, MAX).stop
+    # NaN inside the window is skipped: the differences are taken over the values that exist.
+    nan_in_window = [0.7, 0.7, 0.7, 0.7, math.nan, 0.9]
+    histories = runs({**leaders(6, 6, level=0.92), "r": nan_in_window})
+    assert not policy.evaluate("r", 6, histories, MAX).stop  # 0.9 + |0.9 - 0.7| >= 0.92
+
+
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_trend_factor_keeps_a_run_that_is_still_climbing(
+    goal: PrimaryMetricGoal, sign: float
+) -> None:
+    # At rung 6 the climber's best is 0.6, up from 0.3 at rung 2: gain 0.3. Leaders sit at 0.8.
+    climber = [0.1, 0.3, 0.4, 0.45, 0.55, 0.6]
+    histories = runs({**leaders(6, 6, level=0.8), "climber": climber}, sign)
+    flat = RobustAshaPolicy(3, 2, noise_factor=0.0, trend_factor=0.0)
+    trend = RobustAshaPolicy(3, 2, noise_factor=0.0, trend_factor=1.0)
+    assert flat.evaluate("climber", 6, histories, goal).stop
+    assert not trend.evaluate("climber", 6, histories, goal).stop  # 0.6 + 0.3 >= 0.8
+
+
+def test_the_recommended_setting_keeps_a_noisy_late_bloomer_that_plain_asha_stops() -> None:
+    # Eight runs that plateau early at 0.85-0.88 and one that starts lower, wobbles by six
+    # points an epoch and ends best. Plain ASHA with a grace period of 2 ranks it by its value
+    # at rung 2 and stops it; the recommended setting sees that it is behind by less than its noise.
+    curves = {f"plateau{i}": [0.84 + 0.005 * i, 0.85 + 0.005 * i] for i in range(8)}
+    curves["bloomer"] = [0.80, 0.86]
+    histories = runs(curves)
+    assert (
+        AshaPolicy(reduction_factor=3, min_interval=2).evaluate("bloomer", 2, histories, MAX).stop
+    )
+    assert not RobustAshaPolicy(**RECOMMENDED).evaluate("bloomer", 2, histories, MAX).stop
+    # ...and still stops a run that is clearly behind at the same rung.
+    histories["stuck"] = RunHistory("stuck", [0.30, 0.31])
+    assert RobustAshaPolicy(**RECOMMENDED).evaluate("stuck", 2, histories, MAX).stop
+
+
+def test_the_aggressive_setting_judges_from_the_first_interval() -> None:
+    # Runs of a sweep reporting one epoch each: the aggressive setting stops a run that is far
+    # behind at interval 1 already, keeps the top third, and keeps one that is within a quarter of
+    # its noise (none yet at interval 1, so only the top third survives there).
+    histories = runs({f"r{i}": [0.1 * i] for i in range(9)})
+    policy = RobustAshaPolicy(**AGGRESSIVE)
+    survivors = [r for r in histories if not policy.evaluate(r, 1, histories, MAX).stop]
+    assert survivors == ["r6", "r7", "r8"]
+    # At rung 3 a run 0.01 behind the cutoff with a wobble of 0.08 per epoch goes on (0.25 * 0.08).
+    curves = {f"top{i}": [0.9, 0.9, 0.9] for i in range(3)}
+    curves |= {f"low{i}": [0.5, 0.5, 0.5] for i in range(5)}
+    curves["wobbly"] = [0.81, 0.89, 0.81]
+    assert not policy.evaluate("wobbly", 3, runs(curves), MAX).stop
+    curves["wobbly"] = [0.89, 0.89, 0.89]
+    assert policy.evaluate("wobbly", 3, runs(curves), MAX).stop
+
+
+def test_warm_start_priors_are_comparison_points_never_stopped() -> None:
+    histories = {
+        f"p{i}": RunHistory(f"p{i}", [0.9, 0.9], status=RunStatus.COMPLETED, prior=True)
+        for i in range(6)
+    }
+    histories["old_bad"] = RunHistory("old_bad", [0.1, 0.1], status=RunStatus.CANCELED, prior=True)
+    histories["new"] = RunHistory("new", [0.3, 0.3])
+    policy = RobustAshaPolicy()
+    assert policy.evaluate("new", 2, histories, MAX).stop  # ranked against the priors
+    assert not policy.evaluate("old_bad", 2, histories, MAX).stop  # a prior is never stopped
+
+
+def test_min_runs_and_a_lone_first_run() -> None:
+    histories = runs({"a": [0.9, 0.9], "b": [0.1, 0.1]})
+    assert RobustAshaPolicy().evaluate("b", 2, histories, MAX).stop
+    assert not RobustAshaPolicy(min_runs=3).evaluate("b", 2, histories, MAX).stop
+    assert not RobustAshaPolicy().evaluate("a", 2, {"a": histories["a"]}, MAX).stop
+
+
+def test_nan_and_unknown_runs_are_not_judged() -> None:
+    histories = runs({**leaders(6, 2), "r": [0.1, math.nan]})
+    policy = RobustAshaPolicy()
+    assert not policy.evaluate("r", 2, histories, MAX).stop
+    assert not policy.evaluate("missing", 2, histories, MAX).stop
+
+
+finite = st.sampled_from([0.0, 0.1, 0.2, 0.5, 0.7, 0.9, 1.0, math.nan])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(finite, min_size=1, max_size=9), min_size=1, max_size=9),
+    st.sampled_from([MAX, MIN]),
+)
+def test_zero_margins_are_asha_ranking_by_best(
+    curves: list[list[float]], goal: PrimaryMetricGoal
+) -> None:
+    histories = {f"r{i}": RunHistory(f"r{i}", list(c)) for i, c in enumerate(curves)}
+    robust = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0)
+    asha = AshaPolicy(reduction_factor=3, min_interval=1, compare="best")
+    for run_id, history in histories.items():
+        for k in range(1, len(history.values) + 1):
+            if robust.should_evaluate(k):
+                got = robust.evaluate(run_id, k, histories, goal).stop
+                assert got == asha.evaluate(run_id, k, histories, goal).stop, (run_id, k)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(finite, min_size=1, max_size=9), min_size=1, max_size=9))
+def test_goal_symmetry(curves: list[list[float]]) -> None:
+    up = {f"r{i}": RunHistory(f"r{i}", list(c)) for i, c in enumerate(curves)}
+    down = {f"r{i}": RunHistory(f"r{i}", [-v for v in c]) for i, c in enumerate(curves)}
+    a = RobustAshaPolicy(min_interval=1, trend_factor=0.5)
+    b = RobustAshaPolicy(min_interval=1, trend_factor=0.5)
+    for run_id, history in up.items():
+        for k in range(1, len(history.values) + 1):
+            if a.should_evaluate(k):
+                assert a.evaluate(run_id, k, up, MAX).stop == b.evaluate(run_id, k, down, MIN).stop
+
+
+def test_sweep_file_round_trip() -> None:
+    text = """
+early_termination:
+  type: robust_asha
+  reduction_factor: 3
+  min_interval: 1
+  noise_factor: 0.25
+  noise_window: 3
+  max_interval: 50
+"""
+    policy = policy_from_data(yaml.safe_load(text)["early_termination"])
+    assert policy == RobustAshaPolicy(**AGGRESSIVE, max_interval=50)
+    assert policy_from_data({"type": "Robust_ASHA"}) == RobustAshaPolicy()
+    # The stored form (HyperDrive's policy_config) rebuilds the same policy, e.g. on resume.
+    stored = policy.to_json()
+    assert stored["name"] == "RobustAsha"
+    assert policy_from_json(stored) == policy
+    assert repr(policy).startswith("RobustAshaPolicy(reduction_factor=3, min_interval=1, ")
+
+
+def test_sweep_file_unknown_key_is_named() -> None:
+    with pytest.raises(InvalidConfigError, match=r"early_termination\.compare is not a known key"):
+        policy_from_data({"type": "robust_asha", "compare": "best"})
+
+
+def message(param: str, rule: str, got: Any) -> str:
+    return (
+        "^"
+        + re.escape(
+            f"The {param!r} parameter of RobustAshaPolicy must be {rule}. Got {got!r} instead."
+        )
+        + "$"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param", "rule", "got"),
+    [
+        ({"reduction_factor": 1}, "reduction_factor", "an integer >= 2", 1),
+        ({"min_interval": 0}, "min_interval", "an integer >= 1", 0),
+        ({"min_interval": 3, "max_interval": 3}, "max_interval", "an integer >= 4", 3),
+        ({"brackets": 0}, "brackets", "an integer >= 1", 0),
+        ({"noise_factor": -0.5}, "noise_factor", "a finite number >= 0", -0.5),
+        ({"noise_factor": "1"}, "noise_factor", "a finite number", "1"),
+        ({"trend_factor": math.inf}, "trend_factor", "a finite number", math.inf),
+        ({"noise_window": 1}, "noise_window", "an integer >= 2", 1),
+        ({"min_runs": 0}, "min_runs", "an integer >= 1", 0),
+    ],
+)
+def test_validation_messages(kwargs: dict[str, Any], param: str, rule: str, got: Any) -> None:
+    with pytest.raises(InvalidConfigError, match=message(param, rule, got)):
+        RobustAshaPolicy(**kwargs)
+
+
+def test_read_only_attributes() -> None:
+    policy = RobustAshaPolicy()
+    assert (policy.noise_factor, policy.noise_window, policy.trend_factor) == (0.5, 3, 0.0)
+    with pytest.raises(AttributeError):
+        policy.noise_factor = 1.0  # type: ignore[misc]
