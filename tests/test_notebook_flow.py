@@ -1,9 +1,6 @@
 """A HyperDrive notebook's cells, from ``Workspace.from_config()`` to ``register_model``, with only
-hypersweep imports (Microsoft's scikit-learn iris notebook, its import lines changed).
-
-Left out here: the environment cell (``Environment``, ``CondaDependencies``), the workspace-details
-cell (``ws.location``, ``ws.resource_group``, ``ws.subscription_id``) and the compute-cluster cell
-(``AmlCompute``, ``ComputeTarget``); those are built separately and have tests of their own.
+hypersweep imports (Microsoft's scikit-learn iris notebook, its import lines changed): the workspace
+details, the compute cluster, the environment, a single run, the sweep, the best run and its model.
 """
 
 from __future__ import annotations
@@ -60,18 +57,38 @@ joblib.dump(model, "outputs/model.joblib")
 
 NOTEBOOK = """
 # -- imports: the only lines changed from the Azure notebook
-from hypersweep import (BanditPolicy, Experiment, HyperDriveConfig, Model, PrimaryMetricGoal,
+from hypersweep import (AmlCompute, BanditPolicy, ComputeTarget, ComputeTargetException, CondaDependencies,
+                        Environment, Experiment, HyperDriveConfig, Model, PrimaryMetricGoal,
                         RandomParameterSampling, ScriptRunConfig, Workspace, choice)
 import json
 
 # -- workspace and experiment
 ws = Workspace.from_config()
-print("Workspace name: " + ws.name)
+print("Workspace name: " + ws.name,
+      "Azure region: " + ws.location,
+      "Subscription id: " + ws.subscription_id,
+      "Resource group: " + ws.resource_group, sep="\\n")
 experiment = Experiment(workspace=ws, name="train_iris")
+
+# -- the compute cluster
+cluster_name = "hd-cluster"
+try:
+    compute_target = ComputeTarget(workspace=ws, name=cluster_name)
+    print("Found existing compute target")
+except ComputeTargetException:
+    compute_config = AmlCompute.provisioning_configuration(vm_size="STANDARD_D2_V2", max_nodes=4)
+    compute_target = ComputeTarget.create(ws, cluster_name, compute_config)
+compute_target.wait_for_completion(show_output=True)
+
+# -- the environment: packages this Python has, so trials run here
+sklearn_env = Environment("sklearn-env")
+sklearn_env.python.conda_dependencies = CondaDependencies.create(pip_packages=["scikit-learn", "joblib"])
+sklearn_env.register(ws)
 
 # -- a single run first
 src = ScriptRunConfig(source_directory="training", script="train_iris.py",
-                      arguments=["--kernel", "linear", "--penalty", 1.0])
+                      arguments=["--kernel", "linear", "--penalty", 1.0],
+                      compute_target=compute_target, environment=sklearn_env)
 run = experiment.submit(src)
 run.wait_for_completion(show_output=True)
 print("single", run.get_status(), run.get_metrics()["Accuracy"])
@@ -112,12 +129,14 @@ def test_the_iris_notebook_runs_from_from_config_to_register_model(tmp_path: Pat
     (tmp_path / "training" / "train_iris.py").write_text(textwrap.dedent(TRAIN_IRIS))
     (tmp_path / "notebook.py").write_text(textwrap.dedent(NOTEBOOK))
     imports = [line for line in NOTEBOOK.splitlines() if line.startswith(("import ", "from "))]
-    assert imports == ["from hypersweep import (BanditPolicy, Experiment, HyperDriveConfig, Model, PrimaryMetricGoal,",
-                       "import json"]
+    assert imports == ["from hypersweep import (AmlCompute, BanditPolicy, ComputeTarget, ComputeTargetException, "
+                       "CondaDependencies,", "import json"]
     done = subprocess.run([sys.executable, "notebook.py"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
+    assert "Azure region: local" in out
+    assert "Found existing compute target" not in out and "runs its trials on this machine" in done.stderr
     assert "Accuracy of SVM classifier on test set" in out  # the single run's output, streamed
     result = json.loads(out.split("RESULT ", 1)[1])
     assert result["model"] == ["sklearn-iris", 1, result["best"]]
