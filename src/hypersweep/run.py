@@ -616,8 +616,8 @@ class _LiveRun(Run):
     def _workspace_path(self) -> Path:
         from pathlib import Path
 
+        from hypersweep._paths import DB_NAME, STATE_DIR
         from hypersweep.errors import HypersweepError
-        from hypersweep.store import DB_NAME, STATE_DIR
 
         if not self._workspace:
             raise HypersweepError(f"Run {self.id} does not know its workspace (${ENV_WORKSPACE} is not set).")

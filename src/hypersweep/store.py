@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hypersweep._paths import DB_NAME as DB_NAME
+from hypersweep._paths import STATE_DIR as STATE_DIR
 from hypersweep._values import clean, clean_text
 from hypersweep.errors import DriverLostError, NotFoundError, SchemaVersionError, WorkspaceError
 
@@ -37,8 +39,6 @@ logger = logging.getLogger(__name__)
 _BIND_ERRORS = (sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.IntegrityError, OverflowError,
                 UnicodeError, TypeError, ValueError)
 
-STATE_DIR = ".hypersweep"  # inside the workspace folder: the database, snapshots and run folders
-DB_NAME = "hypersweep.db"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
