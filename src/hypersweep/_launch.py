@@ -27,6 +27,7 @@ from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_R
 from hypersweep.sampling.base import HyperParameterSampling
 from hypersweep.snapshot import take_snapshot
 from hypersweep.space import plain_name
+from hypersweep.space_nested import flat_values
 from hypersweep.status import RunStatus
 from hypersweep.store import STATE_DIR, Store
 
@@ -71,6 +72,7 @@ def run_config_from_description(description: dict[str, Any]) -> ScriptRunConfig 
             command=rc.get("command"),
             environment_variables=rc.get("environment_variables"),
             inputs=rc.get("inputs"),
+            outputs=rc.get("outputs"),
             compute_target=rc.get("target"),
             resources=rc.get("resources"),
         )
@@ -195,12 +197,12 @@ def trial_factory(
             run_dir.mkdir(parents=True, exist_ok=True)
             if resume_from is not None:
                 plain["resume_from"] = resume_from
-            spec = TrialSpec(run_id, run_dir, plain, function=rc.function, primary_metric=primary_metric,
+            spec = TrialSpec(run_id, run_dir, flat_values(plain), function=rc.function, primary_metric=primary_metric,
                              resources=dict(rc.resources))
             return spec, arguments
         spec = TrialSpec(
             run_id, run_dir, plain, argv=rc.build_argv(arguments), primary_metric=primary_metric,
-            source_dir=snapshot, resources=dict(rc.resources),
+            source_dir=snapshot, resources=dict(rc.resources), output_dirs=list(rc.outputs),
         )
         spec.env = {
             **rc.environment_variables,
