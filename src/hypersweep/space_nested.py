@@ -271,3 +271,23 @@ class UnitView:
         """The configuration at a point of the unit cube (one coordinate per column)."""
         flat = {name: expr.from_unit([u])[0] for (name, expr), u in zip(self.columns.items(), point, strict=True)}
         return self.unflatten(flat)
+
+
+def flat_parameters(parameter_space: Mapping[str, Any]) -> list[tuple[str, ParameterExpression | list[Any]]]:
+    """The columns a table shows for a stored search space: a plain parameter as itself, a nested
+    choice as the keys of its branches (each with its expression, or the list of its fixed values)."""
+    out: dict[str, Any] = {}
+    for name, data in parameter_space.items():
+        expr = expression_from_data(data, where=f"parameter_space[{name!r}]")
+        if not isinstance(expr, NestedChoice):
+            out.setdefault(name, expr)
+            continue
+        for branch in expr.values:
+            for key, value in branch.items():
+                if isinstance(value, ParameterExpression):
+                    out.setdefault(key, value)
+                else:
+                    fixed = out.setdefault(key, [])
+                    if isinstance(fixed, list) and not any(_same(value, v) for v in fixed):
+                        fixed.append(value)
+    return list(out.items())

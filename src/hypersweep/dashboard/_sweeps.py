@@ -14,6 +14,7 @@ from typing import Any
 
 from hypersweep.dashboard._json import Raw
 from hypersweep.errors import NotFoundError
+from hypersweep.space_nested import flat_values
 
 TERMINAL = ("Completed", "Failed", "Canceled")
 # finite REAL values only (SQLite may hold +-inf, which JSON cannot carry)
@@ -61,8 +62,11 @@ def sweep_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The search space as ``[{name, label, type, log, values}]`` (axes of the charts)."""
+    """The search space as ``[{name, label, type, log, values}]`` (axes of the charts); a nested choice
+    is the keys of its branches, as the runs' flattened values (``hp``) are."""
     space = config.get("generator_config", {}).get("parameter_space", {})
+    if any(_is_nested(spec) for spec in space.values()):
+        return _flat_parameters(space)
     out = []
     for name, spec in space.items():
         kind = spec[0] if isinstance(spec, list) and spec else "?"
@@ -70,6 +74,28 @@ def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
         entry["log"] = kind in _LOG_TYPES
         if kind == "choice" and isinstance(spec[1], list) and spec[1]:
             entry["values"] = spec[1][0]
+        out.append(entry)
+    return out
+
+
+def _is_nested(spec: Any) -> bool:
+    return (isinstance(spec, list) and len(spec) == 2 and spec[0] == "choice" and isinstance(spec[1], list)
+            and bool(spec[1]) and isinstance(spec[1][0], list) and any(isinstance(v, dict) for v in spec[1][0]))
+
+
+def _flat_parameters(space: dict[str, Any]) -> list[dict[str, Any]]:
+    from hypersweep.space import Choice
+    from hypersweep.space_nested import flat_parameters
+
+    out = []
+    for name, expr in flat_parameters(space):
+        if isinstance(expr, list):
+            entry: dict[str, Any] = {"name": name, "label": name.lstrip("-"), "type": "choice", "log": False,
+                                     "values": expr}
+        else:
+            entry = {"name": name, "label": name.lstrip("-"), "type": expr.kind, "log": expr.kind in _LOG_TYPES}
+            if isinstance(expr, Choice):
+                entry["values"] = expr.options()
         out.append(entry)
     return out
 
@@ -123,7 +149,7 @@ def _run(row: sqlite3.Row, now: float) -> dict[str, Any]:
         "started": row["started"],
         "ended": row["ended"],
         "duration": None if row["started"] is None else (row["ended"] or now) - row["started"],
-        "hp": json.loads(row["hyperparameters"]),
+        "hp": flat_values(json.loads(row["hyperparameters"])),
         "best": row["best"],
         "last": row["last"],
         "intervals": row["intervals"],
