@@ -102,11 +102,11 @@ def nested_choice(values: Sequence[Any]) -> NestedChoice:
         for key, value in branch.items():
             if not isinstance(key, str) or not key.strip():
                 raise invalid(f"values[{i}]", _OWNER, "keyed by non-empty names", key)
-            out[key] = _branch_value(value, f"values[{i}][{key!r}]")
+            out[key] = _branch_value(value, f"values[{i}].{key}")
             kind = _kind(out[key])
             if key in kinds and kinds[key][1] != kind:
                 j, other = kinds[key]
-                raise invalid(f"values[{i}][{key!r}]", _OWNER,
+                raise invalid(f"values[{i}].{key}", _OWNER,
                               f"of the same type as in values[{j}] ({other}), since both branches name {key!r}",
                               value)
             kinds.setdefault(key, (i, kind))
