@@ -181,9 +181,7 @@ def test_a_v1_script_receives_the_branch_keys_as_flags(workspace: Workspace, scr
     )
     for run in run_sweep(workspace, config):
         argv = json.loads(run.get_logs().strip().splitlines()[-1])
-        hyper = json.loads(run.get_details()["properties"]["hyperparameters"]) \
-            if isinstance(run.get_details()["properties"]["hyperparameters"], str) \
-            else run.get_details()["properties"]["hyperparameters"]
+        hyper = run.get_details()["properties"]["hyperparameters"]
         branch = hyper["model"]
         assert is_branch(branch)
         assert set(hyper) == {"model", "lr"}  # no key of another branch

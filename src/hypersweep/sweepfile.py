@@ -452,7 +452,8 @@ def _input_path(path: Any, where: str, base: Path, workspace: str | Path | None)
         raise InvalidConfigError(
             f"The 'path' parameter of {where} must be a local path or an http(s) URL. Got {path!r} instead: "
             "a cloud location (an Azure ML asset or datastore, or blob storage) that hypersweep cannot read "
-            f"here. Download it and pass the local copy: hypersweep run FILE --set {field}={local}"
+            f"here. Download it and pass the local copy: hypersweep run FILE --set {field}={local} "
+            f"(in Python: Input(path={local!r}))."
         )
     if path.startswith(("https://", "http://")):
         from hypersweep._download import CACHE_DIR, fetch_input

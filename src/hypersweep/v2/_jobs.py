@@ -20,6 +20,7 @@ from hypersweep._validation import check_int, check_number, invalid
 from hypersweep.errors import InvalidConfigError
 from hypersweep.space import ParameterExpression
 
+COMMAND_METRIC = "none (a command job)"
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json"
 DASHBOARD = "http://127.0.0.1:8765"
 _INPUT_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model",
@@ -171,6 +172,25 @@ class CommandJob:
         )
         job.set_limits(max_concurrent_trials=max_concurrent_trials, max_total_trials=max_total_trials,
                        timeout=timeout, trial_timeout=trial_timeout)
+        return job
+
+    def _as_sweep(self) -> SweepJob:
+        """A command job submitted on its own: one trial, its literal inputs as one-value choices (so the
+        run records them as its hyperparameters), tagged as a command job."""
+        from hypersweep.v2.sweep import Choice, GridSamplingAlgorithm
+
+        used = set(_INPUT_REF.findall(self.command))
+        fixed = {k: Choice(values=[v]) for k, v in self.inputs.items()
+                 if k in used and isinstance(v, (str, int, float, bool))}
+        if not fixed:
+            raise InvalidConfigError(
+                "create_or_update received a command job without a literal input in its command; hypersweep runs "
+                "a command job as one trial whose inputs (numbers, strings) are its recorded values. Give it one, "
+                "e.g. inputs={'seed': 1} with ${{inputs.seed}} in the command, or sweep it with .sweep(...)."
+            )
+        job = self(**fixed).sweep(primary_metric=COMMAND_METRIC, goal="maximize",
+                                  sampling_algorithm=GridSamplingAlgorithm(), max_total_trials=1)
+        job.tags["hypersweep.job_type"] = "command"
         return job
 
     def _trial_data(self, base: Path, swept: set[str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -399,15 +419,16 @@ class Job:
     """A job read back with ``ml_client.jobs.get`` or ``.list``: a sweep or one of its trials."""
 
     def __init__(self, run: Any) -> None:
+        from hypersweep.experiment import HyperDriveRun
+
         self._run = run
         self.name: str = run.id
-        details = run.get_details()
         self.display_name = self.name
         self.experiment_name = run.experiment.name
-        self.parent_job_name: str | None = None if run.parent is None else run.parent.id
-        self.type = "sweep" if self.parent_job_name is None else "command"
+        sweep = isinstance(run, HyperDriveRun)
+        self.parent_job_name: str | None = None if sweep else run.parent.id
+        self.type = "sweep" if sweep else "command"
         self.tags = run.get_tags()
-        self._details = details
 
     @property
     def status(self) -> str:
@@ -445,13 +466,9 @@ class Job:
 
 
 def check_job(job: Any) -> SweepJob:
-    """``job`` as a sweep job to submit, or a clear error for anything else."""
+    """``job`` as a sweep job to submit (a command job as a sweep of one trial), or a clear error."""
     if isinstance(job, SweepJob):
         return job
     if isinstance(job, CommandJob):
-        raise InvalidConfigError(
-            "create_or_update received a command job: hypersweep runs sweep jobs. Call the command with "
-            "sweep expressions and .sweep(...) first, e.g. "
-            "command_job(lr=Uniform(min_value=0.01, max_value=0.9)).sweep(primary_metric=..., goal=...)."
-        )
+        return job._as_sweep()
     raise invalid("job", "MLClient.create_or_update", "a SweepJob (command(...)(...).sweep(...))", job)
