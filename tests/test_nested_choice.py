@@ -159,7 +159,7 @@ def test_fuzz_every_sampler_stays_inside_a_nested_space(branches: list, seed: in
 # -- what trials receive ---------------------------------------------------------------------------
 
 ECHO = """
-import json, sys
+import json, os, sys
 from hypersweep import Run
 Run.get_context().log("score", 1.0)
 print(json.dumps(sys.argv[1:]))
@@ -229,7 +229,7 @@ limits: {max_total_trials: 4, max_concurrent_trials: 2}
 @pytest.mark.parametrize("sampling", ["random", "bayesian"])
 def test_a_yaml_placeholder_receives_the_branch_as_one_json_argument(tmp_path: Path, sampling: str) -> None:
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "echo.py").write_text(textwrap.dedent(ECHO))
+    (tmp_path / "src" / "echo.py").write_text(textwrap.dedent(ECHO) + "print(os.environ['AZUREML_SWEEP_model'])\n")
     (tmp_path / "sweep.yml").write_text(textwrap.dedent(SWEEP).replace("SAMPLING", sampling))
     result = subprocess.run([sys.executable, "-m", "hypersweep", "run", "sweep.yml", "-q"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=180, env={**os.environ, "COLUMNS": "200"})
@@ -237,9 +237,11 @@ def test_a_yaml_placeholder_receives_the_branch_as_one_json_argument(tmp_path: P
     ws = Workspace(tmp_path)
     (row,) = ws.store.sweeps()
     for run in ws.store.runs(row["id"]):
-        argv = json.loads((Path(run["run_dir"]) / "logs" / "stdout.txt").read_text().strip().splitlines()[-1])
+        lines = (Path(run["run_dir"]) / "logs" / "stdout.txt").read_text().strip().splitlines()
+        argv = json.loads(lines[-2])
         assert argv[0] == "--model" and argv[2] == "--lr"
         branch = json.loads(argv[1])
+        assert json.loads(lines[-1]) == branch  # also as AZUREML_SWEEP_model, as Azure ML sets it
         assert is_branch(branch)
         assert json.loads(run["hyperparameters"])["model"] == branch
     assert "n_estimators" in result.stdout or " C " in result.stdout  # the table shows the flattened values

@@ -17,6 +17,7 @@ from hypersweep.config import (
     FunctionRunConfig,
     HyperDriveConfig,
     ScriptRunConfig,
+    format_value,
 )
 from hypersweep.controller import PriorRun, ResumeRequest, SweepController, SweepPlan
 from hypersweep.errors import InvalidConfigError, NotFoundError
@@ -212,6 +213,8 @@ def trial_factory(
             ENV_EXPERIMENT: experiment,
             ENV_PRIMARY_METRIC: primary_metric,
             "AZUREML_RUN_ID": run_id,
+            # As Azure ML's sweep jobs do: each sampled value as AZUREML_SWEEP_<name> (a nested choice as JSON).
+            **{f"AZUREML_SWEEP_{name}": format_value(value) for name, value in plain.items()},
         }
         if resume_from is not None:
             spec.env[ENV_RESUME_FROM] = resume_from
