@@ -343,3 +343,71 @@ def test_published_layout_sklearn_iris_runs_with_a_local_csv(tmp_path: Path) -> 
     rows = ws.store.runs(sweep["id"])
     assert [r["status"] for r in rows] == ["Completed", "Completed"]
     assert all(r["best_value"] is not None for r in rows)
+
+
+NESTED_TRAIN = """
+import argparse, json, os
+from hypersweep import Run
+p = argparse.ArgumentParser()
+p.add_argument("--data"); p.add_argument("--model", type=json.loads); p.add_argument("--model-dir")
+a = p.parse_args()
+assert os.path.isdir(a.model_dir)
+with open(os.path.join(a.model_dir, "model.json"), "w") as f:
+    json.dump(a.model, f)
+Run.get_context().log("score", a.model.get("C", 0.5) + len(open(a.data).read()))
+"""
+
+NESTED = """
+$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json
+type: sweep
+compute: azureml:cpu-cluster
+trial:
+  code: src
+  command: python nested.py --data ${{inputs.data}} --model ${{search_space.model}} --model-dir ${{outputs.model}}
+  environment: azureml:AzureML-sklearn-1.5@latest
+inputs:
+  data: {type: uri_file, path: URL}
+outputs:
+  model: {type: uri_folder}
+search_space:
+  model:
+    type: choice
+    values:
+      - {kind: svm, C: {type: uniform, min_value: 0, max_value: 1}}
+      - {kind: rf, trees: {type: choice, values: [10, 20]}}
+sampling_algorithm: {type: random, seed: 2}
+objective: {primary_metric: score, goal: maximize}
+limits: {max_total_trials: 4, max_concurrent_trials: 2}
+"""
+
+
+def test_a_published_style_job_with_cluster_environment_https_input_output_and_nested_choice_runs(
+    project: Path, http_dir: tuple
+) -> None:
+    url, root, _ = http_dir
+    (root / "d.txt").write_text("abc")
+    (project / "src" / "nested.py").write_text(textwrap.dedent(NESTED_TRAIN))
+    (project / "nested.yml").write_text(textwrap.dedent(NESTED).replace("URL", f"{url}/d.txt"))
+    result = hypersweep("run", "nested.yml", "-q", cwd=project)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stderr.split())
+    assert "compute: 'azureml:cpu-cluster'" in text and "trial.environment" in text
+    ws = Workspace(project)
+    (sweep,) = ws.store.sweeps()
+    rows = ws.store.runs(sweep["id"])
+    assert [r["status"] for r in rows] == ["Completed"] * 4
+    for row in rows:
+        branch = json.loads(row["hyperparameters"])["model"]
+        assert set(branch) in ({"kind", "C"}, {"kind", "trees"})
+        assert json.loads((Path(row["run_dir"]) / "outputs" / "model" / "model.json").read_text()) == branch
+    assert ws.get_run(sweep["id"]).get_best_run_by_primary_metric() is not None
+
+
+def test_a_nested_choice_with_an_empty_branch_exits_2_and_writes_nothing(project: Path) -> None:
+    (project / "src" / "nested.py").write_text(textwrap.dedent(NESTED_TRAIN))
+    text = textwrap.dedent(NESTED).replace("URL", "data.txt").replace("{kind: rf, trees: {type: choice, values: [10, 20]}}", "{}")
+    (project / "nested.yml").write_text(text)
+    result = hypersweep("run", "nested.yml", "-q", cwd=project)
+    assert result.returncode == 2
+    assert "search_space['model']" in result.stderr and "non-empty branch" in " ".join(result.stderr.split())
+    assert not (project / ".hypersweep").exists()
