@@ -329,10 +329,9 @@ def test_published_layout_files_validate(tmp_path: Path, name: str) -> None:
 
 def test_published_layout_sklearn_iris_runs_with_a_local_csv(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
-    from sklearn.datasets import load_iris
+    from conftest import write_iris_csv
 
-    frame = load_iris(as_frame=True).frame.rename(columns={"target": "species"})
-    frame.to_csv(tmp_path / "iris.csv", index=False)
+    write_iris_csv(tmp_path / "iris.csv")
     result = hypersweep("run", str(DATA / "sklearn-iris-sweep.yml"), "-q", "-w", str(tmp_path / "ws"),
                         "--set", f"inputs.iris_csv.path={tmp_path / 'iris.csv'}",
                         "--set", "limits.max_total_trials=2", "--set", "limits.max_concurrent_trials=2",
@@ -411,3 +410,14 @@ def test_a_nested_choice_with_an_empty_branch_exits_2_and_writes_nothing(project
     assert result.returncode == 2
     assert "search_space['model']" in result.stderr and "non-empty branch" in " ".join(result.stderr.split())
     assert not (project / ".hypersweep").exists()
+
+
+def test_compute_flag_chooses_the_target_over_the_file(project: Path) -> None:
+    edit(project / "sweep.yml", compute="azureml:cpu-cluster")
+    for flag, target in (("local", "local"), ("ray", "ray"), ("ray://10.0.0.1:10001", "ray://10.0.0.1:10001")):
+        spec, messages = load(project / "sweep.yml", compute=flag)
+        assert spec.config.run_config.compute_target == target  # type: ignore[attr-defined]
+        assert not any(m.startswith("compute:") for m in messages)
+    for bad in ("ray://", "azureml:cpu-cluster", ""):
+        with pytest.raises(InvalidConfigError, match="'--compute' parameter of hypersweep run"):
+            load_sweep_file(project / "sweep.yml", compute=bad)

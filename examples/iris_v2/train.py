@@ -7,16 +7,28 @@ hypersweep's MLflow support is installed) and saves the model in the ``--model-d
 """
 
 import argparse
+import csv
 import json
 import os
 
 import joblib
-import pandas as pd
+import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
 from hypersweep import Run
+
+
+def read_iris(path):
+    """The four feature columns and the ``species`` column of an iris CSV, without pandas."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    features = [name for name in rows[0] if name != "species"]
+    X = np.array([[float(r[name]) for name in features] for r in rows])
+    y = np.array([r["species"] for r in rows])
+    return X, y
+
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--iris-csv", required=True)
@@ -25,8 +37,7 @@ parser.add_argument("--test-size", type=float, default=0.3)
 parser.add_argument("--model-dir", default="outputs")
 args = parser.parse_args()
 
-frame = pd.read_csv(args.iris_csv)
-X, y = frame.drop(columns=["species"]), frame["species"]
+X, y = read_iris(args.iris_csv)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=args.test_size, random_state=0, stratify=y)
 
 settings = dict(args.model)

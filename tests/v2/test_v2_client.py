@@ -184,11 +184,11 @@ class _Files(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def iris_url(tmp_path: Path) -> Iterator[str]:
     pytest.importorskip("sklearn")
-    from sklearn.datasets import load_iris
+    from conftest import write_iris_csv
 
     root = tmp_path / "served"
     root.mkdir()
-    load_iris(as_frame=True).frame.rename(columns={"target": "species"}).to_csv(root / "iris.csv", index=False)
+    write_iris_csv(root / "iris.csv")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a, **k: _Files(*a, directory=str(root), **k))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
