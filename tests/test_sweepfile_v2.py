@@ -93,7 +93,9 @@ def test_set_overrides_fields_before_validation() -> None:
     data = {"limits": {"max_total_trials": 20}, "inputs": {"csv": {"path": "wasbs://x/y.csv"}},
             "search_space": {"k": {"type": "choice", "values": ["a", "b"]}}}
     out = apply_overrides(data, ["inputs.csv.path=./iris.csv", "limits.max_total_trials=6",
-                                 "limits.timeout=1.5", "search_space.k.values.1=c", "limits.new_key=true"])
+                                 "limits.timeout=1.5", "search_space.k.values.1=c", "limits.new_key=true",
+                                 "description=Note: a colon", "tags={a: 1}"])
+    assert out["description"] == "Note: a colon" and out["tags"] == {"a": 1}
     assert out["inputs"]["csv"]["path"] == "./iris.csv"
     assert out["limits"] == {"max_total_trials": 6, "timeout": 1.5, "new_key": True}
     assert out["search_space"]["k"]["values"] == ["a", "c"]

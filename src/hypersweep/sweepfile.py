@@ -284,6 +284,8 @@ def apply_overrides(data: Any, sets: Sequence[str]) -> Any:
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or "not valid YAML"
             raise invalid("--set", _RUN, f"a value that is a valid YAML scalar ({problem})", item) from None
+        if isinstance(value, (dict, list)) and not text.strip().startswith(("{", "[")):
+            value = text  # "Note: x" is a string, not a mapping; write {a: 1} or [1, 2] for those
         node: Any = data
         for depth, part in enumerate(parts):
             here = ".".join(parts[:depth]) or "the top level"
