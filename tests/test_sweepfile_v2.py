@@ -423,3 +423,12 @@ def test_compute_flag_chooses_the_target_over_the_file(project: Path) -> None:
     for bad in ("ray://", "azureml:cpu-cluster", ""):
         with pytest.raises(InvalidConfigError, match="'--compute' parameter of hypersweep run"):
             load_sweep_file(project / "sweep.yml", compute=bad)
+
+
+def test_published_layout_hello_sweep_runs(tmp_path: Path) -> None:
+    result = hypersweep("run", str(DATA / "hello-sweep.yml"), "-q", "-w", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ws = Workspace(tmp_path)
+    (sweep,) = ws.store.sweeps()
+    assert sweep["experiment"] == "hello-sweep-local" and sweep["status"] == "Completed"
+    assert [r["status"] for r in ws.store.runs(sweep["id"])] == ["Completed"] * 3
