@@ -41,3 +41,18 @@ def pid_alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except OSError:
         return False
+
+
+def write_iris_csv(path: Path) -> Path:
+    """scikit-learn's bundled iris data as a CSV (four feature columns and ``species``), without pandas."""
+    import csv
+
+    from sklearn.datasets import load_iris
+
+    data = load_iris()
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["sepal_length", "sepal_width", "petal_length", "petal_width", "species"])
+        for row, target in zip(data.data, data.target, strict=True):
+            writer.writerow([*row, data.target_names[target]])
+    return path

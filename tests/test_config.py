@@ -81,6 +81,7 @@ def test_script_arguments_append_sampled_flags_and_drop_duplicates(tmp_path) -> 
 
 
 def test_command_placeholders_are_substituted(tmp_path) -> None:
+    (tmp_path / "train.py").write_text("")
     src = ScriptRunConfig(
         source_directory=tmp_path,
         command="python train.py --lr ${{search_space.lr}} --data ${{inputs.data}}",

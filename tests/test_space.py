@@ -254,11 +254,12 @@ def test_numpy_values_are_taken_as_their_python_values() -> None:
         (lambda: choice("data_\udcff.csv"), "strings that are valid Unicode"),
         (lambda: choice(2**1100), "integers within the float range"),
         (lambda: choice([[1, math.nan]]), "finite numbers"),
-        (lambda: choice({1: "a"}), "'values' parameter of choice must be numbers"),
+        # a mapping is a branch of a nested choice, whose keys are parameter names
+        (lambda: choice({1: "a"}), "'values[0]' parameter of choice must be keyed by non-empty names"),
     ],
 )
 def test_choice_refuses_what_a_sweep_cannot_store(make, fragment) -> None:
-    with pytest.raises(InvalidConfigError, match="'values' parameter of choice") as info:
+    with pytest.raises(InvalidConfigError, match=r"'values(\[\d+\])?' parameter of choice") as info:
         make()
     assert fragment in str(info.value)
 

@@ -178,7 +178,8 @@ def load_or_clean_error(path: Path) -> SweepFile | None:
 
 @pytest.fixture
 def sweep_dir(tmp_path: Path) -> Path:
-    (tmp_path / "train.py").write_text("print('hi')\n")
+    for script in ("train.py", "t.py"):  # the scripts the bases' commands run (checked at submission)
+        (tmp_path / script).write_text("print('hi')\n")
     return tmp_path
 
 
@@ -226,7 +227,7 @@ SPACE = "search_space: {x: {type: uniform, min_value: 0, max_value: 1}}\n"
          "sampling_algorithm.seed must be an integer between"),
         (HEAD.replace("--x", "${{inputs.data}} --x") + SPACE,
          "trial.command refers to ${{inputs.data}}, which inputs does not define"),
-        (HEAD.replace("--x", "${{outputs.model}} --x") + SPACE, "${{outputs.model}}, which is not a placeholder"),
+        (HEAD.replace("--x", "${{outputs.model}} --x") + SPACE, "${{outputs.model}}, which outputs does not define"),
         (HEAD.replace("train.py", "'train.py") + SPACE, "trial.command must split into words"),
         ("search_space: " + "[" * 3000 + "]" * 3000, f"deeper than the limit of {MAX_DEPTH} levels"),
         (b"type: sweep\n\xff\xfe\n", "is not UTF-8 text: byte 0xff at line 2"),

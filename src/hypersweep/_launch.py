@@ -36,6 +36,7 @@ from hypersweep.config import (
     FunctionRunConfig,
     HyperDriveConfig,
     ScriptRunConfig,
+    format_value,
 )
 from hypersweep.controller import PriorRun, ResumeRequest, SweepController, SweepPlan
 from hypersweep.environment import Environment, PreparedEnvironment, prepare
@@ -47,6 +48,7 @@ from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_R
 from hypersweep.sampling.base import HyperParameterSampling
 from hypersweep.snapshot import take_snapshot
 from hypersweep.space import plain_name
+from hypersweep.space_nested import flat_values
 from hypersweep.status import RunStatus
 from hypersweep.store import STATE_DIR, Store
 
@@ -174,6 +176,7 @@ def run_config_from_description(description: dict[str, Any]) -> ScriptRunConfig 
             command=rc.get("command"),
             environment_variables=rc.get("environment_variables"),
             inputs=rc.get("inputs"),
+            outputs=rc.get("outputs"),
             compute_target=rc.get("target"),
             resources=rc.get("resources"),
             environment=Environment.from_dict(rc["environment"]) if rc.get("environment") else None,
@@ -305,13 +308,13 @@ def trial_factory(
             run_dir.mkdir(parents=True, exist_ok=True)
             if resume_from is not None:
                 plain["resume_from"] = resume_from
-            spec = TrialSpec(run_id, run_dir, plain, function=rc.function, primary_metric=primary_metric,
+            spec = TrialSpec(run_id, run_dir, flat_values(plain), function=rc.function, primary_metric=primary_metric,
                              resources=dict(rc.resources))
             spec.env = {ENV_WORKSPACE: str(ws_path), ENV_EXPERIMENT: experiment}  # for register_model, child_run
             return spec, arguments
         spec = TrialSpec(
             run_id, run_dir, plain, argv=rc.build_argv(arguments, prepared.python), primary_metric=primary_metric,
-            source_dir=snapshot, resources=dict(rc.resources),
+            source_dir=snapshot, resources=dict(rc.resources), output_dirs=list(rc.outputs),
         )
         spec.env = {
             **prepared.env,
@@ -322,6 +325,8 @@ def trial_factory(
             ENV_EXPERIMENT: experiment,
             ENV_PRIMARY_METRIC: primary_metric,
             "AZUREML_RUN_ID": run_id,
+            # As Azure ML's sweep jobs do: each sampled value as AZUREML_SWEEP_<name> (a nested choice as JSON).
+            **{f"AZUREML_SWEEP_{name}": format_value(value) for name, value in plain.items()},
         }
         if resume_from is not None:
             spec.env[ENV_RESUME_FROM] = resume_from

@@ -87,19 +87,26 @@ def main() -> None:
 @workspace_option
 @click.option("--experiment", "-e", help="Experiment name (default: the file's experiment_name).")
 @click.option("--quiet", "-q", is_flag=True, help="No live display; print only the final table.")
+@click.option("--compute", help="Where the trials run: local, ray or ray://HOST:PORT (default: the file's compute; "
+              "an Azure ML cluster name runs locally).")
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field of the file before validation, as az ml job create --set does "
+              "(repeatable): --set inputs.iris_csv.path=./iris.csv --set limits.max_total_trials=6.")
 @handle_errors
-def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool) -> None:
+def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool, compute: str | None,
+        sets: tuple[str, ...]) -> None:
     """Run the sweep defined in SWEEP_FILE until it ends.
 
     \b
-    The file follows Azure ML's sweep-job YAML: trial.command with ${{search_space.NAME}}
-    placeholders, search_space, sampling_algorithm, objective, limits, early_termination.
-    Ctrl-C cancels the sweep cleanly: its runs are stopped and everything logged is kept.
+    The file follows Azure ML's sweep-job YAML: trial.command with ${{search_space.NAME}},
+    ${{inputs.NAME}} and ${{outputs.NAME}} placeholders, search_space, sampling_algorithm,
+    objective, limits, early_termination. Ctrl-C cancels the sweep cleanly: its runs are
+    stopped and everything logged is kept.
     """
     from hypersweep.sweepfile import load_sweep_file
 
     warnings.showwarning = _warning
-    spec = load_sweep_file(sweep_file)
+    spec = load_sweep_file(sweep_file, sets=sets, compute=compute, workspace=workspace)
     ws = Workspace(workspace)
     exp = Experiment(ws, experiment or spec.experiment_name)
     ctrl_c = _CtrlC("the sweep will be canceled as soon as it has started")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import re
 import shlex
@@ -18,16 +19,19 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy.base import EarlyTerminationPolicy
 from hypersweep.sampling.base import HyperParameterSampling
 from hypersweep.space import flag_name, plain_name
+from hypersweep.space_nested import flat_values
 
 MAX_TOTAL_RUNS = 1000
 MAX_CONCURRENT_RUNS = 100
 MAX_DURATION_MINUTES = 10080  # HyperDrive's service limit (7 days)
 MAX_DURATION_WARNING = MAX_DURATION_MINUTES  # the former name
-_PLACEHOLDER = re.compile(r"\$\{\{\s*(search_space|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\$\{\{\s*(search_space|inputs|outputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
 def format_value(value: Any) -> str:
-    """A sampled value as a command-line string."""
+    """A sampled value as a command-line string (a nested choice's branch, a dict, as JSON)."""
+    if isinstance(value, Mapping):
+        return json.dumps(dict(value))
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -51,6 +55,9 @@ class ScriptRunConfig:
         resources: what each trial asks of a cluster: ``{"num_cpus": 1, "num_gpus": 0, "resources": {...}}``.
         environment_variables: extra environment variables for the script.
         max_run_duration_seconds: per-run time limit (``trial_timeout`` of the sweep overrides it).
+        inputs: ``{name: value or path}`` for ``${{inputs.NAME}}`` placeholders.
+        outputs: names of output folders: ``${{outputs.NAME}}`` becomes ``outputs/NAME`` in the run's
+            folder (its working folder), made before the run starts.
 
     Example:
         >>> src = ScriptRunConfig(source_directory="examples/iris", script="train.py",
@@ -71,6 +78,7 @@ class ScriptRunConfig:
         max_run_duration_seconds: float | None = None,
         inputs: Mapping[str, Any] | None = None,
         resources: Mapping[str, Any] | None = None,
+        outputs: Sequence[str] | None = None,
     ) -> None:
         owner = "ScriptRunConfig"
         if not isinstance(source_directory, (str, os.PathLike)):
@@ -101,12 +109,15 @@ class ScriptRunConfig:
         self.environment = environment
         self.environment_variables = _string_map(environment_variables, "environment_variables", owner, env=True)
         self.inputs = _string_map(inputs, "inputs", owner)
+        self.outputs = check_output_names(outputs, owner)
         if max_run_duration_seconds is not None:
             seconds = check_number(max_run_duration_seconds, "max_run_duration_seconds", owner)
             if seconds <= 0:
                 raise invalid("max_run_duration_seconds", owner, "a positive number of seconds", max_run_duration_seconds)
             max_run_duration_seconds = seconds
         self.max_run_duration_seconds = max_run_duration_seconds
+        if command is not None:
+            self._check_command_targets(owner)
 
     # -- turning a configuration into a command -------------------------------------------------
 
@@ -115,6 +126,40 @@ class ScriptRunConfig:
             return None
         tokens = shlex.split(self.command) if isinstance(self.command, str) else [str(c) for c in self.command]
         return tokens
+
+    def _check_command_targets(self, owner: str) -> None:
+        """Fail at submission, not in every trial, when the command's program or script cannot be found."""
+        tokens = self._command_tokens()
+        if not tokens or not isinstance(tokens[0], str) or not tokens[0].strip():
+            raise invalid("command", owner, "a non-empty command such as 'python train.py'", self.command)
+        for m in (m for t in tokens for m in _PLACEHOLDER.finditer(t)):
+            kind, name = m.group(1), m.group(2)
+            defined = self.inputs if kind == "inputs" else self.outputs if kind == "outputs" else None
+            if defined is not None and name not in defined:
+                known = ", ".join(sorted(defined)) or "none"
+                raise invalid("command", owner, f"a command whose ${{{{{kind}.NAME}}}} names a defined {kind[:-1]} "
+                              f"(defined: {known})", m.group(0))
+        program = tokens[0]
+        if _PLACEHOLDER.search(program):
+            return
+        if program in ("python", "python3") or Path(program).name.startswith("python"):
+            script = tokens[1] if len(tokens) > 1 else None
+            if script is None or script.startswith("-") or _PLACEHOLDER.search(script):
+                return
+            path = Path(script).expanduser()
+            path = path if path.is_absolute() else self.source_directory / path
+            if not path.is_file():
+                raise invalid(
+                    "command", owner, f"a command whose script {script!r} is a file inside {self.source_directory}",
+                    self.command,
+                )
+            return
+        import shutil
+
+        local = self.source_directory / program
+        if shutil.which(program) is None and not (local.is_file() and os.access(local, os.X_OK)):
+            raise invalid("command", owner, f"a command whose program {program!r} is on PATH or in the source folder",
+                          self.command)
 
     def placeholders(self) -> set[str]:
         """The ``search_space`` names the command refers to."""
@@ -141,13 +186,21 @@ class ScriptRunConfig:
             )
 
     def build_arguments(self, config: Mapping[str, Any]) -> list[str]:
-        """The script's arguments (without the interpreter and script) for a configuration."""
+        """The script's arguments (without the interpreter and script) for a configuration.
+
+        A nested choice's value (one branch, a dict) is one JSON argument where the command has its
+        placeholder, and the branch's own ``--key value`` pairs otherwise.
+        """
         tokens = self._command_tokens()
-        if tokens is not None and self.placeholders():
+        if tokens is not None and any(_PLACEHOLDER.search(t) for t in tokens):
             values = {plain_name(k): format_value(v) for k, v in config.items()}
 
             def substitute(token: str) -> str:
                 def repl(m: re.Match[str]) -> str:
+                    if m.group(1) == "outputs":
+                        if m.group(2) not in self.outputs:
+                            raise InvalidConfigError(f"trial.command refers to undefined {m.group(0)}.")
+                        return f"outputs/{m.group(2)}"
                     table = values if m.group(1) == "search_space" else self.inputs
                     if m.group(2) not in table:
                         raise InvalidConfigError(f"trial.command refers to undefined {m.group(0)}.")
@@ -155,7 +208,10 @@ class ScriptRunConfig:
 
                 return _PLACEHOLDER.sub(repl, token)
 
-            return [substitute(t) for t in tokens]
+            tokens = [substitute(t) for t in tokens]
+            if self.placeholders():
+                return tokens
+        config = flat_values(config)
         fixed = list(tokens) if tokens is not None else list(self.arguments)
         sampled_flags = {plain_name(k) for k in config}
         kept: list[str] = []
@@ -204,6 +260,7 @@ class ScriptRunConfig:
             "arguments": self.arguments,
             "command": self.command,
             "inputs": self.inputs,
+            "outputs": self.outputs,
             "target": self.compute_target,
             "resources": self.resources,
             "environment_variables": self.environment_variables,
@@ -262,6 +319,20 @@ def _string_map(value: Any, param: str, owner: str, env: bool = False) -> dict[s
             raise invalid(param, owner, rule, key)
         out[key] = _argument(item, f"{param}[{key!r}]", owner)
     return out
+
+
+def check_output_names(outputs: Any, owner: str) -> list[str]:
+    """Names of output folders: plain names (letters, digits, ``_``, ``-``, ``.``), no duplicates."""
+    if outputs is None:
+        return []
+    if isinstance(outputs, (str, bytes)) or not isinstance(outputs, Sequence):
+        raise invalid("outputs", owner, "a list of output names such as ['model']", outputs)
+    names: list[str] = []
+    for name in outputs:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*", name) or name in names:
+            raise invalid("outputs", owner, "distinct names of letters, digits, '_', '-' and '.'", name)
+        names.append(name)
+    return names
 
 
 def check_target(target: Any, owner: str) -> str:
@@ -327,7 +398,7 @@ class FunctionRunConfig:
 
     def build_arguments(self, config: Mapping[str, Any]) -> list[str]:
         out: list[str] = []
-        for name, value in config.items():
+        for name, value in flat_values(config).items():
             out += [flag_name(name), format_value(value)]
         return out
 

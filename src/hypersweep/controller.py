@@ -500,6 +500,17 @@ class SweepController:
                 (RunStatus.CANCEL_REQUESTED.value, reason, state.run_id),
             )
 
+    def _final_status(self, final: RunStatus, error: str | None) -> tuple[RunStatus, str | None]:
+        """A sweep that would complete but in which every run failed ends Failed, with the first failure."""
+        if final is not RunStatus.COMPLETED or not self.runs:
+            return final, error
+        if any(state.status is not RunStatus.FAILED for state in self.runs.values()):
+            return final, error
+        first = min(self.runs.values(), key=lambda state: state.number)
+        row = self.store.run(first.run_id)
+        detail = (row["error"] or "").strip()
+        return RunStatus.FAILED, f"Every run failed ({len(self.runs)}); the first, {first.run_id}: {detail}"
+
     def _shutdown(self, reason: str) -> None:
         events = self.executor.shutdown(reason)
         try:
@@ -508,6 +519,7 @@ class SweepController:
             self._lose(str(exc))
 
     def _finish(self, final: RunStatus, error: str | None) -> None:
+        final, error = self._final_status(final, error)
         self.status = final
         now = time.time()
         with self.store.transaction() as tx:

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from hypersweep.space_nested import flat_parameters, flat_values
 from hypersweep.status import RunStatus
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, 
         rows = with_metric + without
     if top:
         rows = rows[:top]
-    names: list[str] = list(json.loads(row["config"])["generator_config"]["parameter_space"])
+    names = [name for name, _ in flat_parameters(json.loads(row["config"])["generator_config"]["parameter_space"])]
     title = plain(f"{sweep.id} · {row['primary_metric']} ({row['goal'].lower()})")
     notes = {r["number"]: _lines(r["reason"] or r["error"]) for r in rows}
     console = Console(width=width) if width else Console()
@@ -118,7 +119,7 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, 
             table.add_column(col, justify="left" if col == "note" else "right", no_wrap=True, max_width=40 if col == "note" else None, overflow="ellipsis")
         table.add_column("n", justify="right", no_wrap=True)
         for r in rows:
-            hyper = json.loads(r["hyperparameters"])
+            hyper = flat_values(json.loads(r["hyperparameters"]))
             extra = {"last": fmt(r["last_value"]), "time": _duration(r), "note": (notes[r["number"]] or [""])[0]}
             table.add_row(
                 str(r["number"]),

@@ -279,6 +279,17 @@ class Choice(ParameterExpression):
     def to_dict(self) -> dict[str, Any]:
         return {"type": "choice", "values": list(self.values)}
 
+    # -- nested choice support (see hypersweep.space_nested) --
+
+    @property
+    def enumerable(self) -> bool:
+        """True when :meth:`options` lists every value (a nested choice with non-choice expressions is not)."""
+        return True
+
+    def options(self) -> list[Any]:
+        """Every value this choice can produce (for grids)."""
+        return list(self.values)
+
 
 class Randint(ParameterExpression):
     """An integer in ``[0, upper)``."""
@@ -547,6 +558,10 @@ def choice(*options: Any) -> Choice:
         values = list(options)
     if not values:
         raise InvalidConfigError("choice() needs a non-empty list or range. Got an empty one instead.")
+    if any(isinstance(v, Mapping) for v in values):  # branches: a nested (conditional) choice
+        from hypersweep.space_nested import nested_choice
+
+        return nested_choice(values)
     return Choice([_choice_value(v) for v in values])
 
 
@@ -752,7 +767,7 @@ def expression_from_data(data: Any, where: str = "search_space") -> ParameterExp
                 raise InvalidConfigError(f"{where}.values must be a list. Got {args[0]!r} instead.")
             try:
                 return choice(args[0])
-            except InvalidConfigError as exc:
+            except InvalidConfigError as exc:  # e.g. a nested choice's branch: name the parameter
                 raise InvalidConfigError(f"{where}: {exc}") from None
         try:
             return _FACTORIES[kind](*args)
@@ -840,16 +855,16 @@ class SearchSpace(dict[str, ParameterExpression]):
     @property
     def is_finite(self) -> bool:
         """True when every parameter is a ``choice`` (so the space can be enumerated)."""
-        return all(isinstance(e, Choice) for e in self._exprs.values())
+        return all(isinstance(e, Choice) and e.enumerable for e in self._exprs.values())
 
     def grid_size(self) -> int:
         """Number of configurations of an all-``choice`` space."""
-        return math.prod(len(e.values) for e in self._exprs.values() if isinstance(e, Choice))
+        return math.prod(len(e.options()) for e in self._exprs.values() if isinstance(e, Choice))
 
     def iter_grid(self) -> Iterator[dict[str, Any]]:
         """Every configuration of an all-``choice`` space, in odometer order (last parameter fastest)."""
         names = list(self._exprs)
-        lists = [self._exprs[n].values for n in names]  # type: ignore[attr-defined]
+        lists = [self._exprs[n].options() for n in names]  # type: ignore[attr-defined]
         for combo in itertools.product(*lists):
             yield dict(zip(names, combo, strict=True))
 

@@ -158,3 +158,27 @@ def test_the_cancel_buttons_stop_a_run_then_the_sweep(page, serve, tmp_path) -> 
         run.wait_for_completion(raise_on_error=False)
     assert run.get_status() == "Canceled"
     assert run.get_children()[0].get_status() == "Canceled"
+
+
+def test_a_nested_choice_sweep_shows_flattened_values(page, serve, tmp_path) -> None:
+    from hypersweep import HyperDriveConfig, RandomParameterSampling, choice, loguniform
+
+    def train(cfg: dict) -> float:
+        return cfg.get("C", 1.0) if cfg["model"] == "svm" else cfg["n_estimators"] / 100
+
+    ws = Workspace(tmp_path / "ws")
+    space = {"model": choice({"model": "svm", "C": loguniform(-3, 0)}, {"model": "rf", "n_estimators": choice(50, 100)})}
+    config = HyperDriveConfig(run_config=train, hyperparameter_sampling=RandomParameterSampling(space, properties={"seed": 2}),
+                              primary_metric_name="score", primary_metric_goal="maximize", max_total_runs=8)
+    sweep = Experiment(ws, "nested").submit(config)
+    sweep.wait_for_completion()
+    live = serve(ws.path)
+    page.goto(f"{live.url}/sweeps/{sweep.id}")
+    page.wait_for_function(DRAWN, timeout=15_000)
+    header = page.locator("table.hs-table thead th").all_inner_texts()
+    assert header[2:5] == ["model", "C", "n_estimators"]
+    body = page.locator("table.hs-table tbody").inner_text()
+    assert "svm" in body and "rf" in body and "{" not in body  # values, not a dict's text
+    inked = page.evaluate(INKED, ".hs-chart")
+    assert min(inked) > 500, inked  # every chart drawn, the parallel coordinates included
+    page.screenshot(path=str(tmp_path / "nested.png"), full_page=True)

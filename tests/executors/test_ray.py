@@ -335,6 +335,31 @@ def test_a_sweep_file_with_compute_ray_client_address(cluster, tmp_path) -> None
     assert json.loads(best.stdout)["metrics"]["a"] == 3.0
 
 
+def test_a_v2_sweep_file_run_with_compute_ray_makes_and_returns_output_folders(tmp_path, ray_address) -> None:
+    src = tmp_path / "sweep"
+    src.mkdir()
+    (src / "t.py").write_text(
+        "import os, sys\nfrom hypersweep import Run\nassert os.path.isdir(sys.argv[2])\n"
+        "open(os.path.join(sys.argv[2], 'm.txt'), 'w').write('m')\nRun.get_context().log('a', 1.0)\n"
+    )
+    (src / "sweep.yml").write_text(textwrap.dedent("""
+        type: sweep
+        compute: azureml:cpu-cluster
+        trial: {code: ., command: "python t.py --out ${{outputs.model}} --x ${{search_space.x}}"}
+        outputs: {model: {type: uri_folder}}
+        search_space: {x: {type: choice, values: [1, 2]}}
+        sampling_algorithm: grid
+        objective: {primary_metric: a, goal: maximize}
+        limits: {max_total_trials: 2, max_concurrent_trials: 2}
+    """))
+    ws = tmp_path / "ws"
+    out = subprocess.run([sys.executable, "-m", "hypersweep", "run", str(src / "sweep.yml"), "--workspace", str(ws),
+                          "--quiet", "--compute", "ray"], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    files = sorted((ws / ".hypersweep" / "runs").glob("HD_*_*/outputs/model/m.txt"))
+    assert len(files) == 2
+
+
 # -- the executor on its own -------------------------------------------------------------------
 
 

@@ -260,7 +260,7 @@ def test_prior_observations_are_used_as_data() -> None:
     "space, message",
     [
         ({"a": choice(True, False)}, "must be int, float or str"),
-        ({"a": choice({"k": 1}, {"k": 2})}, "must be int, float or str"),
+        ({"a": choice((1, 2), (3, 4))}, "must be int, float or str"),  # dicts: a nested choice, supported
         ({"a": choice(1, "two")}, "Either all or none of the 'choice' values should be 'str' type."),
         (None, "must be a non-empty dict"),
         ({}, "must be a non-empty dict"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from hypersweep.dashboard._json import Raw, finite
 from hypersweep.errors import NotFoundError
+from hypersweep.space_nested import flat_values
 
 TERMINAL = ("Completed", "Failed", "Canceled")
 # finite REAL values only (SQLite may hold +-inf, which JSON cannot carry)
@@ -73,8 +74,11 @@ def has_kind_column(conn: sqlite3.Connection) -> bool:
 
 
 def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The search space as ``[{name, label, type, log, values}]`` (axes of the charts)."""
+    """The search space as ``[{name, label, type, log, values}]`` (axes of the charts); a nested choice
+    is the keys of its branches, as the runs' flattened values (``hp``) are."""
     space = config.get("generator_config", {}).get("parameter_space", {})
+    if any(_is_nested(spec) for spec in space.values()):
+        return _flat_parameters(space)
     out = []
     for name, spec in space.items():
         kind = spec[0] if isinstance(spec, list) and spec else "?"
@@ -82,6 +86,28 @@ def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
         entry["log"] = kind in _LOG_TYPES
         if kind == "choice" and isinstance(spec[1], list) and spec[1]:
             entry["values"] = spec[1][0]
+        out.append(entry)
+    return out
+
+
+def _is_nested(spec: Any) -> bool:
+    return (isinstance(spec, list) and len(spec) == 2 and spec[0] == "choice" and isinstance(spec[1], list)
+            and bool(spec[1]) and isinstance(spec[1][0], list) and any(isinstance(v, dict) for v in spec[1][0]))
+
+
+def _flat_parameters(space: dict[str, Any]) -> list[dict[str, Any]]:
+    from hypersweep.space import Choice, ParameterExpression
+    from hypersweep.space_nested import flat_parameters
+
+    out = []
+    for name, expr in flat_parameters(space):
+        if not isinstance(expr, ParameterExpression):  # a branch key's fixed values (expressions are lists too)
+            entry: dict[str, Any] = {"name": name, "label": name.lstrip("-"), "type": "choice", "log": False,
+                                     "values": expr}
+        else:
+            entry = {"name": name, "label": name.lstrip("-"), "type": expr.kind, "log": expr.kind in _LOG_TYPES}
+            if isinstance(expr, Choice):
+                entry["values"] = expr.options()
         out.append(entry)
     return out
 
@@ -133,7 +159,7 @@ def nonfinite_note(marks: dict[str, str]) -> str:
 
 def _run(row: sqlite3.Row, now: float) -> dict[str, Any]:
     marks: dict[str, str] = {}
-    hp = finite(json.loads(row["hyperparameters"]), marks)
+    hp = finite(flat_values(json.loads(row["hyperparameters"])), marks)
     best = finite(row["best_value"], marks, "best")
     last = finite(row["last_value"], marks, "last")
     note = (row["reason"] or row["error"] or "").strip()

@@ -117,6 +117,8 @@ def materialize(spec: TrialSpec) -> None:
     if spec.source_dir is not None:
         shutil.copytree(spec.source_dir, spec.run_dir, copy_function=_link_or_copy, symlinks=True, dirs_exist_ok=True)
     (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
+    for name in spec.output_dirs:
+        (spec.run_dir / "outputs" / name).mkdir(parents=True, exist_ok=True)
     spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
     spec.events_path.touch()
 

@@ -265,7 +265,7 @@ def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link:
     shared = bool(payload["shared_dir"])
     if snapshot is not None and not shared:
         unpack(snapshot, work)
-    for sub in ("outputs", "logs"):
+    for sub in ("outputs", "logs", *(f"outputs/{name}" for name in payload.get("output_dirs", ()))):
         (work / sub).mkdir(parents=True, exist_ok=True)
     events, stdout, stderr = work / "logs" / "events.jsonl", work / "logs" / "stdout.txt", work / "logs" / "stderr.txt"
     events.touch()

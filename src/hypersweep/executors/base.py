@@ -33,6 +33,7 @@ class TrialSpec:
         primary_metric: the primary metric's name (a callable's numeric return value is logged under it).
         source_dir: the sweep's source snapshot; a script trial's working folder starts as a copy of it.
         resources: what the trial asks of a cluster: ``num_cpus``, ``num_gpus``, ``resources`` (custom).
+        output_dirs: named output folders (``${{outputs.NAME}}``), made as ``outputs/NAME`` before the run starts.
     """
 
     run_id: str
@@ -44,6 +45,7 @@ class TrialSpec:
     primary_metric: str = ""
     source_dir: Path | None = None
     resources: dict[str, Any] = field(default_factory=dict)
+    output_dirs: list[str] = field(default_factory=list)
 
     @property
     def events_path(self) -> Path:

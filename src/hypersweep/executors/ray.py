@@ -206,7 +206,8 @@ class RayExecutor(Executor):
                 (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
                 spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
                 snapshot = self._snapshot(spec.source_dir) if spec.source_dir is not None else None
-            payload.update(argv=list(spec.argv), env=dict(spec.env), driver_python=sys.executable)
+            payload.update(argv=list(spec.argv), env=dict(spec.env), driver_python=sys.executable,
+                           output_dirs=list(spec.output_dirs))
             run.ref = self._script.options(**self._options(spec)).remote(payload, snapshot, self._hub)
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable callable: this run fails, not the sweep
             message = f"Could not submit the trial to Ray: {type(exc).__name__}: {exc}"

@@ -73,6 +73,7 @@ from hypersweep.sampling._acquisition import AcquisitionProblem, optimize_log_ei
 from hypersweep.sampling._gp import GaussianProcess, KernelParams, fit_kernel_params
 from hypersweep.sampling.base import HyperParameterSampling, Observation, own_count
 from hypersweep.space import Choice, ParameterExpression, Randint, Uniform
+from hypersweep.space_nested import INACTIVE, UnitView
 from hypersweep.status import RunStatus
 
 __all__ = ["BayesianParameterSampling"]
@@ -131,6 +132,8 @@ class _Column:
         raise ValueError(f"{value!r} is not one of {self.levels!r}")
 
     def encode(self, value: Any) -> float:
+        if value is INACTIVE:  # a nested choice's branch that is not the chosen one: a fixed value
+            return 0.0 if self.kind == "cat" else 0.5
         if self.kind == "cat":
             return float(self._level(value))
         if self.kind == "ord":
@@ -241,7 +244,10 @@ class BayesianParameterSampling(HyperParameterSampling):
                 f"{owner} accepts the properties 'seed' and 'n_initial_points'. "
                 f"Got {sorted(unknown)[0]!r} instead."
             )
-        for name, expr in self.space.items():
+        # A nested choice is its branch index (a categorical column) plus one column per expression of
+        # every branch; a branch's columns sit at a fixed value where another branch is chosen.
+        self._view = UnitView(self.space)
+        for name, expr in self._view.columns.items():
             if isinstance(expr, Choice):
                 _check_choice_values(name, expr, owner)
         d = len(self.space)
@@ -255,21 +261,25 @@ class BayesianParameterSampling(HyperParameterSampling):
                     f"Got {n_init!r} instead."
                 )
             self.n_initial_points = int(n_init)
-        self._columns = [_Column(name, expr) for name, expr in self.space.items()]
+        self._columns = [_Column(name, expr) for name, expr in self._view.columns.items()]
         self._cat = np.array([c.kind == "cat" for c in self._columns])
         self._problem = AcquisitionProblem(
             cont=np.flatnonzero(~self._cat),
             cat_levels={j: len(c.levels) for j, c in enumerate(self._columns) if c.kind == "cat"},
             snap=self._snap,
         )
+        self._encoded: dict[tuple[Any, ...], np.ndarray] = {}  # memo of _encode (a pure function)
         self._grid = self._enumerate()
         self._grid_keys = [] if self._grid is None else [self._key(r) for r in self._grid]
         self._fit_cache: dict[bytes, KernelParams] = {}
-        self._encoded: dict[tuple[Any, ...], np.ndarray] = {}  # memo of _encode (a pure function)
 
     # -- encoding ------------------------------------------------------------------------------
 
     def _encode(self, config: Mapping[str, Any]) -> np.ndarray | None:
+        try:
+            config = self._view.flatten(config)
+        except (KeyError, ValueError, TypeError):
+            return None
         try:
             values = tuple((type(config[c.name]), config[c.name]) for c in self._columns)
             row = self._encoded.get(values)
@@ -285,7 +295,7 @@ class BayesianParameterSampling(HyperParameterSampling):
         return row.copy()
 
     def _decode(self, row: np.ndarray) -> dict[str, Any]:
-        return {c.name: c.decode(float(u)) for c, u in zip(self._columns, row, strict=True)}
+        return self._view.unflatten({c.name: c.decode(float(u)) for c, u in zip(self._columns, row, strict=True)})
 
     def _snap(self, X: np.ndarray) -> np.ndarray:
         X = X.copy()
@@ -309,7 +319,16 @@ class BayesianParameterSampling(HyperParameterSampling):
             if size > _ENUM_LIMIT:
                 return None
             grids.append(g)
-        return np.array(list(itertools.product(*grids)), dtype=float)
+        rows = np.array(list(itertools.product(*grids)), dtype=float)
+        if len(self._columns) == len(self.space):
+            return rows
+        # With nested choices many rows differ only in inactive columns: keep one encoding of each configuration.
+        unique: dict[tuple[float, ...], np.ndarray] = {}
+        for row in rows:
+            exact = self._encode(self._decode(row))
+            if exact is not None:
+                unique.setdefault(self._key(exact), exact)
+        return np.array(list(unique.values()), dtype=float).reshape(-1, len(self._columns))
 
     def max_configurations(self) -> int | None:
         """The number of distinct configurations of a finite space (None when infinite or huge)."""
@@ -404,7 +423,7 @@ class BayesianParameterSampling(HyperParameterSampling):
             if k:
                 engine.fast_forward(k)
             u = engine.random(1)[0]
-        row = self._encode(self.space.from_unit(u))
+        row = self._encode(self._view.from_unit(u))
         if row is not None and self._key(row) not in taken:
             return row
         return self._random_unused(taken, rng)

@@ -15,7 +15,7 @@ def grid_config(space: SearchSpace, index: int) -> dict[str, Any]:
     """The configuration at ``index`` of the odometer enumeration (last parameter fastest)."""
     config: dict[str, Any] = {}
     for name in reversed(list(space)):
-        values = space[name].values  # type: ignore[attr-defined]
+        values = space[name].options()  # type: ignore[attr-defined]
         index, pos = divmod(index, len(values))
         config[name] = values[pos]
     return {name: config[name] for name in space}
@@ -38,7 +38,7 @@ class GridParameterSampling(HyperParameterSampling):
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         super().__init__(parameter_space, properties)
         for name, expr in self.space.items():
-            if not isinstance(expr, Choice):
+            if not isinstance(expr, Choice) or not expr.enumerable:
                 raise InvalidConfigError(
                     "GridParameterSampling supports only choice expressions (a grid needs a finite "
                     f"list of values); parameter {name!r} is {expr!r}. Use choice(...) or "

@@ -12,6 +12,7 @@ from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.sampling.base import FreshSequence, HyperParameterSampling, Observation, own_count
 from hypersweep.sampling.grid import grid_config
+from hypersweep.space_nested import UnitView
 
 
 class RandomParameterSampling(HyperParameterSampling):
@@ -40,6 +41,7 @@ class RandomParameterSampling(HyperParameterSampling):
                 f"Got {self.properties.get('rule')!r} instead."
             )
         self.rule = rule
+        self._view = UnitView(self.space)  # one Sobol coordinate per dimension, nested choices included
         unknown = set(self.properties) - {"seed", "rule", "logbase"}
         if unknown:
             raise InvalidConfigError(
@@ -55,13 +57,13 @@ class RandomParameterSampling(HyperParameterSampling):
         if any(o.prior for o in observations):  # warm start: leave out what the parents ran
             return self._fresh.take(start, n, observations)
         if self.rule == "sobol" and not self.space.is_finite and n > 0:
-            return [self.space.from_unit(point) for point in self._sobol(start, n)]
+            return [self._view.from_unit(point) for point in self._sobol(start, n)]
         return [self.configuration(k) for k in range(start, start + n)]
 
     def _sobol(self, start: int, n: int) -> np.ndarray:
         from scipy.stats import qmc
 
-        engine = qmc.Sobol(d=len(self.space), scramble=True, seed=self.seed)
+        engine = qmc.Sobol(d=len(self._view.columns), scramble=True, seed=self.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy's balance warning for non-power-of-2 draws
             if start:
@@ -77,5 +79,5 @@ class RandomParameterSampling(HyperParameterSampling):
             perm = np.random.default_rng([self.seed, cycle, 1]).permutation(size)
             return grid_config(space, int(perm[pos]))
         if self.rule == "sobol":
-            return space.from_unit(self._sobol(k, 1)[0])
+            return self._view.from_unit(self._sobol(k, 1)[0])
         return space.sample(np.random.default_rng([self.seed, k]))

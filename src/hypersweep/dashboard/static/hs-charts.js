@@ -130,7 +130,8 @@
       nameTextStyle: { fontSize: 11 } }));
     parallelAxis.push({ dim: params.length, name: metricName(model), type: "value", scale: true, nameTextStyle: { fontSize: 11, fontWeight: "bold" } });
     const data = scored.map((r) => {
-      const row = params.map((p, i) => axes[i].value(r.hp[p.name]));
+      // "-" is ECharts' empty value: a key of another branch of a nested choice
+      const row = params.map((p, i) => (r.hp[p.name] === undefined ? "-" : axes[i].value(r.hp[p.name])));
       row.push(r.best, r.number);
       return row;
     });
