@@ -94,6 +94,10 @@ class SweepPlan:
     resumes: list[ResumeRequest] = field(default_factory=list)
 
 
+#: The error of a run that was in flight when the process driving its sweep stopped.
+INTERRUPTED = "Interrupted: the process driving the sweep stopped while this run was in flight."
+
+
 @dataclass
 class _RunState:
     run_id: str
@@ -105,6 +109,7 @@ class _RunState:
     steps: dict[str, int] = field(default_factory=dict)
     best: float = math.nan
     failure: str | None = None  # set by Run.fail(): the run ends Failed with this error
+    interrupted: bool = False  # ended Failed because a driver died while it ran, not by its own doing
 
 
 class SweepController:
@@ -260,6 +265,7 @@ class SweepController:
             self.histories[row["id"]] = state.history
             for value in series.get(row["id"], []):
                 self._record(state, value)
+            state.interrupted = status is RunStatus.FAILED and (row["error"] or "").startswith(INTERRUPTED)
             done = json.loads(row["origin"]).get("resumed_from") if row["origin"] else None
             if done:
                 self._resumes = [r for r in self._resumes if r.origin.get("resumed_from") != done]
@@ -277,8 +283,8 @@ class SweepController:
                 fresh.append(ev)
             state.status = RunStatus.CANCEL_REQUESTED  # not running: no policy decisions on replay
             self._ingest(fresh)
-            reason = "Interrupted: the process driving the sweep stopped while this run was in flight."
-            self._ingest([RunEnded(row["id"], RunStatus.FAILED, reason, time.time())])
+            state.interrupted = True
+            self._ingest([RunEnded(row["id"], RunStatus.FAILED, INTERRUPTED, time.time())])
         return interrupted
 
     # -- the loop's steps ------------------------------------------------------------------------
@@ -501,12 +507,19 @@ class SweepController:
             )
 
     def _final_status(self, final: RunStatus, error: str | None) -> tuple[RunStatus, str | None]:
-        """A sweep that would complete but in which every run failed ends Failed, with the first failure."""
+        """A sweep that would complete but in which every run failed ends Failed, with the first failure.
+
+        Runs interrupted by a driver that died failed through no fault of their own: a sweep whose runs
+        all failed only that way ends as it would have (resume them from their checkpoints).
+        """
         if final is not RunStatus.COMPLETED or not self.runs:
             return final, error
         if any(state.status is not RunStatus.FAILED for state in self.runs.values()):
             return final, error
-        first = min(self.runs.values(), key=lambda state: state.number)
+        own = [state for state in self.runs.values() if not state.interrupted]
+        if not own:
+            return final, error
+        first = min(own, key=lambda state: state.number)
         row = self.store.run(first.run_id)
         detail = (row["error"] or "").strip()
         return RunStatus.FAILED, f"Every run failed ({len(self.runs)}); the first, {first.run_id}: {detail}"

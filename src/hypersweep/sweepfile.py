@@ -783,7 +783,7 @@ def _inputs(data: Any, base: Path, workspace: str | Path | None = None) -> dict[
             continue
         _check_keys(value, _INPUT_KEYS, f"{where}.")
         kind = value.get("type")
-        if kind is not None and kind not in _INPUT_TYPES:
+        if kind is not None and (not isinstance(kind, str) or kind not in _INPUT_TYPES):
             raise invalid("type", where, f"one of {', '.join(sorted(_INPUT_TYPES))}", kind)
         if value.get("mode") is not None:
             _notice(f"{where}.mode ({value['mode']!r}) is not used: the input is read in place on this machine.")
@@ -854,7 +854,7 @@ def output_names(data: Any) -> list[str]:
             value = _mapping(value, where)
             _check_keys(value, _OUTPUT_KEYS, f"{where}.")
             kind = value.get("type")
-            if kind is not None and kind not in _OUTPUT_TYPES:
+            if kind is not None and (not isinstance(kind, str) or kind not in _OUTPUT_TYPES):
                 raise invalid("type", where, f"one of {', '.join(sorted(_OUTPUT_TYPES))}", kind)
             for key in ("mode", "path"):
                 if value.get(key) is not None:

@@ -29,14 +29,14 @@ def learner(cfg: dict) -> None:
         time.sleep(0.01)
 
 
-def sweep(workspace, name: str, **kwargs) -> object:
+def sweep(workspace, name: str, qualities: list[float] = QUALITIES, **kwargs) -> object:
     config = HyperDriveConfig(
         run_config=learner,
-        hyperparameter_sampling=RandomParameterSampling({"q": choice(*QUALITIES)}, {"seed": 0}),
+        hyperparameter_sampling=RandomParameterSampling({"q": choice(*qualities)}, {"seed": 0}),
         policy=RobustAshaPolicy(reduction_factor=3, min_interval=1, max_interval=9),
         primary_metric_name="accuracy",
         primary_metric_goal="maximize",
-        max_total_runs=len(QUALITIES),
+        max_total_runs=len(qualities),
         max_concurrent_runs=4,
         **kwargs,
     )
@@ -61,15 +61,16 @@ def test_stops_poor_runs_at_concurrency_4_and_keeps_the_best(workspace) -> None:
 
 def test_warm_start_runs_are_comparison_points(workspace) -> None:
     first = sweep(workspace, "first")
-    second = sweep(workspace, "second", resume_from=[first])
+    # new configurations: a warm-started sweep never runs one its parent ran
+    second = sweep(workspace, "second", qualities=[0.1001, 0.2001, 0.9001], resume_from=[first])
     statuses = {
         json.loads(second.get_hyperparameters()[c.id])["q"]: c.get_status()
         for c in second.get_children()
     }
     # With the first sweep's nine histories as priors, even the first runs of the second sweep
     # are ranked against a full population: the worst qualities stop at the first rung.
-    assert statuses[0.9] == "Completed"
-    assert statuses[0.1] == "Canceled" and statuses[0.2] == "Canceled"
+    assert statuses[0.9001] == "Completed"
+    assert statuses[0.1001] == "Canceled" and statuses[0.2001] == "Canceled"
 
 
 @pytest.mark.filterwarnings("ignore:Bayesian sampling works best")
