@@ -22,6 +22,7 @@ from hypersweep.controller import PriorRun, ResumeRequest, SweepController, Swee
 from hypersweep.errors import InvalidConfigError, NotFoundError
 from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.mlflow import trial_env as mlflow_trial_env
 from hypersweep.policy import EarlyTerminationPolicy, NoTerminationPolicy
 from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_RUN_ID, ENV_WORKSPACE
 from hypersweep.sampling.base import HyperParameterSampling
@@ -196,13 +197,14 @@ def trial_factory(
             if resume_from is not None:
                 plain["resume_from"] = resume_from
             spec = TrialSpec(run_id, run_dir, plain, function=rc.function, primary_metric=primary_metric,
-                             resources=dict(rc.resources))
+                             resources=dict(rc.resources), env=mlflow_trial_env(ws_path, experiment))
             return spec, arguments
         spec = TrialSpec(
             run_id, run_dir, plain, argv=rc.build_argv(arguments), primary_metric=primary_metric,
             source_dir=snapshot, resources=dict(rc.resources),
         )
         spec.env = {
+            **mlflow_trial_env(ws_path, experiment),  # MLflow in the script logs to this run
             **rc.environment_variables,
             ENV_RUN_ID: run_id,
             ENV_EVENTS: str(spec.events_path),
