@@ -28,7 +28,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hypersweep.run import _CURRENT, ENV_EVENTS, ENV_EXPERIMENT, ENV_RUN_ID, Run, _LiveRun
 

@@ -154,6 +154,13 @@ class HypersweepTrackingStore(SqlAlchemyStore):
                     self.log_batch(mlflow_run_id, [], [], tags)
         return self.get_run(mlflow_run_id)
 
+    def update_run_info(self, run_id: str, run_status: Any, end_time: Any, run_name: Any) -> Any:
+        """As MLflow's; a trial's run that the sweep stopped ends KILLED (not FAILED by the stop's exception)."""
+        trial = trial_of(run_id)
+        if trial is not None and trial.live._stop_reason is not None and run_status == RunStatus.FAILED:
+            run_status = RunStatus.KILLED
+        return super().update_run_info(run_id, run_status, end_time, run_name)
+
     # -- logging: MLflow's record first, then the sweep's ------------------------------------------
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
