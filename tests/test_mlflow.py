@@ -285,3 +285,14 @@ def test_importing_hypersweep_does_not_import_mlflow() -> None:
         "assert 'mlflow' not in sys.modules and 'sqlalchemy' not in sys.modules, 'imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_mlflow_digits_example_is_a_sweep_file_of_today() -> None:
+    from hypersweep.sweepfile import load_sweep_file
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "digits"
+    spec = load_sweep_file(examples / "sweep_mlflow.yml")
+    assert spec.experiment_name == "digits-mlp-mlflow"
+    assert spec.config.primary_metric_name == "accuracy"
+    script = (examples / "train_mlflow.py").read_text()
+    assert "import mlflow" in script and "from hypersweep" not in script and "import hypersweep" not in script
