@@ -120,6 +120,7 @@ def test_a_script_that_logs_only_with_mlflow_is_seen_live_by_the_policy(workspac
     monkeypatch.setenv("MLFLOW_TRACKING_URI", backend_store_uri(workspace.path))
     frame = mlflow.search_runs(experiment_names=["mlflow-by-hand"])
     assert set(frame["tags.hypersweep.run_id"]) == {good.id, bad.id}
+    assert mlflow_run_of(client, bad.id).info.status == "KILLED"  # the sweep stopped it
 
 
 AUTOLOG = """

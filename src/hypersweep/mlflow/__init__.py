@@ -97,6 +97,7 @@ class TrialContext:
     outputs: Path
     experiment: str
     mlflow_run_id: str | None = None
+    in_thread: bool = False
     warned: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -110,7 +111,7 @@ _PROCESS_TRIAL: list[TrialContext | None] = []
 def register_thread_trial(live: _LiveRun, outputs: Path, experiment: str) -> None:
     """Make a callable trial's run known (called by the thread executor before it calls the trial)."""
     with _LOCK:
-        _THREAD_TRIALS[live.id] = TrialContext(live.id, live, outputs, experiment)
+        _THREAD_TRIALS[live.id] = TrialContext(live.id, live, outputs, experiment, in_thread=True)
 
 
 def unregister_thread_trial(run_id: str, status: str) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
+import signal
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,6 +83,30 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _end_killed_on_sigterm(db: Path, mlflow_run_id: str) -> None:
+    """In a script trial: when the sweep stops it (SIGTERM), its MLflow run ends KILLED, then the
+    process dies of the signal as it would have. Only where SIGTERM has no handler of the script's."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        try:  # a connection of its own, waiting at most 1 s for one the script may hold
+            with contextlib.closing(sqlite3.connect(db, timeout=1.0)) as conn, conn:
+                conn.execute(
+                    "UPDATE runs SET status = 'KILLED', end_time = ? WHERE run_uuid = ? AND status = 'RUNNING'",
+                    (int(time.time() * 1000), mlflow_run_id),
+                )
+        except sqlite3.Error:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 class HypersweepTrackingStore(SqlAlchemyStore):
     """MLflow's SQLite store on ``<workspace>/.hypersweep/mlflow.db`` that also reports to hypersweep.
 
@@ -92,7 +120,7 @@ class HypersweepTrackingStore(SqlAlchemyStore):
         self.workspace = workspace
         self._experiments: dict[str, str] = {}
         self._experiments_lock = threading.Lock()
-        db = state / DB_NAME
+        self.db = db = state / DB_NAME
         with _file_lock(state / "mlflow.lock"):
             if not db.exists() and (template := _schema_template()) is not None:
                 partial = state / f".{DB_NAME}.{os.getpid()}"
@@ -146,6 +174,8 @@ class HypersweepTrackingStore(SqlAlchemyStore):
                         {"uri": trial.outputs.resolve().as_uri(), "id": mlflow_run_id},
                     )
                 bind_mlflow_run(trial, mlflow_run_id)
+                if not trial.in_thread:
+                    _end_killed_on_sigterm(self.db, mlflow_run_id)
                 trial.live.tag("mlflow.run_id", mlflow_run_id)
             else:
                 mlflow_run_id = trial.mlflow_run_id
