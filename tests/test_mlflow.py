@@ -297,3 +297,19 @@ def test_the_mlflow_digits_example_is_a_sweep_file_of_today() -> None:
     assert spec.config.primary_metric_name == "accuracy"
     script = (examples / "train_mlflow.py").read_text()
     assert "import mlflow" in script and "from hypersweep" not in script and "import hypersweep" not in script
+
+
+@pytest.mark.slow
+def test_the_mlflow_digits_example_runs(workspace) -> None:
+    pytest.importorskip("sklearn")
+    from hypersweep.sweepfile import load_sweep_file
+
+    spec = load_sweep_file(Path(__file__).resolve().parents[1] / "examples" / "digits" / "sweep_mlflow.yml")
+    spec.config.max_total_runs = 2
+    sweep = Experiment(workspace, spec.experiment_name).submit(spec.config)
+    sweep.wait_for_completion()
+    best = sweep.get_best_run_by_primary_metric()
+    assert best.get_status() == "Completed"  # with two runs, median stopping keeps the best one
+    assert len(best.get_metrics()["accuracy"]) == 20 and max(best.get_metrics()["accuracy"]) > 0.8
+    assert {"params.hidden", "params.learning_rate"} <= set(best.get_tags())
+    assert "outputs/model/model.joblib" in best.get_file_names()
