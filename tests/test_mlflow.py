@@ -33,7 +33,10 @@ p = argparse.ArgumentParser()
 p.add_argument("--quality", type=float)
 a = p.parse_args()
 open("pid", "w").write(str(os.getpid()))
+mlflow.set_experiment("scratch")                  # a script's own experiment: its run is still the trial's
 with mlflow.start_run():                          # the trial's run
+    with mlflow.start_run(nested=True):           # a nested run stays in MLflow's record only
+        mlflow.log_metric("accuracy", 99.0)
     mlflow.log_param("quality", a.quality)
     mlflow.log_params({"optimizer": "adam", "layers": 2})
     mlflow.set_tag("team", "blue")
@@ -77,8 +80,9 @@ def mlflow_run_of(client: MlflowClient, run_id: str):
         [e.experiment_id for e in client.search_experiments()],
         filter_string=f"tags.`hypersweep.run_id` = '{run_id}'",
     )
-    assert len(found) == 1, found
-    return found[0]
+    own = [r for r in found if "mlflow.parentRunId" not in r.data.tags]  # nested runs carry the tag too
+    assert len(own) == 1, found
+    return own[0]
 
 
 def test_a_script_that_logs_only_with_mlflow_is_seen_live_by_the_policy(workspace, script_dir, monkeypatch) -> None:
@@ -119,7 +123,11 @@ def test_a_script_that_logs_only_with_mlflow_is_seen_live_by_the_policy(workspac
     assert {"config.json", "notes", "model"} <= listed
     monkeypatch.setenv("MLFLOW_TRACKING_URI", backend_store_uri(workspace.path))
     frame = mlflow.search_runs(experiment_names=["mlflow-by-hand"])
-    assert set(frame["tags.hypersweep.run_id"]) == {good.id, bad.id}
+    trial_runs = frame[frame["tags.mlflow.parentRunId"].isna()] if "tags.mlflow.parentRunId" in frame else frame
+    assert set(trial_runs["tags.hypersweep.run_id"]) == {good.id, bad.id}
+    every_experiment = [e.experiment_id for e in client.search_experiments()]
+    nested = client.search_runs(every_experiment, f"tags.`mlflow.parentRunId` = '{record.info.run_id}'")
+    assert [r.data.metrics["accuracy"] for r in nested] == [99.0]
     assert mlflow_run_of(client, bad.id).info.status == "KILLED"  # the sweep stopped it
 
 
