@@ -165,8 +165,10 @@ def test_sklearn_autolog_reports_each_fit_as_an_interval(workspace, script_dir) 
     details = bad.get_details()
     assert details["status"] == "Canceled" and details["canceledReason"].startswith("Bandit"), details
     assert not isinstance(bad.get_metrics()["training_r2_score"], list)  # stopped after its first fit
-    record = mlflow_run_of(mlflow_client(workspace), good.id)
+    client = mlflow_client(workspace)
+    record = mlflow_run_of(client, good.id)
     assert record.data.metrics["training_r2_score"] == pytest.approx(scores[-1])
+    assert mlflow_run_of(client, bad.id).info.status == "KILLED"  # stopped between two fits
 
 
 def test_a_script_with_its_own_tracking_uri_keeps_it_and_is_warned(workspace, script_dir, tmp_path, monkeypatch) -> None:
@@ -268,6 +270,52 @@ def test_a_callable_logging_with_mlflow_is_stopped_at_its_next_log(workspace) ->
     assert reached[0.1] < 20
     record = mlflow_run_of(mlflow_client(workspace), by_q[0.1].id)
     assert record.info.status == "KILLED"
+    assert mlflow.active_run() is None
+
+
+def test_sklearn_autolog_in_callables_reports_each_fit(workspace) -> None:
+    pytest.importorskip("sklearn")
+    import mlflow.sklearn
+    import numpy as np
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=60)
+
+    fits = {}
+
+    def trial(cfg):
+        for n in range(20, 61, 10):  # more data at each fit; the same params (an MLflow param never changes)
+            fits[cfg["alpha"]] = n
+            Ridge(alpha=cfg["alpha"]).fit(X[:n], y[:n])
+
+    config = HyperDriveConfig(
+        run_config=trial,
+        hyperparameter_sampling=GridParameterSampling({"alpha": choice(0.01, 500.0)}),
+        policy=BanditPolicy(evaluation_interval=1, slack_factor=0.05, delay_evaluation=1),
+        primary_metric_name="training_r2_score",
+        primary_metric_goal="maximize",
+        max_total_runs=2,
+        max_concurrent_runs=1,
+    )
+    mlflow.sklearn.autolog(log_models=False, log_datasets=False, silent=True)
+    try:
+        sweep = Experiment(workspace, "mlflow-autolog-callables").submit(config)
+        sweep.wait_for_completion(raise_on_error=False)
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    by_alpha = {json.loads(sweep.get_hyperparameters()[c.id])["alpha"]: c for c in sweep.get_children()}
+    good, bad = by_alpha[0.01], by_alpha[500.0]
+    assert good.get_status() == "Completed", good.get_details()
+    assert len(good.get_metrics()["training_r2_score"]) == 5 and fits[0.01] == 60
+    assert good.get_tags()["params.alpha"] == "0.01"
+    details = bad.get_details()
+    assert details["status"] == "Canceled" and details["canceledReason"].startswith("Bandit"), details
+    assert fits[500.0] < 60  # interrupted: autolog lets the stop through
+    client = mlflow_client(workspace)
+    assert mlflow_run_of(client, good.id).info.status == "FINISHED"
+    assert mlflow_run_of(client, bad.id).info.status == "KILLED"
     assert mlflow.active_run() is None
 
 

@@ -2,8 +2,10 @@
 
 The callable receives the sampled values as a dict and logs with ``Run.get_context()`` as a script
 would, or with MLflow: while trials run, this process's ``MLFLOW_TRACKING_URI`` is the sweep's (unless
-the program set one of its own), and each MLflow run a trial's thread starts is that trial's run. A stopped callable is interrupted at its next ``log`` call (``TrialStopped``). Whatever it
-prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
+the program set one of its own), and each MLflow run a trial's thread starts is that trial's run.
+A stopped callable is interrupted at its next ``log`` call (``TrialStopped``), or at its next MLflow
+call that logs (``TrialInterrupted``, which ``except Exception`` blocks, autolog's among them, let
+through). Whatever it prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ class ThreadExecutor(Executor):
                     raise TrialStopped(run._stop_reason)
                 result = spec.function(dict(spec.config))  # type: ignore[misc]
                 self._log_result(run, spec, result)
-            except TrialStopped as exc:
+            except (TrialStopped, mlflow_plugin.TrialInterrupted) as exc:
                 status, error = RunStatus.CANCELED, str(exc)
             except BaseException as exc:  # noqa: BLE001 - a trial's failure must not stop the sweep
                 err.write(traceback.format_exc())

@@ -85,6 +85,14 @@ def install_hint(stderr_tail: str) -> str:
     return ""
 
 
+class TrialInterrupted(BaseException):  # noqa: N818 - named as what happens to the trial
+    """Raised by MLflow's logging calls in a callable trial that the sweep stopped.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: MLflow's autologging catches every
+    ``Exception`` its logging raises, so ``TrialStopped`` would not stop the training loop.
+    """
+
+
 # -- which trial is logging -----------------------------------------------------------------------
 
 
@@ -117,12 +125,17 @@ def register_thread_trial(live: _LiveRun, outputs: Path, experiment: str) -> Non
 def unregister_thread_trial(run_id: str, status: str) -> None:
     """End the MLflow runs the trial's thread left active (``status``: FINISHED, FAILED or KILLED),
     so the next trial in this thread starts clean, and forget the trial."""
+    with _LOCK:
+        trial = _THREAD_TRIALS.get(run_id)
     if "mlflow" in sys.modules:  # the trial used MLflow: it was imported
         import mlflow
 
         with contextlib.suppress(Exception):
             while mlflow.active_run() is not None:
                 mlflow.end_run(status)
+            if status == "KILLED" and trial is not None and trial.mlflow_run_id is not None:
+                # stopped between two runs (autolog ends its run after each fit): still KILLED
+                mlflow.MlflowClient().set_terminated(trial.mlflow_run_id, status)
     with _LOCK:
         trial = _THREAD_TRIALS.pop(run_id, None)
         if trial is not None and trial.mlflow_run_id is not None:

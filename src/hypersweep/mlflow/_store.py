@@ -26,6 +26,7 @@ from hypersweep.mlflow import (
     PARAM_TAG_PREFIX,
     RUN_ID_TAG,
     TrialContext,
+    TrialInterrupted,
     bind_mlflow_run,
     current_trial,
     trial_of,
@@ -95,7 +96,7 @@ def _end_killed_on_sigterm(db: Path, mlflow_run_id: str) -> None:
         try:  # a connection of its own, waiting at most 1 s for one the script may hold
             with contextlib.closing(sqlite3.connect(db, timeout=1.0)) as conn, conn:
                 conn.execute(
-                    "UPDATE runs SET status = 'KILLED', end_time = ? WHERE run_uuid = ? AND status = 'RUNNING'",
+                    "UPDATE runs SET status = 'KILLED', end_time = ? WHERE run_uuid = ?",
                     (int(time.time() * 1000), mlflow_run_id),
                 )
         except sqlite3.Error:
@@ -161,6 +162,7 @@ class HypersweepTrackingStore(SqlAlchemyStore):
         by_key = {t.key: t for t in tags if t.key != _RUN_NAME_TAG}
         by_key[RUN_ID_TAG] = RunTag(RUN_ID_TAG, trial.run_id)
         tags = list(by_key.values())
+        _check_not_stopped(trial)
         with trial.lock:
             if trial.mlflow_run_id is None:
                 run = super().create_run(
@@ -222,5 +224,13 @@ class HypersweepTrackingStore(SqlAlchemyStore):
         for tag in tags:
             if not tag.key.startswith("mlflow.") and tag.key != RUN_ID_TAG:
                 live.tag(tag.key, tag.value)
-        for metric in metrics:  # last: a stopped callable trial is interrupted here (TrialStopped)
+        _check_not_stopped(trial)
+        for metric in metrics:
             live.log(metric.key, metric.value, step=metric.step)
+
+
+def _check_not_stopped(trial: TrialContext) -> None:
+    """Interrupt a callable trial that the sweep stopped (scripts are stopped by a signal)."""
+    reason = trial.live._stop_reason
+    if reason is not None:
+        raise TrialInterrupted(reason)
