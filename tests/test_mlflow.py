@@ -334,6 +334,23 @@ def test_a_script_without_mlflow_installed_fails_with_the_hint(workspace, script
     assert details["error"]["message"].endswith(INSTALL_HINT)
 
 
+def test_a_script_whose_python_lacks_hypersweep_fails_with_the_hint(workspace, script_dir) -> None:
+    from hypersweep.mlflow import NOT_IN_TRIAL_PYTHON_HINT
+
+    src = script_dir("alone.py", """
+        import importlib.metadata as md
+        real = md.entry_points
+        md.entry_points = lambda **kw: [e for e in real(**kw) if e.value.split(".")[0] != "hypersweep"]
+        import mlflow                     # as if hypersweep were not installed beside it
+        mlflow.log_metric("accuracy", 1.0)
+    """)
+    sweep = Experiment(workspace, "mlflow-alone").submit(sequential_config(src, "alone.py", "accuracy", [1.0]))
+    sweep.wait_for_completion(raise_on_error=False)
+    (child,) = sweep.get_children()
+    message = child.get_details()["error"]["message"]
+    assert message.endswith(NOT_IN_TRIAL_PYTHON_HINT), message
+
+
 def test_importing_hypersweep_does_not_import_mlflow() -> None:
     code = (
         "import sys\n"

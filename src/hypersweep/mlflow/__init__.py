@@ -78,10 +78,19 @@ def tracking_store(store_uri: str, artifact_uri: str | None = None) -> Hyperswee
     return HypersweepTrackingStore(workspace_of(store_uri))
 
 
+NOT_IN_TRIAL_PYTHON_HINT = (
+    "MLflow in the script does not know the 'hypersweep:' tracking URI the sweep gave it: the "
+    'Python that runs the script needs hypersweep too: pip install "hypersweep[mlflow]" there.'
+)
+
+
 def install_hint(stderr_tail: str) -> str:
-    """A line to add to a failed run's error when it failed for want of mlflow ("" otherwise)."""
+    """A line to add to a failed run's error when it failed for want of mlflow, or of hypersweep
+    beside the script's mlflow ("" otherwise)."""
     if "No module named 'mlflow'" in stderr_tail:
         return "\n" + INSTALL_HINT
+    if f"unsupported URI '{SCHEME}:" in stderr_tail:
+        return "\n" + NOT_IN_TRIAL_PYTHON_HINT
     return ""
 
 
