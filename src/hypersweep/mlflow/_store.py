@@ -218,13 +218,13 @@ class HypersweepTrackingStore(SqlAlchemyStore):
         trial: TrialContext | None = trial_of(run_id)
         if trial is None:  # not a trial's own run (a nested run, or outside a sweep)
             return
+        _check_not_stopped(trial)  # before any Run.tag or Run.log, which would raise TrialStopped
         live = trial.live
         for param in params:
             live.tag(PARAM_TAG_PREFIX + param.key, param.value)
         for tag in tags:
             if not tag.key.startswith("mlflow.") and tag.key != RUN_ID_TAG:
                 live.tag(tag.key, tag.value)
-        _check_not_stopped(trial)
         for metric in metrics:
             live.log(metric.key, metric.value, step=metric.step)
 
