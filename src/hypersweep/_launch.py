@@ -43,6 +43,7 @@ from hypersweep.environment import Environment, PreparedEnvironment, prepare
 from hypersweep.errors import InvalidConfigError, NotFoundError, SweepBusyError
 from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.mlflow import trial_env as mlflow_trial_env
 from hypersweep.policy import EarlyTerminationPolicy, NoTerminationPolicy
 from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_RUN_ID, ENV_WORKSPACE
 from hypersweep.sampling.base import HyperParameterSampling
@@ -309,14 +310,15 @@ def trial_factory(
             if resume_from is not None:
                 plain["resume_from"] = resume_from
             spec = TrialSpec(run_id, run_dir, flat_values(plain), function=rc.function, primary_metric=primary_metric,
-                             resources=dict(rc.resources))
-            spec.env = {ENV_WORKSPACE: str(ws_path), ENV_EXPERIMENT: experiment}  # for register_model, child_run
+                             resources=dict(rc.resources), env=mlflow_trial_env(ws_path, experiment))
+            spec.env.update({ENV_WORKSPACE: str(ws_path), ENV_EXPERIMENT: experiment})  # register_model, child_run
             return spec, arguments
         spec = TrialSpec(
             run_id, run_dir, plain, argv=rc.build_argv(arguments, prepared.python), primary_metric=primary_metric,
             source_dir=snapshot, resources=dict(rc.resources), output_dirs=list(rc.outputs),
         )
         spec.env = {
+            **mlflow_trial_env(ws_path, experiment),  # MLflow in the script logs to this run
             **prepared.env,
             **rc.environment_variables,
             ENV_RUN_ID: run_id,

@@ -36,6 +36,7 @@ from hypersweep.executors.base import (
     TrialSpec,
     parse_records,
 )
+from hypersweep.mlflow import install_hint
 from hypersweep.status import RunStatus
 
 DEFAULT_GRACE_SECONDS = 10.0
@@ -155,6 +156,7 @@ class LocalProcessExecutor(Executor):
             return RunEnded(spec.run_id, RunStatus.COMPLETED, None, time.time())
         last_lines = tail(spec.stderr_path)
         message = f"The training script {exit_description(code)}." + (f"\n{last_lines}" if last_lines else "")
+        message += install_hint(last_lines)
         return RunEnded(spec.run_id, RunStatus.FAILED, message, time.time())
 
     def stop(self, run_id: str, reason: str) -> None:

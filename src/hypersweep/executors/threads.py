@@ -1,13 +1,17 @@
 """Callable trials in a thread pool of this process.
 
 The callable receives the sampled values as a dict and logs with ``Run.get_context()`` as a script
-would. A stopped callable is interrupted at its next ``log`` call (``TrialStopped``). Whatever it
-prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
+would, or with MLflow: while trials run, this process's ``MLFLOW_TRACKING_URI`` is the sweep's (unless
+the program set one of its own), and each MLflow run a trial's thread starts is that trial's run.
+A stopped callable is interrupted at its next ``log`` call (``TrialStopped``), or at its next MLflow
+call that logs (``TrialInterrupted``, which ``except Exception`` blocks, autolog's among them, let
+through). Whatever it prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
 """
 
 from __future__ import annotations
 
 import contextvars
+import os
 import queue
 import sys
 import threading
@@ -16,6 +20,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
+from hypersweep import mlflow as mlflow_plugin
 from hypersweep.errors import TrialStopped
 from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec
 from hypersweep.run import _CURRENT, ENV_EXPERIMENT, ENV_WORKSPACE, _LiveRun
@@ -75,6 +80,7 @@ class ThreadExecutor(Executor):
         self._runs: dict[str, _LiveRun] = {}
         self._lock = threading.Lock()
         self._saved: tuple[Any, Any] | None = None
+        self._saved_env: dict[str, str | None] | None = None
 
     def _route_output(self) -> None:
         if self._saved is None:
@@ -90,6 +96,21 @@ class ThreadExecutor(Executor):
                 sys.stderr = self._saved[1]
             self._saved = None
 
+    def _apply_env(self, env: dict[str, str]) -> None:
+        """Set the process-wide part of the trials' environment (MLflow's tracking URI) until shutdown."""
+        if self._saved_env is None:
+            self._saved_env = {key: os.environ.get(key) for key in env}
+            os.environ.update(env)
+
+    def _restore_env(self) -> None:
+        if self._saved_env is not None:
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            self._saved_env = None
+
     def start(self, spec: TrialSpec) -> None:
         assert spec.function is not None, "a callable trial needs a function"
         (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
@@ -99,6 +120,7 @@ class ThreadExecutor(Executor):
         with self._lock:
             self._runs[spec.run_id] = run
         self._route_output()
+        self._apply_env({k: v for k, v in spec.env.items() if k == mlflow_plugin.ENV_TRACKING_URI})
         self._pool.submit(self._execute, spec, run)
 
     def _execute(self, spec: TrialSpec, run: _LiveRun) -> None:
@@ -120,17 +142,22 @@ class ThreadExecutor(Executor):
                 open(spec.stderr_path, "a", errors="backslashreplace") as err:
             token = _CURRENT.set(run)
             streams = _STREAMS.set((out, err))
+            experiment = spec.env.get(mlflow_plugin.ENV_EXPERIMENT_NAME, "Default")
+            mlflow_plugin.register_thread_trial(run, spec.run_dir / "outputs", experiment)
             try:
                 if run._stop_reason is not None:
                     raise TrialStopped(run._stop_reason)
                 result = spec.function(dict(spec.config))  # type: ignore[misc]
                 self._log_result(run, spec, result)
-            except TrialStopped as exc:
+            except (TrialStopped, mlflow_plugin.TrialInterrupted) as exc:
                 status, error = RunStatus.CANCELED, str(exc)
             except BaseException as exc:  # noqa: BLE001 - a trial's failure must not stop the sweep
                 err.write(traceback.format_exc())
                 status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+                error += mlflow_plugin.install_hint(error)
             finally:
+                mlflow_status = {RunStatus.COMPLETED: "FINISHED", RunStatus.FAILED: "FAILED"}.get(status, "KILLED")
+                mlflow_plugin.unregister_thread_trial(spec.run_id, mlflow_status)
                 _STREAMS.reset(streams)
                 _CURRENT.reset(token)
         return status, error
@@ -189,4 +216,5 @@ class ThreadExecutor(Executor):
         events = super().shutdown(reason, wait_seconds)
         self._pool.shutdown(wait=False)
         self._restore_output()
+        self._restore_env()
         return events
