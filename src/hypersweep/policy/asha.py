@@ -31,21 +31,21 @@ stops there).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from hypersweep._validation import check_int, invalid
+from hypersweep._validation import invalid
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._common import fmt, judged_value
 from hypersweep.policy._index import BEST, VALUE, HistoryIndex, count_better
+from hypersweep.policy._rungs import RungSchedule
 from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
 
 _OWNER = "AshaPolicy"
 _COMPARE = ("value", "best")
 
 
-class AshaPolicy(EarlyTerminationPolicy):
+class AshaPolicy(RungSchedule, EarlyTerminationPolicy):
     """Asynchronous successive halving: at each rung only the top 1/eta of the runs go on.
 
     Rungs lie at intervals ``min_interval * reduction_factor**i`` (i = 0, 1, ...) below
@@ -94,79 +94,25 @@ class AshaPolicy(EarlyTerminationPolicy):
         compare: str = "value",
         min_runs: int = 1,
     ) -> None:
-        self._eta = check_int(reduction_factor, "reduction_factor", _OWNER, low=2)
-        self._min_interval = check_int(min_interval, "min_interval", _OWNER, low=1)
-        self._max_interval = (
-            None
-            if max_interval is None
-            else check_int(max_interval, "max_interval", _OWNER, low=self._min_interval + 1)
-        )
-        self._brackets = check_int(brackets, "brackets", _OWNER, low=1)
+        self._init_rungs(_OWNER, reduction_factor, min_interval, max_interval, brackets, min_runs)
         if compare not in _COMPARE:
             raise invalid("compare", _OWNER, "one of 'value', 'best'", compare)
         self._compare = compare
-        self._min_runs = check_int(min_runs, "min_runs", _OWNER, low=1)
         self._kind = VALUE if compare == "value" else BEST
-        group_of = self._bracket_of if self._brackets > 1 else None
-        self._index = HistoryIndex((self._kind,), group_of=group_of)
-
-    @property
-    def reduction_factor(self) -> int:
-        """eta: 1/eta of the runs survive each rung."""
-        return self._eta
-
-    @property
-    def min_interval(self) -> int:
-        """The first rung (grace period)."""
-        return self._min_interval
-
-    @property
-    def max_interval(self) -> int | None:
-        """The length of a full run, if given (no rung at or beyond it)."""
-        return self._max_interval
-
-    @property
-    def brackets(self) -> int:
-        """The number of Hyperband brackets."""
-        return self._brackets
+        self._index = HistoryIndex((self._kind,), group_of=self._group_of())
 
     @property
     def compare(self) -> str:
         """``"value"`` (value at the rung) or ``"best"`` (best value up to the rung)."""
         return self._compare
 
-    @property
-    def min_runs(self) -> int:
-        """Runs that must reach a rung before anyone stops there."""
-        return self._min_runs
-
     def properties(self) -> dict[str, Any]:
         """The settings, in the shape of HyperDrive's policy properties."""
         return {
-            "reduction_factor": self._eta,
-            "min_interval": self._min_interval,
-            "max_interval": self._max_interval,
-            "brackets": self._brackets,
+            **self._rung_properties(),
             "compare": self._compare,
             "min_runs": self._min_runs,
         }
-
-    def _bracket_of(self, run_id: str) -> int:
-        return zlib.crc32(run_id.encode("utf-8")) % self._brackets
-
-    def _is_rung(self, interval: int, bracket: int) -> bool:
-        if self._max_interval is not None and interval >= self._max_interval:
-            return False
-        rung = self._min_interval
-        for _ in range(bracket):
-            rung *= self._eta
-        while rung < interval:
-            rung *= self._eta
-        return rung == interval
-
-    def should_evaluate(self, interval: int) -> bool:
-        """True at the rungs of any bracket."""
-        return any(self._is_rung(interval, b) for b in range(self._brackets))
 
     def evaluate(
         self,

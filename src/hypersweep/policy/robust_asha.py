@@ -27,7 +27,6 @@ the four public tasks plus held-out tasks made by the same generator; figures an
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,12 +34,13 @@ from hypersweep._validation import check_int, check_number, invalid
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._common import fmt, judged_value
 from hypersweep.policy._index import BEST, HistoryIndex
+from hypersweep.policy._rungs import RungSchedule
 from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
 
 _OWNER = "RobustAshaPolicy"
 
 
-class RobustAshaPolicy(EarlyTerminationPolicy):
+class RobustAshaPolicy(RungSchedule, EarlyTerminationPolicy):
     """Successive halving that stops a run only when it is confidently outside the top 1/eta.
 
     Rungs lie at intervals ``min_interval * reduction_factor**i`` (i = 0, 1, ...) below
@@ -103,40 +103,11 @@ class RobustAshaPolicy(EarlyTerminationPolicy):
         noise_window: int = 3,
         min_runs: int = 1,
     ) -> None:
-        self._eta = check_int(reduction_factor, "reduction_factor", _OWNER, low=2)
-        self._min_interval = check_int(min_interval, "min_interval", _OWNER, low=1)
-        self._max_interval = (
-            None
-            if max_interval is None
-            else check_int(max_interval, "max_interval", _OWNER, low=self._min_interval + 1)
-        )
-        self._brackets = check_int(brackets, "brackets", _OWNER, low=1)
+        self._init_rungs(_OWNER, reduction_factor, min_interval, max_interval, brackets, min_runs)
         self._noise_factor = _check_factor(noise_factor, "noise_factor")
         self._trend_factor = _check_factor(trend_factor, "trend_factor")
         self._noise_window = check_int(noise_window, "noise_window", _OWNER, low=2)
-        self._min_runs = check_int(min_runs, "min_runs", _OWNER, low=1)
-        group_of = self._bracket_of if self._brackets > 1 else None
-        self._index = HistoryIndex((BEST,), group_of=group_of)
-
-    @property
-    def reduction_factor(self) -> int:
-        """eta: the cutoff at a rung is the (n // eta)-th best run."""
-        return self._eta
-
-    @property
-    def min_interval(self) -> int:
-        """The first rung (grace period)."""
-        return self._min_interval
-
-    @property
-    def max_interval(self) -> int | None:
-        """The length of a full run, if given (no rung at or beyond it)."""
-        return self._max_interval
-
-    @property
-    def brackets(self) -> int:
-        """The number of Hyperband brackets."""
-        return self._brackets
+        self._index = HistoryIndex((BEST,), group_of=self._group_of())
 
     @property
     def noise_factor(self) -> float:
@@ -153,40 +124,15 @@ class RobustAshaPolicy(EarlyTerminationPolicy):
         """How many latest values the noise estimate uses."""
         return self._noise_window
 
-    @property
-    def min_runs(self) -> int:
-        """Runs that must reach a rung before anyone stops there."""
-        return self._min_runs
-
     def properties(self) -> dict[str, Any]:
         """The settings, in the shape of HyperDrive's policy properties."""
         return {
-            "reduction_factor": self._eta,
-            "min_interval": self._min_interval,
-            "max_interval": self._max_interval,
-            "brackets": self._brackets,
+            **self._rung_properties(),
             "noise_factor": self._noise_factor,
             "trend_factor": self._trend_factor,
             "noise_window": self._noise_window,
             "min_runs": self._min_runs,
         }
-
-    def _bracket_of(self, run_id: str) -> int:
-        return zlib.crc32(run_id.encode("utf-8")) % self._brackets
-
-    def _is_rung(self, interval: int, bracket: int) -> bool:
-        if self._max_interval is not None and interval >= self._max_interval:
-            return False
-        rung = self._min_interval
-        for _ in range(bracket):
-            rung *= self._eta
-        while rung < interval:
-            rung *= self._eta
-        return rung == interval
-
-    def should_evaluate(self, interval: int) -> bool:
-        """True at the rungs of any bracket."""
-        return any(self._is_rung(interval, b) for b in range(self._brackets))
 
     def _noise(self, values: list[float], interval: int) -> float:
         """Mean absolute difference of consecutive non-NaN values among the last window ones."""
