@@ -36,6 +36,8 @@ run.log_residuals("res", {"schema_type": "residuals", "schema_version": "1.0.0",
                           "data": {"bin_edges": [-1, 0, 1], "bin_counts": [3, 4]}})
 run.log("loss", 0.5)
 open("outputs/model.txt", "w").write("w")
+open("notes.txt", "w").write("reviewed")
+run.upload_file("notes/review.txt", "notes.txt")  # outside outputs/: listed and served all the same
 run.register_model("clf", "outputs/model.txt", tags={"note": EVIL})
 """.replace("EVIL", repr(EVIL))
 
@@ -78,6 +80,9 @@ def test_the_api_has_single_runs_images_tables_and_models(media: Media, serve) -
     assert shown.content[:8] == b"\x89PNG\r\n\x1a\n"
     for name in ("logs/stdout.txt", "../../hypersweep.db", "outputs/model.txt"):
         assert httpx.get(f"{live.url}/api/runs/{media.run.id}/image", params={"name": name}, timeout=10).status_code == 404
+    assert "notes/review.txt" in {f["name"] for f in page["files"]}
+    uploaded = httpx.get(f"{live.url}/api/runs/{media.run.id}/file", params={"name": "notes/review.txt"}, timeout=10)
+    assert uploaded.status_code == 200 and uploaded.content == b"reviewed"
     models = httpx.get(f"{live.url}/api/models", timeout=10).json()
     assert [(m["name"], m["version"], m["run_id"]) for m in models] == [("local-model", 1, None), ("clf", 1, media.run.id)]
     assert "/api/models" in httpx.get(f"{live.url}/api/openapi.json", timeout=10).json()["paths"]

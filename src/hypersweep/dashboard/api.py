@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
@@ -116,6 +116,18 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         with reader.snapshot() as conn:
             return FastJSON(_runs.models_list(conn))
 
+    def open_run_file(run_id: str, name: str) -> BinaryIO:
+        """A run's file, checked as every served file is: 400 for a malformed name, 404 for no such file."""
+        try:
+            with reader.snapshot() as conn:
+                run_dir = _runs.run_row(conn, run_id)["run_dir"]
+                uploaded = _runs.logged_media(conn, run_id)[2]  # upload_file() names outside outputs/
+            return _runfiles.open_file(run_dir, name, run_id, uploaded)
+        except InvalidConfigError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+
     @api.get(
         "/runs/{run_id}/image",
         summary="An image the run logged with log_image (PNG, JPEG, GIF, WebP or BMP), to show inline",
@@ -131,15 +143,10 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         name: str = Query(..., max_length=4096, description="The image's path, e.g. outputs/images/loss.png."),
     ) -> Any:
         media = _runs.IMAGE_TYPES.get(PurePosixPath(name).suffix.lower())
-        try:
-            if media is None:
-                raise NotFoundError(f"{name!r} is not an image this page shows ({', '.join(_runs.IMAGE_TYPES)}).")
-            run_dir = _runs.run_row(reader.connect(), run_id)["run_dir"]
-            f = _runfiles.open_file(run_dir, name, run_id)
-        except InvalidConfigError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from exc
-        except NotFoundError as exc:
-            raise _404(exc) from exc
+        if media is None:
+            shown = ", ".join(_runs.IMAGE_TYPES)
+            raise _404(NotFoundError(f"{name!r} is not an image this page shows ({shown})."))
+        f = open_run_file(run_id, name)
         size = os.fstat(f.fileno()).st_size
         return StreamingResponse(
             _runfiles.iter_chunks(f, size), media_type=media,
@@ -173,7 +180,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
 
     @api.get(
         "/runs/{run_id}/file",
-        summary="Download one of a run's files (under outputs/ or logs/ only)",
+        summary="Download one of a run's files (under outputs/ or logs/, or one it uploaded)",
         response_class=StreamingResponse,
         responses={
             200: {"content": {"application/octet-stream": {}}},
@@ -185,13 +192,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         run_id: str,
         name: str = Query(..., max_length=4096, description="As listed in the run's files, e.g. outputs/model.joblib."),
     ) -> Any:
-        try:
-            run_dir = _runs.run_row(reader.connect(), run_id)["run_dir"]
-            f = _runfiles.open_file(run_dir, name, run_id)
-        except InvalidConfigError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from exc
-        except NotFoundError as exc:
-            raise _404(exc) from exc
+        f = open_run_file(run_id, name)
         size = os.fstat(f.fileno()).st_size
         base = PurePosixPath(_runfiles.check_name(name)).name
         quoted = quote(base, errors="replace")
