@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 import pytest
 
 from hypersweep import Workspace
+
+# A test run started as a background job of a non-interactive shell inherits SIGINT ignored, and so
+# would every process it starts: the Ctrl-C tests' drivers would never see their Ctrl-C. A Python
+# handler here is reset to the default in each child at exec, where Python installs its own again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -215,7 +215,10 @@ def test_ctrl_c_cancels_cleanly_without_orphans(project) -> None:
     running = _wait_for_running(project, 2)
     _wait_for_logged(project, 2)  # "Running" is the process started; what it logs comes later
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # a driver that missed its Ctrl-C must not outlive the test
     assert proc.returncode == 130, err
     assert "canceled" in err
     rows = _runs(project)
