@@ -180,6 +180,18 @@ class Executor(abc.ABC):
     def active(self) -> int:
         """Number of trials started and not yet ended."""
 
+    def capacity(self) -> int | None:
+        """How many more trials could start now, as far as this executor's own resources go.
+
+        None (the default): no limit but ``max_concurrent_runs``. The local executor counts the free
+        GPUs when trials ask for them; a trial started beyond this waits in the executor (Queued).
+        """
+        return None
+
+    def capacity_note(self) -> str:
+        """Why :meth:`capacity` is what it is, in words ("" when it sets no limit)."""
+        return ""
+
     def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
         """Stop every trial, wait up to ``wait_seconds`` for them, and return the last events.
 
