@@ -574,6 +574,8 @@ def sweep_from_data(
             ("'max_total_runs' parameter of HyperDriveConfig", "limits.max_total_trials"),
             ("'max_concurrent_runs' parameter of HyperDriveConfig", "limits.max_concurrent_trials"),
             ("parameter_space[", "search_space["),
+            ('The "resources[\'num_gpus\']" parameter of ScriptRunConfig', "trial.resources.num_gpus"),
+            ('The "resources[\'num_cpus\']" parameter of ScriptRunConfig', "trial.resources.num_cpus"),
             ("'resources' parameter of ScriptRunConfig", "trial.resources"),
             ("'command' parameter of ScriptRunConfig", "'trial.command' of the sweep file"),
             ("parameter of ScriptRunConfig", "of trial.resources"),
