@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import sys
 import textwrap
@@ -22,6 +23,7 @@ from hypersweep import (
 )
 from hypersweep.errors import InvalidConfigError
 from hypersweep.executors._devices import DevicePool, Devices, discover
+from hypersweep.executors._reaper import process_reaper
 from hypersweep.executors.base import Logged, RunEnded, RunStarted, TrialSpec
 from hypersweep.executors.local import LocalProcessExecutor
 from hypersweep.run import ENV_EVENTS, ENV_RUN_ID
@@ -138,30 +140,48 @@ def test_a_device_is_freed_only_when_the_trials_grandchildren_have_ended(workspa
 
 
 def test_executor_holds_the_device_while_a_leftover_process_lives(tmp_path, monkeypatch) -> None:
-    """A leftover that outlives its trial's leader (here: one the reaper cannot kill yet) keeps the device."""
+    """A setsid grandchild that lives on for a second after its leader exits keeps the device until it ends.
+
+    The reaper's watchdog (which would kill the leftover at once) is paused, so the leftover ends by
+    itself; the next trial on the device must start after that.
+    """
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5")
     ex = LocalProcessExecutor(resources={"num_gpus": 1})
+    leftover = textwrap.dedent("""
+        import subprocess, sys
+        code = "import time; time.sleep(1.0); open('outputs/leftover_end', 'w').write(repr(time.time()))"
+        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    """)
+    first = "import time\nopen('outputs/start', 'w').write(repr(time.time()))\n"
     specs = []
-    for i in range(2):
+    for i, code in enumerate((leftover, first)):
         run_dir = tmp_path / f"r{i}"
         run_dir.mkdir()
-        (run_dir / "t.py").write_text(textwrap.dedent("""
-            import subprocess, sys
-            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.0)"], start_new_session=True)
-        """))
+        (run_dir / "t.py").write_text(code)
         spec = TrialSpec(f"r{i}", run_dir, {}, argv=[sys.executable, "t.py"], resources={"num_gpus": 1})
         spec.env = {ENV_RUN_ID: spec.run_id, ENV_EVENTS: str(spec.events_path)}
         specs.append(spec)
     assert ex.capacity() == 1
-    for spec in specs:
-        ex.start(spec)
+    ex.start(specs[0])
     assert ex.capacity() == 0
-    events: list = []
-    deadline = time.monotonic() + 60
-    while ex.active() and time.monotonic() < deadline:
-        events += ex.poll(0.05)
+    watchdog = process_reaper()._watchdog
+    assert watchdog is not None
+    os.kill(watchdog.pid, signal.SIGSTOP)
+    try:
+        ex.start(specs[1])  # waits for the device
+        events: list = []
+        deadline = time.monotonic() + 60
+        while ex.active() and time.monotonic() < deadline:
+            events += ex.poll(0.05)
+    finally:
+        os.kill(watchdog.pid, signal.SIGCONT)
     kinds = [(type(e).__name__, e.run_id) for e in events if isinstance(e, (RunStarted, RunEnded))]
     assert kinds.index(("RunEnded", "r0")) < kinds.index(("RunStarted", "r1"))
+    end_file = specs[0].run_dir / "outputs" / "leftover_end"
+    while not end_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftover_end = float(end_file.read_text())
+    assert float((specs[1].run_dir / "outputs" / "start").read_text()) > leftover_end
     assert [e.value for e in events if isinstance(e, Logged) and e.name == "hypersweep.devices"] == ["5", "5"]
     assert ex.capacity() == 1
 
