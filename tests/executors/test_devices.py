@@ -74,7 +74,8 @@ def overlapping(a: dict, b: dict) -> bool:
     return a["start"] < b["end"] and b["start"] < a["end"]
 
 
-def test_each_trial_gets_its_own_device_and_the_sweep_waits_for_them(workspace, script_dir, tmp_path, four_gpus) -> None:
+def test_each_trial_gets_its_own_device_and_the_sweep_waits_for_them(workspace, script_dir, tmp_path, four_gpus,
+                                                                      caplog) -> None:
     hold = 1.5
     run, seen, wall = sweep(workspace, script_dir, tmp_path, 8, hold, {"num_gpus": 1})
     assert run.get_status() == "Completed"
@@ -91,6 +92,8 @@ def test_each_trial_gets_its_own_device_and_the_sweep_waits_for_them(workspace, 
     details = workspace.get_run(seen[0]["run"]).get_details()
     assert details["tags"]["hypersweep.devices"] == seen[0]["CUDA_VISIBLE_DEVICES"]
     assert wall >= 2 * hold
+    said = [r.getMessage() for r in caplog.records if "waits for devices" in r.getMessage()]
+    assert len(said) == 1 and "4 GPUs found from CUDA_VISIBLE_DEVICES=0,1,2,3 hold 4 such trials at once" in said[0]
 
 
 def test_fractions_share_devices(workspace, script_dir, tmp_path, four_gpus) -> None:
@@ -300,10 +303,11 @@ def test_num_cpus_sets_thread_variables(workspace, script_dir, tmp_path, monkeyp
         assert s["CUDA_VISIBLE_DEVICES"] is None
 
 
-def test_no_gpu_request_changes_nothing(workspace, script_dir, tmp_path, monkeypatch, recwarn) -> None:
+def test_no_gpu_request_changes_nothing(workspace, script_dir, tmp_path, monkeypatch, recwarn, caplog) -> None:
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
     run, seen, _ = sweep(workspace, script_dir, tmp_path, 2, 0, {})
     assert run.get_status() == "Completed"
     assert all(s["CUDA_VISIBLE_DEVICES"] == "0,1" and s["OMP_NUM_THREADS"] is None for s in seen)
     assert all("hypersweep.devices" not in r.get_tags() for r in run.get_children())
     assert not [w for w in recwarn if "GPU" in str(w.message)]
+    assert not [r for r in caplog.records if "devices" in r.getMessage()]

@@ -169,6 +169,14 @@ class DevicePool:
             self.used = saved
         return count
 
+    def at_most(self, num_gpus: float) -> int:
+        """How many trials asking ``num_gpus`` each the devices hold at once, when none is in use."""
+        need = units(num_gpus)
+        if need <= 0:
+            return 0
+        count = len(self.devices.ids)
+        return count * (UNITS // need) if need <= UNITS else count // -(-need // UNITS)
+
     def acquire(self, key: str, num_gpus: float) -> list[str] | None:
         """Give ``key`` devices for ``num_gpus``; their ids, or None when they are not free now."""
         with self.lock:

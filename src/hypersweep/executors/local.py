@@ -130,9 +130,9 @@ class LocalProcessExecutor(Executor):
         if self._request <= 0:
             return ""
         pool = self._devices()
-        held = len(pool.holders)
-        return (f"each trial asks for {describe_request(self._request)}; {held} trial(s) hold the "
-                f"{len(pool.devices.ids)} GPU(s) found from {pool.devices.source}")
+        found = f"{len(pool.devices.ids)} GPU{'s' if len(pool.devices.ids) != 1 else ''} found from {pool.devices.source}"
+        return (f"each trial asks for {describe_request(self._request)}, and the {found} hold "
+                f"{pool.at_most(self._request)} such trials at once; the others start as devices are freed")
 
     # -- trials -------------------------------------------------------------------------------
 
