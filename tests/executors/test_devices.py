@@ -311,3 +311,23 @@ def test_no_gpu_request_changes_nothing(workspace, script_dir, tmp_path, monkeyp
     assert all("hypersweep.devices" not in r.get_tags() for r in run.get_children())
     assert not [w for w in recwarn if "GPU" in str(w.message)]
     assert not [r for r in caplog.records if "devices" in r.getMessage()]
+
+
+def test_a_device_nvidia_smi_does_not_list_is_an_error_at_submission(workspace, script_dir, tmp_path,
+                                                                       monkeypatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_nvidia_smi(bin_dir, 1)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    src = ScriptRunConfig(source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": 1})
+    with pytest.raises(InvalidConfigError, match=r"'CUDA_VISIBLE_DEVICES' parameter of the environment.*indexes 0\b"):
+        Experiment(workspace, "gpus").submit(src)
+
+
+def test_callables_in_threads_are_told_they_share_the_devices(workspace, four_gpus) -> None:
+    rc = FunctionRunConfig(lambda cfg: 1.0, resources={"num_gpus": 1})
+    with pytest.warns(UserWarning, match="share every GPU.*ScriptRunConfig.*compute_target='ray'"):
+        run = Experiment(workspace, "gpus").submit(rc)
+    run.wait_for_completion(timeout=60)
+    assert run.get_status() == "Completed"
