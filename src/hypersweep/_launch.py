@@ -345,7 +345,7 @@ def check_devices(run_config: ScriptRunConfig | FunctionRunConfig, ws_path: Path
     """At submission: a local trial asking for more GPUs than this machine has is refused.
 
     Nothing is looked up for a trial that asks for none. Callable trials run in threads of this
-    process and share its devices: they get one warning saying so.
+    process and share its devices (they are only told theirs): one warning says so.
 
     Raises:
         InvalidConfigError: more GPUs are asked than were found (the message says how many, and where).
@@ -357,9 +357,10 @@ def check_devices(run_config: ScriptRunConfig | FunctionRunConfig, ws_path: Path
     check_request(gpus, discover(), owner)
     if isinstance(run_config, FunctionRunConfig):
         warnings.warn(
-            "FunctionRunConfig: resources['num_gpus'] gives a callable trial no device of its own locally: "
-            "callables run in threads of this process and share every GPU it sees. For a device per trial, "
-            "run the trial as a script (ScriptRunConfig) or on Ray (compute_target='ray').",
+            "FunctionRunConfig: resources['num_gpus'] locally limits how many callables run at once and names "
+            "each one's devices in its tag hypersweep.devices, but callables run in threads of this process and "
+            "share every GPU it sees. For devices isolated per trial, run the trial as a script "
+            "(ScriptRunConfig) or on Ray (compute_target='ray').",
             UserWarning,
             stacklevel=4,
         )

@@ -326,8 +326,28 @@ def test_a_device_nvidia_smi_does_not_list_is_an_error_at_submission(workspace, 
 
 
 def test_callables_in_threads_are_told_they_share_the_devices(workspace, four_gpus) -> None:
-    rc = FunctionRunConfig(lambda cfg: 1.0, resources={"num_gpus": 1})
+    spans: dict[str, tuple[float, float, str]] = {}
+
+    def trial(cfg: dict) -> float:
+        from hypersweep import Run
+
+        run = Run.get_context()
+        start = time.time()
+        time.sleep(0.5)
+        spans[run.id] = (start, time.time(), run.get_tags()["hypersweep.devices"])
+        return 1.0
+
+    rc = FunctionRunConfig(trial, resources={"num_gpus": 2})
+    config = HyperDriveConfig(run_config=rc, hyperparameter_sampling=RandomParameterSampling({"x": choice(*range(4))}),
+                              primary_metric_name="m", primary_metric_goal="maximize",
+                              max_total_runs=4, max_concurrent_runs=4)
     with pytest.warns(UserWarning, match="share every GPU.*ScriptRunConfig.*compute_target='ray'"):
-        run = Experiment(workspace, "gpus").submit(rc)
+        run = Experiment(workspace, "gpus").submit(config)
     run.wait_for_completion(timeout=60)
-    assert run.get_status() == "Completed"
+    assert run.get_status() == "Completed" and len(spans) == 4
+    for a, sa in spans.items():
+        assert len(sa[2].split(",")) == 2
+        for b, sb in spans.items():
+            if a != b and set(sa[2].split(",")) & set(sb[2].split(",")):
+                assert not (sa[0] < sb[1] and sb[0] < sa[1])
+    assert {r.id: r.get_tags()["hypersweep.devices"] for r in run.get_children()} == {k: v[2] for k, v in spans.items()}

@@ -19,7 +19,7 @@ def make_executor(target: str, max_workers: int, callable_trials: bool, resource
 
         return RayExecutor(address=None if target == "ray" else target, max_workers=max_workers)
     if callable_trials:
-        return ThreadExecutor(max_workers)
+        return ThreadExecutor(max_workers, resources=resources)
     return LocalProcessExecutor(resources=resources)
 
 __all__ = [
