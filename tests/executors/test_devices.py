@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hypersweep import (
     Experiment,
@@ -351,3 +353,31 @@ def test_callables_in_threads_are_told_they_share_the_devices(workspace, four_gp
             if a != b and set(sa[2].split(",")) & set(sb[2].split(",")):
                 assert not (sa[0] < sb[1] and sb[0] < sa[1])
     assert {r.id: r.get_tags()["hypersweep.devices"] for r in run.get_children()} == {k: v[2] for k, v in spans.items()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8), st.sampled_from([0.1, 0.25, 0.3, 0.5, 1, 2, 3]),
+       st.lists(st.tuples(st.booleans(), st.integers(0, 15)), max_size=60))
+def test_pool_never_gives_more_than_a_device_holds(count: int, share: float, steps: list) -> None:
+    pool = DevicePool(Devices(tuple(str(i) for i in range(count)), "fuzz"))
+    held: dict[str, list[str]] = {}
+    for take, n in steps:
+        key = f"t{n}"
+        if take and key not in held:
+            room = pool.fits(share)
+            ids = pool.acquire(key, share)
+            assert (ids is None) == (room == 0)
+            if ids is not None:
+                held[key] = ids
+                assert len(ids) == (1 if share <= 1 else int(share)) and len(set(ids)) == len(ids)
+        elif not take and key in held:
+            pool.release(key)
+            del held[key]
+        load = {d: 0.0 for d in pool.devices.ids}
+        for ids in held.values():
+            for d in ids:
+                load[d] += min(share, 1)
+        assert all(v <= 1 + 1e-9 for v in load.values())
+    for key in list(held):
+        pool.release(key)
+    assert pool.used == [0] * count and pool.fits(share) == pool.at_most(share)
