@@ -280,6 +280,9 @@ def test_discovery_without_nvidia_smi(tmp_path, monkeypatch) -> None:
     rocm = discover({"HIP_VISIBLE_DEVICES": "0,1"})
     assert rocm.ids == ("0", "1") and rocm.rocm
     assert rocm.variables(["1"]) == {"CUDA_VISIBLE_DEVICES": "1", "HIP_VISIBLE_DEVICES": "1"}
+    rocr = discover({"ROCR_VISIBLE_DEVICES": "2,3"})
+    assert rocr.ids == ("2", "3") and rocr.rocm and rocr.variables(["3"]) == {"ROCR_VISIBLE_DEVICES": "3"}
+    assert discover({"CUDA_VISIBLE_DEVICES": "1", "HIP_VISIBLE_DEVICES": "0"}).variable == "CUDA_VISIBLE_DEVICES"
     with pytest.raises(InvalidConfigError, match="distinct"):
         discover({"CUDA_VISIBLE_DEVICES": "0,0"})
 

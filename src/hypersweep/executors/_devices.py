@@ -4,7 +4,8 @@ Where the devices come from (:func:`discover`)
     ``CUDA_VISIBLE_DEVICES`` of the driving process when it is set (its entries, as CUDA reads them:
     indexes or ``GPU-``/``MIG-`` UUIDs; an empty value or ``-1`` means none); else ROCm's
     ``HIP_VISIBLE_DEVICES`` or ``ROCR_VISIBLE_DEVICES``; else the GPUs ``nvidia-smi -L`` lists; else
-    none. Where ``nvidia-smi`` exists, every entry of ``CUDA_VISIBLE_DEVICES`` must be a device it
+    none. A trial gets its devices in the variable they were found in (from ``nvidia-smi``:
+    ``CUDA_VISIBLE_DEVICES``; from ``HIP_VISIBLE_DEVICES``: that and ``CUDA_VISIBLE_DEVICES``). Where ``nvidia-smi`` exists, every entry of ``CUDA_VISIBLE_DEVICES`` must be a device it
     lists. Discovery happens only for a trial that asks for GPUs.
 
 How they are shared (:class:`DevicePool`)
@@ -41,15 +42,25 @@ class Devices:
 
     ids: tuple[str, ...]
     source: str
-    rocm: bool = False
+    variable: str = "CUDA_VISIBLE_DEVICES"
+
+    @property
+    def rocm(self) -> bool:
+        return self.variable in ROCM_VARIABLES
 
     def variables(self, ids: list[str]) -> dict[str, str]:
-        """The environment variables that give a trial process the devices ``ids``."""
+        """The environment variables that give a trial process the devices ``ids``.
+
+        The ids are those of the variable they were found in: ``ROCR_VISIBLE_DEVICES`` is narrowed
+        alone (HIP numbers the devices ROCr shows from 0); ``HIP_VISIBLE_DEVICES`` together with
+        ``CUDA_VISIBLE_DEVICES``, which HIP also reads.
+        """
         value = ",".join(ids)
-        out = {"CUDA_VISIBLE_DEVICES": value}
-        if self.rocm:
-            out["HIP_VISIBLE_DEVICES"] = value
-        return out
+        if self.variable == "ROCR_VISIBLE_DEVICES":
+            return {"ROCR_VISIBLE_DEVICES": value}
+        if self.variable == "HIP_VISIBLE_DEVICES":
+            return {"HIP_VISIBLE_DEVICES": value, "CUDA_VISIBLE_DEVICES": value}
+        return {"CUDA_VISIBLE_DEVICES": value}
 
 
 def _entries(value: str) -> list[str]:
@@ -115,7 +126,7 @@ def discover(environ: Mapping[str, str] | None = None) -> Devices:
             ids = _entries(value)
             if len(set(ids)) != len(ids):
                 raise invalid(name, "the environment", "a list of distinct devices", value)
-            return Devices(tuple(ids), f"{name}={value}", rocm=True)
+            return Devices(tuple(ids), f"{name}={value}", name)
     listed = nvidia_smi_devices()
     if listed is None:
         return Devices((), "no CUDA_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES or nvidia-smi here")
