@@ -389,7 +389,9 @@ class FunctionRunConfig:
     Args:
         function: the trial.
         compute_target: ``"local"`` (threads of this process), ``"ray"`` or ``"ray://HOST:PORT"``.
-        resources: what each trial asks of a cluster (see :class:`ScriptRunConfig`).
+        resources: what each trial asks for (see :class:`ScriptRunConfig`). Locally, callables share this
+            process and its devices: ``num_gpus`` limits how many run at once and names each one's
+            devices (the run's tag ``hypersweep.devices``) without isolating them; on Ray each gets its own.
     """
 
     def __init__(

@@ -32,7 +32,8 @@ class TrialSpec:
         env: extra environment variables for a script trial.
         primary_metric: the primary metric's name (a callable's numeric return value is logged under it).
         source_dir: the sweep's source snapshot; a script trial's working folder starts as a copy of it.
-        resources: what the trial asks of a cluster: ``num_cpus``, ``num_gpus``, ``resources`` (custom).
+        resources: what the trial asks for: ``num_cpus``, ``num_gpus`` (its own devices, locally too),
+            ``resources`` (custom, Ray only).
         output_dirs: named output folders (``${{outputs.NAME}}``), made as ``outputs/NAME`` before the run starts.
     """
 
