@@ -87,7 +87,7 @@ def test_each_trial_gets_its_own_device_and_the_sweep_waits_for_them(workspace, 
         for b in seen[i + 1:]:
             if a["CUDA_VISIBLE_DEVICES"] == b["CUDA_VISIBLE_DEVICES"]:
                 assert not overlapping(a, b), (a, b)
-    # at most four at once (counted at each start), and four did run at once
+    # at most four at once (counted at each start)
     at_once = [sum(b["start"] <= a["start"] < b["end"] for b in seen) for a in seen]
     assert max(at_once) <= 4
     tags = {r.id: r.get_tags().get("hypersweep.devices") for r in run.get_children()}
