@@ -432,3 +432,28 @@ def test_published_layout_hello_sweep_runs(tmp_path: Path) -> None:
     (sweep,) = ws.store.sweeps()
     assert sweep["experiment"] == "hello-sweep-local" and sweep["status"] == "Completed"
     assert [r["status"] for r in ws.store.runs(sweep["id"])] == ["Completed"] * 3
+
+
+@pytest.mark.parametrize("size, gpus", [("Standard_NC6", 1), ("Standard_NC24", 4), ("Standard_ND40rs_v2", 8),
+                                        ("Standard_NC6s_v3", 1), ("standard_nc4as_t4_v3", 1), ("NC12", 2)])
+def test_instance_type_of_a_gpu_size_asks_for_its_gpus(project: Path, size: str, gpus: int) -> None:
+    edit(project / "sweep.yml", trial__resources={"instance_type": size})
+    spec, messages = load(project / "sweep.yml")
+    assert spec.config.run_config.resources == {"num_gpus": gpus}  # type: ignore[attr-defined]
+    [message] = [m for m in messages if m.startswith("trial.resources.instance_type")]
+    assert f"num_gpus: {gpus}" in message and "this machine" in message
+
+
+def test_trial_resources_num_gpus_and_an_explicit_count_wins(project: Path) -> None:
+    edit(project / "sweep.yml", trial__resources={"num_gpus": 0.5, "instance_type": "Standard_NC24"})
+    spec, messages = load(project / "sweep.yml")
+    assert spec.config.run_config.resources == {"num_gpus": 0.5}  # type: ignore[attr-defined]
+    assert any("is not used" in m and "num_gpus (0.5)" in m for m in messages)
+
+
+@pytest.mark.parametrize("value, rule", [(-1, "a number >= 0"), ("a", "a finite number"), (1.5, "a share of one GPU")])
+def test_trial_resources_bad_num_gpus(project: Path, value: object, rule: str) -> None:
+    edit(project / "sweep.yml", trial__resources={"num_gpus": value})
+    with pytest.raises(InvalidConfigError) as err:
+        load_sweep_file(project / "sweep.yml")
+    assert str(err.value).startswith(f"trial.resources.num_gpus must be {rule}")

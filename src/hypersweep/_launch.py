@@ -42,6 +42,7 @@ from hypersweep.controller import PriorRun, ResumeRequest, SweepController, Swee
 from hypersweep.environment import Environment, PreparedEnvironment, prepare
 from hypersweep.errors import InvalidConfigError, NotFoundError, SweepBusyError
 from hypersweep.executors import TrialSpec, make_executor
+from hypersweep.executors._devices import check_request, discover, thread_variables
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.mlflow import trial_env as mlflow_trial_env
 from hypersweep.policy import EarlyTerminationPolicy, NoTerminationPolicy
@@ -330,12 +331,39 @@ def trial_factory(
             # As Azure ML's sweep jobs do: each sampled value as AZUREML_SWEEP_<name> (a nested choice as JSON).
             **{f"AZUREML_SWEEP_{name}": format_value(value) for name, value in plain.items()},
         }
+        # num_cpus: BLAS and OpenMP start that many threads, not one per core (unless the user set them)
+        spec.env.update(thread_variables(rc.resources.get("num_cpus"), {**os.environ, **spec.env}))
         if resume_from is not None:
             spec.env[ENV_RESUME_FROM] = resume_from
             spec.env["AZUREML_DATAREFERENCE_MODEL_LOCATION"] = resume_from
         return spec, arguments
 
     return make
+
+
+def check_devices(run_config: ScriptRunConfig | FunctionRunConfig, ws_path: Path) -> None:
+    """At submission: a local trial asking for more GPUs than this machine has is refused.
+
+    Nothing is looked up for a trial that asks for none. Callable trials run in threads of this
+    process and share its devices (they are only told theirs): one warning says so.
+
+    Raises:
+        InvalidConfigError: more GPUs are asked than were found (the message says how many, and where).
+    """
+    gpus = float(run_config.resources.get("num_gpus", 0) or 0)
+    if gpus <= 0 or resolve_target(run_config.compute_target, ws_path) != "local":
+        return
+    owner = type(run_config).__name__
+    check_request(gpus, discover(), owner)
+    if isinstance(run_config, FunctionRunConfig):
+        warnings.warn(
+            "FunctionRunConfig: resources['num_gpus'] locally limits how many callables run at once and names "
+            "each one's devices in its tag hypersweep.devices, but callables run in threads of this process and "
+            "share every GPU it sees. For devices isolated per trial, run the trial as a script "
+            "(ScriptRunConfig) or on Ray (compute_target='ray').",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def build_controller(
@@ -383,7 +411,8 @@ def build_controller(
             UserWarning,
             stacklevel=4,
         )
-    executor = make_executor(target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig))
+    executor = make_executor(target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig),
+                             dict(run_config.resources))
     snapshot = Path(description["run_config"].get("snapshot") or state_dir / "snapshots" / sweep_id)
     factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared)
     if lease is not None:
@@ -405,6 +434,7 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
     description["resume_from"], description["resume_child_runs"] = parent_ids, child_ids
     description["seed"] = sampling.seed
     rc = config.run_config
+    check_devices(rc, ws_path)
     if isinstance(rc, ScriptRunConfig):
         snapshot = ws_path / STATE_DIR / "snapshots" / sweep_id
         take_snapshot(rc.source_directory, snapshot)
@@ -521,6 +551,7 @@ def create_single(store: Store, ws_path: Path, experiment: str, run_config: Scri
     The run goes through the same controller, executors and store as a sweep's; its id is
     ``<record_id>_0``.
     """
+    check_devices(run_config, ws_path)
     description = single_description(run_config)
     if isinstance(run_config, ScriptRunConfig):
         snapshot = ws_path / STATE_DIR / "snapshots" / record_id

@@ -52,7 +52,10 @@ class ScriptRunConfig:
             local one), ``"ray://HOST:PORT"``, or a ``ComputeTarget`` (``ComputeTarget.create(...)``).
         environment: an :class:`~hypersweep.environment.Environment`: its packages (installed here, in a
             cached virtual environment when this Python lacks them) and its environment variables.
-        resources: what each trial asks of a cluster: ``{"num_cpus": 1, "num_gpus": 0, "resources": {...}}``.
+        resources: what each trial asks for: ``{"num_cpus": 1, "num_gpus": 0, "resources": {...}}``. Locally,
+            ``num_gpus`` gives each trial its own GPUs (a share of one below 1, whole GPUs above) and
+            ``num_cpus`` sets ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``/``OPENBLAS_NUM_THREADS``; on Ray it is
+            the task's request.
         environment_variables: extra environment variables for the script.
         max_run_duration_seconds: per-run time limit (``trial_timeout`` of the sweep overrides it).
         inputs: ``{name: value or path}`` for ``${{inputs.NAME}}`` placeholders.
@@ -361,6 +364,11 @@ def check_resources(resources: Any, owner: str) -> dict[str, Any]:
             number = check_number(value, f"resources['{key}']", owner)
             if number < 0:
                 raise invalid(f"resources['{key}']", owner, "a number >= 0", value)
+            if key == "num_gpus" and number > 1 and not number.is_integer():
+                raise invalid("resources['num_gpus']", owner,
+                              "a share of one GPU (0 to 1, such as 0.5) or a whole number of GPUs", value)
+            if key == "num_gpus" and 0 < number < 1 and round(number * 10_000) == 0:
+                raise invalid("resources['num_gpus']", owner, "0, or at least 0.0001 (Ray's smallest share)", value)
             out[key] = number
         elif key == "resources":
             if not isinstance(value, Mapping):
@@ -381,7 +389,9 @@ class FunctionRunConfig:
     Args:
         function: the trial.
         compute_target: ``"local"`` (threads of this process), ``"ray"`` or ``"ray://HOST:PORT"``.
-        resources: what each trial asks of a cluster (see :class:`ScriptRunConfig`).
+        resources: what each trial asks for (see :class:`ScriptRunConfig`). Locally, callables share this
+            process and its devices: ``num_gpus`` limits how many run at once and names each one's
+            devices (the run's tag ``hypersweep.devices``) without isolating them; on Ray each gets its own.
     """
 
     def __init__(

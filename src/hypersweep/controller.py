@@ -146,6 +146,7 @@ class SweepController:
         self.done = threading.Event()  # set once the sweep's final state is recorded
         self._cancel_reason = "Canceled by the user."
         self._exhausted = False
+        self._said_waiting = False  # the sweep said once that it waits for its executor's devices
         self._last_flag_check = 0.0
         self._last_heartbeat = 0.0
         self.status = RunStatus.QUEUED
@@ -327,6 +328,14 @@ class SweepController:
         free = plan.max_concurrent_runs - self.executor.active()
         left = plan.max_total_runs - len(self.runs)
         n = min(free, left)
+        if n <= 0 or (self._exhausted and not self._resumes):
+            return
+        room = self.executor.capacity()  # e.g. free GPUs: None when the executor sets no limit of its own
+        if room is not None and room < n:
+            if not self._said_waiting:
+                self._said_waiting = True
+                logger.warning("hypersweep: sweep %s waits for devices: %s", plan.sweep_id, self.executor.capacity_note())
+            n = room
         if n <= 0:
             return
         batch: list[tuple[dict[str, Any], ResumeRequest | None]] = []

@@ -574,6 +574,8 @@ def sweep_from_data(
             ("'max_total_runs' parameter of HyperDriveConfig", "limits.max_total_trials"),
             ("'max_concurrent_runs' parameter of HyperDriveConfig", "limits.max_concurrent_trials"),
             ("parameter_space[", "search_space["),
+            ('The "resources[\'num_gpus\']" parameter of ScriptRunConfig', "trial.resources.num_gpus"),
+            ('The "resources[\'num_cpus\']" parameter of ScriptRunConfig', "trial.resources.num_cpus"),
             ("'resources' parameter of ScriptRunConfig", "trial.resources"),
             ("'command' parameter of ScriptRunConfig", "'trial.command' of the sweep file"),
             ("parameter of ScriptRunConfig", "of trial.resources"),
@@ -699,6 +701,28 @@ def compute_target(value: Any, override: str | None) -> str | None:
     return None
 
 
+#: Azure's GPU VM sizes and their GPUs (without the ``Standard_`` prefix, lower case).
+AZURE_GPU_SIZES = {
+    "nc6": 1, "nc12": 2, "nc24": 4, "nc24r": 4,
+    "nc6s_v2": 1, "nc12s_v2": 2, "nc24s_v2": 4, "nc24rs_v2": 4,
+    "nc6s_v3": 1, "nc12s_v3": 2, "nc24s_v3": 4, "nc24rs_v3": 4,
+    "nc4as_t4_v3": 1, "nc8as_t4_v3": 1, "nc16as_t4_v3": 1, "nc64as_t4_v3": 4,
+    "nc24ads_a100_v4": 1, "nc48ads_a100_v4": 2, "nc96ads_a100_v4": 4,
+    "nc40ads_h100_v5": 1, "nc80adis_h100_v5": 2,
+    "nd6s": 1, "nd12s": 2, "nd24s": 4, "nd24rs": 4,
+    "nd40rs_v2": 8, "nd96asr_v4": 8, "nd96amsr_a100_v4": 8, "nd96isr_h100_v5": 8,
+    "nv6": 1, "nv12": 2, "nv24": 4, "nv12s_v3": 1, "nv24s_v3": 2, "nv48s_v3": 4,
+    "nv36ads_a10_v5": 1, "nv72ads_a10_v5": 2,
+}
+
+
+def azure_gpu_count(size: str) -> int | None:
+    """The GPUs of an Azure VM size such as ``Standard_NC24`` (None for a size without whole GPUs)."""
+    name = size.strip().lower()
+    name = name[len("standard_"):] if name.startswith("standard_") else name
+    return AZURE_GPU_SIZES.get(name)
+
+
 def v2_resources(data: Any) -> dict[str, Any]:
     """``trial.resources``: v2's instance_type, instance_count and shm_size are accepted (with a warning);
     num_cpus, num_gpus and resources are the request of each trial on a Ray cluster."""
@@ -710,6 +734,17 @@ def v2_resources(data: Any) -> dict[str, Any]:
             raise invalid("instance_count", "trial.resources", "a positive integer", count)
         if count != 1:
             _notice(f"trial.resources.instance_count ({count}): each trial runs as one process on one machine.")
+    size = resources.get("instance_type")
+    gpus = azure_gpu_count(size) if isinstance(size, str) else None
+    if gpus is not None:
+        resources.pop("instance_type")
+        if "num_gpus" in resources:
+            _notice(f"trial.resources.instance_type ({size!r}) is not used: the trials run on this machine, "
+                    f"each with num_gpus ({resources['num_gpus']!r}) of its GPUs.")
+        else:
+            resources["num_gpus"] = gpus
+            _notice(f"trial.resources.instance_type ({size!r}): the trials run on this machine, each with "
+                    f"the {gpus} GPU{'s' if gpus != 1 else ''} of that size (num_gpus: {gpus}).")
     for key, what in (("instance_type", "the trials run on this machine"),
                       ("shm_size", "the trials use this machine's shared memory"),
                       ("properties", "it applies to Azure ML clusters only"),

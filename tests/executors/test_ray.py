@@ -136,7 +136,8 @@ class LocalRayCluster:
                     f"--ray-client-server-port={self.client_port}",
                 ]
             )
-            self._ray_start([f"--address={self.address}", f"--num-cpus={self.worker_cpus}"])
+            # two (fake) GPUs on the worker: Ray schedules num_gpus on them without real devices
+            self._ray_start([f"--address={self.address}", f"--num-cpus={self.worker_cpus}", "--num-gpus=2"])
         except BaseException:
             self.stop()
             raise
@@ -503,6 +504,23 @@ def test_the_resource_request_is_what_ray_schedules(tmp_path, ray_address) -> No
     assert all(e.status is RunStatus.COMPLETED for e in drain(ex) if isinstance(e, RunEnded))
     (a0, a1), (b0, b1) = sorted(tuple(map(float, (s.run_dir / "outputs" / "span").read_text().split())) for s in specs)
     assert a1 <= b0
+
+
+@needs_ray
+def test_num_gpus_means_what_it_means_to_ray_and_the_run_records_the_ids(tmp_path, ray_address) -> None:
+    from hypersweep.executors.ray import RayExecutor
+
+    code = "import os, time\nopen('outputs/seen', 'w').write(os.environ.get('CUDA_VISIBLE_DEVICES', '-'))\ntime.sleep(0.5)\n"
+    ex = RayExecutor(max_workers=2)
+    specs = [spec_for(tmp_path, code, f"r{i}") for i in range(2)]
+    for spec in specs:
+        spec.resources = {"num_cpus": 1, "num_gpus": 1}
+        ex.start(spec)
+    events = drain(ex)
+    assert all(e.status is RunStatus.COMPLETED for e in events if isinstance(e, RunEnded))
+    tags = {e.run_id: e.value for e in events if isinstance(e, Logged) and e.name == "hypersweep.devices"}
+    seen = {s.run_id: (s.run_dir / "outputs" / "seen").read_text() for s in specs}
+    assert tags == seen and sorted(seen.values()) == ["0", "1"]  # each its own of the worker's two GPUs
 
 
 @needs_ray

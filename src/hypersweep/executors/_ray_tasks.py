@@ -237,6 +237,20 @@ def unpack(data: bytes, folder: Path) -> None:
             tar.extractall(folder)  # noqa: S202 - our own archive
 
 
+def _gpu_record(ray: Any) -> list[bytes]:
+    """The ``hypersweep.devices`` tag of a task Ray gave GPUs to (the ids Ray assigned), or nothing."""
+    ids: list[Any] = []
+    with contextlib.suppress(Exception):
+        ids = list(ray.get_runtime_context().get_accelerator_ids().get("GPU", []))
+    if not ids:
+        with contextlib.suppress(Exception):
+            ids = list(ray.get_gpu_ids())
+    if not ids:
+        return []
+    value = ",".join(str(i) for i in ids)
+    return [json.dumps({"k": "tag", "n": "hypersweep.devices", "v": value, "t": time.time()}).encode()]
+
+
 @functools.lru_cache(maxsize=1)
 def _node_ip(ray: Any) -> str:
     try:
@@ -282,7 +296,7 @@ def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link:
             return _script_result(link, work, shared, {"code": None, "error": message})
     reader = EventLines(events)
     try:
-        link.add([(STARTED, popen.pid, time.time(), _node_ip(ray))])
+        link.add([(STARTED, popen.pid, time.time(), _node_ip(ray)), *_gpu_record(ray)])
         link.warm_up()
         code = _supervise(popen, work, reader, link, payload["grace_seconds"])
         link.add(reader.read())
@@ -361,7 +375,7 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
     try:
         for sub in ("outputs", "logs"):
             (work / sub).mkdir(parents=True, exist_ok=True)
-        link.add([(STARTED, None, time.time(), _node_ip(ray))])
+        link.add([(STARTED, None, time.time(), _node_ip(ray)), *_gpu_record(ray)])
         link.warm_up()
         pumper = threading.Thread(target=pump, name=f"hypersweep-{run_id}", daemon=True)
         pumper.start()

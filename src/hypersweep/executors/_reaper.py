@@ -99,6 +99,24 @@ def marked_pids(markers: Iterable[bytes]) -> list[int]:
     return found
 
 
+def alive_trials(trials: Iterable[str]) -> set[str]:
+    """Which of these trials (by folder) still have a live process carrying their marker, in one scan of ``/proc``.
+
+    A zombie (ended, not yet reaped) counts as ended: its environment reads empty. Without ``/proc``
+    nothing can be seen, and every trial counts as ended.
+    """
+    keys = {marker(ENV_TRIAL, k): k for k in trials}
+    if not HAS_PROC or not keys:
+        return set()
+    me = os.getpid()
+    alive: set[str] = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != me:
+            for entry in keys.keys() & set(_environ(int(name))):
+                alive.add(keys[entry])
+    return alive
+
+
 def _signal_if_marked(pid: int, markers: list[bytes], sig: int) -> bool:
     """Send ``sig`` to ``pid`` if it still carries a marker; never to a process that reused the pid."""
     pidfd = None

@@ -32,7 +32,8 @@ class TrialSpec:
         env: extra environment variables for a script trial.
         primary_metric: the primary metric's name (a callable's numeric return value is logged under it).
         source_dir: the sweep's source snapshot; a script trial's working folder starts as a copy of it.
-        resources: what the trial asks of a cluster: ``num_cpus``, ``num_gpus``, ``resources`` (custom).
+        resources: what the trial asks for: ``num_cpus``, ``num_gpus`` (its own devices, locally too),
+            ``resources`` (custom, Ray only).
         output_dirs: named output folders (``${{outputs.NAME}}``), made as ``outputs/NAME`` before the run starts.
     """
 
@@ -179,6 +180,18 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def active(self) -> int:
         """Number of trials started and not yet ended."""
+
+    def capacity(self) -> int | None:
+        """How many more trials could start now, as far as this executor's own resources go.
+
+        None (the default): no limit but ``max_concurrent_runs``. The local executor counts the free
+        GPUs when trials ask for them; a trial started beyond this waits in the executor (Queued).
+        """
+        return None
+
+    def capacity_note(self) -> str:
+        """Why :meth:`capacity` is what it is, in words ("" when it sets no limit)."""
+        return ""
 
     def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
         """Stop every trial, wait up to ``wait_seconds`` for them, and return the last events.

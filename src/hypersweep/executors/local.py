@@ -18,6 +18,13 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
+from hypersweep.executors._devices import (
+    DEVICES_TAG,
+    DevicePool,
+    describe_request,
+    discover,
+    pool_for,
+)
 from hypersweep.executors._process import (
     EventLines,
     exit_description,
@@ -27,10 +34,13 @@ from hypersweep.executors._process import (
     signal_trials,
     start_trial_process,
     tail,
+    trial_key,
 )
+from hypersweep.executors._reaper import alive_trials
 from hypersweep.executors.base import (
     Event,
     Executor,
+    Logged,
     RunEnded,
     RunStarted,
     TrialSpec,
@@ -55,25 +65,98 @@ class _Proc:
     extra: list[Event] = field(default_factory=list)
 
 
+def _num_gpus(resources: dict | None) -> float:
+    return float((resources or {}).get("num_gpus", 0) or 0)
+
+
 class LocalProcessExecutor(Executor):
     """Runs script trials as subprocesses of this machine.
 
+    A trial that asks for GPUs (``resources={"num_gpus": n}``) starts only when its devices are free
+    (see :mod:`hypersweep.executors._devices`); until then it waits here, Queued. It sees only its
+    devices (``CUDA_VISIBLE_DEVICES``, and ``HIP_VISIBLE_DEVICES`` for ROCm devices), and the run is
+    tagged ``hypersweep.devices`` with them. Its devices are freed once every process of the trial
+    has ended, not when its main process exits (what it left behind is killed, and that is waited for).
+
     Args:
         grace_seconds: time between SIGTERM and SIGKILL when a trial is stopped.
+        resources: what each trial of the sweep asks for (for :meth:`capacity`).
     """
 
-    def __init__(self, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> None:
+    def __init__(self, grace_seconds: float = DEFAULT_GRACE_SECONDS, resources: dict | None = None) -> None:
         self.grace_seconds = grace_seconds
         self._procs: dict[str, _Proc] = {}
         self._poller = select.poll()
         self._by_fd: dict[int, str] = {}
+        self._request = _num_gpus(resources)
+        self._pool: DevicePool | None = None
+        self._waiting: list[TrialSpec] = []  # trials whose devices are not free yet, in order
+        self._draining: dict[str, str] = {}  # run id -> trial key: ended, devices held until its processes are gone
+        self._extra: list[Event] = []
+
+    # -- devices ------------------------------------------------------------------------------
+
+    def _devices(self) -> DevicePool:
+        if self._pool is None:
+            self._pool = pool_for(discover())
+        return self._pool
+
+    def _drain(self) -> None:
+        """Free the devices of ended trials none of whose processes is alive any more."""
+        if not self._draining:
+            return
+        alive = alive_trials(self._draining.values())
+        for run_id, key in list(self._draining.items()):
+            if key not in alive:
+                del self._draining[run_id]
+                self._devices().release(run_id)
+
+    def _start_waiting(self) -> None:
+        while self._waiting:
+            spec = self._waiting[0]
+            ids = self._devices().acquire(spec.run_id, _num_gpus(spec.resources))
+            if ids is None:
+                return
+            self._waiting.pop(0)
+            self._launch(spec, ids)
+
+    def capacity(self) -> int | None:
+        if self._request <= 0:
+            return None
+        self._drain()
+        return max(0, self._devices().fits(self._request) - len(self._waiting))
+
+    def capacity_note(self) -> str:
+        if self._request <= 0:
+            return ""
+        pool = self._devices()
+        found = f"{len(pool.devices.ids)} GPU{'s' if len(pool.devices.ids) != 1 else ''} found from {pool.devices.source}"
+        return (f"each trial asks for {describe_request(self._request)}, and the {found} hold "
+                f"{pool.at_most(self._request)} such trials at once; the others start as devices are freed")
+
+    # -- trials -------------------------------------------------------------------------------
 
     def start(self, spec: TrialSpec) -> None:
+        assert spec.argv is not None, "a script trial needs argv"
+        gpus = _num_gpus(spec.resources)
+        if gpus <= 0:
+            self._launch(spec, None)
+            return
+        self._drain()
+        ids = None if self._waiting else self._devices().acquire(spec.run_id, gpus)
+        if ids is None:
+            self._waiting.append(spec)
+            return
+        self._launch(spec, ids)
+
+    def _launch(self, spec: TrialSpec, devices: list[str] | None) -> None:
         assert spec.argv is not None, "a script trial needs argv"
         materialize(spec)
         out = open(spec.stdout_path, "ab")
         err = open(spec.stderr_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
+        if devices is not None:
+            env.update(self._devices().devices.variables(devices))
         try:
             program = spec.argv[0]
             if shutil.which(program, path=env.get("PATH")) is None and shutil.which(os.path.join(spec.run_dir, program)) is None:
@@ -87,6 +170,8 @@ class LocalProcessExecutor(Executor):
             proc = _Proc(spec, None, None, [], None)
             proc.extra = [RunEnded(spec.run_id, RunStatus.FAILED, err_text, time.time())]
             self._procs[spec.run_id] = proc
+            if devices is not None:
+                self._devices().release(spec.run_id)
             return
         pidfd = None
         try:
@@ -97,6 +182,8 @@ class LocalProcessExecutor(Executor):
             pidfd = None
         proc = _Proc(spec, popen, EventLines(spec.events_path), [out, err], pidfd)
         proc.extra.append(RunStarted(spec.run_id, popen.pid, time.time()))
+        if devices is not None:
+            proc.extra.append(Logged(spec.run_id, "tag", DEVICES_TAG, ",".join(devices), time.time()))
         self._procs[spec.run_id] = proc
 
     @staticmethod
@@ -105,7 +192,10 @@ class LocalProcessExecutor(Executor):
         return list(parse_records(proc.spec.run_id, proc.events.read()))
 
     def poll(self, timeout: float) -> list[Event]:
-        events: list[Event] = []
+        events: list[Event] = self._extra
+        self._extra = []
+        self._drain()
+        self._start_waiting()
         for proc in self._procs.values():
             if proc.extra:
                 events.extend(proc.extra)
@@ -113,6 +203,8 @@ class LocalProcessExecutor(Executor):
         now = time.monotonic()
         deadlines = [p.kill_at for p in self._procs.values() if p.kill_at is not None and not p.killed]
         wait = 0.0 if events else timeout
+        if self._draining:  # no pidfd says when a leftover process is gone: look again soon
+            wait = min(wait, 0.02)
         if deadlines:
             wait = max(0.0, min(wait, min(deadlines) - now))
         if wait > 0 and self._by_fd:
@@ -137,8 +229,15 @@ class LocalProcessExecutor(Executor):
             del self._procs[run_id]
         if ended:  # nothing a finished run started outlives it: its group, and every marked descendant
             signal_trials([p.spec.run_dir for p, _ in ended], signal.SIGKILL, [p.popen.pid for p, _ in ended if p.popen])
+            for proc, _ in ended:  # its devices stay held until all of those are gone
+                if proc.spec.run_id in self._devices_held():
+                    self._draining[proc.spec.run_id] = trial_key(proc.spec.run_dir)
             events.extend(self._finish(proc, code) for proc, code in ended)
+            self._drain()
         return events
+
+    def _devices_held(self) -> dict[str, list[tuple[int, int]]]:
+        return self._pool.holders if self._pool is not None else {}
 
     def _finish(self, proc: _Proc, code: int) -> RunEnded:
         if proc.pidfd is not None:
@@ -160,6 +259,11 @@ class LocalProcessExecutor(Executor):
         return RunEnded(spec.run_id, RunStatus.FAILED, message, time.time())
 
     def stop(self, run_id: str, reason: str) -> None:
+        for spec in self._waiting:
+            if spec.run_id == run_id:  # never started: it ends at once
+                self._waiting.remove(spec)
+                self._extra.append(RunEnded(run_id, RunStatus.CANCELED, reason, time.time()))
+                return
         proc = self._procs.get(run_id)
         if proc is None or proc.stop_reason is not None or proc.popen is None:
             return
@@ -168,10 +272,19 @@ class LocalProcessExecutor(Executor):
         signal_trials([proc.spec.run_dir], signal.SIGTERM, [proc.popen.pid])
 
     def active(self) -> int:
-        return len(self._procs)
+        """Trials running, waiting for devices, or ended with processes still being ended (holding devices)."""
+        return len(self._procs) + len(self._waiting) + len(self._draining) + len(self._extra)
 
     def running_ids(self) -> list[str]:
-        return list(self._procs)
+        return list(self._procs) + [spec.run_id for spec in self._waiting]
+
+    def abandon(self) -> None:
+        """Forget trials still waiting for devices, and give back what ended trials hold."""
+        self._waiting.clear()
+        if self._pool is not None:
+            for run_id in list(self._draining):
+                self._pool.release(run_id)
+        self._draining.clear()
 
     def recover(self, spec: TrialSpec, pid: int | None) -> list[Event]:
         """Everything a trial left by a dead driver logged, after making sure it no longer runs.

@@ -6,6 +6,12 @@ the program set one of its own), and each MLflow run a trial's thread starts is 
 A stopped callable is interrupted at its next ``log`` call (``TrialStopped``), or at its next MLflow
 call that logs (``TrialInterrupted``, which ``except Exception`` blocks, autolog's among them, let
 through). Whatever it prints goes to its run's ``logs/stdout.txt`` and ``logs/stderr.txt``.
+
+GPUs: a callable asking for ``num_gpus`` starts only when that share of the devices is free, as a
+script does, and its run is tagged ``hypersweep.devices`` (``Run.get_context().get_tags()`` has it
+inside the callable). But every thread shares this process and sees every device it sees: a
+framework reads ``CUDA_VISIBLE_DEVICES`` once per process, so the assignment is advice the callable
+follows (``torch.device("cuda", ...)``), not isolation. Scripts and Ray tasks are isolated.
 """
 
 from __future__ import annotations
@@ -22,6 +28,13 @@ from typing import IO, Any
 
 from hypersweep import mlflow as mlflow_plugin
 from hypersweep.errors import TrialStopped
+from hypersweep.executors._devices import (
+    DEVICES_TAG,
+    DevicePool,
+    describe_request,
+    discover,
+    pool_for,
+)
 from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec
 from hypersweep.run import _CURRENT, ENV_EXPERIMENT, ENV_WORKSPACE, _LiveRun
 from hypersweep.status import RunStatus
@@ -72,15 +85,45 @@ class ThreadExecutor(Executor):
 
     Args:
         max_workers: the number of trials that may run at once.
+        resources: what each trial asks for (``num_gpus``: see the module's docstring).
     """
 
-    def __init__(self, max_workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hypersweep-trial")
+    def __init__(self, max_workers: int, resources: dict | None = None) -> None:
+        self._threads = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hypersweep-trial")
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._runs: dict[str, _LiveRun] = {}
         self._lock = threading.Lock()
         self._saved: tuple[Any, Any] | None = None
         self._saved_env: dict[str, str | None] | None = None
+        self._request = float((resources or {}).get("num_gpus", 0) or 0)
+        self._pool: DevicePool | None = None
+        self._waiting: list[TrialSpec] = []  # trials whose devices are not free yet, in order
+
+    def _devices(self) -> DevicePool:
+        if self._pool is None:
+            self._pool = pool_for(discover())
+        return self._pool
+
+    def capacity(self) -> int | None:
+        if self._request <= 0:
+            return None
+        return max(0, self._devices().fits(self._request) - len(self._waiting))
+
+    def capacity_note(self) -> str:
+        if self._request <= 0:
+            return ""
+        pool = self._devices()
+        return (f"each trial asks for {describe_request(self._request)}, and the {len(pool.devices.ids)} GPU(s) "
+                f"found from {pool.devices.source} hold {pool.at_most(self._request)} such trials at once")
+
+    def _start_waiting(self) -> None:
+        while self._waiting:
+            spec = self._waiting[0]
+            ids = self._devices().acquire(spec.run_id, float(spec.resources.get("num_gpus", 0)))
+            if ids is None:
+                return
+            self._waiting.pop(0)
+            self._submit(spec, ids)
 
     def _route_output(self) -> None:
         if self._saved is None:
@@ -113,6 +156,18 @@ class ThreadExecutor(Executor):
 
     def start(self, spec: TrialSpec) -> None:
         assert spec.function is not None, "a callable trial needs a function"
+        gpus = float(spec.resources.get("num_gpus", 0) or 0)
+        ids = None
+        if gpus > 0:
+            ids = None if self._waiting else self._devices().acquire(spec.run_id, gpus)
+            if ids is None:
+                with self._lock:
+                    self._waiting.append(spec)
+                return
+        self._submit(spec, ids)
+
+    def _submit(self, spec: TrialSpec, devices: list[str] | None) -> None:
+        assert spec.function is not None, "a callable trial needs a function"
         (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
         spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
         run = _LiveRun(spec.run_id, _QueueSink(spec.run_id, self._events), run_dir=spec.run_dir,
@@ -121,7 +176,9 @@ class ThreadExecutor(Executor):
             self._runs[spec.run_id] = run
         self._route_output()
         self._apply_env({k: v for k, v in spec.env.items() if k == mlflow_plugin.ENV_TRACKING_URI})
-        self._pool.submit(self._execute, spec, run)
+        if devices is not None:
+            run.tag(DEVICES_TAG, ",".join(devices))
+        self._threads.submit(self._execute, spec, run)
 
     def _execute(self, spec: TrialSpec, run: _LiveRun) -> None:
         self._events.put(RunStarted(spec.run_id, None, time.time()))
@@ -179,6 +236,7 @@ class ThreadExecutor(Executor):
 
     def poll(self, timeout: float) -> list[Event]:
         events: list[Event] = []
+        self._start_waiting()
         try:
             events.append(self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait())
         except queue.Empty:
@@ -192,29 +250,39 @@ class ThreadExecutor(Executor):
             for ev in events:
                 if isinstance(ev, RunEnded):
                     self._runs.pop(ev.run_id, None)
+                    if self._pool is not None:
+                        self._pool.release(ev.run_id)
         return events
 
     def stop(self, run_id: str, reason: str) -> None:
         with self._lock:
+            waiting = [spec for spec in self._waiting if spec.run_id == run_id]
+            for spec in waiting:  # never started: it ends at once
+                self._waiting.remove(spec)
+                self._events.put(RunEnded(run_id, RunStatus.CANCELED, reason, time.time()))
             run = self._runs.get(run_id)
         if run is not None and run._stop_reason is None:
             run._stop_reason = reason
 
     def active(self) -> int:
         with self._lock:
-            return len(self._runs)
+            return len(self._runs) + len(self._waiting)
 
     def running_ids(self) -> list[str]:
         with self._lock:
-            return list(self._runs)
+            return list(self._runs) + [spec.run_id for spec in self._waiting]
 
     def abandon(self) -> None:
         with self._lock:
+            if self._pool is not None:
+                for run_id in self._runs:
+                    self._pool.release(run_id)
             self._runs.clear()
+            self._waiting.clear()
 
     def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
         events = super().shutdown(reason, wait_seconds)
-        self._pool.shutdown(wait=False)
+        self._threads.shutdown(wait=False)
         self._restore_output()
         self._restore_env()
         return events
