@@ -1,6 +1,6 @@
 """Adapter that lets the shared early-stopping harness drive hypersweep's own policies.
 
-The harness (``/work/shared/bench/early_stop/harness.py``) calls ``make_policy(goal, **kwargs)``
+The harness (``../shared/bench/early_stop/harness.py``) calls ``make_policy(goal, **kwargs)``
 with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "robust_asha" | "none", ...}`` from
 ``--adapter-kwargs``; every other key is passed to the policy's constructor. ``"recommended"`` and
 ``"aggressive"`` name the two ``RobustAshaPolicy`` settings of ``benchmarks/results/early_stop.md``
