@@ -8,9 +8,13 @@ hash of its id; bracket s starts its rungs at ``min_interval * reduction_factor*
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy._common import judged_value
+from hypersweep.policy.base import RunHistory
 
 
 class RungSchedule:
@@ -24,6 +28,8 @@ class RungSchedule:
         brackets: the number of Hyperband brackets, an integer >= 1.
         min_runs: stop nobody at a rung until this many runs have reached it.
     """
+
+    _index: Any  # the policy's HistoryIndex, set by its constructor
 
     def _init_rungs(
         self, owner: str, reduction_factor: int, min_interval: int, max_interval: int | None, brackets: int,
@@ -90,3 +96,19 @@ class RungSchedule:
     def should_evaluate(self, interval: int) -> bool:
         """True at the rungs of any bracket."""
         return any(self._is_rung(interval, b) for b in range(self._brackets))
+
+    def _rung_population(
+        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], goal: PrimaryMetricGoal, kind: Any
+    ) -> list[float] | None:
+        """The ranked ``kind`` values of the runs at ``run_id``'s rung, with the history index (``self._index``)
+        synced; None when the run is not judged here (no value at the interval, not a rung of its bracket, or
+        fewer than ``min_runs`` runs at the rung)."""
+        if judged_value(run_id, interval, histories) is None:
+            return None
+        bracket = self._bracket_of(run_id) if self._brackets > 1 else 0
+        if not self._is_rung(interval, bracket):
+            return None
+        index = self._index
+        index.sync(histories, goal)
+        ranked = index.series(kind, interval, bracket)
+        return ranked if len(ranked) >= self._min_runs else None

@@ -36,7 +36,7 @@ from typing import Any
 
 from hypersweep._validation import invalid
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import fmt, judged_value
+from hypersweep.policy._common import fmt
 from hypersweep.policy._index import BEST, VALUE, HistoryIndex, count_better
 from hypersweep.policy._rungs import RungSchedule
 from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
@@ -122,17 +122,10 @@ class AshaPolicy(RungSchedule, EarlyTerminationPolicy):
         goal: PrimaryMetricGoal,
     ) -> Decision:
         """Stop ``run_id`` at a rung unless it is in the top 1/eta of the runs that reached it."""
-        if judged_value(run_id, interval, histories) is None:
+        ranked = self._rung_population(run_id, interval, histories, goal, self._kind)
+        if ranked is None:
             return CONTINUE
-        bracket = self._bracket_of(run_id) if self._brackets > 1 else 0
-        if not self._is_rung(interval, bracket):
-            return CONTINUE
-        index = self._index
-        index.sync(histories, goal)
-        ranked = index.series(self._kind, interval, bracket)
-        n = len(ranked)
-        if n < self._min_runs:
-            return CONTINUE
+        index, n = self._index, len(ranked)
         if self._kind == VALUE:
             mine = index.score(run_id, interval)
         else:

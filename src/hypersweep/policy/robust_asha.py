@@ -32,7 +32,7 @@ from typing import Any
 
 from hypersweep._validation import check_int, check_number, invalid
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import fmt, judged_value
+from hypersweep.policy._common import fmt
 from hypersweep.policy._index import BEST, HistoryIndex
 from hypersweep.policy._rungs import RungSchedule
 from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
@@ -150,17 +150,10 @@ class RobustAshaPolicy(RungSchedule, EarlyTerminationPolicy):
         goal: PrimaryMetricGoal,
     ) -> Decision:
         """Stop ``run_id`` at a rung when its optimistic bound is below the rung's cutoff."""
-        if judged_value(run_id, interval, histories) is None:
+        ranked = self._rung_population(run_id, interval, histories, goal, BEST)
+        if ranked is None:
             return CONTINUE
-        bracket = self._bracket_of(run_id) if self._brackets > 1 else 0
-        if not self._is_rung(interval, bracket):
-            return CONTINUE
-        index = self._index
-        index.sync(histories, goal)
-        ranked = index.series(BEST, interval, bracket)
-        n = len(ranked)
-        if n < self._min_runs:
-            return CONTINUE
+        index, n = self._index, len(ranked)
         keep = max(1, n // self._eta)
         cutoff = ranked[n - keep]
         best = index.best(run_id, interval)
