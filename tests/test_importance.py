@@ -207,3 +207,33 @@ def test_a_sweep_with_too_few_runs_warns_and_returns_nothing(workspace) -> None:
     run.wait_for_completion()
     with pytest.warns(UserWarning, match=r"at least 3 Completed or Canceled runs .* has 2"):
         assert run.get_parameter_importances() == {}
+
+
+@pytest.mark.integration
+def test_the_importance_command_prints_a_table_and_json(workspace) -> None:
+    import json
+    import subprocess
+    import sys
+
+    def trial(cfg):
+        Run.get_context().log("score", 10 * cfg["a"] + cfg["b"])
+
+    config = HyperDriveConfig(
+        run_config=trial,
+        hyperparameter_sampling=RandomParameterSampling({"--a": uniform(0, 1), "--b": uniform(0, 1)}, {"seed": 2}),
+        primary_metric_name="score",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=20,
+        max_concurrent_runs=4,
+    )
+    run = Experiment(workspace, "cli").submit(config)
+    run.wait_for_completion()
+    command = [sys.executable, "-m", "hypersweep", "importance", run.id[:12], "-w", str(workspace.path)]
+    table = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "from 20 runs" in table and table.index("--a") < table.index("--b") and "%" in table
+    data = json.loads(subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120, check=True).stdout)
+    assert data["sweep_id"] == run.id and data["n_runs"] == 20 and data["message"] is None
+    assert [e["name"] for e in data["importances"]] == ["--a", "--b"]
+    assert data["importances"][0]["importance"] == pytest.approx(run.get_parameter_importances()["--a"])
+    missing = subprocess.run([*command[:4], "HD_nope", "-w", str(workspace.path)], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "HD_nope" in missing.stderr

@@ -51,6 +51,7 @@ FORBIDDEN = {
     "run": {"sampling", "policy", "controller", "executors", "store", "cli", "config", "space"},
     "controller": {"experiment", "cli", "config"},
     "config": {"controller", "experiment", "cli", "executors", "store"},
+    "importance": {"sampling", "policy", "controller", "experiment", "executors", "cli", "config", "dashboard", "widgets"},
 }
 
 

@@ -428,6 +428,33 @@ def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bo
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.argument("sweep")
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (importances, runs used, message).")
+@handle_errors
+def importance(sweep: str, workspace: Path, as_json: bool) -> None:
+    """How much each hyperparameter of SWEEP matters to its primary metric (fANOVA on a random forest)."""
+    from hypersweep.importance import sweep_importances
+
+    ws = existing_workspace(workspace)
+    hd = resolve_sweep(ws, sweep)
+    result = sweep_importances(ws.store.sweep(hd.id), ws.store.runs(hd.id))
+    if as_json:
+        echo_json({"sweep_id": hd.id, "primary_metric": hd.primary_metric, **result.to_dict()})
+        return
+    console.print(f"[bold]{safe(hd.id)}[/]: importance for {safe(hd.primary_metric)}, "
+                  f"from {result.n_runs} runs", highlight=False)
+    if result.importances:
+        table = Table("hyperparameter", "importance", "± across trees", "")
+        for name, share in result.importances.items():
+            table.add_row(plain(name), f"{100 * share:.1f}%", f"{100 * result.std.get(name, 0.0):.1f}%",
+                          "█" * round(30 * share))
+        console.print(table)
+    if result.message:
+        console.print(safe(result.message), highlight=False)
+
+
 from hypersweep.dashboard.commands import report as report_command  # noqa: E402 - needs the group above
 from hypersweep.dashboard.commands import ui as ui_command  # noqa: E402
 

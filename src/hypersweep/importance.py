@@ -278,6 +278,8 @@ def compute_importances(
     """
     counts = dict(counts or {})
     params = flat_parameters(parameter_space)
+    if not params:
+        return Importances({}, n_runs=len(runs), counts=counts, message="The sweep has no hyperparameters.")
     if len(runs) < MIN_RUNS:
         return Importances({}, n_runs=len(runs), counts=counts, message=(
             f"Importance needs at least {MIN_RUNS} Completed or Canceled runs that logged the primary metric; "

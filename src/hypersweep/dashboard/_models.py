@@ -139,3 +139,25 @@ class ModelSummary(BaseModel):
     properties: dict[str, str]
     description: str | None = None
     created: float
+
+
+class ParameterImportance(BaseModel):
+    """One hyperparameter's share of the primary metric's variance."""
+
+    name: str = Field(description="As in the search space (a nested choice: the key in its branches).")
+    label: str = Field(description="The name without leading dashes, as the table shows it.")
+    importance: float = Field(description="Share of the variance its main effect explains; the shares sum to 1.")
+    std: float = Field(description="Standard deviation of the share across the forest's trees.")
+
+
+class ImportancePage(BaseModel):
+    """Hyperparameter importance for a sweep's primary metric (functional ANOVA on a random forest)."""
+
+    sweep_id: str
+    primary_metric: str
+    goal: str
+    method: str = Field(description="fanova.")
+    importances: list[ParameterImportance] = Field(description="Most important first; empty with too few runs.")
+    n_runs: int = Field(description="Runs used: Completed or Canceled, with a finite primary-metric value.")
+    counts: dict[str, int] = Field(description="Runs left out: failed, unfinished, no_metric.")
+    message: str | None = Field(None, description="Why there is no estimate, or why it says little.")

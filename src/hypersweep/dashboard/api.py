@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 
 from hypersweep import _runfiles
-from hypersweep.dashboard import _json, _models, _runs, _sweeps
+from hypersweep.dashboard import _importance, _json, _models, _runs, _sweeps
 from hypersweep.dashboard._db import Reader
 from hypersweep.errors import InvalidConfigError, NotFoundError
 
@@ -69,6 +69,18 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         try:
             with reader.snapshot() as conn:
                 return FastJSON(_sweeps.sweep_updates(conn, sweep_id, since))
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+
+    @api.get(
+        "/sweeps/{sweep_id}/importance",
+        summary="Hyperparameter importance for the primary metric (cached until the runs change)",
+        responses=_doc(_models.ImportancePage),
+    )
+    def sweep_importance(sweep_id: str) -> Any:
+        try:
+            with reader.snapshot() as conn:
+                return FastJSON(_importance.importance_payload(conn, sweep_id))
         except NotFoundError as exc:
             raise _404(exc) from exc
 

@@ -57,6 +57,32 @@ def sweep_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
         reader.close()
 
 
+def importance_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
+    """The same data as ``GET /api/sweeps/{sweep_id}/importance``, read directly from the workspace."""
+    from hypersweep.dashboard._importance import importance_payload
+
+    reader = Reader(workspace)
+    if not reader.exists:
+        raise NotFoundError(f"{Path(workspace)} has no hypersweep workspace database.")
+    try:
+        with reader.snapshot() as conn:
+            return importance_payload(conn, sweep_id)
+    finally:
+        reader.close()
+
+
+def _importance_view(data: dict[str, Any], element_id: str) -> str:
+    """The importance panel of the sweep view in ``element_id`` (drawn after it)."""
+    boot = (
+        "(function(){var data=JSON.parse(document.getElementById(@DATA@).textContent);"
+        "new HS.ImportancePanel(document.getElementById(@ROOT@)).update(data);})();"
+    ).replace("@DATA@", json.dumps(element_id + "-importance")).replace("@ROOT@", json.dumps(element_id))
+    return (
+        f'<script type="application/json" id="{html.escape(element_id)}-importance">{json_for_html(data)}</script>\n'
+        + _script(_static("hs-importance.js")) + "\n" + _script(boot)
+    )
+
+
 def run_data(workspace: str | Path, run_id: str, tail: int = 200) -> dict[str, Any]:
     """The same data as ``GET /api/runs/{run_id}``, plus the tails of its stdout and stderr."""
     reader = Reader(workspace)
@@ -124,6 +150,7 @@ def sweep_report_html(workspace: str | Path, sweep_id: str, run_id: str | None =
         + library_html()
         + "\n"
         + _view(kind, data, "app")
+        + ("" if run_id else "\n" + _importance_view(importance_data(workspace, sweep_id), "app"))
         + "\n</main>\n</body>\n</html>\n"
     )
 

@@ -16,10 +16,12 @@
       links: true,
       onCancel: () => HS.api(path + "/cancel", { method: "POST" }),
     });
+    const importance = HS.importancePoller(root, path, data.sweep);
     if (HS.TERMINAL.has(data.sweep.status)) return;
     HS.poll(async () => {
       const upd = await HS.api(path + "/updates?since=" + encodeURIComponent(view.model.cursor));
       view.apply(upd);
+      importance.changed(upd.sweep);
       return !HS.TERMINAL.has(upd.sweep.status);
     }, 1500);
   }
