@@ -3,6 +3,7 @@
     python benchmarks/dashboard_render.py [--runs 1000] [--intervals 100] [--repeat 15]
         [--optuna-python /path/to/venv/bin/python]
     python benchmarks/dashboard_render.py --screenshot docs/sweep-page.png --workspace WS [--sweep ID]
+    python benchmarks/dashboard_render.py --importance [--runs 1000] [--intervals 100]
 
 1. Builds a workspace with two finished sweeps written directly through the store (the big one and a
    10-run baseline, both with 4 hyperparameters), and serves it with ``hypersweep ui`` in a subprocess.
@@ -14,6 +15,11 @@
 4. With ``--optuna-python`` (a Python that has optuna-dashboard): the same two figures for an Optuna
    study of the same size (1000 trials x 100 intermediate values, 4 parameters) in optuna-dashboard:
    its study JSON (``/api/studies/{id}``) and its study page until its first chart has drawn.
+
+With ``--importance`` (only that): hyperparameter importance of a finished sweep of 1000 runs x 100
+intervals x 6 hyperparameters: the estimate itself (cache cleared; median of 3), the results API's
+first and cached calls, and ``GET /api/sweeps/{id}/importance`` of ``hypersweep ui`` (first answer,
+then the median of --repeat cached ones).
 
 Figures are printed, never asserted.
 """
@@ -214,6 +220,92 @@ def screenshot(workspace: Path, sweep: str | None, out: Path) -> None:
     print(f"wrote {out}")
 
 
+IMPORTANCE_SPACE = {
+    "learning_rate": ["loguniform", [-9, -2]],
+    "hidden": ["choice", [[16, 32, 64, 128, 256]]],
+    "dropout": ["uniform", [0.0, 0.5]],
+    "optimizer": ["choice", [["adam", "sgd", "rmsprop"]]],
+    "weight_decay": ["loguniform", [-12, -4]],
+    "batch_size": ["choice", [[16, 32, 64, 128]]],
+}
+
+
+def make_importance_sweep(store: Store, sweep_id: str, runs: int, intervals: int, seed: int = 0) -> None:
+    """A finished sweep over :data:`IMPORTANCE_SPACE` whose accuracy depends mostly on the learning
+    rate, then the optimizer, then dropout (the other three hardly matter)."""
+    rng = random.Random(seed)
+    config = {
+        "generator_config": {"name": "RANDOM", "parameter_space": IMPORTANCE_SPACE, "properties": {"seed": seed}},
+        "primary_metric": {"name": "accuracy", "goal": "maximize"},
+        "policy_config": {"name": "Default", "properties": {}},
+        "max_total_runs": runs, "max_concurrent_runs": 10, "max_duration_minutes": 10080.0,
+        "run_config": {"type": "function", "target": "local"},
+    }
+    store.create_sweep(sweep_id, "bench", config, {})
+    t0 = time.time() - runs * 2.0
+    rows, records, summaries = [], [], []
+    for n in range(runs):
+        log_lr = rng.uniform(-9, -2)
+        hp = {"learning_rate": math.exp(log_lr), "hidden": rng.choice([16, 32, 64, 128, 256]),
+              "dropout": rng.uniform(0, 0.5), "optimizer": rng.choice(["adam", "sgd", "rmsprop"]),
+              "weight_decay": math.exp(rng.uniform(-12, -4)), "batch_size": rng.choice([16, 32, 64, 128])}
+        top = (0.95 - 0.02 * (log_lr + 5) ** 2 - (0.08 if hp["optimizer"] == "sgd" else 0.0)
+               - 0.1 * hp["dropout"] + rng.gauss(0, 0.005))
+        run_id = f"{sweep_id}_{n}"
+        rows.append({"id": run_id, "sweep_id": sweep_id, "number": n, "status": "Completed", "created": t0 + n,
+                     "hyperparameters": json.dumps(hp), "arguments": "[]", "run_dir": f"/nonexistent/{run_id}", "origin": None})
+        values = [top * (1 - math.exp(-0.1 * (i + 1))) for i in range(intervals)]
+        records += [MetricRecord(run_id, "accuracy", i + 1, "scalar", v, t0 + n + i * 0.01) for i, v in enumerate(values)]
+        summaries.append((max(values), values[-1], intervals, t0 + n, t0 + n + 1.5, run_id))
+    with store.transaction() as tx:
+        store.create_runs(tx, rows)
+        store.insert_metrics(tx, records)
+        tx.executemany("UPDATE runs SET best_value=?, last_value=?, intervals=?, started=?, ended=? WHERE id=?", summaries)
+    store.update_sweep(sweep_id, status="Completed", started=t0, ended=t0 + runs * 2.0)
+
+
+def importance_figures(runs: int, intervals: int, repeat: int) -> None:
+    """Print the importance figures (see the module's docstring)."""
+    from hypersweep import Workspace, importance
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws_path = Path(tmp) / "ws"
+        store = Store(ws_path / ".hypersweep" / DB_NAME)
+        make_importance_sweep(store, "HD_imp", runs, intervals)
+        store.close()
+        start = time.perf_counter()
+        import sklearn.ensemble  # noqa: F401 - timed apart: paid once per process
+
+        imported = time.perf_counter() - start
+        sweep = Workspace(ws_path).get_run("HD_imp")
+        estimate = []
+        for _ in range(3):
+            importance._cache.clear()
+            start = time.perf_counter()
+            found = sweep.get_parameter_importances()  # type: ignore[attr-defined]
+            estimate.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        sweep.get_parameter_importances()  # type: ignore[attr-defined]
+        cached = time.perf_counter() - start
+        proc, url = serve(ws_path)
+        try:
+            with httpx.Client(timeout=120) as client:
+                start = time.perf_counter()
+                client.get(f"{url}/api/sweeps/HD_imp/importance").raise_for_status()
+                first_http = time.perf_counter() - start
+            http_cached = time_get(f"{url}/api/sweeps/HD_imp/importance", repeat)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    print(f"importance, {runs} runs x {intervals} intervals x {len(IMPORTANCE_SPACE)} hyperparameters:")
+    print("  " + ", ".join(f"{name} {share:.3f}" for name, share in found.items()))
+    print(f"{'  the estimate, median of 3 (s)':44}{statistics.median(estimate):8.3f}  (min {min(estimate):.3f})")
+    print(f"{'  results API, cached second call (ms)':44}{cached * 1000:8.1f}")
+    print(f"{'  scikit-learn import, once (s)':44}{imported:8.3f}")
+    print(f"{'  GET .../importance, first answer (s)':44}{first_http:8.3f}  (the server's import included)")
+    print(f"{'  GET .../importance, cached, median (ms)':44}{http_cached[0]:8.1f}  (p90 {http_cached[1]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=1000)
@@ -223,7 +315,11 @@ def main() -> None:
     parser.add_argument("--screenshot", type=Path, help="only take a screenshot of a sweep page to this file")
     parser.add_argument("--workspace", type=Path, help="with --screenshot: the workspace")
     parser.add_argument("--sweep", help="with --screenshot: the sweep (default: the newest)")
+    parser.add_argument("--importance", action="store_true", help="only measure hyperparameter importance")
     args = parser.parse_args()
+    if args.importance:
+        importance_figures(args.runs, args.intervals, args.repeat)
+        return
     if args.screenshot:
         screenshot(args.workspace or Path.cwd(), args.sweep, args.screenshot)
         return

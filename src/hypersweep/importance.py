@@ -57,7 +57,7 @@ MAX_DEPTH = 64
 SEED = 0
 _INACTIVE = -1.0  # a numeric column's value where its parameter is inactive (below the unit interval)
 _USED_STATUSES = ("Completed", "Canceled")
-_CACHE_SIZE = 32
+_CACHE_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -228,14 +228,15 @@ def _tree_shares(tree: Any, columns: list[_Column], offsets: list[int], n_cols: 
     if variance <= 1e-300 * max(1.0, mean * mean):
         return None
     shares = np.zeros(n_params)
+    ones = np.ones((n_leaves, 1))
+    before = np.cumprod(np.hstack([ones, fracs[:, :-1]]), axis=1)  # product of the fractions left of j
+    after = np.cumprod(np.hstack([ones, fracs[:, :0:-1]]), axis=1)[:, ::-1]  # ... and right of j
     for j in range(n_params):
-        others = np.prod(np.delete(fracs, j, axis=1), axis=1) if n_params > 1 else np.ones(n_leaves)
-        contrib = values * others / total
+        contrib = values * before[:, j] * after[:, j] / total
         if members[j][0] == "interval":
             _, first, last, masses = members[j]
-            diff = np.zeros(len(masses) + 1)
-            np.add.at(diff, first, contrib)
-            np.add.at(diff, last, -contrib)
+            size = len(masses) + 1
+            diff = np.bincount(first, contrib, size) - np.bincount(last, contrib, size)
             marginal = np.cumsum(diff)[:-1]
         else:
             _, inside, masses = members[j]
@@ -340,11 +341,22 @@ def compute_importances(
 
 def sweep_importances(sweep: Mapping[str, Any], runs: Iterable[Mapping[str, Any]]) -> Importances:
     """The importances for a sweep's record (``config`` as stored) and its runs' records (see :func:`usable_runs`)."""
+    rows = list(runs)
+    # the records as stored are the key: a sweep that has not changed is not even parsed again
+    digest = hashlib.sha256(repr(("sweep", sweep["config"])).encode())
+    for row in rows:
+        digest.update(repr((row["status"], row["hyperparameters"], row["best_value"])).encode())
+    key = digest.hexdigest()
+    cached = _cache_get(key)
+    if cached is not None:
+        return cached
     config = sweep["config"]
     config = json.loads(config) if isinstance(config, str) else config
     space = config.get("generator_config", {}).get("parameter_space", {})
-    used, counts = usable_runs(runs)
-    return compute_importances(space, used, counts=counts)
+    used, counts = usable_runs(rows)
+    result = compute_importances(space, used, counts=counts)
+    _cache_put(key, result)
+    return result
 
 
 _cache: OrderedDict[str, Importances] = OrderedDict()
