@@ -17,7 +17,7 @@
    its study JSON (``/api/studies/{id}``) and its study page until its first chart has drawn.
 
 With ``--importance`` (only that): hyperparameter importance of a finished sweep of 1000 runs x 100
-intervals x 6 hyperparameters: the estimate itself (cache cleared; median of 3), the results API's
+intervals x 6 hyperparameters: the estimate itself (cache cleared; median of 3, wall and CPU time), the results API's
 first and cached calls, and ``GET /api/sweeps/{id}/importance`` of ``hypersweep ui`` (first answer,
 then the median of --repeat cached ones).
 
@@ -264,6 +264,32 @@ def make_importance_sweep(store: Store, sweep_id: str, runs: int, intervals: int
     store.update_sweep(sweep_id, status="Completed", started=t0, ended=t0 + runs * 2.0)
 
 
+def optuna_importance_seconds(sweep: object) -> tuple[float, list[str]] | None:
+    """Optuna's default evaluator (fANOVA, seed 0) on the sweep's runs: (seconds, names in order), or None."""
+    try:
+        import optuna
+        from optuna.distributions import CategoricalDistribution, FloatDistribution
+    except ImportError:
+        return None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists: dict[str, object] = {}
+    for name, (kind, args) in IMPORTANCE_SPACE.items():
+        if kind == "choice":
+            dists[name] = CategoricalDistribution(args[0])
+        else:
+            low, high = (math.exp(args[0]), math.exp(args[1])) if kind == "loguniform" else tuple(args)
+            dists[name] = FloatDistribution(low, high, log=kind == "loguniform")
+    study = optuna.create_study(direction="maximize")
+    hps = sweep.get_hyperparameters()  # type: ignore[attr-defined]
+    trials = [optuna.trial.create_trial(params=json.loads(hps[e["run_id"]]), distributions=dists,  # type: ignore[arg-type]
+                                        value=e["best_primary_metric"])
+              for e in sweep.get_children_sorted_by_primary_metric()]  # type: ignore[attr-defined]
+    study.add_trials(trials)
+    start = time.perf_counter()
+    found = optuna.importance.get_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+    return time.perf_counter() - start, list(found)
+
+
 def importance_figures(runs: int, intervals: int, repeat: int) -> None:
     """Print the importance figures (see the module's docstring)."""
     from hypersweep import Workspace, importance
@@ -278,15 +304,17 @@ def importance_figures(runs: int, intervals: int, repeat: int) -> None:
 
         imported = time.perf_counter() - start
         sweep = Workspace(ws_path).get_run("HD_imp")
-        estimate = []
+        estimate, cpu = [], []
         for _ in range(3):
             importance._cache.clear()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             found = sweep.get_parameter_importances()  # type: ignore[attr-defined]
             estimate.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         start = time.perf_counter()
         sweep.get_parameter_importances()  # type: ignore[attr-defined]
         cached = time.perf_counter() - start
+        baseline = optuna_importance_seconds(sweep)
         proc, url = serve(ws_path)
         try:
             with httpx.Client(timeout=120) as client:
@@ -300,6 +328,10 @@ def importance_figures(runs: int, intervals: int, repeat: int) -> None:
     print(f"importance, {runs} runs x {intervals} intervals x {len(IMPORTANCE_SPACE)} hyperparameters:")
     print("  " + ", ".join(f"{name} {share:.3f}" for name, share in found.items()))
     print(f"{'  the estimate, median of 3 (s)':44}{statistics.median(estimate):8.3f}  (min {min(estimate):.3f})")
+    print(f"{'  the estimate, CPU time, median of 3 (s)':44}{statistics.median(cpu):8.3f}  (wall time on an idle core)")
+    if baseline is not None:
+        print(f"{'  Optuna FanovaImportanceEvaluator (s)':44}{baseline[0]:8.3f}  (same trials; hypersweep "
+              f"{statistics.median(estimate) / baseline[0]:.2f}x; same order: {list(found) == baseline[1]})")
     print(f"{'  results API, cached second call (ms)':44}{cached * 1000:8.1f}")
     print(f"{'  scikit-learn import, once (s)':44}{imported:8.3f}")
     print(f"{'  GET .../importance, first answer (s)':44}{first_http:8.3f}  (the server's import included)")

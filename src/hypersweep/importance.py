@@ -203,7 +203,7 @@ def _tree_shares(tree: Any, columns: list[_Column], offsets: list[int], n_cols: 
     members: list[Any] = []  # per parameter: what a_p needs (interval indices or a membership matrix)
     for j, (col, start) in enumerate(zip(columns, offsets, strict=True)):
         if col.options is None:
-            cuts = np.unique(threshold_of(tree, start))
+            cuts = np.unique(_thresholds(tree, start))
             cuts = cuts[(cuts > 0.0) & (cuts < 1.0)]
             edges = np.concatenate([[0.0], cuts, [1.0]])
             points = np.concatenate([[_INACTIVE], 0.5 * (edges[1:] + edges[:-1])])
@@ -245,7 +245,7 @@ def _tree_shares(tree: Any, columns: list[_Column], offsets: list[int], n_cols: 
     return shares
 
 
-def threshold_of(tree: Any, column: int) -> np.ndarray:
+def _thresholds(tree: Any, column: int) -> np.ndarray:
     """The thresholds of a tree's splits on ``column``."""
     return tree.threshold[tree.feature == column]
 
