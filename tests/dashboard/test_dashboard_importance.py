@@ -105,3 +105,20 @@ def test_the_report_draws_the_importance_bars_offline(page, sweeps, tmp_path) ->
     page.wait_for_function("() => document.getElementById('hs-importance')?.dataset.state === 'drawn'", timeout=60_000)
     option = page.evaluate("echarts.getInstanceByDom(document.getElementById('hs-chart-importance')).getOption()")
     assert option["yAxis"][0]["data"][-1] == "x"
+
+
+@pytest.mark.browser
+def test_a_live_sweep_page_shows_the_estimate_once_enough_runs_have_ended(page, serve, tmp_path) -> None:
+    ws = Workspace(tmp_path / "live")
+    run = Experiment(ws, "live").submit(callable_config(6, pause=0.3, intervals=8, concurrent=2))
+    try:
+        live = serve(ws.path)
+        page.goto(f"{live.url}/sweeps/{run.id}")
+        page.wait_for_function("() => !!document.getElementById('hs-importance')?.dataset.state", timeout=60_000)
+        run.wait_for_completion()
+        # the page fetches the panel again when the sweep ends: the estimate from all six runs
+        page.wait_for_function("() => document.getElementById('hs-importance').dataset.state === 'drawn'"
+                               " && document.querySelector('.hs-importance-note').textContent.includes('from 6 runs')",
+                               timeout=60_000)
+    finally:
+        run.wait_for_completion(raise_on_error=False)
