@@ -56,7 +56,7 @@
   HS.ImportancePanel = function (root) {
     const el = HS.el;
     this.title = el("h3", { text: "hyperparameter importance" });
-    this.note = el("p", { className: "hs-muted hs-importance-note" });
+    this.note = el("p", { className: "hs-muted hs-importance-note", text: "Estimating how much each hyperparameter matters…" });
     this.chart = el("div", { className: "hs-importance-chart", id: "hs-chart-importance" });
     this.section = el("section", { className: "hs-importance", id: "hs-importance" }, [this.title, this.note, this.chart]);
     this.chart.hidden = true;
