@@ -7,6 +7,7 @@ tables are printed whole: every column, no cell cut, no line folded at 80 column
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -107,7 +108,11 @@ def print_whole(console: Console, *renderables: Any) -> None:
             continue
         wide = console.options.update(width=100_000)
         width = max(console.width, Measurement.get(console, wide, renderable).maximum)
-        Console(file=console.file, width=width, color_system=None, highlight=False).print(renderable, crop=False)
+        buffer = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+        buffer.print(renderable, crop=False)
+        lines = buffer.file.getvalue().split("\n")  # type: ignore[attr-defined]
+        console.file.write("\n".join(line.rstrip() for line in lines))
+        console.file.flush()
 
 
 def shown_status(row: Any, ws_path: str | Path) -> str:
@@ -324,7 +329,7 @@ def sweeps_tables(records: list[dict[str, Any]], ws_path: str | Path, console: C
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(r["started"] or r["created"]))
 
     def sweeps_table(optional: tuple[str, ...]) -> Table:
-        table = Table(title=plain(f"Sweeps in {ws_path}"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table = Table(title=plain(f"Sweeps in {ws_path}"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
         columns = [c for c in ("sweep", "experiment", "status", "runs", "best", "metric", "started", "elapsed")
                    if c in ("sweep", "status", "runs", "best") or c in optional]
         for col in columns:
@@ -357,7 +362,8 @@ def sweeps_tables(records: list[dict[str, Any]], ws_path: str | Path, console: C
         shown.append(table)
         shown.extend(interrupted_note(r["id"], ws_path) for r in sweeps if r["status"] == INTERRUPTED)
     if singles:
-        table = Table(title=plain(f"Single runs in {ws_path}"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table = Table(title=plain(f"Single runs in {ws_path}"), title_justify="left", box=box.SIMPLE_HEAD,
+                      show_edge=False)
         for col in ("run", "experiment", "status", "started", "elapsed"):
             table.add_column(col, justify="right" if col == "elapsed" else "left", no_wrap=col != "experiment")
         for r in singles:
