@@ -566,6 +566,9 @@ def test_an_ambiguous_prefix_says_what_it_matches(finished) -> None:
     runs = piped("logs", f"{first}_", cwd=finished)
     flat = " ".join(runs.stderr.split())
     assert runs.returncode == 2 and "matches 4 runs" in flat and all(f"{first}_{n}" in flat for n in range(4))
+    for args in (["show", "HD_"], ["show", f"{first}_"]):  # show says so too
+        done = piped(*args, cwd=finished)
+        assert done.returncode == 2 and "ambiguous" in done.stderr and first in done.stderr, done.stderr
     nothing = piped("logs", "HD_nope", cwd=finished)
     assert nothing.returncode == 2 and "matches no run and no sweep" in nothing.stderr
 

@@ -266,10 +266,20 @@ def show(sweep: str, workspace: Path, top: int | None, as_json: bool) -> None:
     try:
         hd = resolve_sweep(ws, sweep)
     except NotFoundError:
+        sweeps = [r for r in ws.store.sweeps() if r["id"].startswith(sweep)]
+        if len(sweeps) > 1:
+            _ambiguous(sweep, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in sweeps], "sweeps")
         try:
-            row = ws.store.find_run(sweep)  # a run id (a single run, or a run of a sweep)
+            row = ws.store.run(sweep)  # a run id (a single run, or a run of a sweep), or a unique prefix
         except NotFoundError:
-            raise NotFoundError(f"{sweep!r} matches no sweep and no run in {ws.path}; list them with: hypersweep ls") from None
+            runs = _runs_by_prefix(ws, sweep)
+            if len(runs) != 1:
+                if runs:
+                    _ambiguous(sweep, [f"{r['id']} ({r['status']})" for r in runs], "runs")
+                raise NotFoundError(
+                    f"{sweep!r} matches no sweep and no run in {ws.path}; list them with: hypersweep ls"
+                ) from None
+            row = runs[0]
         _show_run(ws.get_run(row["id"]), as_json)
         return
     sweep_row = ws.store.sweep(hd.id)
@@ -446,10 +456,7 @@ def _log_runs(ws: Workspace, ref: str, all_runs: bool) -> list[Any]:
     else:
         matched = [r for r in sweeps if r["id"] == ref] or [r for r in sweeps if r["id"].startswith(ref)]
     if len(matched) > 1:
-        listed = "\n  ".join(f"{r['id']} ({r['experiment']}, {r['status']})" for r in matched[:20])
-        more = f"\n  ... and {len(matched) - 20} more" if len(matched) > 20 else ""
-        raise NotFoundError(f"{ref!r} is ambiguous: it matches {len(matched)} sweeps:\n  {listed}{more}\n"
-                            "Give more of the id.")
+        _ambiguous(ref, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in matched], "sweeps")
     if len(matched) == 1:
         sweep = matched[0]
         runs = store.runs(sweep["id"])
@@ -466,16 +473,31 @@ def _log_runs(ws: Workspace, ref: str, all_runs: bool) -> list[Any]:
         err_console.print(_runs_list(runs))
         raise NotFoundError(f"{sweep['id']} is a sweep of {len(runs)} runs: give one run's id "
                             f"(hypersweep logs {runs[0]['id']}) or print them all with --all.")
-    candidates = [r for r in sweeps if ref.startswith(r["id"] + "_")]
-    runs = [r for sweep in candidates for r in store.runs(sweep["id"]) if r["id"].startswith(ref)]
+    runs = _runs_by_prefix(ws, ref)
     if len(runs) == 1 or (runs and all_runs):
         return runs
     if runs:
-        listed = "\n  ".join(f"{r['id']} ({r['status']})" for r in runs[:20])
-        more = f"\n  ... and {len(runs) - 20} more" if len(runs) > 20 else ""
-        raise NotFoundError(f"{ref!r} is ambiguous: it matches {len(runs)} runs:\n  {listed}{more}\n"
-                            "Give the whole id, or --all for each of them.")
+        _ambiguous(ref, [f"{r['id']} ({r['status']})" for r in runs], "runs", " or --all for each of them")
     raise NotFoundError(f"{ref!r} matches no run and no sweep in {ws.path}; list the sweeps with: hypersweep ls")
+
+
+def _runs_by_prefix(ws: Workspace, ref: str) -> list[Any]:
+    """The runs whose id starts with ``ref`` (which names their sweep whole: run ids are SWEEP_N)."""
+    candidates = [r for r in ws.store.sweeps() if ref.startswith(r["id"] + "_")]
+    runs = [r for sweep in candidates for r in ws.store.runs(sweep["id"]) if r["id"].startswith(ref)]
+    if not runs:  # a run named otherwise: the store's own lookup of a unique prefix
+        try:
+            runs = [ws.store.find_run(ref)]
+        except NotFoundError:
+            pass
+    return runs
+
+
+def _ambiguous(ref: str, matches: list[str], what: str, hint: str = "") -> None:
+    """Raise the error of a prefix that names several sweeps or runs, listing them (the first 20)."""
+    listed = "\n  ".join(matches[:20]) + (f"\n  ... and {len(matches) - 20} more" if len(matches) > 20 else "")
+    raise NotFoundError(f"{ref!r} is ambiguous: it matches {len(matches)} {what}:\n  {listed}\n"
+                        f"Give more of the id{hint}.")
 
 
 def _print_log(ws: Workspace, row: Any, stream: str, tail: int | None, follow: bool) -> None:
