@@ -172,3 +172,27 @@ def test_without_ipywidgets_a_running_sweep_is_the_html_view_alone(tmp_path, not
     assert '"status":"Completed"' in [obj for kind, obj in notebook.log if kind == "update"][-1]
     with pytest.raises(ImportError):
         RunDetails(run, controls=True)._make_bar(notebook.display)
+
+
+@pytest.mark.browser
+def test_reopened_the_outputs_in_order_draw_every_view_and_a_view_without_the_library_says_why(
+        sweeps, notebook, page) -> None:
+    """What a saved notebook shows when it is opened again: its outputs' HTML, in order, in one page."""
+    RunDetails(sweeps.fn).show()
+    RunDetails(sweeps.script).show()
+    RunDetails(sweeps.script.get_children()[0]).show()
+    outputs = [obj for kind, obj in notebook.log if kind == "display"]
+    assert len(outputs) == 4 and "define, module, exports" in outputs[0]
+    page.set_content("<!doctype html><html><body>" + "\n".join(outputs) + "</body></html>")
+    views = page.locator(".hs-embedded")
+    assert views.count() == 3
+    for i in range(3):
+        page.wait_for_function(
+            "i => document.querySelectorAll('.hs-embedded')[i].querySelectorAll('canvas').length > 0", arg=i,
+            timeout=30_000)
+    assert page.locator("[id$='-nolib']:visible").count() == 0
+    without = page.context.new_page()  # its script errors are expected: no chart library
+    without.set_content("<!doctype html><html><body>" + outputs[-1] + "</body></html>")  # the library output lost
+    note = without.locator("[id$='-nolib']")
+    assert note.is_visible() and "run that cell again" in note.inner_text()
+    without.close()
