@@ -204,7 +204,7 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
             ctrl_c.deliver()
         if quiet:
             sweep.wait_for_completion(raise_on_error=False)
-            console.print(runs_table(sweep))
+            print_whole(console, runs_table(sweep))
         else:
             watch(sweep, console=console)
             sweep.wait_for_completion(raise_on_error=False)
@@ -219,7 +219,7 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
     status = sweep.get_status()
     best = sweep.get_best_run_by_primary_metric()
     if best is not None:
-        console.print(f"Best run: [bold]{best.id}[/]  (hypersweep best {sweep.id})", highlight=False)
+        console.print(f"Best run: [bold]{best.id}[/]  (hypersweep best {sweep.id})", highlight=False, soft_wrap=True)
     else:
         console.print(
             f"No run logged the primary metric {safe(repr(sweep.primary_metric))}; check the name your script logs.",
@@ -312,17 +312,17 @@ def _show_run(run_: Any, as_json: bool = False) -> None:
     console.print(safe(f"{run_.id} ({details['status']}) run of experiment {details['experiment']}"),
                   style="bold", highlight=False)
     if details.get("error"):
-        console.print("[red]error:[/] " + safe(details["error"]["message"] or ""), highlight=False)
+        console.print("[red]error:[/] " + safe(details["error"]["message"] or ""), highlight=False, soft_wrap=True)
     if details.get("canceledReason"):
-        console.print("[yellow]why it stopped:[/] " + safe(details["canceledReason"]), highlight=False)
-    console.print(safe("arguments: " + " ".join(details["runDefinition"]["arguments"])), highlight=False)
+        console.print("[yellow]why it stopped:[/] " + safe(details["canceledReason"]), highlight=False, soft_wrap=True)
+    console.print(safe("arguments: " + " ".join(details["runDefinition"]["arguments"])), highlight=False, soft_wrap=True)
     table = Table("metric", "value")
     for name, value in run_.get_metrics().items():
         table.add_row(safe(name), safe(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
     print_whole(console, table)
     if details["tags"]:
-        console.print(safe("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())), highlight=False)
-    console.print(safe("files: " + (", ".join(run_.get_file_names()) or "none")), highlight=False)
+        console.print(safe("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())), highlight=False, soft_wrap=True)
+    console.print(safe("files: " + (", ".join(run_.get_file_names()) or "none")), highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -349,7 +349,7 @@ def models(workspace: Path, name: str | None, latest: bool, as_json: bool) -> No
             m.created_time.astimezone().strftime("%Y-%m-%d %H:%M"),
             ", ".join(f"{k}={v}" for k, v in m.tags.items()), m.description or "",
         )))
-    console.print(table)
+    print_whole(console, table)
 
 
 @main.command()
@@ -379,13 +379,13 @@ def best(sweep: str, workspace: Path, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    console.print(f"[bold]{safe(run_.id)}[/] ({details['status']})", highlight=False)
-    console.print(f"{safe(hd.primary_metric)}: [bold]{safe(fmt(data['best_value']))}[/]", highlight=False)
-    console.print("arguments: " + safe(" ".join(data["arguments"])), highlight=False)
+    console.print(f"[bold]{safe(run_.id)}[/] ({details['status']})", highlight=False, soft_wrap=True)
+    console.print(f"{safe(hd.primary_metric)}: [bold]{safe(fmt(data['best_value']))}[/]", highlight=False, soft_wrap=True)
+    console.print("arguments: " + safe(" ".join(data["arguments"])), highlight=False, soft_wrap=True)
     table = Table("metric", "value")
     for name, value in data["metrics"].items():
         table.add_row(plain(name), plain(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
-    console.print(table)
+    print_whole(console, table)
 
 
 def _short(value: Any) -> str:
