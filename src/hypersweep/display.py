@@ -11,6 +11,7 @@ import io
 import json
 import math
 import re
+import shlex
 import time
 from collections import Counter
 from pathlib import Path
@@ -129,14 +130,8 @@ def resume_command(sweep_id: str, ws_path: str | Path) -> str:
     """The command that continues an interrupted sweep (with ``--workspace`` unless it is the current folder)."""
     here = Path.cwd().resolve()
     path = Path(ws_path).resolve()
-    where = "" if path == here else f" --workspace {_shell_quote(str(path))}"
+    where = "" if path == here else f" --workspace {shlex.quote(str(path))}"
     return f"hypersweep resume {sweep_id}{where}"
-
-
-def _shell_quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def interrupted_note(sweep_id: str, ws_path: str | Path) -> Text:

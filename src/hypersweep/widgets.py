@@ -191,12 +191,11 @@ class RunDetails:
     def _print(self) -> None:
         from rich.console import Console
 
-        from hypersweep.display import runs_table, summary_line
+        from hypersweep.display import print_whole, runs_table, summary_line
 
         console = Console()
         if self.is_sweep:
-            console.print(runs_table(self.run))
-            console.print(summary_line(self.run))
+            print_whole(console, runs_table(self.run), summary_line(self.run))
             return
         from rich.table import Table
 
