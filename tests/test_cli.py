@@ -413,6 +413,7 @@ def in_terminal(*args: str, cwd: Path, columns: int = 80, answer: str | None = N
     import fcntl
     import pty
     import re
+    import select
     import struct
     import termios
 
@@ -427,6 +428,10 @@ def in_terminal(*args: str, cwd: Path, columns: int = 80, answer: str | None = N
     chunks = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if not select.select([leader], [], [], 1.0)[0]:
+            if proc.poll() is not None:
+                break
+            continue
         try:
             chunk = os.read(leader, 65536)
         except OSError:  # the other side closed: the command has ended
@@ -434,6 +439,8 @@ def in_terminal(*args: str, cwd: Path, columns: int = 80, answer: str | None = N
         if not chunk:
             break
         chunks.append(chunk)
+    if proc.poll() is None:
+        proc.kill()  # a command still waiting after two minutes fails the test below
     proc.wait(timeout=60)
     os.close(leader)
     text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
