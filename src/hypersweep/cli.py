@@ -3,7 +3,7 @@
 Exit codes: 0 success; 1 the sweep failed or was canceled, or ``ui`` cannot listen on its port;
 2 bad input (a sweep file, an unknown or ambiguous id, a folder that is no workspace, a sweep given
 to ``logs`` with no run chosen); 130 interrupted with Ctrl-C (the sweep is canceled and its state
-recorded). Every error is one message on stderr, never a traceback.
+recorded). Each of these errors is one message on stderr.
 """
 
 from __future__ import annotations
