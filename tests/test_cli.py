@@ -322,7 +322,8 @@ def test_markup_and_control_characters_in_user_strings_print_literally(project) 
     done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
     _printed_literally(done, "[/mnt/data]", "[bold]b", "[link=https://example.com]l", "\\x1b[31mred", "a\\x0db", "acc[/x]")
     _printed_literally(hypersweep("show", "latest", cwd=project), "[/mnt/data]", "\\x1b[31mred", "a\\x0db", "acc[/x]")
-    _printed_literally(hypersweep("ls", cwd=project), "acc[/x]=4")
+    # the best value (4) follows the runs (5/5); the metric's name has a column of its own
+    _printed_literally(hypersweep("ls", cwd=project), "5/5 4", "acc[/x] (maximize)")
     best = hypersweep("best", "latest", cwd=project)
     _printed_literally(best, "acc[/x]: 4", "--d a\\x0db", "a\\x0db")
     conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
@@ -383,3 +384,231 @@ def test_best_json_is_strict_json_with_non_finite_values_noted(project) -> None:
             node = node[int(part)] if isinstance(node, list) else node[part]
         assert node is None and kind in ("inf", "-inf", "nan")
     assert "inf" in data["non_finite"].values() and "-inf" in data["non_finite"].values()
+
+
+# -- what the terminal shows: piped output, JSON, 80 columns, interrupted sweeps, logs, errors ------------------
+
+LONG_NOTE = "a reason much longer than any terminal is wide, " * 4 + "THE END"
+
+FAILING_TRAIN = """
+import argparse, sys
+from hypersweep import Run
+p = argparse.ArgumentParser()
+p.add_argument("--x", type=float); p.add_argument("--k"); p.add_argument("--sleep", type=float, default=0)
+a = p.parse_args()
+Run.get_context().log("score", a.x)
+if a.k == "b":
+    sys.exit("NOTE")
+"""
+
+
+def piped(*args: str, cwd: Path, columns: int = 80) -> subprocess.CompletedProcess[str]:
+    """``hypersweep ARGS | cat``: stdout is a pipe, in a "terminal" of ``columns`` columns."""
+    return subprocess.run([sys.executable, "-m", "hypersweep", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "COLUMNS": str(columns)})
+
+
+def in_terminal(*args: str, cwd: Path, columns: int = 80, answer: str | None = None) -> str:
+    """The output of ``hypersweep ARGS`` in a pseudo-terminal ``columns`` wide (ANSI sequences removed)."""
+    import fcntl
+    import pty
+    import re
+    import select
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    proc = subprocess.Popen([sys.executable, "-m", "hypersweep", *args], cwd=cwd, stdin=follower, stdout=follower,
+                            stderr=follower, env={**env, "TERM": "xterm-256color"}, close_fds=True)
+    os.close(follower)
+    if answer is not None:
+        os.write(leader, answer.encode())
+    chunks = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if not select.select([leader], [], [], 1.0)[0]:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other side closed: the command has ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    if proc.poll() is None:
+        proc.kill()  # a command still waiting after two minutes fails the test below
+    proc.wait(timeout=60)
+    os.close(leader)
+    text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", text)
+
+
+def _sweep_ids(project: Path) -> list[str]:
+    conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
+    try:
+        return [i for (i,) in conn.execute("SELECT id FROM sweeps ORDER BY created")]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def finished(project: Path) -> Path:
+    """A workspace with one finished sweep of 4 runs; the runs with k=b failed with a long message."""
+    (project / "src" / "train.py").write_text(textwrap.dedent(FAILING_TRAIN).replace("NOTE", LONG_NOTE))
+    write_sweep(project, total=4)
+    done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
+    assert done.returncode in (0, 1), done.stderr
+    return project
+
+
+def test_piped_tables_are_printed_whole(finished) -> None:
+    (sweep_id,) = _sweep_ids(finished)
+    listing = piped("ls", cwd=finished)
+    assert listing.returncode == 0, listing.stderr
+    assert sweep_id in listing.stdout and "…" not in listing.stdout  # the full id, to copy or grep
+    line = next(line for line in listing.stdout.splitlines() if sweep_id in line)
+    for cell in ("cli-test", "4/4", "score (maximize)", time.strftime("%Y-%m-%d")):  # every column
+        assert cell in line
+    shown = piped("show", sweep_id, cwd=finished)
+    assert shown.returncode == 0, shown.stderr
+    assert "…" not in shown.stdout and LONG_NOTE in shown.stdout  # the note is not cut, nor folded
+    assert max(len(line) for line in shown.stdout.splitlines()) > 80
+    assert [line for line in shown.stdout.splitlines() if LONG_NOTE in line][0].count(LONG_NOTE) == 1
+
+
+def test_ls_and_show_json_are_strict_and_whole(finished) -> None:
+    (sweep_id,) = _sweep_ids(finished)
+
+    def strict(text: str) -> Any:
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"not strict JSON: {name}"))
+
+    listing = piped("ls", "--json", cwd=finished)
+    assert listing.returncode == 0, listing.stderr
+    data = strict(listing.stdout)
+    (sweep,) = data["sweeps"]
+    assert sweep["id"] == sweep_id and sweep["runs_finished"] == 4 and sweep["primary_metric"] == "score"
+    assert sweep["status"] in ("Completed", "Failed") and data["single_runs"] == []
+    shown = piped("show", sweep_id, "--json", cwd=finished)
+    assert shown.returncode == 0, shown.stderr
+    detail = strict(shown.stdout)
+    assert detail["sweep"]["id"] == sweep_id and len(detail["runs"]) == 4
+    assert {r["id"] for r in detail["runs"]} == {f"{sweep_id}_{n}" for n in range(4)}
+    failed = [r for r in detail["runs"] if r["status"] == "Failed"]
+    assert failed and all(LONG_NOTE in r["error"] for r in failed)
+    top = strict(piped("show", sweep_id, "--json", "--top", "1", cwd=finished).stdout)
+    assert len(top["runs"]) == 1 and top["runs"][0]["best_value"] == max(r["best_value"] for r in detail["runs"])
+    run = strict(piped("show", f"{sweep_id}_0", "--json", cwd=finished).stdout)
+    assert run["run"]["runId"] == f"{sweep_id}_0" and "score" in run["metrics"]
+
+
+def test_ls_in_an_80_column_terminal_keeps_the_full_id_and_the_best_value(finished) -> None:
+    (sweep_id,) = _sweep_ids(finished)
+    best = max(json.loads(piped("show", sweep_id, "--json", cwd=finished).stdout)["runs"],
+               key=lambda r: r["best_value"])["best_value"]
+    out = in_terminal("ls", cwd=finished, columns=80)
+    line = next((line for line in out.splitlines() if sweep_id in line), None)
+    assert line is not None, out
+    assert len(line.rstrip()) <= 80 and f"{best:.6g}" in line and "4/4" in line, out
+
+
+def test_a_sweep_whose_driver_was_killed_shows_as_interrupted_with_the_resume_command(project) -> None:
+    write_sweep(project, total=4, sleep=30)
+    driver = subprocess.Popen([sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"], cwd=project,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        running = _wait_for_running(project, 2)
+        (sweep_id,) = _sweep_ids(project)
+        alive = piped("ls", cwd=project)
+        assert "Running" in alive.stdout and "Interrupted" not in alive.stdout and "resume" not in alive.stdout
+        busy = hypersweep("resume", sweep_id, cwd=project)  # driven: resume refuses, non-zero
+        assert busy.returncode == 2 and "still being driven" in busy.stderr and "Traceback" not in busy.stderr
+    finally:
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait(timeout=60)
+    deadline = time.monotonic() + 60  # trials die with their driver
+    while any(pid_alive(pid) for _, _, pid in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    command = f"hypersweep resume {sweep_id}"
+    listing = piped("ls", cwd=project)
+    assert listing.returncode == 0, listing.stderr
+    row = next(line for line in listing.stdout.splitlines() if line.split()[:1] == [sweep_id])
+    assert "Interrupted" in row and command in listing.stdout, listing.stdout
+    shown = piped("show", sweep_id, cwd=project)
+    assert "Interrupted" in shown.stdout and command in shown.stdout
+    (record,) = json.loads(piped("ls", "--json", cwd=project).stdout)["sweeps"]
+    assert record["status"] == "Interrupted" and record["recorded_status"] == "Running"
+    assert record["resume_command"] == command
+    elsewhere = piped("ls", "--workspace", str(project), cwd=project.parent)  # the command names the folder
+    assert f"{command} --workspace {project.resolve()}" in " ".join(elsewhere.stdout.split())
+
+
+def test_logs_of_a_sweep_lists_its_runs_or_prints_them_all(finished) -> None:
+    (sweep_id,) = _sweep_ids(finished)
+    asked = piped("logs", sweep_id, cwd=finished)
+    assert asked.returncode == 2 and "Traceback" not in asked.stderr
+    flat = " ".join(asked.stderr.split())
+    assert all(f"{sweep_id}_{n}" in flat for n in range(4)) and "--all" in flat
+    every = piped("logs", "latest", "--all", cwd=finished)
+    assert every.returncode == 0, every.stderr
+    assert [line.split()[1] for line in every.stdout.splitlines() if line.startswith("==> ")] == [
+        f"{sweep_id}_{n}" for n in range(4)]
+    chosen = in_terminal("logs", sweep_id[:12], cwd=finished, answer="2\n")  # asked in a terminal
+    assert "which one" in chosen and f"{sweep_id}_2" in chosen
+    one = piped("logs", f"{sweep_id}_2", cwd=finished)
+    assert one.returncode == 0
+    following = piped("logs", sweep_id, "--all", "--follow", cwd=finished)
+    assert following.returncode == 2 and "--follow follows one run" in following.stderr
+
+
+def test_an_ambiguous_prefix_says_what_it_matches(finished) -> None:
+    assert hypersweep("run", "sweep.yml", "--quiet", cwd=finished).returncode in (0, 1)
+    first, second = _sweep_ids(finished)
+    both = piped("logs", "HD_", cwd=finished)
+    flat = " ".join(both.stderr.split())
+    assert both.returncode == 2 and "ambiguous" in flat and first in flat and second in flat
+    runs = piped("logs", f"{first}_", cwd=finished)
+    flat = " ".join(runs.stderr.split())
+    assert runs.returncode == 2 and "matches 4 runs" in flat and all(f"{first}_{n}" in flat for n in range(4))
+    for args in (["show", "HD_"], ["show", f"{first}_"]):  # show says so too
+        done = piped(*args, cwd=finished)
+        assert done.returncode == 2 and "ambiguous" in done.stderr and first in done.stderr, done.stderr
+    nothing = piped("logs", "HD_nope", cwd=finished)
+    assert nothing.returncode == 2 and "matches no run and no sweep" in nothing.stderr
+
+
+def test_every_error_exits_non_zero_with_its_reason(finished, tmp_path_factory) -> None:
+    import socket
+
+    (sweep_id,) = _sweep_ids(finished)
+    empty = tmp_path_factory.mktemp("empty")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = str(taken.getsockname()[1])
+    cases = [
+        (["show", "HD_nope"], 2, "matches no sweep"),
+        (["show", "latest", "--top", "0"], 2, "--top"),
+        (["best", "HD_nope"], 2, "matches no sweep"),
+        (["cancel", "HD_nope"], 2, "matches no sweep"),
+        (["logs", "HD_nope"], 2, "matches no run"),
+        (["resume", sweep_id], 2, "already ended"),
+        (["report", "HD_nope", "--html", "r.html"], 2, "matches no sweep"),
+        (["ls", "--workspace", str(empty)], 2, "not a hypersweep workspace"),
+        (["run", "missing.yml"], 2, "does not exist"),
+        (["nope"], 2, "No such command"),
+        (["ui", "--workspace", str(empty), "--port", "0"], 2, "not a hypersweep workspace"),
+        (["ui", "--port", port], 1, f"Cannot listen on 127.0.0.1:{port}"),
+    ]
+    try:
+        for args, code, reason in cases:
+            done = piped(*args, cwd=finished)
+            assert done.returncode == code, (args, done.returncode, done.stdout, done.stderr)
+            assert reason in " ".join(done.stderr.split()), (args, done.stderr)
+            assert "Traceback" not in done.stderr, args
+    finally:
+        taken.close()
+    assert not (empty / ".hypersweep").exists()

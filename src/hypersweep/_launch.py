@@ -121,6 +121,32 @@ def take_sweep(store: Store, ws_path: Path, sweep_id: str) -> SweepLease:
     return SweepLease(sweep_id, path, fd)
 
 
+def sweep_driven(row: Any, ws_path: Path) -> bool:
+    """True if a live process drives the sweep of ``row`` (a sweeps record): it holds the sweep's lock.
+
+    Asks the lock as :func:`take_sweep` does, without keeping it: a shared lock taken and given back
+    at once succeeds only when no driver holds the exclusive one. Without ``flock`` (Windows), or for
+    a sweep that has no lock file, the heartbeat decides (:func:`driver_alive`). A sweep that has ended
+    has no driver.
+    """
+    if RunStatus(row["status"]).is_terminal:
+        return False
+    path = ws_path / STATE_DIR / "locks" / f"{row['id']}.lock"
+    if fcntl is None or not path.exists():
+        return driver_alive(row)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return driver_alive(row)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing gives a shared lock taken here back
+    return False
+
+
 def _subclasses(cls: type) -> list[type]:
     out = []
     for sub in cls.__subclasses__():

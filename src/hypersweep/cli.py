@@ -1,7 +1,9 @@
 """The ``hypersweep`` command.
 
-Exit codes: 0 success; 1 the sweep failed or was canceled; 2 bad input (a sweep file, an id);
-130 interrupted with Ctrl-C (the sweep is canceled and its state recorded).
+Exit codes: 0 success; 1 the sweep failed or was canceled, or ``ui`` cannot listen on its port;
+2 bad input (a sweep file, an unknown or ambiguous id, a folder that is no workspace, a sweep given
+to ``logs`` with no run chosen); 130 interrupted with Ctrl-C (the sweep is canceled and its state
+recorded). Each of these errors is one message on stderr.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import json
 import os
 import signal
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,21 @@ from hypersweep._cli_common import console, echo_json, err_console, handle_error
 from hypersweep._launch import SINGLE
 from hypersweep._results import RunView
 from hypersweep._runfiles import open_log, tail_bytes
-from hypersweep.display import fmt, plain, runs_table, safe, summary_line, watch
+from hypersweep.display import (
+    INTERRUPTED,
+    fmt,
+    interrupted_note,
+    plain,
+    print_whole,
+    runs_table,
+    safe,
+    shown_status,
+    summary_line,
+    sweep_record,
+    sweep_records,
+    sweeps_tables,
+    watch,
+)
 from hypersweep.errors import NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
 from hypersweep.status import RunStatus
@@ -191,7 +206,7 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
             ctrl_c.deliver()
         if quiet:
             sweep.wait_for_completion(raise_on_error=False)
-            console.print(runs_table(sweep))
+            print_whole(console, runs_table(sweep))
         else:
             watch(sweep, console=console)
             sweep.wait_for_completion(raise_on_error=False)
@@ -206,7 +221,7 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
     status = sweep.get_status()
     best = sweep.get_best_run_by_primary_metric()
     if best is not None:
-        console.print(f"Best run: [bold]{best.id}[/]  (hypersweep best {sweep.id})", highlight=False)
+        console.print(f"Best run: [bold]{best.id}[/]  (hypersweep best {sweep.id})", highlight=False, soft_wrap=True)
     else:
         console.print(
             f"No run logged the primary metric {safe(repr(sweep.primary_metric))}; check the name your script logs.",
@@ -221,89 +236,95 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
 @main.command(name="ls")
 @workspace_option
 @click.option("--experiment", "-e", help="Only this experiment's sweeps.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: every sweep and single run, whole.")
 @handle_errors
-def list_sweeps(workspace: Path, experiment: str | None) -> None:
-    """List the workspace's sweeps (status, progress, best value) and single runs."""
+def list_sweeps(workspace: Path, experiment: str | None, as_json: bool) -> None:
+    """List the workspace's sweeps (status, progress, best value) and single runs.
+
+    A sweep whose driver is gone (killed, a closed laptop) shows as Interrupted, with the
+    'hypersweep resume' command that continues it. Piped, the tables are printed whole.
+    """
     ws = existing_workspace(workspace)
-    table = Table(title=plain(f"Sweeps in {ws.path}"), title_justify="left")
-    for col in ("sweep", "experiment", "status", "runs", "best", "started", "elapsed"):
-        table.add_column(col, justify="right" if col in ("runs", "best", "elapsed") else "left")
-    singles = Table(title=f"Single runs in {ws.path}", title_justify="left")
-    for col in ("run", "experiment", "status", "started", "elapsed"):
-        singles.add_column(col, justify="right" if col == "elapsed" else "left")
-    for row in ws.store.sweeps(experiment):
-        runs = ws.store.runs(row["id"])
-        started = row["started"] or row["created"]
-        elapsed = (row["ended"] or time.time()) - started
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
-        took = f"{elapsed:.0f}s" if elapsed < 120 else f"{elapsed / 60:.1f}m"
-        if row["kind"] == SINGLE:  # a single run: listed as the run it is
-            run_row = runs[0] if runs else None
-            singles.add_row(safe(run_row["id"] if run_row else f"{row['id']}_0"), safe(row["experiment"]),
-                            run_row["status"] if run_row else row["status"], when, took)
-            continue
-        done = sum(1 for r in runs if RunStatus(r["status"]).is_terminal)
-        values = [r["best_value"] for r in runs if r["best_value"] is not None]
-        best = (max if row["goal"] == "maximize" else min)(values) if values else None
-        table.add_row(
-            plain(row["id"]),
-            plain(row["experiment"]),
-            row["status"],
-            f"{done}/{row['max_total_runs']}",
-            plain(f"{row['primary_metric']}={fmt(best)}" if best is not None else ""),
-            when,
-            took,
-        )
-    if table.row_count or not singles.row_count:
-        console.print(table)
-    if singles.row_count:
-        console.print(singles)
+    records = sweep_records(ws.store, ws.path, experiment)
+    if as_json:
+        echo_json({
+            "workspace": str(ws.path),
+            "sweeps": [r for r in records if "run_id" not in r],
+            "single_runs": [r for r in records if "run_id" in r],
+        })
+        return
+    print_whole(console, *sweeps_tables(records, ws.path, console))
 
 
 @main.command()
 @click.argument("sweep")
 @workspace_option
 @click.option("--top", type=click.IntRange(min=1), help="Show only the best N runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the sweep and all its runs (or the run), whole.")
 @handle_errors
-def show(sweep: str, workspace: Path, top: int | None) -> None:
+def show(sweep: str, workspace: Path, top: int | None, as_json: bool) -> None:
     """Show SWEEP's runs, best first (SWEEP: an id, a unique prefix, or 'latest'); or one run."""
     ws = existing_workspace(workspace)
     try:
         hd = resolve_sweep(ws, sweep)
     except NotFoundError:
+        sweeps = [r for r in ws.store.sweeps() if r["id"].startswith(sweep)]
+        if len(sweeps) > 1:
+            _ambiguous(sweep, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in sweeps], "sweeps")
         try:
-            row = ws.store.find_run(sweep)  # a run id (a single run, or a run of a sweep)
+            row = ws.store.run(sweep)  # a run id (a single run, or a run of a sweep), or a unique prefix
         except NotFoundError:
-            raise NotFoundError(f"{sweep!r} matches no sweep and no run in {ws.path}; list them with: hypersweep ls") from None
-        _show_run(ws.get_run(row["id"]))
+            runs = _runs_by_prefix(ws, sweep)
+            if len(runs) != 1:
+                if runs:
+                    _ambiguous(sweep, [f"{r['id']} ({r['status']})" for r in runs], "runs")
+                raise NotFoundError(
+                    f"{sweep!r} matches no sweep and no run in {ws.path}; list them with: hypersweep ls"
+                ) from None
+            row = runs[0]
+        _show_run(ws.get_run(row["id"]), as_json)
         return
-    if ws.store.sweep(hd.id)["kind"] == SINGLE:
-        _show_run(ws.get_run(hd.id))
+    sweep_row = ws.store.sweep(hd.id)
+    if sweep_row["kind"] == SINGLE:
+        _show_run(ws.get_run(hd.id), as_json)
         return
-    console.print(runs_table(hd, top=top))
-    console.print(summary_line(hd))
+    if as_json:
+        data = sweep_record(hd)
+        if top:  # the best N, best first, as the table shows them
+            scored = sorted((r for r in data["runs"] if r["best_value"] is not None), key=lambda r: r["best_value"],
+                            reverse=data["sweep"]["goal"] == "maximize")
+            data["runs"] = (scored + [r for r in data["runs"] if r["best_value"] is None])[:top]
+        echo_json(data)
+        return
+    shown = [runs_table(hd, top=top), summary_line(hd)]
+    if shown_status(sweep_row, ws.path) == INTERRUPTED:
+        shown.append(interrupted_note(hd.id, ws.path))
+    print_whole(console, *shown)
 
 
-def _show_run(run_: Any) -> None:
+def _show_run(run_: Any, as_json: bool = False) -> None:
     """One run: status, arguments, metrics, tags, files (``hypersweep show`` of a single run).
 
     What the run recorded is user text: it is printed as text, never as Rich markup.
     """
     details = run_.get_details()
+    if as_json:
+        echo_json({"run": details, "metrics": run_.get_metrics(), "files": run_.get_file_names()})
+        return
     console.print(safe(f"{run_.id} ({details['status']}) run of experiment {details['experiment']}"),
                   style="bold", highlight=False)
     if details.get("error"):
-        console.print("[red]error:[/] " + safe(details["error"]["message"] or ""), highlight=False)
+        console.print("[red]error:[/] " + safe(details["error"]["message"] or ""), highlight=False, soft_wrap=True)
     if details.get("canceledReason"):
-        console.print("[yellow]why it stopped:[/] " + safe(details["canceledReason"]), highlight=False)
-    console.print(safe("arguments: " + " ".join(details["runDefinition"]["arguments"])), highlight=False)
+        console.print("[yellow]why it stopped:[/] " + safe(details["canceledReason"]), highlight=False, soft_wrap=True)
+    console.print(safe("arguments: " + " ".join(details["runDefinition"]["arguments"])), highlight=False, soft_wrap=True)
     table = Table("metric", "value")
     for name, value in run_.get_metrics().items():
         table.add_row(safe(name), safe(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
-    console.print(table)
+    print_whole(console, table)
     if details["tags"]:
-        console.print(safe("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())), highlight=False)
-    console.print(safe("files: " + (", ".join(run_.get_file_names()) or "none")), highlight=False)
+        console.print(safe("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())), highlight=False, soft_wrap=True)
+    console.print(safe("files: " + (", ".join(run_.get_file_names()) or "none")), highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -330,7 +351,7 @@ def models(workspace: Path, name: str | None, latest: bool, as_json: bool) -> No
             m.created_time.astimezone().strftime("%Y-%m-%d %H:%M"),
             ", ".join(f"{k}={v}" for k, v in m.tags.items()), m.description or "",
         )))
-    console.print(table)
+    print_whole(console, table)
 
 
 @main.command()
@@ -360,13 +381,13 @@ def best(sweep: str, workspace: Path, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    console.print(f"[bold]{safe(run_.id)}[/] ({details['status']})", highlight=False)
-    console.print(f"{safe(hd.primary_metric)}: [bold]{safe(fmt(data['best_value']))}[/]", highlight=False)
-    console.print("arguments: " + safe(" ".join(data["arguments"])), highlight=False)
+    console.print(f"[bold]{safe(run_.id)}[/] ({details['status']})", highlight=False, soft_wrap=True)
+    console.print(f"{safe(hd.primary_metric)}: [bold]{safe(fmt(data['best_value']))}[/]", highlight=False, soft_wrap=True)
+    console.print("arguments: " + safe(" ".join(data["arguments"])), highlight=False, soft_wrap=True)
     table = Table("metric", "value")
     for name, value in data["metrics"].items():
         table.add_row(plain(name), plain(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
-    console.print(table)
+    print_whole(console, table)
 
 
 def _short(value: Any) -> str:
@@ -396,11 +417,93 @@ def cancel(sweep: str, workspace: Path) -> None:
 @click.option("--stdout", "stream", flag_value="stdout", default=True, hidden=True)
 @click.option("--tail", "-n", type=click.IntRange(min=1), help="Only the last N lines.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the run ends.")
+@click.option("--all", "all_runs", is_flag=True, help="Given a sweep: the output of each of its runs, one after the other.")
 @handle_errors
-def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bool) -> None:
-    """Print the output of RUN_ID (e.g. HD_<uuid>_3; a unique prefix is enough)."""
+def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bool, all_runs: bool) -> None:
+    """Print the output of RUN_ID (e.g. HD_<uuid>_3; a unique prefix is enough).
+
+    \b
+    Given a sweep (an id, a unique prefix, or 'latest'), it lists the sweep's runs and asks
+    which one (in a terminal), or prints them all with --all.
+    """
     ws = existing_workspace(workspace)
-    row = ws.store.find_run(run_id)
+    rows = _log_runs(ws, run_id, all_runs)
+    if follow and len(rows) > 1:
+        raise NotFoundError(f"--follow follows one run; {run_id!r} names {len(rows)}. Give one run's id.")
+    for row in rows:
+        if len(rows) > 1:
+            click.echo(f"==> {row['id']} ({row['status']}) <==")
+        _print_log(ws, row, stream, tail, follow)
+
+
+def _runs_list(rows: list[Any]) -> Table:
+    table = Table("#", "run", "status", "best", title_justify="left")
+    for r in rows:
+        table.add_row(str(r["number"]), plain(r["id"]), r["status"], plain(fmt(r["best_value"])))
+    return table
+
+
+def _log_runs(ws: Workspace, ref: str, all_runs: bool) -> list[Any]:
+    """The runs whose output ``hypersweep logs REF`` prints: a run by id or unique prefix; a sweep's runs
+    (which one is asked in a terminal; all with ``all_runs``). An ambiguous prefix is an error that
+    lists what it matches."""
+    store = ws.store
+    try:
+        return [store.run(ref)]
+    except NotFoundError:
+        pass
+    sweeps = store.sweeps()
+    if ref == "latest":
+        matched = sweeps[-1:]
+    else:
+        matched = [r for r in sweeps if r["id"] == ref] or [r for r in sweeps if r["id"].startswith(ref)]
+    if len(matched) > 1:
+        _ambiguous(ref, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in matched], "sweeps")
+    if len(matched) == 1:
+        sweep = matched[0]
+        runs = store.runs(sweep["id"])
+        if not runs:
+            raise NotFoundError(f"Sweep {sweep['id']} has no runs yet.")
+        if sweep["kind"] == SINGLE or len(runs) == 1 or all_runs:
+            return list(runs)
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            console.print(_runs_list(runs))
+            numbers = [str(r["number"]) for r in runs]
+            chosen = click.prompt(f"{sweep['id']} has {len(runs)} runs; which one (#)", type=click.Choice(numbers),
+                                  show_choices=False)
+            return [r for r in runs if str(r["number"]) == chosen]
+        err_console.print(_runs_list(runs))
+        raise NotFoundError(f"{sweep['id']} is a sweep of {len(runs)} runs: give one run's id "
+                            f"(hypersweep logs {runs[0]['id']}) or print them all with --all.")
+    runs = _runs_by_prefix(ws, ref)
+    if len(runs) == 1 or (runs and all_runs):
+        return runs
+    if runs:
+        _ambiguous(ref, [f"{r['id']} ({r['status']})" for r in runs], "runs", " or --all for each of them")
+    raise NotFoundError(f"{ref!r} matches no run and no sweep in {ws.path}; list the sweeps with: hypersweep ls")
+
+
+def _runs_by_prefix(ws: Workspace, ref: str) -> list[Any]:
+    """The runs whose id starts with ``ref`` (which names their sweep whole: run ids are SWEEP_N)."""
+    candidates = [r for r in ws.store.sweeps() if ref.startswith(r["id"] + "_")]
+    runs = [r for sweep in candidates for r in ws.store.runs(sweep["id"]) if r["id"].startswith(ref)]
+    if not runs:  # a run named otherwise: the store's own lookup of a unique prefix
+        try:
+            runs = [ws.store.find_run(ref)]
+        except NotFoundError:
+            pass
+    return runs
+
+
+def _ambiguous(ref: str, matches: list[str], what: str, hint: str = "") -> None:
+    """Raise the error of a prefix that names several sweeps or runs, listing them (the first 20)."""
+    listed = "\n  ".join(matches[:20]) + (f"\n  ... and {len(matches) - 20} more" if len(matches) > 20 else "")
+    raise NotFoundError(f"{ref!r} is ambiguous: it matches {len(matches)} {what}:\n  {listed}\n"
+                        f"Give more of the id{hint}.")
+
+
+def _print_log(ws: Workspace, row: Any, stream: str, tail: int | None, follow: bool) -> None:
+    """One run's output (its last ``tail`` lines), then why it ended; with ``follow``, until it ends."""
     view = RunView(ws.store, row["id"])
     f = open_log(row["run_dir"], stream, row["id"])  # None when missing or a link out of the run
     offset = 0

@@ -74,7 +74,7 @@ def test_ui_serves_on_loopback_and_prints_its_url(sweeps) -> None:
         proc.communicate(timeout=10)
 
 
-def test_ui_on_another_address_makes_up_a_token_and_prints_it(monkeypatch, tmp_path) -> None:
+def test_ui_on_another_address_makes_up_a_token_and_prints_it(monkeypatch, sweeps) -> None:
     import socket
 
     import uvicorn
@@ -90,14 +90,14 @@ def test_ui_on_another_address_makes_up_a_token_and_prints_it(monkeypatch, tmp_p
     served = []
     monkeypatch.setattr("hypersweep.dashboard.commands._bind", loopback_instead)
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: served.append(self.config.app))
-    result = CliRunner().invoke(ui, ["--host", "0.0.0.0", "--port", "0", "-w", str(tmp_path)])
+    result = CliRunner().invoke(ui, ["--host", "0.0.0.0", "--port", "0", "-w", str(sweeps.workspace.path)])
     assert result.exit_code == 0, result.output
     token = re.search(r"http://0\.0\.0\.0:\d+/\?token=([\w-]{20,})", result.output).group(1)
     assert bound[0][0] == "0.0.0.0"
     assert served[0].state.guard.token == token
-    result = CliRunner().invoke(ui, ["--host", "0.0.0.0", "--port", "0", "--token", "mine", "-w", str(tmp_path)])
+    result = CliRunner().invoke(ui, ["--host", "0.0.0.0", "--port", "0", "--token", "mine", "-w", str(sweeps.workspace.path)])
     assert "?token=mine" in result.output and served[1].state.guard.token == "mine"
-    result = CliRunner().invoke(ui, ["--port", "0", "-w", str(tmp_path)])
+    result = CliRunner().invoke(ui, ["--port", "0", "-w", str(sweeps.workspace.path)])
     assert "token" not in result.output and served[2].state.guard.token is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from pathlib import Path
 
@@ -20,7 +21,11 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise click.ClickException(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise click.ClickException(  # exit 1
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}"
+            + (" (another program, or another hypersweep ui, uses it; choose another with --port, or --port 0 "
+               "for any free one)" if exc.errno == errno.EADDRINUSE else "")
+        ) from exc
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -46,9 +51,11 @@ def ui(workspace: Path, host: str, port: int, token: str | None) -> None:
     """
     import uvicorn
 
+    from hypersweep.cli import existing_workspace
     from hypersweep.dashboard._security import is_loopback, new_token
     from hypersweep.dashboard.app import create_app
 
+    existing_workspace(workspace)  # a folder with no sweeps: exit 2, saying how to start one
     if not is_loopback(host) and not token:
         token = new_token()
     sock = _bind(host, port)
