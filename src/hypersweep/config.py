@@ -553,21 +553,15 @@ class HyperDriveConfig:
 
     def _check_sampling(self) -> None:
         sampling = self.hyperparameter_sampling
-        if sampling.sampling_name == "BayesianOptimization":
+        if sampling.uses_observations:  # a model of the objective needs data in every dimension
             n = len(sampling.space)
             if self.max_total_runs < 20 * n:
                 warnings.warn(
-                    f"Bayesian sampling works best with max_total_runs >= 20 x the number of "
+                    f"{sampling.sampling_title} sampling works best with max_total_runs >= 20 x the number of "
                     f"hyperparameters ({20 * n}); this sweep has {self.max_total_runs}.",
                     UserWarning,
                     stacklevel=3,
                 )
-            if self.policy is not None and self.policy.policy_name != "Default":
-                if not getattr(sampling, "supports_early_termination", False):
-                    raise InvalidConfigError(
-                        "BayesianParameterSampling cannot be combined with an early-termination "
-                        "policy; set policy=None."
-                    )
 
     @property
     def source_directory(self) -> str | None:

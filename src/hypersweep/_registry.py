@@ -1,0 +1,117 @@
+"""Registries of the pluggable kinds: each class declares itself once, as it is defined.
+
+A sampler or a policy carries its HyperDrive name (``sampling_name``, ``policy_name``: the ``name``
+of the stored JSON form) and its sweep file ``type`` (``yaml_type``) as class attributes; the base
+class's ``__init_subclass__`` adds it to its kind's :class:`Registry`. The sweep file, the stored
+sweep and ``HyperDriveConfig`` look classes up there, so a new class, defined anywhere (a plugin
+module in a user's project included), is usable by its ``type`` and its name as soon as its module is
+imported.
+
+The keys of a policy's sweep file form are its constructor's keyword parameters
+(:func:`constructor_keys`, :func:`kwargs_from_data`): no list of keys is written twice.
+
+Standard library only; below every layer that registers or reads (sampling, policy, executors,
+config, sweepfile).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from hypersweep.errors import InvalidConfigError
+
+T = TypeVar("T", bound=type)
+
+
+class Registry(Generic[T]):
+    """The classes of one kind, by HyperDrive name and by sweep file ``type`` (case-insensitive).
+
+    Args:
+        kind: what the classes are, for messages ("sampling method", "early-termination policy").
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._by_name: dict[str, T] = {}
+        self._by_type: dict[str, T] = {}
+
+    def add(self, cls: T, name: str, types: Sequence[str] = ()) -> None:
+        """Register ``cls`` under its HyperDrive ``name`` and its sweep file ``types``.
+
+        Defining the same class again (a module imported twice) replaces it; another class with a
+        name or type already taken is an error.
+
+        Raises:
+            TypeError: the name or a type belongs to another class already.
+        """
+        for table, key in [(self._by_name, name), *((self._by_type, t.lower()) for t in types)]:
+            other = table.get(key)
+            if other is not None and _qualified(other) != _qualified(cls):
+                raise TypeError(
+                    f"{cls.__qualname__} declares the {self.kind} {key!r}, which {_qualified(other)} already has."
+                )
+        self._by_name[name] = cls
+        for t in types:
+            self._by_type[t.lower()] = cls
+
+    def by_name(self, name: Any) -> T | None:
+        """The class with this HyperDrive name (``to_json()["name"]``), or None."""
+        return self._by_name.get(name) if isinstance(name, str) else None
+
+    def by_type(self, kind: Any) -> T | None:
+        """The class with this sweep file ``type`` (any case, surrounding spaces ignored), or None."""
+        return self._by_type.get(kind.strip().lower()) if isinstance(kind, str) else None
+
+    def types(self) -> list[str]:
+        """Every sweep file ``type``, in the order the classes were defined."""
+        return list(self._by_type)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(dict.fromkeys(self._by_name.values()))
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def constructor_keys(cls: type) -> tuple[list[str], list[str]]:
+    """The keyword parameters of ``cls``'s constructor: (all of them in order, the required ones)."""
+    keys, required = [], []
+    for param in inspect.signature(cls.__init__).parameters.values():
+        if param.name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+            continue
+        keys.append(param.name)
+        if param.default is param.empty:
+            required.append(param.name)
+    return keys, required
+
+
+def kwargs_from_data(
+    cls: type, data: Mapping[str, Any], *, where: str, kind: str, first: Sequence[str] = ()
+) -> dict[str, Any]:
+    """``data`` (a sweep file section, its ``type`` left out) as keyword arguments of ``cls``.
+
+    Args:
+        cls: the class to build.
+        data: the section's keys and values.
+        where: the section, for messages (``early_termination``).
+        kind: the section's ``type``, for messages.
+        first: keys listed first in the message naming the allowed keys (those every class of the
+            kind shares), the others follow in the constructor's order.
+
+    Raises:
+        InvalidConfigError: a key the constructor does not take (the message lists those it takes),
+            or a required one missing.
+    """
+    keys, required = constructor_keys(cls)
+    for key in data:
+        if key not in keys:
+            shown = [k for k in first if k in keys] + [k for k in keys if k not in first]
+            allowed = ", ".join(shown) if shown else "none besides type"
+            raise InvalidConfigError(f"{where}.{key} is not a known key for type {kind}; allowed: {allowed}.")
+    for key in required:
+        if key not in data:
+            raise InvalidConfigError(f"{where}.{key} is required for type {kind}.")
+    return dict(data)
