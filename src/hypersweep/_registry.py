@@ -10,6 +10,11 @@ imported.
 The keys of a policy's sweep file form are its constructor's keyword parameters
 (:func:`constructor_keys`, :func:`kwargs_from_data`): no list of keys is written twice.
 
+An installed distribution can make its classes known to every process, the ``hypersweep`` command
+included, with an entry point in the group ``hypersweep.plugins`` naming the module that defines
+them (``[project.entry-points."hypersweep.plugins"] mine = "my_package.my_sampler"``): the first
+lookup a registry cannot answer, and every listing of a kind, imports them first (:func:`load_plugins`).
+
 Standard library only; below every layer that registers or reads (sampling, policy, executors,
 config, sweepfile).
 """
@@ -17,12 +22,41 @@ config, sweepfile).
 from __future__ import annotations
 
 import inspect
+import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from importlib import metadata
 from typing import Any, Generic, TypeVar
 
 from hypersweep.errors import InvalidConfigError
 
 T = TypeVar("T", bound=type)
+
+PLUGIN_GROUP = "hypersweep.plugins"
+_loaded = False
+_loading = threading.RLock()  # a plugin module that looks a class up while it is imported
+
+
+def load_plugins() -> None:
+    """Import the modules that installed distributions name in the entry point group ``hypersweep.plugins``.
+
+    Once per process; a module that fails to import is skipped with a warning naming it.
+    """
+    global _loaded
+    with _loading:
+        if _loaded:
+            return
+        _loaded = True
+        for entry in metadata.entry_points(group=PLUGIN_GROUP):
+            try:
+                entry.load()
+            except Exception as exc:  # a broken plugin must not stop the sweeps that do not use it
+                warnings.warn(
+                    f"The hypersweep plugin {entry.name!r} ({entry.value}) could not be imported: "
+                    f"{type(exc).__name__}: {exc}",
+                    UserWarning,
+                    stacklevel=2,
+                )
 
 
 class Registry(Generic[T]):
@@ -58,17 +92,28 @@ class Registry(Generic[T]):
 
     def by_name(self, name: Any) -> T | None:
         """The class with this HyperDrive name (``to_json()["name"]``), or None."""
-        return self._by_name.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str):
+            return None
+        if name not in self._by_name:
+            load_plugins()
+        return self._by_name.get(name)
 
     def by_type(self, kind: Any) -> T | None:
         """The class with this sweep file ``type`` (any case, surrounding spaces ignored), or None."""
-        return self._by_type.get(kind.strip().lower()) if isinstance(kind, str) else None
+        if not isinstance(kind, str):
+            return None
+        key = kind.strip().lower()
+        if key not in self._by_type:
+            load_plugins()
+        return self._by_type.get(key)
 
     def types(self) -> list[str]:
         """Every sweep file ``type``, in the order the classes were defined."""
+        load_plugins()
         return list(self._by_type)
 
     def __iter__(self) -> Iterator[T]:
+        load_plugins()
         return iter(dict.fromkeys(self._by_name.values()))
 
 

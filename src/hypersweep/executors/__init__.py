@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from hypersweep._registry import load_plugins
 from hypersweep.errors import InvalidConfigError
 from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec
 from hypersweep.executors.local import LocalProcessExecutor
@@ -24,7 +25,9 @@ from hypersweep.executors.threads import ThreadExecutor
 
 
 def executor_classes() -> list[type[Executor]]:
-    """Every executor class that declares ``compute_targets``, in the order they were defined."""
+    """Every executor class that declares ``compute_targets``, in the order they were defined
+    (installed plugins' included: see :func:`hypersweep._registry.load_plugins`)."""
+    load_plugins()
     found: list[type[Executor]] = []
     todo = list(Executor.__subclasses__())
     while todo:
