@@ -23,14 +23,12 @@ from hypersweep import (
     FunctionRunConfig,
     HyperDriveConfig,
     InvalidConfigError,
-    RandomParameterSampling,
     RunStatus,
     ScriptRunConfig,
     choice,
     uniform,
 )
 from hypersweep._launch import policy_from_json, sampling_from_json
-from hypersweep._registry import Registry
 from hypersweep.executors import is_target, make_executor, target_forms
 from hypersweep.policy import policy_from_data
 from hypersweep.sampling.base import SAMPLERS
@@ -169,25 +167,3 @@ def test_plugin_executor_by_its_compute_target(tmp_path: Path) -> None:
         "objective": {"primary_metric": "m", "goal": "maximize"}, "compute": "nice",
     }))
     assert load_sweep_file(sweep_file).config.run_config.compute_target == "nice"  # type: ignore[union-attr]
-
-
-def test_a_name_or_type_is_declared_once() -> None:
-    registry: Registry[type] = Registry("thing")
-
-    class A:
-        pass
-
-    class B:
-        pass
-
-    registry.add(A, "A", ["a"])
-    registry.add(A, "A", ["a"])  # the same class again (a module imported twice): fine
-    with pytest.raises(TypeError, match="declares the thing 'a', which .*A already has"):
-        registry.add(B, "B", ["a"])
-    with pytest.raises(TypeError, match="declares the early-termination policy 'Bandit', which .*BanditPolicy already has"):
-
-        class Bandit2(PatiencePolicy):
-            policy_name = "Bandit"
-
-    assert registry.by_type(" A ") is A and registry.by_name("A") is A and registry.by_type(3) is None
-    assert RandomParameterSampling.yaml_type == "random"
