@@ -124,8 +124,8 @@ def _qualified(cls: type) -> str:
 def constructor_keys(cls: type) -> tuple[list[str], list[str]]:
     """The keyword parameters of ``cls``'s constructor: (all of them in order, the required ones)."""
     keys, required = [], []
-    for param in inspect.signature(cls.__init__).parameters.values():
-        if param.name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+    for param in inspect.signature(cls).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
             continue
         keys.append(param.name)
         if param.default is param.empty:
