@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hypersweep import (
     BayesianParameterSampling,
@@ -31,10 +32,14 @@ from hypersweep.executors import (
     target_forms,
 )
 from hypersweep.policy import (
+    AshaPolicy,
     BanditPolicy,
     EarlyTerminationPolicy,
+    MedianStoppingPolicy,
     NoTerminationPolicy,
+    RobustAshaPolicy,
     TruncationSelectionPolicy,
+    policy_from_data,
 )
 from hypersweep.policy.base import POLICIES
 from hypersweep.sampling.base import SAMPLERS
@@ -154,3 +159,29 @@ def test_a_broken_installed_plugin_warns_and_the_rest_works(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "The hypersweep plugin 'broken' (no_such_module_anywhere) could not be imported" in done.stderr
     assert "must be one of bandit" in done.stdout and "BanditPolicy(" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [BanditPolicy(slack_amount=0.2, delay_evaluation=3), MedianStoppingPolicy(2, 5), TruncationSelectionPolicy(30),
+     AshaPolicy(4, 2, 40, compare="best"), RobustAshaPolicy(3, 1, noise_factor=0.25), NoTerminationPolicy()],
+)
+def test_a_policy_is_written_as_its_sweep_file_mapping_and_read_back(policy: EarlyTerminationPolicy) -> None:
+    data = policy.to_data()
+    assert data["type"] == policy.yaml_type
+    assert policy_from_data(yaml.safe_load(yaml.safe_dump(data))) == policy
+
+
+def test_a_v2_sweep_job_takes_any_of_hypersweeps_policies(tmp_path: Path) -> None:
+    from hypersweep.sweepfile import sweep_from_data
+    from hypersweep.v2 import command
+    from hypersweep.v2.sweep import Uniform
+
+    (tmp_path / "train.py").write_text("pass\n")
+    job = command(code=str(tmp_path), command="python train.py --lr ${{inputs.lr}}", inputs={"lr": 0.1})
+    sweep_job = job(lr=Uniform(min_value=0.01, max_value=0.9)).sweep(
+        sampling_algorithm="random", primary_metric="accuracy", goal="Maximize",
+        early_termination_policy=AshaPolicy(reduction_factor=4))
+    data = sweep_job._to_data(base=tmp_path)
+    assert data["early_termination"]["type"] == "asha"
+    assert sweep_from_data(data, tmp_path / "sweep.yml").config.policy == AshaPolicy(reduction_factor=4)

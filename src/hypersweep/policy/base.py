@@ -103,6 +103,13 @@ class EarlyTerminationPolicy(abc.ABC):
         props = self.properties()
         return {"name": self.policy_name, "properties": props} if props else {"name": self.policy_name}
 
+    def to_data(self) -> dict[str, Any]:
+        """The sweep file's ``early_termination`` mapping of this policy: ``{"type": yaml_type, **properties()}``.
+
+        ``policy_from_data`` reads it back into an equal policy.
+        """
+        return {"type": self.yaml_type, **self.properties()}
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.to_json() == other.to_json()  # type: ignore[attr-defined]
 
