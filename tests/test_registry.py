@@ -185,3 +185,16 @@ def test_a_v2_sweep_job_takes_any_of_hypersweeps_policies(tmp_path: Path) -> Non
     data = sweep_job._to_data(base=tmp_path)
     assert data["early_termination"]["type"] == "asha"
     assert sweep_from_data(data, tmp_path / "sweep.yml").config.policy == AshaPolicy(reduction_factor=4)
+
+
+def test_stored_forms_are_looked_up_by_name() -> None:
+    from hypersweep._launch import policy_from_json, sampling_from_json
+
+    sampler = GridParameterSampling({"k": choice(1, 2)})
+    assert sampling_from_json(sampler.to_json()) == sampler
+    assert policy_from_json({"name": "Default"}) is None and policy_from_json({}) is None
+    assert policy_from_json(BanditPolicy(slack_factor=0.2).to_json()) == BanditPolicy(slack_factor=0.2)
+    with pytest.raises(InvalidConfigError, match=r"Unknown sampling method 'Halton' in the stored sweep\."):
+        sampling_from_json({"name": "Halton", "parameter_space": {}, "properties": {}})
+    with pytest.raises(InvalidConfigError, match=r"Unknown early-termination policy 'Patience' in the stored sweep\."):
+        policy_from_json({"name": "Patience", "properties": {}})
