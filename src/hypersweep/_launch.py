@@ -45,9 +45,11 @@ from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.executors._devices import check_request, discover, thread_variables
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.mlflow import trial_env as mlflow_trial_env
-from hypersweep.policy import EarlyTerminationPolicy, NoTerminationPolicy
+from hypersweep.policy import EarlyTerminationPolicy
+from hypersweep.policy._from_data import policy_from_json
 from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_RUN_ID, ENV_WORKSPACE
-from hypersweep.sampling.base import HyperParameterSampling
+from hypersweep.sampling import HyperParameterSampling
+from hypersweep.sampling.base import sampling_from_json as _registered_sampling
 from hypersweep.snapshot import take_snapshot
 from hypersweep.space import plain_name
 from hypersweep.space_nested import flat_values
@@ -147,13 +149,6 @@ def sweep_driven(row: Any, ws_path: Path) -> bool:
     return False
 
 
-def _subclasses(cls: type) -> list[type]:
-    out = []
-    for sub in cls.__subclasses__():
-        out += [sub, *_subclasses(sub)]
-    return out
-
-
 SINGLE = "single"  # the kind of the record of a single run (a sweep record otherwise)
 
 
@@ -171,26 +166,14 @@ class SingleRunSampling:
 
 
 def sampling_from_json(data: dict[str, Any]) -> HyperParameterSampling:
-    """Rebuild a sampling method from its ``to_json()`` form (``{"name", "parameter_space", "properties"}``)."""
-    import hypersweep.sampling  # noqa: F401 - registers every sampling class
+    """Rebuild a sampling method from its ``to_json()`` form (``{"name", "parameter_space", "properties"}``).
 
+    A single run's record has the "sampler" :class:`SingleRunSampling`; every other name is looked up
+    among the registered sampling methods (:data:`hypersweep.sampling.SAMPLERS`).
+    """
     if data["name"] == SINGLE:
         return SingleRunSampling()  # type: ignore[return-value]
-
-    for cls in _subclasses(HyperParameterSampling):
-        if getattr(cls, "sampling_name", None) == data["name"]:
-            return cls(data["parameter_space"], properties=data.get("properties"))
-    raise InvalidConfigError(f"Unknown sampling method {data['name']!r} in the stored sweep.")
-
-
-def policy_from_json(data: dict[str, Any]) -> EarlyTerminationPolicy | None:
-    """Rebuild a policy from its ``to_json()`` form (``{"name", "properties"}``)."""
-    if data.get("name") in (None, "Default"):
-        return None
-    for cls in _subclasses(EarlyTerminationPolicy):
-        if getattr(cls, "policy_name", None) == data["name"] and cls is not NoTerminationPolicy:
-            return cls(**data.get("properties", {}))
-    raise InvalidConfigError(f"Unknown early-termination policy {data['name']!r} in the stored sweep.")
+    return _registered_sampling(data)
 
 
 def run_config_from_description(description: dict[str, Any]) -> ScriptRunConfig | FunctionRunConfig:
@@ -263,11 +246,12 @@ def warm_start(
             raise InvalidConfigError(
                 f"All resume_from sweeps must be Completed or Canceled; {row['id']} is {row['status']}."
             )
-        if sampling.sampling_name == "BayesianOptimization":
+        if sampling.uses_observations:  # the parents' runs are data for its model: the same space
             stored = json.loads(row["config"])["generator_config"]["parameter_space"]
             if json.dumps(stored, sort_keys=True) != json.dumps(sampling.space.to_list(), sort_keys=True):
                 raise InvalidConfigError(
-                    f"With Bayesian sampling, the search space must be the same as resume_from sweep {row['id']}'s."
+                    f"With {sampling.sampling_title} sampling, the search space must be the same as "
+                    f"resume_from sweep {row['id']}'s."
                 )
         total += row["max_total_runs"]
     if total > MAX_TOTAL_RUNS:

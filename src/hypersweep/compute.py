@@ -268,7 +268,9 @@ def resolve_target(target: str, workspace_path: Path) -> str:
     Raises:
         ComputeTargetException: for a name no ``ComputeTarget.create`` made in this workspace.
     """
-    if target in (LOCAL, "ray") or target.startswith("ray://"):
+    from hypersweep.executors import is_target
+
+    if is_target(target) or "://" in target:  # an executor's target (an unknown address: make_executor says so)
         return target
 
     class _Ws:

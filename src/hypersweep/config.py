@@ -339,16 +339,21 @@ def check_output_names(outputs: Any, owner: str) -> list[str]:
 
 
 def check_target(target: Any, owner: str) -> str:
-    """``None``/``"local"``, ``"ray"`` or ``"ray://HOST:PORT"``, or a ``ComputeTarget`` (its ``target``)."""
+    """``None``/``"local"``, a name (``"ray"``, a ``ComputeTarget``'s), an address ``"SCHEME://HOST[:PORT]"``
+    (``"ray://HOST:PORT"``), or a ``ComputeTarget`` (its ``target``).
+
+    Only the spelling is checked here: which executor runs the target (each executor declares its
+    ``compute_targets``), or which ``ComputeTarget`` a name is, is decided at submission.
+    """
     resolved = getattr(target, "hypersweep_target", None)
     if isinstance(resolved, str):
         target = resolved  # a ComputeTarget: local, or the Ray address configured for its name
     if target is None or target == "local":
         return "local"
-    if target == "ray" or (isinstance(target, str) and re.fullmatch(r"ray://[^\s/:]+(:\d+)?", target)):
-        return target
     if isinstance(target, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,31}", target):
-        return target  # a compute target's name (ComputeTarget.create): resolved in the workspace at submission
+        return target  # an executor's target name, or a compute target's name (ComputeTarget.create)
+    if isinstance(target, str) and re.fullmatch(r"[a-z][a-z0-9+.\-]*://[^\s/:]+(:\d+)?", target):
+        return target  # an executor's address form, such as ray://HOST:PORT
     raise invalid("compute_target", owner, "'local', 'ray', 'ray://HOST:PORT' or a compute target (or its name)", target)
 
 
@@ -553,21 +558,15 @@ class HyperDriveConfig:
 
     def _check_sampling(self) -> None:
         sampling = self.hyperparameter_sampling
-        if sampling.sampling_name == "BayesianOptimization":
+        if sampling.uses_observations:  # a model of the objective needs data in every dimension
             n = len(sampling.space)
             if self.max_total_runs < 20 * n:
                 warnings.warn(
-                    f"Bayesian sampling works best with max_total_runs >= 20 x the number of "
+                    f"{sampling.sampling_title} sampling works best with max_total_runs >= 20 x the number of "
                     f"hyperparameters ({20 * n}); this sweep has {self.max_total_runs}.",
                     UserWarning,
                     stacklevel=3,
                 )
-            if self.policy is not None and self.policy.policy_name != "Default":
-                if not getattr(sampling, "supports_early_termination", False):
-                    raise InvalidConfigError(
-                        "BayesianParameterSampling cannot be combined with an early-termination "
-                        "policy; set policy=None."
-                    )
 
     @property
     def source_directory(self) -> str | None:

@@ -43,7 +43,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from hypersweep._validation import invalid
 from hypersweep.config import _PLACEHOLDER, HyperDriveConfig, ScriptRunConfig
 from hypersweep.errors import InvalidConfigError
-from hypersweep.sampling.base import HyperParameterSampling
+from hypersweep.sampling.base import SAMPLERS, HyperParameterSampling
 
 MAX_FILE_BYTES = 1024 * 1024
 """The largest sweep file read (1 MiB)."""
@@ -64,7 +64,6 @@ _TOP = {
 _TRIAL = {"command", "code", "environment", "environment_variables", "distribution", "resources"}
 _LIMITS = {"max_total_trials", "max_concurrent_trials", "timeout", "trial_timeout"}
 _OBJECTIVE = {"goal", "primary_metric"}
-_SAMPLING = {"type", "seed", "rule", "logbase"}
 _KINDS = (
     "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform",
     "normal", "qnormal", "lognormal", "qlognormal",
@@ -346,35 +345,27 @@ def _is_dir(path: Path) -> bool:
 
 
 def _sampling(data: Any, space: Mapping[str, Any]) -> HyperParameterSampling:
-    from hypersweep import sampling as sampling_mod
-
+    """The sampling method of ``sampling_algorithm``: its ``type`` is a registered ``yaml_type``, the
+    other keys are that method's properties (``property_names``)."""
     if isinstance(data, str):
         data = {"type": data}
     data = dict(_mapping(data, "sampling_algorithm"))
-    _check_keys(data, _SAMPLING, "sampling_algorithm.")
+    methods = list(SAMPLERS)
+    _check_keys(data, {"type"}.union(*(cls.property_names for cls in methods)), "sampling_algorithm.")
     kind = data.pop("type", None)
-    classes = {
-        "random": "RandomParameterSampling",
-        "grid": "GridParameterSampling",
-        "bayesian": "BayesianParameterSampling",
-    }
-    if not isinstance(kind, str) or kind.lower() not in classes:
-        raise InvalidConfigError(
-            f"sampling_algorithm.type must be one of random, grid, bayesian. Got {_shown(kind)} instead."
-        )
-    kind = kind.lower()
-    cls = getattr(sampling_mod, classes[kind], None)
+    cls = SAMPLERS.by_type(kind)
     if cls is None:
-        raise InvalidConfigError(f"sampling_algorithm {kind!r} is not available in this version.")
+        raise InvalidConfigError(
+            f"sampling_algorithm.type must be one of {', '.join(SAMPLERS.types())}. Got {_shown(kind)} instead."
+        )
     properties = {k: v for k, v in data.items() if v is not None}
     if "rule" in properties:
         _text(properties["rule"], "sampling_algorithm.rule", what="'random' or 'sobol'")
-    if kind == "random":
-        return cls(space, properties=properties or None)  # type: ignore[no-any-return]
-    extra = sorted(set(properties) - {"seed"})
+    extra = sorted(set(properties) - set(cls.property_names))
     if extra:
-        raise InvalidConfigError(f"sampling_algorithm.{extra[0]} applies only to type random.")
-    return cls(space, properties=properties or None)  # type: ignore[no-any-return]
+        takers = " or ".join(str(c.yaml_type) for c in methods if extra[0] in c.property_names and c.yaml_type)
+        raise InvalidConfigError(f"sampling_algorithm.{extra[0]} applies only to type {takers}.")
+    return cls(space, properties=properties or None)
 
 
 def _search_space(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -687,18 +678,27 @@ def check_job_type(data: Mapping[str, Any]) -> None:
 
 def compute_target(value: Any, override: str | None) -> str | None:
     """The compute target: ``--compute``, else the file's ``compute``; a cluster name runs locally (with a warning)."""
+    from hypersweep.executors import is_target, target_forms
+
+    forms = target_forms()  # what the executors run: local, ray, ray://HOST:PORT, ...
     if override is not None:
-        if override not in ("local", "ray") and not re.fullmatch(r"ray://[^\s/:]+(:\d+)?", str(override)):
-            raise invalid("--compute", _RUN, "'local', 'ray' or 'ray://HOST:PORT'", override)
+        if not is_target(override):
+            raise invalid("--compute", _RUN, _alternatives(forms), override)
         return override
-    if value in (None, "local", "ray") or (isinstance(value, str) and value.startswith("ray://")):
-        return value
+    if value is None or is_target(value) or (isinstance(value, str) and "://" in value):
+        return value  # an address no executor runs is refused by ScriptRunConfig or at submission
     if not isinstance(value, str) or not value.strip():
-        raise invalid("compute", "the sweep file", "a compute name such as azureml:cpu-cluster, local, ray or "
-                      "ray://HOST:PORT", value)
+        rule = f"a compute name such as azureml:cpu-cluster, {_alternatives(forms, quote=False)}"
+        raise invalid("compute", "the sweep file", rule, value)
     _notice(f"compute: {value!r} is an Azure ML cluster; the trials run on this machine (the local target). "
-            "Choose the target with --compute local|ray|ray://HOST:PORT.")
+            f"Choose the target with --compute {'|'.join(forms)}.")
     return None
+
+
+def _alternatives(items: Sequence[str], *, quote: bool = True) -> str:
+    """``'a', 'b' or 'c'`` (without quotes: ``a, b or c``)."""
+    shown = [repr(i) if quote else i for i in items]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
 
 
 #: Azure's GPU VM sizes and their GPUs (without the ``Standard_`` prefix, lower case).

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, ClassVar
 
 from hypersweep.executors._devices import (
     DEVICES_TAG,
@@ -82,6 +82,10 @@ class LocalProcessExecutor(Executor):
         grace_seconds: time between SIGTERM and SIGKILL when a trial is stopped.
         resources: what each trial of the sweep asks for (for :meth:`capacity`).
     """
+
+    compute_targets: ClassVar[tuple[str, ...]] = ("local",)
+    runs_scripts: ClassVar[bool] = True
+    runs_callables: ClassVar[bool] = False
 
     def __init__(self, grace_seconds: float = DEFAULT_GRACE_SECONDS, resources: dict | None = None) -> None:
         self.grace_seconds = grace_seconds

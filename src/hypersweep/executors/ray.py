@@ -41,7 +41,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from hypersweep.errors import HypersweepError
 from hypersweep.executors._process import (
@@ -133,6 +133,10 @@ class RayExecutor(Executor):
     Example:
         >>> ex = RayExecutor("ray://head:10001", max_workers=8)   # doctest: +SKIP
     """
+
+    compute_targets: ClassVar[tuple[str, ...]] = ("ray", "ray://HOST:PORT")
+    runs_scripts: ClassVar[bool] = True
+    runs_callables: ClassVar[bool] = True
 
     def __init__(
         self,

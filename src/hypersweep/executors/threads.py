@@ -24,7 +24,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from hypersweep import mlflow as mlflow_plugin
 from hypersweep.errors import TrialStopped
@@ -87,6 +87,10 @@ class ThreadExecutor(Executor):
         max_workers: the number of trials that may run at once.
         resources: what each trial asks for (``num_gpus``: see the module's docstring).
     """
+
+    compute_targets: ClassVar[tuple[str, ...]] = ("local",)
+    runs_scripts: ClassVar[bool] = False
+    runs_callables: ClassVar[bool] = True
 
     def __init__(self, max_workers: int, resources: dict | None = None) -> None:
         self._threads = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hypersweep-trial")

@@ -1,58 +1,31 @@
-"""Build a policy from the ``early_termination`` mapping of a YAML sweep file (private)."""
+"""Build a policy from a sweep file's ``early_termination`` mapping, or from its stored form (private).
+
+Both forms come from the registry (:data:`~hypersweep.policy.base.POLICIES`): the ``type`` names the
+class, and the other keys are its constructor's keyword parameters, so no list of keys is kept here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from hypersweep._registry import kwargs_from_data
 from hypersweep._validation import invalid
 from hypersweep.errors import InvalidConfigError
-from hypersweep.policy.asha import AshaPolicy
-from hypersweep.policy.bandit import BanditPolicy
-from hypersweep.policy.base import EarlyTerminationPolicy
-from hypersweep.policy.median import MedianStoppingPolicy
+from hypersweep.policy.base import POLICIES, EarlyTerminationPolicy
 from hypersweep.policy.none import NoTerminationPolicy
-from hypersweep.policy.robust_asha import RobustAshaPolicy
-from hypersweep.policy.truncation import TruncationSelectionPolicy
 
+#: The keys every scheduled policy shares: listed first among the allowed keys.
 _SCHEDULE = ("evaluation_interval", "delay_evaluation")
-
-# type -> (class, allowed keys besides "type")
-_TYPES: dict[str, tuple[type[EarlyTerminationPolicy], tuple[str, ...]]] = {
-    "bandit": (BanditPolicy, (*_SCHEDULE, "slack_factor", "slack_amount")),
-    "median_stopping": (MedianStoppingPolicy, _SCHEDULE),
-    "truncation_selection": (
-        TruncationSelectionPolicy,
-        ("truncation_percentage", *_SCHEDULE, "exclude_finished_jobs"),
-    ),
-    "asha": (
-        AshaPolicy,
-        ("reduction_factor", "min_interval", "max_interval", "brackets", "compare", "min_runs"),
-    ),
-    "robust_asha": (
-        RobustAshaPolicy,
-        (
-            "reduction_factor",
-            "min_interval",
-            "max_interval",
-            "brackets",
-            "noise_factor",
-            "trend_factor",
-            "noise_window",
-            "min_runs",
-        ),
-    ),
-    "none": (NoTerminationPolicy, ()),
-    "default": (NoTerminationPolicy, ()),
-}
 
 
 def policy_from_data(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
     """The policy that a sweep file's ``early_termination`` mapping describes.
 
     The mapping has a ``type`` (``bandit``, ``median_stopping``, ``truncation_selection``, ``asha``,
-    ``robust_asha``, ``none`` or ``default``, any case) and that policy's constructor arguments under the same
-    names; a missing or null mapping means no early termination.
+    ``robust_asha``, ``none`` or ``default``, any case; or the ``yaml_type`` of any other policy
+    class defined) and that policy's constructor arguments under the same names; a missing or null
+    mapping means no early termination.
 
     Args:
         data: the ``early_termination`` mapping, or None.
@@ -75,20 +48,24 @@ def policy_from_data(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
     if not isinstance(data, Mapping):
         raise invalid("early_termination", "the sweep file", "a mapping or null", data)
     kind = data.get("type")
-    allowed_types = ", ".join(_TYPES)
-    if not isinstance(kind, str) or kind.strip().lower() not in _TYPES:
-        raise invalid("type", "early_termination", f"one of {allowed_types}", kind)
-    kind = kind.strip().lower()
-    cls, keys = _TYPES[kind]
-    for key in data:
-        if key != "type" and key not in keys:
-            allowed = ", ".join(keys) if keys else "none besides type"
-            raise InvalidConfigError(
-                f"early_termination.{key} is not a known key for type {kind}; allowed: {allowed}."
-            )
-    if kind == "truncation_selection" and "truncation_percentage" not in data:
-        raise InvalidConfigError(
-            "early_termination.truncation_percentage is required for type truncation_selection."
-        )
-    kwargs = {key: value for key, value in data.items() if key != "type"}
+    cls = POLICIES.by_type(kind)
+    if cls is None:
+        raise invalid("type", "early_termination", f"one of {', '.join(POLICIES.types())}", kind)
+    values = {key: value for key, value in data.items() if key != "type"}
+    kwargs = kwargs_from_data(cls, values, where="early_termination", kind=str(kind).strip().lower(), first=_SCHEDULE)
     return cls(**kwargs)
+
+
+def policy_from_json(data: Mapping[str, Any]) -> EarlyTerminationPolicy | None:
+    """Rebuild a policy from its ``to_json()`` form (``{"name", "properties"}``); None for no policy.
+
+    Raises:
+        InvalidConfigError: no policy of that name is defined (its module is not imported).
+    """
+    name = data.get("name")
+    if name in (None, NoTerminationPolicy.policy_name):
+        return None
+    cls = POLICIES.by_name(name)
+    if cls is None:
+        raise InvalidConfigError(f"Unknown early-termination policy {name!r} in the stored sweep.")
+    return cls(**data.get("properties", {}))

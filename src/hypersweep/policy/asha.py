@@ -83,6 +83,7 @@ class AshaPolicy(RungSchedule, EarlyTerminationPolicy):
     """
 
     policy_name = "Asha"
+    yaml_type = "asha"
 
     def __init__(
         self,

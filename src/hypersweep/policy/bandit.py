@@ -49,6 +49,7 @@ class BanditPolicy(ScheduledPolicy):
     """
 
     policy_name = "Bandit"
+    yaml_type = "bandit"
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from hypersweep._registry import Registry
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.status import RunStatus
 
@@ -49,11 +50,19 @@ class EarlyTerminationPolicy(abc.ABC):
     """Base class of the early-termination policies.
 
     The controller calls :meth:`evaluate` each time a run logs its primary metric at an interval
-    that :meth:`should_evaluate` selects.
+    that :meth:`should_evaluate` selects. A subclass that sets ``policy_name`` is registered
+    (:data:`POLICIES`): the stored sweep names it so, and the sweep file's ``early_termination.type``
+    is its ``yaml_type`` (or one of its ``yaml_aliases``), with its constructor's keyword parameters
+    as the other keys. :meth:`properties` must return keyword arguments of the constructor.
     """
 
+    #: HyperDrive's name of the policy: the ``name`` of the stored form (``to_json``).
     policy_name: ClassVar[str]
     POLICY_NAME: ClassVar[str]
+    #: The sweep file's ``early_termination.type`` (``bandit``, ``median_stopping``, ...).
+    yaml_type: ClassVar[str | None] = None
+    #: Other spellings of ``yaml_type`` the sweep file accepts.
+    yaml_aliases: ClassVar[tuple[str, ...]] = ()
     evaluation_interval: int = 1
     delay_evaluation: int = 0
 
@@ -61,6 +70,8 @@ class EarlyTerminationPolicy(abc.ABC):
         super().__init_subclass__(**kwargs)
         if "policy_name" in cls.__dict__:
             cls.POLICY_NAME = cls.policy_name  # HyperDrive's spelling of the constant
+            types = [cls.yaml_type] if "yaml_type" in cls.__dict__ and cls.yaml_type else []
+            POLICIES.add(cls, cls.policy_name, [*types, *cls.__dict__.get("yaml_aliases", ())])
 
     def should_evaluate(self, interval: int) -> bool:
         """True when interval k is selected: ``k % evaluation_interval == 0 and k >= delay_evaluation``."""
@@ -92,6 +103,13 @@ class EarlyTerminationPolicy(abc.ABC):
         props = self.properties()
         return {"name": self.policy_name, "properties": props} if props else {"name": self.policy_name}
 
+    def to_data(self) -> dict[str, Any]:
+        """The sweep file's ``early_termination`` mapping of this policy: ``{"type": yaml_type, **properties()}``.
+
+        ``policy_from_data`` reads it back into an equal policy.
+        """
+        return {"type": self.yaml_type, **self.properties()}
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.to_json() == other.to_json()  # type: ignore[attr-defined]
 
@@ -100,6 +118,10 @@ class EarlyTerminationPolicy(abc.ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.properties().items())
         return f"{type(self).__name__}({args})"
+
+
+POLICIES: Registry[type[EarlyTerminationPolicy]] = Registry("early-termination policy")
+"""Every policy defined so far, by ``policy_name`` and by ``yaml_type``."""
 
 
 def values_at(history: RunHistory, interval: int) -> Sequence[float]:

@@ -35,6 +35,7 @@ class MedianStoppingPolicy(ScheduledPolicy):
     """
 
     policy_name = "MedianStopping"
+    yaml_type = "median_stopping"
 
     def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 0) -> None:
         self._evaluation_interval, self._delay_evaluation = check_interval_args(

@@ -19,6 +19,8 @@ class NoTerminationPolicy(EarlyTerminationPolicy):
     """
 
     policy_name = "Default"
+    yaml_type = "none"
+    yaml_aliases = ("default",)
 
     def should_evaluate(self, interval: int) -> bool:
         """Never: there is nothing to decide."""

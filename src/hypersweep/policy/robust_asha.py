@@ -90,6 +90,7 @@ class RobustAshaPolicy(RungSchedule, EarlyTerminationPolicy):
     """
 
     policy_name = "RobustAsha"
+    yaml_type = "robust_asha"
 
     def __init__(
         self,

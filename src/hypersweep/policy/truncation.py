@@ -42,6 +42,7 @@ class TruncationSelectionPolicy(ScheduledPolicy):
     """
 
     policy_name = "TruncationSelection"
+    yaml_type = "truncation_selection"
 
     def __init__(
         self,

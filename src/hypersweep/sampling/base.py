@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from hypersweep._registry import Registry
 from hypersweep._validation import check_int
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
@@ -54,14 +55,30 @@ class HyperParameterSampling(abc.ABC):
         properties: method options; all methods accept ``{"seed": int}``.
     """
 
+    #: HyperDrive's name of the method: the ``name`` of the stored form (``to_json``). A class that
+    #: sets it is registered (see :data:`SAMPLERS`) and usable by name in a stored sweep.
     sampling_name: ClassVar[str]
     SAMPLING_NAME: ClassVar[str]
+    #: The sweep file's ``sampling_algorithm.type`` (``random``, ``grid``, ``bayesian``).
+    yaml_type: ClassVar[str | None] = None
+    #: The ``properties`` the method accepts: the keys of its sweep file form besides ``type``.
+    property_names: ClassVar[tuple[str, ...]] = ("seed",)
+    #: The expression kinds it supports (None: all of them).
     supported_distributions: ClassVar[frozenset[str] | None] = None
+    #: True when its suggestions are fitted to the observed values (a model of the objective):
+    #: ``HyperDriveConfig`` then warns below 20 runs per parameter, and warm-start sweeps must share
+    #: its search space (their runs are data for the model, not only comparison points).
+    uses_observations: ClassVar[bool] = False
+    #: Every method may be combined with an early-termination policy: a canceled run is an
+    #: observation at its best value so far.
+    supports_early_termination: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "sampling_name" in cls.__dict__:
             cls.SAMPLING_NAME = cls.sampling_name  # HyperDrive's spelling of the constant
+            types = [cls.yaml_type] if "yaml_type" in cls.__dict__ and cls.yaml_type else []
+            SAMPLERS.add(cls, cls.sampling_name, types)
 
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         owner = type(self).__name__
@@ -101,6 +118,11 @@ class HyperParameterSampling(abc.ABC):
         return type(self)(self.space.to_list(), properties=properties)
 
     @property
+    def sampling_title(self) -> str:
+        """The method's name in messages: its ``yaml_type``, capitalized (``"Bayesian"``)."""
+        return (self.yaml_type or self.sampling_name).capitalize()
+
+    @property
     def parameter_space(self) -> dict[str, ParameterExpression]:
         return dict(self.space)
 
@@ -135,6 +157,22 @@ class HyperParameterSampling(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.space.to_list()!r}, properties={self.properties!r})"
+
+
+SAMPLERS: Registry[type[HyperParameterSampling]] = Registry("sampling method")
+"""Every sampling method defined so far, by ``sampling_name`` and by ``yaml_type``."""
+
+
+def sampling_from_json(data: Mapping[str, Any]) -> HyperParameterSampling:
+    """Rebuild a sampling method from its ``to_json()`` form (``{"name", "parameter_space", "properties"}``).
+
+    Raises:
+        InvalidConfigError: no sampling method of that name is defined (its module is not imported).
+    """
+    cls = SAMPLERS.by_name(data.get("name"))
+    if cls is None:
+        raise InvalidConfigError(f"Unknown sampling method {data.get('name')!r} in the stored sweep.")
+    return cls(data["parameter_space"], properties=data.get("properties"))
 
 
 def own_count(observations: Sequence[Observation]) -> int:

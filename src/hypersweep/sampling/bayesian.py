@@ -228,7 +228,9 @@ class BayesianParameterSampling(HyperParameterSampling):
     """
 
     sampling_name = "BayesianOptimization"
-    supports_early_termination: ClassVar[bool] = True
+    yaml_type = "bayesian"
+    property_names = ("seed", "n_initial_points")
+    uses_observations: ClassVar[bool] = True
 
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         owner = type(self).__name__

@@ -34,6 +34,7 @@ class GridParameterSampling(HyperParameterSampling):
     """
 
     sampling_name = "GRID"
+    yaml_type = "grid"
 
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         super().__init__(parameter_space, properties)

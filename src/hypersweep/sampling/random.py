@@ -31,6 +31,8 @@ class RandomParameterSampling(HyperParameterSampling):
     """
 
     sampling_name = "RANDOM"
+    yaml_type = "random"
+    property_names = ("seed", "rule", "logbase")  # logbase: Azure ML v2's, accepted and unused
 
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         super().__init__(parameter_space, properties)
@@ -42,7 +44,7 @@ class RandomParameterSampling(HyperParameterSampling):
             )
         self.rule = rule
         self._view = UnitView(self.space)  # one Sobol coordinate per dimension, nested choices included
-        unknown = set(self.properties) - {"seed", "rule", "logbase"}
+        unknown = set(self.properties) - set(self.property_names)
         if unknown:
             raise InvalidConfigError(
                 "RandomParameterSampling accepts the properties 'seed' and 'rule'. "

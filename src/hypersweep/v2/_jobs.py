@@ -303,6 +303,7 @@ class SweepJob:
 
     def _to_data(self, base: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         """The sweep-job YAML mapping of this job; local paths written relative to ``base`` (default: cwd)."""
+        from hypersweep.policy.base import EarlyTerminationPolicy
         from hypersweep.v2.sweep import _Policy, _Sampling
 
         folder = Path(base or Path.cwd()).resolve()
@@ -337,7 +338,9 @@ class SweepJob:
         if limits:
             data["limits"] = limits
         policy = self.early_termination
-        if policy is not None:
+        if isinstance(policy, EarlyTerminationPolicy):  # any of hypersweep's policies (AshaPolicy, ...)
+            data["early_termination"] = policy.to_data()
+        elif policy is not None:
             if not isinstance(policy, _Policy):
                 raise invalid("early_termination", "SweepJob",
                               "a BanditPolicy, MedianStoppingPolicy or TruncationSelectionPolicy", policy)
