@@ -42,7 +42,7 @@ LAYERS: tuple[Layer, ...] = (
     _layer("foundation", "errors _paths _values _validation status goal _wire", stdlib_only=True),
     # what a training script imports: Run.get_context() and the live run the executors drive
     _layer("training", "run", _BASE, stdlib_only=True),
-    _layer("space", "space space_nested", _BASE),
+    _layer("space", "_space_rules space space_nested", _BASE),
     _layer("sampling", "sampling", f"{_BASE} space"),  # samplers and policies know nothing of each other
     _layer("policy", "policy", f"{_BASE} space"),
     _layer("store", "store snapshot _runfiles", _BASE),  # persistence: the only SQL

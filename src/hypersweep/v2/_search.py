@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from hypersweep import space as _space
+from hypersweep._space_rules import _check_q, _normal_args, _uniform_args
 from hypersweep._validation import check_int, check_number, invalid
 from hypersweep.errors import InvalidConfigError
-from hypersweep.space import _check_q, _normal_args, _uniform_args
 
 __all__ = [
     "BanditPolicy",
