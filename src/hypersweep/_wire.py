@@ -15,8 +15,7 @@ from __future__ import annotations
 import enum
 import json
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypersweep._values import clean
 
@@ -79,9 +78,12 @@ _METRICS = frozenset({Kind.METRIC, Kind.LIST, Kind.ROW, Kind.TABLE, Kind.IMAGE, 
 KINDS = tuple(k.value for k in Kind)
 
 
-@dataclass(frozen=True)
-class Record:
-    """One thing a run logged: its kind, name, value, the time it was logged and an optional step."""
+class Record(NamedTuple):
+    """One thing a run logged: its kind, name, value, the time it was logged and an optional step.
+
+    (A named tuple, not a dataclass: ``dataclasses`` imports ``inspect``, which a training script
+    would pay for at ``from hypersweep import Run``.)
+    """
 
     kind: Kind
     name: str
