@@ -100,7 +100,8 @@ class Record(NamedTuple):
 
 
 def encode(record: Record) -> bytes:
-    """The record as one line of UTF-8 JSON, newline included (NaN and infinities as JSON5 words)."""
+    """The record as one line of UTF-8 JSON, newline included (NaN and infinities written as
+    ``NaN``, ``Infinity`` and ``-Infinity``, which :func:`decode` reads back)."""
     return (json.dumps(record.to_dict(), allow_nan=True) + "\n").encode()
 
 
