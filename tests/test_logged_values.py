@@ -22,6 +22,7 @@ from hypersweep import (
     ScriptRunConfig,
     choice,
 )
+from hypersweep._wire import Kind, Record
 from hypersweep.run import LoggedValueWarning
 
 SCRIPT = r'''
@@ -102,8 +103,8 @@ def trial(cfg):
         run.tag("file", "data_\udcff.csv")
         run.log_row("row", path="a\udcffb", blob=b"\xff", big=2**70)
     if mode == "raw":  # past Run's own checks, as a foreign sink could send: the store converts
-        run._sink.write({"k": "metric", "n": "raw\udcff", "v": 2**1100, "t": math.nan})
-        run._sink.write({"k": "tag", "n": "t\udcff", "v": "v\udcff", "t": 1.0})
+        run._sink.write(Record(Kind.METRIC, "raw\udcff", 2**1100, math.nan))
+        run._sink.write(Record(Kind.TAG, "t\udcff", "v\udcff", 1.0))
     for i in range(3):
         run.log("score", 0.6 + i / 10)
     return None

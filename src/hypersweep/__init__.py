@@ -87,6 +87,18 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
+def _store_side() -> Any:
+    """The layer that owns the store, for :mod:`hypersweep.run` (which imports nothing above it)."""
+    from hypersweep.experiment import STORE_SIDE
+
+    return STORE_SIDE
+
+
+from hypersweep import run as _run  # noqa: E402 - standard library only: `from hypersweep import Run` stays cheap
+
+_run.connect_store(_store_side)
+
+
 if TYPE_CHECKING:
     from hypersweep.compute import AmlCompute, ComputeTarget, ComputeTargetException, RayCompute
     from hypersweep.conda_dependencies import CondaDependencies

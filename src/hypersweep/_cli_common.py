@@ -1,4 +1,5 @@
-"""What every ``hypersweep`` command shares: the --workspace option and the way errors end a command."""
+"""What every ``hypersweep`` command shares (those of :mod:`hypersweep.cli` and of the dashboard): the
+--workspace option, the way errors end a command, and finding the workspace and the sweep named."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from rich.console import Console
 
 from hypersweep.display import safe
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError
+from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
+from hypersweep.store import DB_NAME, STATE_DIR
 
 console = Console()
 err_console = Console(stderr=True)
@@ -95,3 +98,30 @@ def json_text(data: Any) -> str:
 def echo_json(data: Any) -> None:
     """Print ``data`` as JSON (see :func:`json_text`)."""
     click.echo(json_text(data))
+
+
+def existing_workspace(path: Path) -> Workspace:
+    """The workspace at ``path`` for reading; an error (not a new empty database) if there is none."""
+    ws = Workspace(path)
+    if not (ws.state_dir / DB_NAME).exists():
+        raise NotFoundError(
+            f"{ws.path} is not a hypersweep workspace yet (no {STATE_DIR}/{DB_NAME}). Start a sweep there with "
+            "'hypersweep run SWEEP.yml', or point to one with --workspace DIR."
+        )
+    return ws
+
+
+def resolve_sweep(ws: Workspace, ref: str) -> HyperDriveRun:
+    """A sweep by id, unique id prefix, or ``latest``."""
+    rows = ws.store.sweeps()
+    if not rows:
+        raise NotFoundError(f"The workspace {ws.path} has no sweeps yet. Start one with: hypersweep run SWEEP.yml")
+    if ref == "latest":
+        row = rows[-1]
+    else:
+        matches = [r for r in rows if r["id"] == ref] or [r for r in rows if r["id"].startswith(ref)]
+        if len(matches) != 1:
+            what = "matches no sweep" if not matches else f"matches {len(matches)} sweeps"
+            raise NotFoundError(f"{ref!r} {what} in {ws.path}; list them with: hypersweep ls")
+        row = matches[0]
+    return HyperDriveRun(Experiment(ws, row["experiment"]), row["id"])

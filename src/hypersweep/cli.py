@@ -20,7 +20,15 @@ from typing import Any
 import click
 from rich.table import Table
 
-from hypersweep._cli_common import console, echo_json, err_console, handle_errors, workspace_option
+from hypersweep._cli_common import (
+    console,
+    echo_json,
+    err_console,
+    existing_workspace,
+    handle_errors,
+    resolve_sweep,
+    workspace_option,
+)
 from hypersweep._launch import SINGLE
 from hypersweep._results import RunView
 from hypersweep._runfiles import open_log, tail_bytes
@@ -42,38 +50,10 @@ from hypersweep.display import (
 from hypersweep.errors import NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
 from hypersweep.status import RunStatus
-from hypersweep.store import DB_NAME, STATE_DIR
 
 
 def _warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
     err_console.print(f"[yellow]Warning:[/] {safe(message)}", highlight=False)
-
-
-def existing_workspace(path: Path) -> Workspace:
-    """The workspace at ``path`` for reading; an error (not a new empty database) if there is none."""
-    ws = Workspace(path)
-    if not (ws.state_dir / DB_NAME).exists():
-        raise NotFoundError(
-            f"{ws.path} is not a hypersweep workspace yet (no {STATE_DIR}/{DB_NAME}). Start a sweep there with "
-            "'hypersweep run SWEEP.yml', or point to one with --workspace DIR."
-        )
-    return ws
-
-
-def resolve_sweep(ws: Workspace, ref: str) -> HyperDriveRun:
-    """A sweep by id, unique id prefix, or ``latest``."""
-    rows = ws.store.sweeps()
-    if not rows:
-        raise NotFoundError(f"The workspace {ws.path} has no sweeps yet. Start one with: hypersweep run SWEEP.yml")
-    if ref == "latest":
-        row = rows[-1]
-    else:
-        matches = [r for r in rows if r["id"] == ref] or [r for r in rows if r["id"].startswith(ref)]
-        if len(matches) != 1:
-            what = "matches no sweep" if not matches else f"matches {len(matches)} sweeps"
-            raise NotFoundError(f"{ref!r} {what} in {ws.path}; list them with: hypersweep ls")
-        row = matches[0]
-    return HyperDriveRun(Experiment(ws, row["experiment"]), row["id"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

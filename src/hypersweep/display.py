@@ -15,7 +15,7 @@ import shlex
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rich import box
 from rich.console import Console, Group
@@ -29,8 +29,16 @@ from rich.text import Text
 from hypersweep.space_nested import flat_parameters, flat_values
 from hypersweep.status import RunStatus
 
-if TYPE_CHECKING:
-    from hypersweep.experiment import HyperDriveRun
+
+class HyperDriveRun(Protocol):
+    """What the display reads of a sweep (a :class:`hypersweep.HyperDriveRun`): its id, and the
+    workspace's store through its experiment (this module sits below the results API)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def experiment(self) -> Any: ...
 
 _STYLE = {
     "Completed": "green",

@@ -12,12 +12,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hypersweep._launch import SINGLE, create_single, create_sweep, resume_sweep
-from hypersweep._results import iso
+from hypersweep._launch import SINGLE, create_child_run, create_single, create_sweep, resume_sweep
+from hypersweep._results import RunView, iso
 from hypersweep.config import FunctionRunConfig, HyperDriveConfig, ScriptRunConfig
 from hypersweep.controller import SweepController, active_controller
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError, RunFailedError
 from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.model import Model, register_from_run
 from hypersweep.run import ENV_WORKSPACE, Run
 from hypersweep.status import RunStatus
 from hypersweep.store import DB_NAME, STATE_DIR, Store
@@ -230,8 +231,6 @@ class Workspace:
     @property
     def models(self) -> dict[str, Any]:
         """``{name: Model}``: the latest version of every registered model."""
-        from hypersweep.model import Model
-
         return {m.name: m for m in Model.list(self, latest=True)}
 
     def __repr__(self) -> str:
@@ -668,3 +667,35 @@ class HyperDriveRun(Run):
 
     def __repr__(self) -> str:
         return f"HyperDriveRun(id={self.id!r}, experiment={self.experiment.name!r})"
+
+
+class _StoreSide:
+    """The store side of :class:`~hypersweep.run.Run` (see :class:`hypersweep.run.StoreSide`):
+    the results API's reads, the parent sweep, models and child runs."""
+
+    def view(self, run: Run) -> RunView:
+        return RunView(run.experiment.workspace.store, run.id)
+
+    def parent(self, run: Run) -> Run | None:
+        sweep_id = run._results().sweep_id()  # a live run's _results says it is still running
+        if sweep_id is None or run._store().sweep(sweep_id)["kind"] == SINGLE:
+            return None
+        return HyperDriveRun(run.experiment, sweep_id)
+
+    def register_model(self, workspace: Path, run_id: str, experiment: str | None, run_dir: Path,
+                       model_name: str, model_path: str | None, **options: Any) -> Model:
+        return register_from_run(Workspace(workspace), run_id, experiment, run_dir, model_name, model_path, **options)
+
+    def child_run(self, workspace: Path, experiment: str, parent_id: str, name: str | None,
+                  run_id: str | None) -> Run:
+        ws = Workspace(workspace)
+        child_id = create_child_run(ws.store, workspace, experiment, parent_id, name, run_id)
+        return Run(Experiment(ws, experiment), child_id)
+
+    def children(self, workspace: Path, run_id: str) -> list[Run]:
+        ws = Workspace(workspace)
+        return [ws.get_run(i) for i in ws.store.runs_with_property("azureml.parentRunId", run_id)]
+
+
+#: What :func:`hypersweep.run.connect_store` is given (by ``hypersweep/__init__.py``).
+STORE_SIDE = _StoreSide()

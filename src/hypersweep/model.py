@@ -13,20 +13,38 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hypersweep._validation import invalid
 from hypersweep.errors import InvalidConfigError, NotFoundError
+from hypersweep.run import ENV_WORKSPACE
 from hypersweep.store import DB_NAME, STATE_DIR, Store
 
-if TYPE_CHECKING:
-    from hypersweep.experiment import Workspace
+
+class Workspace(Protocol):
+    """What a model needs of a workspace (:class:`hypersweep.Workspace`): its folder and its store."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def store(self) -> Store: ...
+
+
+class _DefaultWorkspace:
+    """The workspace ``Workspace()`` opens (``$HYPERSWEEP_WORKSPACE`` or the current folder), for
+    :meth:`Model.get_model_path` without a workspace."""
+
+    def __init__(self) -> None:
+        self.path = Path(os.environ.get(ENV_WORKSPACE) or Path.cwd()).expanduser().resolve()
+        self.store = Store(self.path / STATE_DIR / DB_NAME)
 
 MODELS_DIR = "models"
 # Azure's rule for model names: letters, digits, '-', '_' and '.', at most 255, starting with a letter or digit.
@@ -100,7 +118,7 @@ def _register(
 
 
 def register_from_run(
-    ws_path: Path,
+    workspace: Workspace,
     run_id: str,
     experiment: str | None,
     run_dir: Path,
@@ -114,6 +132,7 @@ def register_from_run(
     model_framework_version: str | None = None,
 ) -> Model:
     """``Run.register_model``: register the run's file or folder ``model_path`` (relative to the run's folder)."""
+    ws_path = workspace.path
     owner = "Run.register_model"
     check_model_name(model_name, owner)
     if model_path is None:
@@ -141,9 +160,7 @@ def register_from_run(
         source_label=f"{run_id}:{Path(model_path).as_posix()}", tags=_str_dict(tags, "tags", owner),
         properties=props, description=description,
     )
-    from hypersweep.experiment import Workspace
-
-    return Model(Workspace(ws_path), name, version=version)
+    return Model(workspace, name, version=version)
 
 
 class Model:
@@ -307,9 +324,7 @@ class Model:
     @staticmethod
     def get_model_path(model_name: str, version: int | None = None, _workspace: Workspace | None = None) -> str:
         """The path of a registered model's file or folder in the registry (the latest version by default)."""
-        from hypersweep.experiment import Workspace
-
-        return Model(_workspace or Workspace(), model_name, version=version).url
+        return Model(_workspace or _DefaultWorkspace(), model_name, version=version).url
 
     def download(self, target_dir: str = ".", exist_ok: bool = False, exists_ok: bool | None = None) -> str:
         """Copy the model's file or folder into ``target_dir``; return the path written.

@@ -4,9 +4,16 @@ In training code, ``Run.get_context()`` returns the live run when hypersweep sta
 the callable), and an offline run otherwise (it prints what it would have logged, as HyperDrive's
 does). This module imports only the standard library: every training run pays for its import.
 
-The wire format from a script to the sweep is one JSON object a line, appended to the file named by
-``HYPERSWEEP_EVENTS`` with a single ``write`` on an ``O_APPEND`` descriptor: once ``log`` returns,
-the value is in the operating system's hands, so a crash right after logging loses nothing.
+Each call becomes one record of :mod:`hypersweep._wire`. A script appends it as one line to the
+file named by ``HYPERSWEEP_EVENTS`` with a single ``write`` on an ``O_APPEND`` descriptor: once
+``log`` returns, the value is in the operating system's hands, so a crash right after logging
+loses nothing. The executors run callables with a :class:`LiveRun` of their own, made current in
+the trial's thread with :func:`set_current_run`.
+
+A run read back from the workspace (``Workspace(...).get_run(id)``, the results API) is a ``Run``
+too. What it reads and writes, and what any run does with the workspace (``register_model``,
+``child_run``), goes through a :class:`StoreSide` that the layer owning the store supplies with
+:func:`connect_store` (the package does it when imported): this module imports nothing above it.
 
 What is logged follows the rule of :mod:`hypersweep._values`: a value that cannot be stored as it
 is (an integer beyond 64 bits, a string with lone surrogates, bytes that are not UTF-8) is
@@ -23,18 +30,15 @@ import os
 import sys
 import threading
 import time
-import uuid
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from hypersweep._values import Refused, clean
+from hypersweep._wire import Kind, Record, encode
 
 if TYPE_CHECKING:  # pathlib, re and shutil are imported where used: every training run pays for this module
     from pathlib import Path
-
-    from hypersweep.experiment import Experiment
-    from hypersweep.model import Model
 
 ENV_RUN_ID = "HYPERSWEEP_RUN_ID"
 ENV_EVENTS = "HYPERSWEEP_EVENTS"
@@ -44,13 +48,75 @@ ENV_PRIMARY_METRIC = "HYPERSWEEP_PRIMARY_METRIC"
 DASHBOARD_URL = "http://127.0.0.1:8765"  # where ``hypersweep ui`` serves by default
 
 #: Kinds of records that are JSON documents in Azure's schemas (``log_confusion_matrix`` and friends).
-JSON_RECORD_KINDS = ("confusion_matrix", "accuracy_table", "residuals", "predictions")
+JSON_RECORD_KINDS = tuple(k.value for k in Kind if k.is_document)
 _COPY_CHUNK = 1 << 20
 
 #: The live run of the callable trial running in this thread (set by the thread executor).
-_CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar("hypersweep_run", default=None)
+_CURRENT: contextvars.ContextVar[LiveRun | None] = contextvars.ContextVar("hypersweep_run", default=None)
 _PROCESS_RUN: Run | None = None
 _PROCESS_LOCK = threading.Lock()
+
+
+def current_run() -> LiveRun | None:
+    """The live run of the callable trial running in this thread (or task), if any."""
+    return _CURRENT.get()
+
+
+def set_current_run(run: LiveRun) -> contextvars.Token[LiveRun | None]:
+    """Make ``run`` what :meth:`Run.get_context` returns in this thread (a callable trial's executor
+    calls it before the callable, and :func:`reset_current_run` with the token after)."""
+    return _CURRENT.set(run)
+
+
+def reset_current_run(token: contextvars.Token[LiveRun | None]) -> None:
+    """Undo :func:`set_current_run`."""
+    _CURRENT.reset(token)
+
+
+class StoreSide(Protocol):
+    """What a run needs of the layer that owns the store (``hypersweep.experiment`` supplies it).
+
+    ``view`` gives the reads of a run read back from the workspace (its metrics, details, files,
+    logs); the others act on the workspace at ``workspace`` for any run, live ones included.
+    """
+
+    def view(self, run: Run) -> Any:
+        """The store-backed reads of ``run`` (``metrics()``, ``status()``, ``details()``...)."""
+
+    def parent(self, run: Run) -> Run | None:
+        """The sweep ``run`` belongs to (None for a single run)."""
+
+    def register_model(self, workspace: Path, run_id: str, experiment: str | None, run_dir: Path,
+                       model_name: str, model_path: str | None, **options: Any) -> Any:
+        """Register the run's file or folder ``model_path``; return the new ``Model``."""
+
+    def child_run(self, workspace: Path, experiment: str, parent_id: str, name: str | None,
+                  run_id: str | None) -> Run:
+        """A new run of ``experiment``, recorded as the child of ``parent_id``."""
+
+    def children(self, workspace: Path, run_id: str) -> list[Run]:
+        """The child runs of ``run_id``, in creation order."""
+
+
+_STORE_SIDE: Callable[[], StoreSide] | None = None
+
+
+def connect_store(side: Callable[[], StoreSide]) -> None:
+    """Install the layer that owns the store: ``side()`` returns it, loading it on first use.
+
+    ``hypersweep/__init__.py`` does this once, so a training script pays for the store layer only
+    when it registers a model or makes a child run.
+    """
+    global _STORE_SIDE
+    _STORE_SIDE = side
+
+
+def _store_side() -> StoreSide:
+    if _STORE_SIDE is None:  # only if something replaced the package's own hook
+        from hypersweep.errors import HypersweepError
+
+        raise HypersweepError("No store is connected to hypersweep.run (see connect_store).")
+    return _STORE_SIDE()
 
 
 class LoggedValueWarning(UserWarning):
@@ -146,7 +212,7 @@ class Run:
         0.9
     """
 
-    def __init__(self, experiment: Experiment, run_id: str) -> None:
+    def __init__(self, experiment: Any, run_id: str) -> None:
         if not isinstance(run_id, str):
             raise TypeError(f"Expected type str for run_id, got {type(run_id).__name__}.")
         self.experiment = experiment
@@ -170,7 +236,7 @@ class Run:
                 events = os.environ.get(ENV_EVENTS)
                 run_id = os.environ.get(ENV_RUN_ID)
                 if events and run_id:
-                    _PROCESS_RUN = _LiveRun(run_id, _FileSink(events))
+                    _PROCESS_RUN = LiveRun(run_id, _FileSink(events))
                 elif allow_offline:
                     _PROCESS_RUN = _OfflineRun()
                 else:
@@ -182,9 +248,7 @@ class Run:
     # -- results side (store-backed); the live and offline runs override what they can ----------
 
     def _results(self) -> Any:
-        from hypersweep import _results
-
-        return _results.RunView(self.experiment.workspace.store, self.id)
+        return _store_side().view(self)
 
     def get_metrics(self, name: str | None = None, recursive: bool = False, **kwargs: Any) -> dict[str, Any]:
         """``{metric_name: value}``: a scalar if logged once, a list if logged several times.
@@ -256,12 +320,7 @@ class Run:
 
     @property
     def parent(self) -> Run | None:
-        sweep_id = self._results().sweep_id()
-        if sweep_id is None or self._store().sweep(sweep_id)["kind"] == "single":
-            return None
-        from hypersweep.experiment import HyperDriveRun
-
-        return HyperDriveRun(self.experiment, sweep_id)
+        return _store_side().parent(self)
 
     @property
     def origin(self) -> dict[str, Any] | None:
@@ -301,14 +360,14 @@ class Run:
         if not isinstance(properties, Mapping):
             raise _invalid("properties", "Run.add_properties", "a dict of {key: value}", properties)
         for key, value in properties.items():
-            self._submit("add_properties", "property", key, str(value))
+            self._submit("add_properties", Kind.PROPERTY, key, str(value))
 
     def remove_tags(self, tags: Iterable[str]) -> None:
         """Remove the tags named in ``tags`` (a list of keys)."""
         if isinstance(tags, str) or not isinstance(tags, Iterable):
             raise _invalid("tags", "Run.remove_tags", "a list of tag names", tags)
         for key in tags:
-            self._submit("remove_tags", "untag", key, None)
+            self._submit("remove_tags", Kind.UNTAG, key, None)
 
     @property
     def display_name(self) -> str:
@@ -319,7 +378,7 @@ class Run:
     def display_name(self, value: str) -> None:
         if not isinstance(value, str) or not value.strip():
             raise _invalid("display_name", "Run", "a non-empty string", value)
-        self._submit("display_name", "display_name", "display_name", value)
+        self._submit("display_name", Kind.DISPLAY_NAME, "display_name", value)
 
     @property
     def name(self) -> str:
@@ -362,7 +421,7 @@ class Run:
             plot.savefig(target, format="png")
         else:
             copy_into_run(self._run_dir(), rel, path, owner)
-        self._submit("log_image", "image", name, {"path": rel, "description": str(description)})
+        self._submit("log_image", Kind.IMAGE, name, {"path": rel, "description": str(description)})
 
     def _free_name(self, stem: str, suffix: str) -> str:
         root, n = self._run_dir(), 0
@@ -372,26 +431,26 @@ class Run:
                 return rel
             n += 1
 
-    def _log_document(self, kind: str, name: str, value: Any, description: str) -> None:
+    def _log_document(self, kind: Kind, name: str, value: Any, description: str) -> None:
         doc = _json_document(value, "value", f"Run.log_{kind}")
         self._submit(f"log_{kind}", kind, name, doc)
 
     def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
         """Log a confusion matrix: Azure's JSON (``{"schema_type": "confusion_matrix", "data":
         {"class_labels": [...], "matrix": [[...]]}}``) as a dict or a string."""
-        self._log_document("confusion_matrix", name, value, description)
+        self._log_document(Kind.CONFUSION_MATRIX, name, value, description)
 
     def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
         """Log an accuracy table (Azure's JSON, as a dict or a string)."""
-        self._log_document("accuracy_table", name, value, description)
+        self._log_document(Kind.ACCURACY_TABLE, name, value, description)
 
     def log_residuals(self, name: str, value: Any, description: str = "") -> None:
         """Log residuals (Azure's JSON: ``data`` with ``bin_edges`` and ``bin_counts``)."""
-        self._log_document("residuals", name, value, description)
+        self._log_document(Kind.RESIDUALS, name, value, description)
 
     def log_predictions(self, name: str, value: Any, description: str = "") -> None:
         """Log predictions (Azure's JSON: ``data`` with ``bin_averages``, ``bin_errors``, ``bin_counts``, ``bin_edges``)."""
-        self._log_document("predictions", name, value, description)
+        self._log_document(Kind.PREDICTIONS, name, value, description)
 
     def upload_file(self, name: str, path_or_stream: Any, datastore_name: str | None = None) -> str:
         """Copy a file (a path or a binary stream) into the run as ``name`` (e.g. ``outputs/model.pkl``).
@@ -400,7 +459,7 @@ class Run:
         """
         rel = check_artifact_name(name, "name", "Run.upload_file")
         size = copy_into_run(self._run_dir(), rel, path_or_stream, "Run.upload_file")
-        self._submit("upload_file", "file", rel, {"size": size})
+        self._submit("upload_file", Kind.FILE, rel, {"size": size})
         return rel
 
     def upload_files(self, names: Sequence[str], paths: Sequence[Any], return_artifacts: bool = False,
@@ -425,17 +484,16 @@ class Run:
                        properties: Mapping[str, Any] | None = None, model_framework: str | None = None,
                        model_framework_version: str | None = None, description: str | None = None,
                        datasets: Any = None, sample_input_dataset: Any = None, sample_output_dataset: Any = None,
-                       resource_configuration: Any = None, **kwargs: Any) -> Model:
+                       resource_configuration: Any = None, **kwargs: Any) -> Any:
         """Register the run's file or folder ``model_path`` (e.g. ``outputs/model.joblib``) as a new version
         of the model ``model_name``; its files are copied into the workspace's registry.
 
         Raises:
             InvalidConfigError: the name breaks Azure's rule, or the run has no such file or folder.
         """
-        from hypersweep import model as _model
-
-        return _model.register_from_run(
-            self._workspace_path(), self.id, self._experiment_name(), self._run_dir(), model_name, model_path,
+        workspace = self._workspace_path()
+        return _store_side().register_model(
+            workspace, self.id, self._experiment_name(), self._run_dir(), model_name, model_path,
             tags=tags, properties=properties, description=description, model_framework=model_framework,
             model_framework_version=model_framework_version,
         )
@@ -470,37 +528,27 @@ class Run:
     def child_run(self, name: str | None = None, run_id: str | None = None, outputs: str | None = None) -> Run:
         """A new run of this run's experiment, recorded as this run's child; log to it, then
         :meth:`complete` (or :meth:`fail`) it."""
-        from hypersweep._launch import create_child_run
-
-        ws = self._workspace_path()
-        from hypersweep.experiment import Experiment, Workspace
-
-        workspace = Workspace(ws)
-        child_id = create_child_run(workspace.store, ws, self._experiment_name() or "default", self.id, name, run_id)
-        return Run(Experiment(workspace, self._experiment_name() or "default"), child_id)
+        workspace = self._workspace_path()
+        return _store_side().child_run(workspace, self._experiment_name() or "default", self.id, name, run_id)
 
     def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None,
                      status: str | None = None, **kwargs: Any) -> list[Run]:
         """The child runs made with :meth:`child_run` (optionally only those with ``status``)."""
-        from hypersweep.experiment import Workspace
-
-        ws = Workspace(self._workspace_path())
-        children = [ws.get_run(i) for i in ws.store.runs_with_property("azureml.parentRunId", self.id)]
+        children = _store_side().children(self._workspace_path(), self.id)
         return [c for c in children if status is None or c.get_status() == status]
 
     # -- logging --------------------------------------------------------------------------------
 
-    def _emit(self, record: dict[str, Any]) -> None:
+    def _emit(self, record: Record) -> None:
         """A run read from the workspace writes what it logs straight to the store."""
-        self._store().append_records(self.id, [record])
+        self._store().append_records(self.id, [record.to_dict()])
 
-    def _submit(self, method: str, kind: str, name: Any, value: Any, step: int | None = None) -> None:
+    def _submit(self, method: str, kind: Kind, name: Any, value: Any, step: int | None = None) -> None:
         """Clean a record by the rule of :mod:`hypersweep._values`, emit it, and warn about changes."""
         notes: list[str] = []
         try:
-            record: dict[str, Any] = {"k": kind, "n": clean(str(name), notes), "v": clean(value, notes), "t": time.time()}
-            if step is not None:
-                record["s"] = clean(step, notes)
+            record = Record(kind, clean(str(name), notes), clean(value, notes), time.time(),
+                            None if step is None else clean(step, notes))
         except Refused as exc:
             warnings.warn(
                 f"run.{method}({str(name)!r}) was not logged: {exc}.", LoggedValueWarning, stacklevel=3
@@ -509,7 +557,7 @@ class Run:
         self._emit(record)
         if notes:
             warnings.warn(
-                f"run.{method}({record['n']!r}) logged a converted value: {'; '.join(notes)}.",
+                f"run.{method}({record.name!r}) logged a converted value: {'; '.join(notes)}.",
                 LoggedValueWarning,
                 stacklevel=3,
             )
@@ -527,23 +575,23 @@ class Run:
             hasattr(value, "__iter__") and not isinstance(value, (str, bytes))
         ):
             raise TypeError("run.log does not support list type. Use run.log_list instead.")
-        self._submit("log", "metric", name, value, None if step is None else int(step))
+        self._submit("log", Kind.METRIC, name, value, None if step is None else int(step))
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
         """Log a list of values; each element counts as one interval."""
-        self._submit("log_list", "list", name, list(value))
+        self._submit("log_list", Kind.LIST, name, list(value))
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Append a row (``column=value`` keyword arguments) to the table metric ``name``."""
-        self._submit("log_row", "row", name, kwargs)
+        self._submit("log_row", Kind.ROW, name, kwargs)
 
     def log_table(self, name: str, value: Mapping[str, Iterable[Any]], description: str = "") -> None:
         """Log a table given as ``{column: [values...]}``."""
-        self._submit("log_table", "table", name, {str(k): list(vs) for k, vs in value.items()})
+        self._submit("log_table", Kind.TABLE, name, {str(k): list(vs) for k, vs in value.items()})
 
     def tag(self, key: str, value: Any = None) -> None:
         """Set a tag (``value`` defaults to an empty string; other values are logged as their ``str()``)."""
-        self._submit("tag", "tag", key, "" if value is None else value if isinstance(value, str) else str(value))
+        self._submit("tag", Kind.TAG, key, "" if value is None else value if isinstance(value, str) else str(value))
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set several tags."""
@@ -565,22 +613,33 @@ class Run:
         self.complete()
 
 
-#: Record kinds that ``get_metrics`` returns (the others set tags, properties, files or the outcome).
-_METRIC_KINDS = ("metric", "list", "row", "table", "image", *JSON_RECORD_KINDS)
+class Sink(Protocol):
+    """Where a live run sends each record it keeps (a file, a queue, a Ray hub)."""
+
+    def write(self, record: Record) -> None:
+        """Send one record on; raise nothing for a value the record holds."""
 
 
 class _FileSink:
-    """Appends one JSON line per record to the events file with a single unbuffered write."""
+    """Appends one line per record (:func:`hypersweep._wire.encode`) to the events file with a single
+    unbuffered write."""
 
     def __init__(self, path: str) -> None:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-    def write(self, record: dict[str, Any]) -> None:
-        os.write(self.fd, (json.dumps(record, allow_nan=True) + "\n").encode())
+    def write(self, record: Record) -> None:
+        os.write(self.fd, encode(record))
 
 
-class _LiveRun(Run):
-    """The run a training script or callable logs to while hypersweep runs it."""
+class LiveRun(Run):
+    """The run a training script or callable logs to while hypersweep runs it.
+
+    Args:
+        run_id: the run's id.
+        sink: where each record goes (:class:`Sink`).
+        run_dir: the run's folder (default: found from ``$HYPERSWEEP_EVENTS``).
+        workspace, experiment: the workspace folder and experiment name (default: from the environment).
+    """
 
     def __init__(self, run_id: str, sink: Any, run_dir: str | os.PathLike[str] | None = None,
                  workspace: str | os.PathLike[str] | None = None, experiment: str | None = None) -> None:
@@ -588,7 +647,7 @@ class _LiveRun(Run):
         self.id = run_id
         self._sink = sink
         self._metrics: dict[str, list[Any]] = {}
-        self._kinds: dict[str, str] = {}
+        self._kinds: dict[str, Kind] = {}
         self._tags: dict[str, str] = {}
         self._properties: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -642,35 +701,35 @@ class _LiveRun(Run):
         message = str(error_details) if error_details is not None else "Marked failed by Run.fail()."
         if error_code:
             message = f"{error_code}: {message}"
-        self._submit("fail", "fail", "error", message)
+        self._submit("fail", Kind.FAIL, "error", message)
 
     def complete(self, _set_status: bool = True) -> None:
         """Nothing to do: the run completes when the script exits with status 0 (or the callable returns)."""
 
-    def _emit(self, record: dict[str, Any]) -> None:
+    def _emit(self, record: Record) -> None:
         if self._stop_reason is not None:
             from hypersweep.errors import TrialStopped
 
             raise TrialStopped(self._stop_reason)
         with self._lock:
-            kind, name, value = record["k"], record["n"], record["v"]
-            if kind == "tag":
+            kind, name, value = record.kind, record.name, record.value
+            if kind is Kind.TAG:
                 self._tags[name] = value
-            elif kind == "untag":
+            elif kind is Kind.UNTAG:
                 self._tags.pop(name, None)
-            elif kind in ("property", "display_name"):
-                if kind == "property" and self._properties.get(name, value) != value:
+            elif kind in (Kind.PROPERTY, Kind.DISPLAY_NAME):
+                if kind is Kind.PROPERTY and self._properties.get(name, value) != value:
                     raise _invalid("properties", "Run.add_properties",
                                    f"a new key or the same value (a property keeps its value; {name!r} is "
                                    f"{self._properties[name]!r})", value)
                 self._properties[name] = value
-            elif kind in ("fail", "file"):
+            elif kind in (Kind.FAIL, Kind.FILE):
                 pass
-            elif kind == "list":
+            elif kind is Kind.LIST:
                 self._metrics.setdefault(name, []).extend(value)
             else:
                 self._metrics.setdefault(name, []).append(value)
-            if kind in _METRIC_KINDS:
+            if kind.is_metric:
                 self._kinds[name] = kind
             self._sink.write(record)
 
@@ -684,13 +743,13 @@ class _LiveRun(Run):
     def _shape(self, name: str, values: list[Any]) -> Any:
         """The shape the results API gives: scalar or list; rows as ``{column: [values]}``."""
         kind = self._kinds[name]
-        if kind == "row":
+        if kind is Kind.ROW:
             return rows_to_columns(values)
-        if kind == "table":
+        if kind is Kind.TABLE:
             return values[-1]
-        if kind == "image":
+        if kind is Kind.IMAGE:
             values = [v["path"] for v in values]
-        return values[0] if len(values) == 1 and kind != "list" else list(values)
+        return values[0] if len(values) == 1 and kind is not Kind.LIST else list(values)
 
     def get_tags(self) -> dict[str, str]:
         return dict(self._tags)
@@ -703,29 +762,33 @@ class _LiveRun(Run):
         return False
 
 
-class _OfflineRun(_LiveRun):
+#: The private names the executors and tests used before :class:`LiveRun` was public.
+_LiveRun = LiveRun
+
+
+class _OfflineRun(LiveRun):
     """The run returned outside hypersweep: it keeps what is logged and prints it."""
 
-    _KINDS = {"metric": "scalar", "list": "list", "row": "row", "table": "table", "image": "image",
-              **{k: k.replace("_", " ") for k in JSON_RECORD_KINDS}}
-
     def __init__(self) -> None:
+        import uuid
+
         super().__init__(f"OfflineRun_{uuid.uuid4()}", sink=self)
 
-    def write(self, record: dict[str, Any]) -> None:
-        kind, name, value = record["k"], record["n"], record["v"]
-        if kind == "tag":
+    def write(self, record: Record) -> None:
+        kind, name, value = record.kind, record.name, record.value
+        if kind is Kind.TAG:
             print(f"Attempted to add tag {name} with value {value}")
-        elif kind == "untag":
+        elif kind is Kind.UNTAG:
             print(f"Attempted to remove tag {name}")
-        elif kind in ("property", "display_name"):
+        elif kind in (Kind.PROPERTY, Kind.DISPLAY_NAME):
             print(f"Attempted to set property {name} to {value}")
-        elif kind == "fail":
+        elif kind is Kind.FAIL:
             print(f"Attempted to mark the run failed: {value}")
-        elif kind == "file":
+        elif kind is Kind.FILE:
             print(f"Attempted to upload file {name}")
         else:
-            print(f"Attempted to log {self._KINDS.get(kind, kind)} metric {name}:\n{value}")
+            shown = "scalar" if kind is Kind.METRIC else kind.value.replace("_", " ")
+            print(f"Attempted to log {shown} metric {name}:\n{value}")
         sys.stdout.flush()
 
     # Outside hypersweep nothing is copied: what would be kept is printed.

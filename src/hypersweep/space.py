@@ -18,13 +18,25 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-import sys
+import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from hypersweep._space_rules import (
+    _EPS,
+    _as_float,
+    _check_q,
+    _decimals,
+    _ndtr,
+    _ndtri,
+    _normal_args,
+    _normal_grid,
+    _plain,
+    _uniform_args,
+    _uniform_grid,
+)
 from hypersweep._validation import invalid, is_number
 from hypersweep.errors import InvalidConfigError
 
@@ -53,112 +65,6 @@ __all__ = [
     "randint",
     "uniform",
 ]
-
-_EPS = 1e-9  # keeps normal-family unit values away from 0 and 1, where the inverse CDF is infinite
-_MAX_FLOAT = sys.float_info.max
-_MAX_EXP = math.log(_MAX_FLOAT)  # 709.78...: exp() of anything larger overflows
-#: How many sigmas a normal-family expression must stay finite over. numpy's generator never draws
-#: beyond about 14 sigma (its tail method is bounded by 53-bit uniforms), and the unit-cube maps stop
-#: at 6; 40 leaves a wide margin, so a non-finite draw is impossible, not merely unlikely.
-_Z_SAFE = 40.0
-_Z_UNIT = 6.0  # |z| at the ends of the unit-cube map (u clipped to [1e-9, 1 - 1e-9])
-#: The most multiples of q a bound may lie from zero: below 2**52 steps, round(x / q) is exact and
-#: round(x / q) * q are distinct multiples of q; beyond it a float cannot tell k*q from (k+1)*q.
-_MAX_STEPS = 2.0**52
-
-
-def _ndtr(x: np.ndarray | float) -> np.ndarray:
-    from scipy.special import ndtr
-
-    return ndtr(x)
-
-
-def _ndtri(u: np.ndarray | float) -> np.ndarray:
-    from scipy.special import ndtri
-
-    return ndtri(u)
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as its Python value (np.float64(0.1) -> 0.1, np.int64(3) -> 3); others unchanged."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _finite(value: Any, param: str, owner: str) -> int | float:
-    """``value`` (numpy scalars as Python numbers) if it is a finite real number, else raise.
-
-    Integers a float cannot hold exactly (beyond 2**53) become floats; beyond the float range they
-    are not finite.
-    """
-    value = _plain(value)
-    if is_number(value):
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
-        if math.isfinite(number):
-            return value if isinstance(value, int) and abs(value) <= 2**53 else number
-    raise invalid(param, owner, "a finite number", value)
-
-
-def _fmt(x: float) -> str:
-    """A number for a message: ``1000``, ``13.8``, ``1e6``, ``1.8e308``."""
-    x = float(x)
-    if x.is_integer() and abs(x) < 1e6:
-        return str(int(x))
-    return re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", f"{x:.3g}")
-
-
-def _check_q(q: Any, owner: str) -> int | float:
-    q = _plain(q)
-    if not is_number(q) or not math.isfinite(_as_float(q)) or float(q) <= 0:
-        raise invalid("q", owner, "a positive number", q)
-    return q if isinstance(q, int) else float(q)
-
-
-def _as_float(x: Any) -> float:
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf
-
-
-def _check_grid(owner: str, q: float, extremes: tuple[float, float], typical: tuple[float, float], where: str) -> None:
-    """Reject a ``q`` whose grid overflows over ``extremes`` or is finer than a float can resolve over ``typical``.
-
-    Args:
-        extremes: the smallest and largest value before rounding (the draw can reach them).
-        typical: the values the expression mostly draws, where the grid must be exact.
-        where: how the user wrote those values, for the message (e.g. ``"max(|min_value|, |max_value|)"``).
-    """
-    for x in extremes:
-        with np.errstate(over="ignore", invalid="ignore"):
-            k = np.float64(x) / q
-            y = np.round(k) * q
-        if not (math.isfinite(k) and math.isfinite(y)):
-            raise invalid(
-                "q", owner,
-                f"large enough that round(x / q) * q stays finite for every value x the expression can draw "
-                f"(x reaches {_fmt(x)}, and {_fmt(x)} / q overflows)",
-                q,
-            )
-    reach = max(abs(t) for t in typical)
-    if reach / q > _MAX_STEPS:
-        raise invalid(
-            "q", owner,
-            f"at least {where} / 2**52 = {_fmt(reach / _MAX_STEPS)}: a finer grid than float resolution "
-            "gives values that are not multiples of q",
-            q,
-        )
-
-
-def _decimals(q: float) -> int:
-    """Decimal places that represent multiples of ``q`` (0.05 -> 2, 1e-13 -> 13), to strip float noise."""
-    text = repr(float(q))
-    mantissa, _, exponent = text.partition("e")
-    places = len(mantissa.split(".")[1].rstrip("0")) if "." in mantissa else 0
-    return max(0, places - int(exponent or 0))
-
 
 class ParameterExpression(list):  # type: ignore[type-arg]
     """Base class of the ten parameter expressions.
@@ -559,8 +465,6 @@ def choice(*options: Any) -> Choice:
     if not values:
         raise InvalidConfigError("choice() needs a non-empty list or range. Got an empty one instead.")
     if any(isinstance(v, Mapping) for v in values):  # branches: a nested (conditional) choice
-        from hypersweep.space_nested import nested_choice
-
         return nested_choice(values)
     return Choice([_choice_value(v) for v in values])
 
@@ -571,79 +475,6 @@ def randint(upper: int) -> Randint:
     if isinstance(upper, bool) or not isinstance(upper, int) or not 0 < upper <= 2**53:
         raise invalid("upper", "randint", "a positive integer, at most 2**53", upper)
     return Randint(int(upper))
-
-
-def _uniform_args(kind: str, low: Any, high: Any, strict: bool) -> tuple[Any, Any]:
-    low = _finite(low, "min_value", kind)
-    high = _finite(high, "max_value", kind)
-    if (strict and not low < high) or (not strict and not low <= high):
-        rule = f"{'greater than' if strict else 'at least'} min_value ({low!r})"
-        raise invalid("max_value", kind, rule, high)
-    if not math.isfinite(float(high) - float(low)):
-        raise invalid(
-            "max_value", kind,
-            f"within {_fmt(_MAX_FLOAT)} of min_value: a draw is min_value + u * (max_value - min_value), and "
-            f"{_fmt(high)} - {_fmt(low)} overflows; use bounds whose difference is finite, e.g. "
-            f"{kind}({_fmt(low / 2)}, {_fmt(high / 2)})",
-            high,
-        )
-    if kind in ("loguniform", "qloguniform") and float(high) > _MAX_EXP:
-        hint = (
-            f"for values between {_fmt(low)} and {_fmt(high)} use {kind}(log({_fmt(low)}), log({_fmt(high)})) = "
-            f"{kind}({_fmt(math.log(low))}, {_fmt(math.log(high))})"
-            if low > 0
-            else f"exp({_MAX_EXP:.2f}) is about 1.8e308, the largest float"
-        )
-        raise invalid(
-            "max_value", kind,
-            f"at most {_MAX_EXP:.2f}: the bounds are exponents, and exp({_fmt(high)}) overflows; {hint}",
-            high,
-        )
-    return low, high
-
-
-def _normal_args(kind: str, mu: Any, sigma: Any) -> tuple[Any, Any]:
-    mu = _finite(mu, "mu", kind)
-    sigma = _finite(sigma, "sigma", kind)
-    if sigma < 0:
-        raise invalid("sigma", kind, "a non-negative number", sigma)
-    sigma = sigma + 0.0 if isinstance(sigma, float) else sigma  # -0.0 is 0.0 (numpy refuses a negative zero scale)
-    log = kind in ("lognormal", "qlognormal")
-    limit = _MAX_EXP if log else _MAX_FLOAT
-    reach = abs(float(mu)) + _Z_SAFE * float(sigma)
-    if not (math.isfinite(reach) and reach <= limit):
-        what = "exp(mu + 40 * sigma)" if log else "mu ± 40 * sigma"
-        why = (
-            f"{kind} is unbounded, and a draw of {what} must stay a finite float "
-            f"(abs(mu) + 40 * sigma at most {_fmt(limit)}{', since mu and sigma are exponents' if log else ''})"
-        )
-        if abs(float(mu)) > limit or (abs(float(mu)) > limit / 2 and sigma <= limit / (2 * _Z_SAFE)):
-            hint = ""
-            if log and mu > 0 and math.log(mu) + _Z_SAFE * sigma <= limit:
-                hint = (
-                    f"; exp(mu) is the median: for a median of {_fmt(mu)} use "
-                    f"{kind}(log({_fmt(mu)}), {_fmt(sigma)}) = {kind}({_fmt(math.log(mu))}, {_fmt(sigma)})"
-                )
-            bound = _fmt(max(0.0, limit - _Z_SAFE * float(sigma)))
-            raise invalid("mu", kind, f"at most {bound} in absolute value when sigma is {_fmt(sigma)}: {why}{hint}", mu)
-        bound = _fmt((limit - abs(float(mu))) / _Z_SAFE)
-        raise invalid("sigma", kind, f"at most {bound} when mu is {_fmt(mu)}: {why}", sigma)
-    return mu, sigma
-
-
-def _uniform_grid(kind: str, low: float, high: float, q: float, log: bool) -> None:
-    ends = (math.exp(low), math.exp(high)) if log else (float(low), float(high))
-    where = "max(exp(min_value), exp(max_value))" if log else "max(|min_value|, |max_value|)"
-    _check_grid(kind, q, ends, ends, where)
-
-
-def _normal_grid(kind: str, mu: float, sigma: float, q: float, log: bool) -> None:
-    def ends(z: float) -> tuple[float, float]:
-        lo, hi = float(mu) - z * float(sigma), float(mu) + z * float(sigma)
-        return (math.exp(lo), math.exp(hi)) if log else (lo, hi)
-
-    where = "exp(mu + 6 * sigma)" if log else "(|mu| + 6 * sigma)"
-    _check_grid(kind, q, ends(_Z_SAFE), ends(_Z_UNIT), where)
 
 
 def uniform(min_value: float, max_value: float) -> Uniform:
@@ -880,3 +711,153 @@ class SearchSpace(dict[str, ParameterExpression]):
     def from_data(cls, data: Mapping[str, Any]) -> SearchSpace:
         """Rebuild from :meth:`to_list` or :meth:`to_dict` output."""
         return cls(data)
+
+
+# -- nested (conditional) choice: a choice of branches, each a mapping of names to values or
+# expressions (see hypersweep.space_nested for the flat views the samplers and tables use) --------
+
+_NESTED_OWNER = "choice"
+
+
+def _kind(value: Any) -> str:
+    """The type of a branch value, for the rule that a key has one type across branches."""
+    if isinstance(value, NestedChoice):
+        return "nested choice"
+    if isinstance(value, Choice):
+        kinds = {_kind(v) for v in value.values}
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+    if isinstance(value, ParameterExpression):
+        return "number"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, numbers.Real):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def _branch_value(value: Any, where: str) -> Any:
+    """A branch's value: an expression (object, or its dict form) or a fixed scalar."""
+    if isinstance(value, ParameterExpression):
+        return value
+    if isinstance(value, Mapping):
+        return expression_from_data(value, where=where)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise invalid(where, _NESTED_OWNER, "a finite number, a string, a boolean or an expression", value)
+    if value is None or isinstance(value, (str, numbers.Real, bool)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, numbers.Real, bool)) for v in value):
+        return list(value)
+    raise invalid(where, _NESTED_OWNER, "a fixed value (number, string, boolean) or an expression", value)
+
+
+def nested_choice(values: Sequence[Any]) -> NestedChoice:
+    """Validate the branches of a nested choice and build it.
+
+    Raises:
+        InvalidConfigError: a value is not a mapping, a branch is empty, a key is not a non-empty
+            string, or the same key has different types in two branches.
+    """
+    branches: list[dict[str, Any]] = []
+    kinds: dict[str, tuple[int, str]] = {}
+    for i, branch in enumerate(values):
+        if not isinstance(branch, Mapping):
+            raise invalid(f"values[{i}]", _NESTED_OWNER, "a mapping like the other values (a nested choice has only "
+                          "branches of name -> value)", branch)
+        if not branch:
+            raise invalid(f"values[{i}]", _NESTED_OWNER, "a non-empty branch of name -> value or expression", dict(branch))
+        out: dict[str, Any] = {}
+        for key, value in branch.items():
+            if not isinstance(key, str) or not key.strip():
+                raise invalid(f"values[{i}]", _NESTED_OWNER, "keyed by non-empty names", key)
+            out[key] = _branch_value(value, f"values[{i}].{key}")
+            kind = _kind(out[key])
+            if key in kinds and kinds[key][1] != kind:
+                j, other = kinds[key]
+                raise invalid(f"values[{i}].{key}", _NESTED_OWNER,
+                              f"of the same type as in values[{j}] ({other}), since both branches name {key!r}",
+                              value)
+            kinds.setdefault(key, (i, kind))
+        branches.append(out)
+    return NestedChoice(branches)
+
+
+def _data(value: Any) -> Any:
+    return value.to_dict() if isinstance(value, ParameterExpression) else value
+
+
+class NestedChoice(Choice):
+    """A uniform pick of one branch, then a sample of that branch's expressions (see the module doc)."""
+
+    def __init__(self, values: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__([dict(b) for b in values])
+
+    @property
+    def enumerable(self) -> bool:
+        """True when every expression inside every branch is a (finite) choice."""
+        return all(
+            not isinstance(v, ParameterExpression) or (isinstance(v, Choice) and v.enumerable)
+            for branch in self.values for v in branch.values()
+        )
+
+    def options(self) -> list[dict[str, Any]]:
+        """Every concrete branch (for grids): each branch with every combination of its choices."""
+        out: list[dict[str, Any]] = []
+        for branch in self.values:
+            keys = list(branch)
+            lists = [branch[k].options() if isinstance(branch[k], Choice) else [branch[k]] for k in keys]
+            out += [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*lists)]
+        return out
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        draws = []
+        for _ in range(1 if size is None else size):
+            branch = self.values[int(rng.integers(len(self.values)))]
+            draws.append({k: v.sample(rng) if isinstance(v, ParameterExpression) else v for k, v in branch.items()})
+        return draws[0] if size is None else draws
+
+    def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
+        """The branch at each point, its expressions at their middle (use :class:`UnitView` for more)."""
+        n = len(self.values)
+        idx = np.clip(np.floor(np.asarray(u, dtype=float) * n), 0, n - 1).astype(int)
+        return [
+            {k: v.from_unit([0.5])[0] if isinstance(v, ParameterExpression) else v for k, v in self.values[i].items()}
+            for i in idx
+        ]
+
+    def index(self, value: Any) -> int:
+        """The branch ``value`` (a dict) was drawn from."""
+        if isinstance(value, Mapping):
+            for i, branch in enumerate(self.values):
+                if set(branch) == set(value) and all(
+                    v.contains(value[k]) if isinstance(v, ParameterExpression) else same_value(v, value[k])
+                    for k, v in branch.items()
+                ):
+                    return i
+        raise ValueError(f"{value!r} is no branch of {self!r}")
+
+    def to_list(self) -> list[Any]:
+        return ["choice", [[{k: _data(v) for k, v in b.items()} for b in self.values]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "choice", "values": [{k: _data(v) for k, v in b.items()} for b in self.values]}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NestedChoice) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def __repr__(self) -> str:
+        return f"choice({', '.join(repr(b) for b in self.values)})"
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """True for equal fixed values of the same kind (``1`` and ``1.0`` are; ``True`` and ``1`` are not)."""
+    return type(a) is type(b) and a == b or (
+        isinstance(a, numbers.Real) and isinstance(b, numbers.Real)
+        and not isinstance(a, bool) and not isinstance(b, bool) and a == b
+    )

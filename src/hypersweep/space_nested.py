@@ -22,16 +22,19 @@ column of its own, at a fixed value (:data:`INACTIVE`) where its branch is not t
 
 from __future__ import annotations
 
-import itertools
-import math
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from hypersweep._validation import invalid
-from hypersweep.space import Choice, ParameterExpression, expression_from_data
+from hypersweep.space import (  # built with the other expressions: choice() makes them
+    Choice,
+    NestedChoice,
+    ParameterExpression,
+    expression_from_data,
+    nested_choice,
+    same_value,
+)
 
 __all__ = ["INACTIVE", "NestedChoice", "UnitView", "flat_values", "nested_choice"]
 
@@ -46,149 +49,6 @@ class _Inactive:
 
 
 INACTIVE = _Inactive()
-
-
-def _kind(value: Any) -> str:
-    """The type of a branch value, for the rule that a key has one type across branches."""
-    if isinstance(value, NestedChoice):
-        return "nested choice"
-    if isinstance(value, Choice):
-        kinds = {_kind(v) for v in value.values}
-        return kinds.pop() if len(kinds) == 1 else "mixed"
-    if isinstance(value, ParameterExpression):
-        return "number"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, numbers.Real):
-        return "number"
-    if isinstance(value, str):
-        return "str"
-    if value is None:
-        return "null"
-    return type(value).__name__
-
-
-def _branch_value(value: Any, where: str) -> Any:
-    """A branch's value: an expression (object, or its dict form) or a fixed scalar."""
-    if isinstance(value, ParameterExpression):
-        return value
-    if isinstance(value, Mapping):
-        return expression_from_data(value, where=where)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise invalid(where, _OWNER, "a finite number, a string, a boolean or an expression", value)
-    if value is None or isinstance(value, (str, numbers.Real, bool)):
-        return value
-    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, numbers.Real, bool)) for v in value):
-        return list(value)
-    raise invalid(where, _OWNER, "a fixed value (number, string, boolean) or an expression", value)
-
-
-def nested_choice(values: Sequence[Any]) -> NestedChoice:
-    """Validate the branches of a nested choice and build it.
-
-    Raises:
-        InvalidConfigError: a value is not a mapping, a branch is empty, a key is not a non-empty
-            string, or the same key has different types in two branches.
-    """
-    branches: list[dict[str, Any]] = []
-    kinds: dict[str, tuple[int, str]] = {}
-    for i, branch in enumerate(values):
-        if not isinstance(branch, Mapping):
-            raise invalid(f"values[{i}]", _OWNER, "a mapping like the other values (a nested choice has only "
-                          "branches of name -> value)", branch)
-        if not branch:
-            raise invalid(f"values[{i}]", _OWNER, "a non-empty branch of name -> value or expression", dict(branch))
-        out: dict[str, Any] = {}
-        for key, value in branch.items():
-            if not isinstance(key, str) or not key.strip():
-                raise invalid(f"values[{i}]", _OWNER, "keyed by non-empty names", key)
-            out[key] = _branch_value(value, f"values[{i}].{key}")
-            kind = _kind(out[key])
-            if key in kinds and kinds[key][1] != kind:
-                j, other = kinds[key]
-                raise invalid(f"values[{i}].{key}", _OWNER,
-                              f"of the same type as in values[{j}] ({other}), since both branches name {key!r}",
-                              value)
-            kinds.setdefault(key, (i, kind))
-        branches.append(out)
-    return NestedChoice(branches)
-
-
-def _data(value: Any) -> Any:
-    return value.to_dict() if isinstance(value, ParameterExpression) else value
-
-
-class NestedChoice(Choice):
-    """A uniform pick of one branch, then a sample of that branch's expressions (see the module doc)."""
-
-    def __init__(self, values: Sequence[Mapping[str, Any]]) -> None:
-        super().__init__([dict(b) for b in values])
-
-    @property
-    def enumerable(self) -> bool:
-        """True when every expression inside every branch is a (finite) choice."""
-        return all(
-            not isinstance(v, ParameterExpression) or (isinstance(v, Choice) and v.enumerable)
-            for branch in self.values for v in branch.values()
-        )
-
-    def options(self) -> list[dict[str, Any]]:
-        """Every concrete branch (for grids): each branch with every combination of its choices."""
-        out: list[dict[str, Any]] = []
-        for branch in self.values:
-            keys = list(branch)
-            lists = [branch[k].options() if isinstance(branch[k], Choice) else [branch[k]] for k in keys]
-            out += [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*lists)]
-        return out
-
-    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
-        draws = []
-        for _ in range(1 if size is None else size):
-            branch = self.values[int(rng.integers(len(self.values)))]
-            draws.append({k: v.sample(rng) if isinstance(v, ParameterExpression) else v for k, v in branch.items()})
-        return draws[0] if size is None else draws
-
-    def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
-        """The branch at each point, its expressions at their middle (use :class:`UnitView` for more)."""
-        n = len(self.values)
-        idx = np.clip(np.floor(np.asarray(u, dtype=float) * n), 0, n - 1).astype(int)
-        return [
-            {k: v.from_unit([0.5])[0] if isinstance(v, ParameterExpression) else v for k, v in self.values[i].items()}
-            for i in idx
-        ]
-
-    def index(self, value: Any) -> int:
-        """The branch ``value`` (a dict) was drawn from."""
-        if isinstance(value, Mapping):
-            for i, branch in enumerate(self.values):
-                if set(branch) == set(value) and all(
-                    v.contains(value[k]) if isinstance(v, ParameterExpression) else _same(v, value[k])
-                    for k, v in branch.items()
-                ):
-                    return i
-        raise ValueError(f"{value!r} is no branch of {self!r}")
-
-    def to_list(self) -> list[Any]:
-        return ["choice", [[{k: _data(v) for k, v in b.items()} for b in self.values]]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "choice", "values": [{k: _data(v) for k, v in b.items()} for b in self.values]}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, NestedChoice) and self.to_dict() == other.to_dict()
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
-
-    def __repr__(self) -> str:
-        return f"choice({', '.join(repr(b) for b in self.values)})"
-
-
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (
-        isinstance(a, numbers.Real) and isinstance(b, numbers.Real)
-        and not isinstance(a, bool) and not isinstance(b, bool) and a == b
-    )
 
 
 def flat_values(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -288,6 +148,6 @@ def flat_parameters(parameter_space: Mapping[str, Any]) -> list[tuple[str, Param
                     out.setdefault(key, value)
                 else:
                     fixed = out.setdefault(key, [])
-                    if not isinstance(fixed, ParameterExpression) and not any(_same(value, v) for v in fixed):
+                    if not isinstance(fixed, ParameterExpression) and not any(same_value(value, v) for v in fixed):
                         fixed.append(value)
     return list(out.items())

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import click
 
-from hypersweep._cli_common import handle_errors, workspace_option
+from hypersweep._cli_common import (
+    existing_workspace,
+    handle_errors,
+    resolve_sweep,
+    workspace_option,
+)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -87,7 +92,6 @@ def report(sweep: str, workspace: Path, html_path: Path) -> None:
 
     SWEEP is an id, a unique prefix, or 'latest'; for a single run, the file shows the run.
     """
-    from hypersweep.cli import existing_workspace, resolve_sweep
     from hypersweep.dashboard.report import write_report
 
     ws = existing_workspace(workspace)

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import functools
 import io
-import json
 import logging
 import os
 import select
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hypersweep._wire import Kind, Record, encode
 from hypersweep.errors import HypersweepError, TrialStopped
 from hypersweep.executors._process import (
     EventLines,
@@ -32,7 +32,7 @@ from hypersweep.executors._process import (
     start_trial_process,
     tail,
 )
-from hypersweep.run import _CURRENT, ENV_EVENTS, _LiveRun
+from hypersweep.run import ENV_EVENTS, LiveRun, reset_current_run, set_current_run
 from hypersweep.status import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -143,9 +143,9 @@ class _HubLink:
         with self.lock:
             self.buffer.extend(items)
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: Record) -> None:
         """The sink of a callable trial's live run."""
-        self.add([json.dumps(record, allow_nan=True).encode()])
+        self.add([encode(record)])
 
     def _settle(self, timeout: float) -> None:
         if self.inflight is None:
@@ -248,7 +248,7 @@ def _gpu_record(ray: Any) -> list[bytes]:
     if not ids:
         return []
     value = ",".join(str(i) for i in ids)
-    return [json.dumps({"k": "tag", "n": "hypersweep.devices", "v": value, "t": time.time()}).encode()]
+    return [encode(Record(Kind.TAG, "hypersweep.devices", value, time.time()))]
 
 
 @functools.lru_cache(maxsize=1)
@@ -362,7 +362,7 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
     link = _HubLink(ray, hub, payload["channel"], run_id)
     shared = bool(payload["shared_dir"])
     work = _work_dir(payload)
-    run = _LiveRun(run_id, link)
+    run = LiveRun(run_id, link)
     done = threading.Event()
 
     def pump() -> None:
@@ -381,7 +381,7 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
         pumper.start()
         cwd = os.getcwd()
         with open(work / "logs" / "stdout.txt", "a") as out, open(work / "logs" / "stderr.txt", "a") as err:
-            token = _CURRENT.set(run)
+            token = set_current_run(run)
             try:
                 os.chdir(work)  # outputs/... written by the callable come back with the run
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -397,7 +397,7 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
                 status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
             finally:
                 os.chdir(cwd)
-                _CURRENT.reset(token)
+                reset_current_run(token)
         done.set()
         pumper.join()
         link.pump()

@@ -7,7 +7,6 @@ what happened, as plain events.
 from __future__ import annotations
 
 import abc
-import json
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypersweep._values import clean
+from hypersweep._wire import KINDS, decode  # noqa: F401 - KINDS: the kinds a run writes
 from hypersweep.status import RunStatus
 
 
@@ -91,55 +90,11 @@ class RunEnded:
 Event = RunStarted | Logged | RunEnded
 
 
-#: The kinds of record a run writes (see ``hypersweep.run``): metrics, tags, and the records of
-#: Azure's rest of ``Run`` (properties, the display name, ``fail``, images, uploaded files and the
-#: JSON documents of ``log_confusion_matrix`` and friends).
-KINDS = ("metric", "list", "row", "table", "tag", "untag", "property", "display_name", "fail", "image",
-         "file", "confusion_matrix", "accuracy_table", "residuals", "predictions")
-
-
 def parse_record(run_id: str, line: bytes | str) -> Logged | None:
-    """Decode one line of the events file; None for a line that is torn, foreign or malformed.
-
-    A line is accepted only in the shape ``Run`` writes: a JSON object with a known kind ``k``, a
-    string name ``n``, a value ``v`` of the kind's shape (a list for ``list``, an object for
-    ``row``, an object of lists for ``table``, a string for ``tag``), a finite time ``t`` and an
-    optional integer step ``s``. Its values then pass the rule of :mod:`hypersweep._values`
-    (lone surrogates spelled out, large integers as floats); a line that rule refuses (an integer
-    beyond the float range, nesting deeper than 100 levels) is skipped. Whatever a line holds,
-    only that line is lost.
-    """
-    try:
-        rec = json.loads(line)
-        if not isinstance(rec, dict):
-            return None
-        kind, name, value, when, step = rec["k"], rec["n"], rec["v"], rec.get("t", 0.0), rec.get("s")
-        if kind not in KINDS or not isinstance(name, str) or not _shaped(kind, value):
-            return None
-        if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
-            return None
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or abs(step) >= 2**63):
-            return None
-        name, value = clean(name), clean(value)
-        return Logged(run_id, kind, name, value, float(when), step)
-    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
-        return None  # Refused and UnicodeDecodeError are ValueErrors; deep JSON raises RecursionError
-
-
-def _shaped(kind: str, value: Any) -> bool:
-    if kind == "list":
-        return isinstance(value, list)
-    if kind == "row":
-        return isinstance(value, dict)
-    if kind == "table":
-        return isinstance(value, dict) and all(isinstance(v, list) for v in value.values())
-    if kind in ("tag", "property", "display_name", "fail"):
-        return isinstance(value, str)
-    if kind == "untag":
-        return value is None
-    if kind in ("image", "file", "confusion_matrix", "accuracy_table", "residuals", "predictions"):
-        return isinstance(value, dict)
-    return True
+    """Decode one line of the events file; None for a line that is torn, foreign or malformed
+    (see :func:`hypersweep._wire.decode`: whatever a line holds, only that line is lost)."""
+    rec = decode(line)
+    return None if rec is None else Logged(run_id, rec.kind.value, rec.name, rec.value, rec.time, rec.step)
 
 
 def parse_records(run_id: str, lines: Iterable[bytes | str]) -> list[Logged]:

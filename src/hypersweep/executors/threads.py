@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any, ClassVar
 
 from hypersweep import mlflow as mlflow_plugin
+from hypersweep._wire import Record
 from hypersweep.errors import TrialStopped
 from hypersweep.executors._devices import (
     DEVICES_TAG,
@@ -36,7 +37,13 @@ from hypersweep.executors._devices import (
     pool_for,
 )
 from hypersweep.executors.base import Event, Executor, Logged, RunEnded, RunStarted, TrialSpec
-from hypersweep.run import _CURRENT, ENV_EXPERIMENT, ENV_WORKSPACE, _LiveRun
+from hypersweep.run import (
+    ENV_EXPERIMENT,
+    ENV_WORKSPACE,
+    LiveRun,
+    reset_current_run,
+    set_current_run,
+)
 from hypersweep.status import RunStatus
 
 _STREAMS: contextvars.ContextVar[tuple[IO[str], IO[str]] | None] = contextvars.ContextVar(
@@ -76,8 +83,8 @@ class _QueueSink:
     def __init__(self, run_id: str, events: queue.SimpleQueue[Event]) -> None:
         self.run_id, self.events = run_id, events
 
-    def write(self, record: dict[str, Any]) -> None:
-        self.events.put(Logged(self.run_id, record["k"], record["n"], record["v"], record["t"], record.get("s")))
+    def write(self, record: Record) -> None:
+        self.events.put(Logged(self.run_id, record.kind.value, record.name, record.value, record.time, record.step))
 
 
 class ThreadExecutor(Executor):
@@ -95,7 +102,7 @@ class ThreadExecutor(Executor):
     def __init__(self, max_workers: int, resources: dict | None = None) -> None:
         self._threads = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hypersweep-trial")
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self._runs: dict[str, _LiveRun] = {}
+        self._runs: dict[str, LiveRun] = {}
         self._lock = threading.Lock()
         self._saved: tuple[Any, Any] | None = None
         self._saved_env: dict[str, str | None] | None = None
@@ -174,7 +181,7 @@ class ThreadExecutor(Executor):
         assert spec.function is not None, "a callable trial needs a function"
         (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
         spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
-        run = _LiveRun(spec.run_id, _QueueSink(spec.run_id, self._events), run_dir=spec.run_dir,
+        run = LiveRun(spec.run_id, _QueueSink(spec.run_id, self._events), run_dir=spec.run_dir,
                        workspace=spec.env.get(ENV_WORKSPACE), experiment=spec.env.get(ENV_EXPERIMENT))
         with self._lock:
             self._runs[spec.run_id] = run
@@ -184,7 +191,7 @@ class ThreadExecutor(Executor):
             run.tag(DEVICES_TAG, ",".join(devices))
         self._threads.submit(self._execute, spec, run)
 
-    def _execute(self, spec: TrialSpec, run: _LiveRun) -> None:
+    def _execute(self, spec: TrialSpec, run: LiveRun) -> None:
         self._events.put(RunStarted(spec.run_id, None, time.time()))
         status, error = RunStatus.FAILED, "The trial's thread ended without a result."
         try:
@@ -196,12 +203,12 @@ class ThreadExecutor(Executor):
                 status, error = RunStatus.CANCELED, run._stop_reason
             self._events.put(RunEnded(spec.run_id, status, error, time.time()))
 
-    def _call(self, spec: TrialSpec, run: _LiveRun) -> tuple[RunStatus, str | None]:
+    def _call(self, spec: TrialSpec, run: LiveRun) -> tuple[RunStatus, str | None]:
         """Run the callable with its output routed to the run's files (text that is not UTF-8 escaped)."""
         status, error = RunStatus.COMPLETED, None
         with open(spec.stdout_path, "a", errors="backslashreplace") as out, \
                 open(spec.stderr_path, "a", errors="backslashreplace") as err:
-            token = _CURRENT.set(run)
+            token = set_current_run(run)
             streams = _STREAMS.set((out, err))
             experiment = spec.env.get(mlflow_plugin.ENV_EXPERIMENT_NAME, "Default")
             mlflow_plugin.register_thread_trial(run, spec.run_dir / "outputs", experiment)
@@ -220,11 +227,11 @@ class ThreadExecutor(Executor):
                 mlflow_status = {RunStatus.COMPLETED: "FINISHED", RunStatus.FAILED: "FAILED"}.get(status, "KILLED")
                 mlflow_plugin.unregister_thread_trial(spec.run_id, mlflow_status)
                 _STREAMS.reset(streams)
-                _CURRENT.reset(token)
+                reset_current_run(token)
         return status, error
 
     @staticmethod
-    def _log_result(run: _LiveRun, spec: TrialSpec, result: Any) -> None:
+    def _log_result(run: LiveRun, spec: TrialSpec, result: Any) -> None:
         """A returned number is the primary metric (unless the trial logged it); a dict, several metrics."""
         if isinstance(result, dict):
             for name, value in result.items():

@@ -7,7 +7,7 @@ import warnings
 
 from mlflow.tracking.context.abstract_context import RunContextProvider
 
-from hypersweep.mlflow import RUN_ID_TAG, SCHEME, current_trial
+from hypersweep.mlflow._trials import RUN_ID_TAG, SCHEME, current_trial
 
 
 def own_uri_message(uri: str) -> str:

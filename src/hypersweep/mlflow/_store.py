@@ -20,7 +20,7 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-from hypersweep.mlflow import (
+from hypersweep.mlflow._trials import (
     ARTIFACTS_DIR,
     DB_NAME,
     PARAM_TAG_PREFIX,

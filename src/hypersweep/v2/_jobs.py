@@ -177,7 +177,7 @@ class CommandJob:
     def _as_sweep(self) -> SweepJob:
         """A command job submitted on its own: one trial, its literal inputs as one-value choices (so the
         run records them as its hyperparameters), tagged as a command job."""
-        from hypersweep.v2.sweep import Choice, GridSamplingAlgorithm
+        from hypersweep.v2._search import Choice, GridSamplingAlgorithm
 
         used = set(_INPUT_REF.findall(self.command))
         fixed = {k: Choice(values=[v]) for k, v in self.inputs.items()
@@ -304,7 +304,7 @@ class SweepJob:
     def _to_data(self, base: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         """The sweep-job YAML mapping of this job; local paths written relative to ``base`` (default: cwd)."""
         from hypersweep.policy.base import EarlyTerminationPolicy
-        from hypersweep.v2.sweep import _Policy, _Sampling
+        from hypersweep.v2._search import _Policy, _Sampling
 
         folder = Path(base or Path.cwd()).resolve()
         trial, inputs, outputs = self.trial._trial_data(folder, set(self.search_space))
