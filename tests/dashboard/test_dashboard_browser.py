@@ -93,7 +93,7 @@ def test_the_index_lists_every_sweep(page, server, sweeps) -> None:
 
 def test_a_running_sweep_updates_without_a_reload(page, serve, tmp_path) -> None:
     ws = Workspace(tmp_path / "ws")
-    run = Experiment(ws, "live").submit(callable_config(6, pause=0.12, intervals=8, concurrent=2))
+    run = Experiment(ws, "live").submit(callable_config(6, pause=0.3, intervals=8, concurrent=2))
     try:
         live = serve(ws.path)
         page.goto(f"{live.url}/sweeps/{run.id}")

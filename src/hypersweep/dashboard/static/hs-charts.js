@@ -64,7 +64,7 @@
       nameTextStyle: { fontSize: 11 } };
   }
   function scored(model) { return model.runs.filter((r) => r.best !== null && r.best !== undefined); }
-  const legend = (names) => ({ type: "scroll", top: 0, right: 0, left: "42%", itemWidth: 14, itemHeight: 9,
+  const legend = (names, left) => ({ type: "scroll", top: 0, right: 0, left: left || "42%", itemWidth: 12, itemHeight: 8, itemGap: 8,
     textStyle: { fontSize: 11 }, data: names });
   /** Runs grouped by status (in HS.STATUS_ORDER), only the groups that have runs. */
   function byStatus(runs) {
@@ -230,7 +230,7 @@
     series.push({ type: "scatter", name: "best", data: top, symbolSize: 11, itemStyle: { color: BEST }, z: 10 });
     return Object.assign(base(), {
       title: { text: param.label, left: 0, textStyle: { fontSize: 12 } },
-      legend: legend(series.map((s) => s.name)),
+      legend: Object.assign(legend(series.map((s) => s.name), 64), { textStyle: { fontSize: 10 }, itemGap: 5 }),
       tooltip: { trigger: "item", formatter: (p) => esc(`run #${p.value[2]} (${p.seriesName}): ${param.label}=${HS.fmt(p.value[0])}, ${HS.fmt(p.value[1])}`) },
       grid: { left: 58, right: 12, top: 32, bottom: 28 },
       xAxis: { type: axis.type, data: axis.data, scale: axis.scale },
@@ -337,7 +337,8 @@
     const render = (params, api) => {
       const a = api.coord([api.value(0), api.value(2)]), b = api.coord([api.value(1), api.value(2)]);
       const h = Math.max(2, Math.min(18, api.size([0, 1])[1] * 0.7));
-      return { type: "rect", shape: { x: a[0], y: a[1] - h / 2, width: Math.max(1.5, b[0] - a[0]), height: h },
+      const w = b[0] - a[0];  // a pixel's gap between runs that follow each other in one lane
+      return { type: "rect", shape: { x: a[0], y: a[1] - h / 2, width: Math.max(1.5, w > 4 ? w - 1 : w), height: h },
         style: { fill: api.visual("color") } };
     };
     const series = HS.STATUS_ORDER.filter((st) => rows.has(st)).map((st) => ({

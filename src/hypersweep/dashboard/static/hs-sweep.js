@@ -237,7 +237,10 @@
     this.drawn = true;
     const jobs = [[box.intervals, HS.intervalsOption(shown)], [box.best, HS.bestSoFarOption(shown)]];
     if (firstDraw || !this.selection || (how && how.parallel)) jobs.push([box.parallel, HS.parallelOption(m)]);
-    jobs.push([box.edf, HS.edfOption(shown)], [box.timeline, HS.timelineOption(shown)]);
+    const timeline = HS.timelineOption(shown);
+    // as tall as its lanes need (a sweep of one or two at once needs no 360 px)
+    box.timeline.style.height = Math.round(Math.min(360, Math.max(150, 110 + 26 * (timeline.yAxis.max + 0.5)))) + "px";
+    jobs.push([box.edf, HS.edfOption(shown)], [box.timeline, timeline]);
     if (!box.scatters.children.length) {
       for (const p of m.sweep.parameters) box.scatters.appendChild(el("div", { className: "hs-chart hs-small", dataset: { param: p.label } }));
     }
