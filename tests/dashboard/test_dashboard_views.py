@@ -211,6 +211,10 @@ def test_brushing_the_parallel_axes_filters_the_table_and_the_charts(page, serve
     assert sum(len(s["data"]) for s in scatter["series"]) == len(low)
     assert {s["id"] for s in option(page, "hs-chart-intervals")["series"]} == {
         f"run #{n}" + (" (best)" if n == sweeps.fn.get_best_run_by_primary_metric().number else "") for n in low}
+    # a log scale keeps the selection (and the parallel chart its brush)
+    page.locator("input.hs-log-metric").check()
+    wait_until(page, "() => echarts.getInstanceByDom(document.getElementById('hs-chart-best')).getOption().yAxis[0].type === 'log'")
+    assert set(rows(page)) == low and page.evaluate("document.getElementById('app').dataset.selected") == str(len(low))
     # the other filters narrow the selection further
     page.select_option("select.hs-filter-status", "Failed")
     assert rows(page) == []

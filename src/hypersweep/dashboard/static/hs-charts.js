@@ -284,7 +284,7 @@
     const at = (axis, v) => (axis.type === "category" ? axis.data.indexOf(String(v)) : v);
     const points = byStatus(runs).map(([st, rs]) => ({
       type: "scatter", name: st, data: rs.map((r) => [at(ax, r.hp[px.name]), at(ay, r.hp[py.name]), r.best, r.number]),
-      symbol: HS.STATUS_STYLE[st].symbol, symbolSize: 5, z: 5,
+      symbol: HS.STATUS_STYLE[st].symbol, symbolSize: 5, z: 5, large: rs.length > 500,  // many runs: one path, no per-point work
       itemStyle: { color: "rgba(255,255,255,0.85)", borderColor: HS.STATUS_STYLE[st].color, borderWidth: 1.2 } }));
     const vm = visualMap(model, cells, 4);
     vm.seriesIndex = 0;

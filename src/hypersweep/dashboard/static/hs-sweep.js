@@ -50,7 +50,8 @@
     this.hasContour = params.length >= 2;
     // tools above the charts: log scale, the selection
     this.logToggle = el("input", { type: "checkbox", className: "hs-log-metric", onchange: () => {
-      this.model.logMetric = this.logToggle.checked; this.drawCharts(false, { parallel: true });
+      // the parallel chart keeps its brushes (and its axis) while runs are selected
+      this.model.logMetric = this.logToggle.checked; this.drawCharts(false, { parallel: !this.selection });
     } });
     this.selectionNote = el("span", { className: "hs-selection-note" });
     this.clearButton = el("button", { type: "button", className: "hs-clear-selection", text: "Clear selection",
@@ -221,7 +222,8 @@
    * The parallel chart keeps its brushes: it is redrawn only with {parallel: true} or when nothing is selected.
    */
   P.drawCharts = function (first, how) {
-    const m = this.model, box = this.chartBox, shown = this.shownModel();
+    const m = this.model, box = this.chartBox;
+    let shown = this.shownModel();
     const root = this.root;
     if (!this.hasValues() && !this.drawn) {
       // nothing to chart yet: the state says why; the page is drawn all the same
@@ -235,8 +237,13 @@
     }
     const firstDraw = !this.drawn;
     this.drawn = true;
+    const parallel = firstDraw || !this.selection || Boolean(how && how.parallel);
+    if (parallel && this.selection) {  // a redrawn parallel chart has no brushes: nothing stays selected
+      this.setSelection(null);
+      shown = this.model;
+    }
     const jobs = [[box.intervals, HS.intervalsOption(shown)], [box.best, HS.bestSoFarOption(shown)]];
-    if (firstDraw || !this.selection || (how && how.parallel)) jobs.push([box.parallel, HS.parallelOption(m)]);
+    if (parallel) jobs.push([box.parallel, HS.parallelOption(m)]);
     const timeline = HS.timelineOption(shown);
     // as tall as its lanes need (a sweep of one or two at once needs no 360 px)
     box.timeline.style.height = Math.round(Math.min(360, Math.max(150, 110 + 26 * (timeline.yAxis.max + 0.5)))) + "px";
@@ -269,13 +276,18 @@
 
   /** Show only `numbers` (a Set, or null for every run) in the table and the charts. */
   P.select = function (numbers) {
+    this.setSelection(numbers);
+    this.drawCharts(false);
+  };
+
+  /** The selection, its note and the table's rows (no chart is redrawn). */
+  P.setSelection = function (numbers) {
     this.selection = numbers;
     const total = this.model.runs.filter((r) => r.best !== null && r.best !== undefined).length;
     this.selectionBar.hidden = !numbers;
     this.selectionNote.textContent = numbers ? `${numbers.size} of ${total} runs selected` : "";
     this.root.dataset.selected = numbers ? String(numbers.size) : "";
     this.renderTable();
-    this.drawCharts(false);
   };
 
   P.clearSelection = function () {
