@@ -179,6 +179,10 @@ def test_the_distribution_legends_status_marks_and_log_scale(page, states_server
         shapes = {s["name"]: s.get("symbol") for s in opt["series"]}
         assert shapes["Completed"] == "circle" and shapes["Failed"] == "diamond"
         assert set(opt["legend"][0]["data"]) >= {"Completed", "Failed"}
+    # in the parallel coordinates (coloured by the metric), a run that did not complete is dashed
+    lines = option(page, "hs-chart-parallel")["series"][0]["data"]
+    dashed = {d["value"][-1] for d in lines if isinstance(d, dict) and d["lineStyle"]["type"]}
+    assert dashed == failed and len(lines) == 14
     # log scale on the metric axes
     assert intervals["yAxis"][0]["type"] == "value"
     page.locator("input.hs-log-metric").check()

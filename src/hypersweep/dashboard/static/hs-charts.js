@@ -172,7 +172,7 @@
 
   function visualMap(model, pts, dim) {
     let min = Infinity, max = -Infinity;
-    for (const p of pts) { min = Math.min(min, p[dim]); max = Math.max(max, p[dim]); }
+    for (const p of pts) { const v = Array.isArray(p) ? p[dim] : p.value[dim]; min = Math.min(min, v); max = Math.max(max, v); }
     if (!isFinite(min)) { min = 0; max = 1; }
     const colors = model.sweep.goal === "maximize" ? VIRIDIS : VIRIDIS.slice().reverse();
     return { type: "continuous", dimension: dim, min: min, max: max === min ? min + 1e-9 : max, calculable: true,
@@ -193,10 +193,13 @@
       // "-" is ECharts' empty value: a key of another branch of a nested choice
       const row = params.map((p, i) => (r.hp[p.name] === undefined ? "-" : axes[i].value(r.hp[p.name])));
       row.push(r.best, r.number);
-      return row;
+      // a run that did not complete (stopped early, failed, still running) is a dashed line
+      return r.status === "Completed" ? row : { value: row, lineStyle: { type: [4, 3] } };
     });
+    const marked = data.some((d) => !Array.isArray(d));
     return Object.assign(base(), {
-      title: { text: "hyperparameters → " + metricName(model) + " (drag along an axis to select runs)", left: 0, textStyle: { fontSize: 13 } },
+      title: { text: "hyperparameters → " + metricName(model) + (marked ? " (dashed: did not complete)" : "")
+        + " · drag along an axis to select runs", left: 0, textStyle: { fontSize: 13 } },
       tooltip: { trigger: "item", formatter: (p) => esc(`run #${p.value[params.length + 1]}: ${HS.fmt(p.value[params.length])}`) },
       parallel: { left: 40, right: 130, top: 50, bottom: 30 },
       parallelAxis: parallelAxis,
@@ -214,7 +217,8 @@
     const inactive = series.getRawIndicesByActiveState("inactive");
     if (!active.length && !inactive.length) return null;
     const data = chart.getOption().series[0].data;
-    return new Set(active.map((i) => data[i][data[i].length - 1]));
+    const number = (d) => { const row = Array.isArray(d) ? d : d.value; return row[row.length - 1]; };
+    return new Set(active.map((i) => number(data[i])));
   };
 
   /** One hyperparameter against the metric (each run's best), marked by status, the best run highlighted. */
