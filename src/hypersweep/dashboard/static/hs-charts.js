@@ -387,7 +387,7 @@
       showSymbol: false, lineStyle: { width: 2, color: palette[i % palette.length] }, itemStyle: { color: palette[i % palette.length] } }));
     return Object.assign(base(), {
       title: { text: `${metricName(model)} per interval`, left: 0, textStyle: { fontSize: 13 } },
-      legend: legend(series.map((s) => s.name)),
+      legend: legend(series.map((s) => s.name), 180),
       tooltip: { trigger: "axis" },
       grid: { left: 60, right: 20, top: 40, bottom: 40 },
       xAxis: { type: "value", name: "interval", nameLocation: "middle", nameGap: 25, minInterval: 1 },

@@ -162,6 +162,7 @@
         } });
       this.checkAll.addEventListener("click", (e) => e.stopPropagation());  // not a click on the header (sort)
       headCells[0].prepend(this.checkAll);
+      headCells[0].classList.add("hs-first");
     }
     this.tbody = HS.el("tbody");
     if (this.select) {
@@ -219,6 +220,7 @@
           if (c.className && c.className.includes("hs-note") && content) td.title = content;  // ellipsized: the whole text on hover
         } else td.appendChild(content);
         if (this.select && c === this.columns[0]) {  // the first cell holds the row's checkbox
+          td.classList.add("hs-first");
           const box = document.createElement("input");
           box.type = "checkbox";
           box.className = "hs-check-run";
