@@ -119,7 +119,7 @@ def time_render(browser: object, url: str, repeat: int, done_js: str, at_js: str
         context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
         page = context.new_page()
         page.goto(url, wait_until="commit")
-        page.wait_for_function(done_js, timeout=120_000, polling=10)
+        page.wait_for_function(done_js, timeout=600_000, polling=10)
         if at_js:
             times.append(float(page.evaluate(at_js)))
         else:
@@ -175,7 +175,7 @@ def optuna_figures(python: str, root: Path, runs: int, intervals: int, repeat: i
         render = time_render(browser, f"{base}/dashboard/studies/{study_id}", 5, drawn, None)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=60)  # gunicorn takes a while to stop its workers
     return {"api_median": med, "api_p90": p90, "api_bytes": size, "render": render}
 
 

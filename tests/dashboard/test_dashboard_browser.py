@@ -36,7 +36,8 @@ def test_the_sweep_page_of_a_finished_sweep_has_its_table_and_charts(page, serve
     header = page.locator("table.hs-table thead th").all_inner_texts()
     assert header[:5] == ["#", "status", "x", "kind", "lr"] and "why it stopped" in header
     inked = page.evaluate(INKED, ".hs-chart")
-    assert len(inked) == 3 + 3 and min(inked) > 500, inked  # intervals, best so far, parallel, 3 scatters
+    # intervals, best so far, parallel, heat map, distribution, timeline, 3 scatters
+    assert len(inked) == 3 + 3 + 3 and min(inked) > 500, inked
     option = page.evaluate("echarts.getInstanceByDom(document.getElementById('hs-chart-intervals')).getOption()")
     assert len(option["series"]) == 12 and option["series"][-1]["name"] == f"run #{best.number} (best)"
     # sort by run number, then filter
@@ -92,7 +93,7 @@ def test_the_index_lists_every_sweep(page, server, sweeps) -> None:
 
 def test_a_running_sweep_updates_without_a_reload(page, serve, tmp_path) -> None:
     ws = Workspace(tmp_path / "ws")
-    run = Experiment(ws, "live").submit(callable_config(6, pause=0.12, intervals=8, concurrent=2))
+    run = Experiment(ws, "live").submit(callable_config(6, pause=0.3, intervals=8, concurrent=2))
     try:
         live = serve(ws.path)
         page.goto(f"{live.url}/sweeps/{run.id}")
@@ -133,7 +134,7 @@ def test_the_widget_fragment_draws_a_run_and_a_sweep(page, sweeps) -> None:
     html = report.library_html()
     html += report.fragment("sweep", report.sweep_data(sweeps.workspace.path, sweeps.script.id), "w1")
     page.set_content(f"<html><body>{html}</body></html>")
-    page.wait_for_function("() => document.getElementById('w1').dataset.chartsDrawn === '4'", timeout=15_000)
+    page.wait_for_function("() => document.getElementById('w1').dataset.chartsDrawn === '6'", timeout=15_000)  # one parameter: no heat map
     page.set_content(
         "<html><body>" + report.library_html()
         + report.fragment("run", report.run_data(sweeps.workspace.path, run.id), "w2") + "</body></html>"

@@ -124,6 +124,8 @@
   /**
    * A sortable, filterable table.
    * columns: [{key, label, value(row) -> sortable value, cell(row) -> string | Node, className}]
+   * options: {sortKey, sortDir, select: a checkbox in each row's first cell (this.checked holds the rows' numbers),
+   *   onCheck(checked)}; a cell of class hs-note is ellipsized and shows its full text on hover.
    */
   HS.Table = function (columns, options) {
     const opts = options || {};
@@ -133,6 +135,10 @@
     this.sortDir = opts.sortDir || 1;
     this.filterText = "";
     this.statusFilter = "";
+    this.scope = null;  // a Set of run numbers (a selection made elsewhere), or null for every run
+    this.select = Boolean(opts.select);
+    this.onCheck = opts.onCheck || null;
+    this.checked = new Set();
     this.filterInput = HS.el("input", {
       type: "search", className: "hs-filter", placeholder: "filter runs (any column)",
       "aria-label": "filter runs", oninput: () => { this.filterText = this.filterInput.value.trim().toLowerCase(); this.render(); },
@@ -143,34 +149,63 @@
     }, ["", "Queued", "Running", "CancelRequested", "Completed", "Failed", "Canceled"].map(
       (s) => HS.el("option", { value: s, text: s || "any status" })));
     this.count = HS.el("span", { className: "hs-count" });
-    const head = HS.el("tr", null, columns.map((c) => HS.el("th", {
+    const headCells = columns.map((c) => HS.el("th", {
       className: c.className, title: "sort by " + c.label, dataset: { key: c.key },
       onclick: () => { if (this.sortKey === c.key) this.sortDir = -this.sortDir; else { this.sortKey = c.key; this.sortDir = c.desc ? -1 : 1; } this.render(); },
-    }, [c.label])));
+    }, [c.label]));
+    if (this.select) {
+      this.checkAll = HS.el("input", { type: "checkbox", className: "hs-check-all", "aria-label": "select every shown run",
+        onchange: () => {
+          for (const r of this.shown) { if (this.checkAll.checked) this.checked.add(r.number); else this.checked.delete(r.number); }
+          this.render();
+          if (this.onCheck) this.onCheck(this.checked);
+        } });
+      this.checkAll.addEventListener("click", (e) => e.stopPropagation());  // not a click on the header (sort)
+      headCells[0].prepend(this.checkAll);
+      headCells[0].classList.add("hs-first");
+    }
     this.tbody = HS.el("tbody");
-    this.thead = HS.el("thead", null, [head]);
+    if (this.select) {
+      this.tbody.addEventListener("change", (e) => {
+        const box = e.target;
+        if (!box.classList || !box.classList.contains("hs-check-run")) return;
+        const n = Number(box.closest("tr").dataset.run);
+        if (box.checked) this.checked.add(n); else this.checked.delete(n);
+        if (this.onCheck) this.onCheck(this.checked);
+      });
+    }
+    this.thead = HS.el("thead", null, [HS.el("tr", null, headCells)]);
+    this.tools = HS.el("div", { className: "hs-table-tools" }, [this.filterInput, this.statusSelect, this.count]);
+    this.shown = [];
     this.el = HS.el("div", { className: "hs-table-wrap" }, [
-      HS.el("div", { className: "hs-table-tools" }, [this.filterInput, this.statusSelect, this.count]),
+      this.tools,
       HS.el("div", { className: "hs-table-scroll" }, [HS.el("table", { className: "hs-table" }, [this.thead, this.tbody])]),
     ]);
   };
 
   HS.Table.prototype.setRows = function (rows) { this.rows = rows; this.render(); };
 
-  HS.Table.prototype.render = function () {
+  /** The rows the table shows, in its order: the selection (scope), the text and status filters applied. */
+  HS.Table.prototype.visibleRows = function () {
     const col = this.columns.find((c) => c.key === this.sortKey) || this.columns[0];
     const dir = this.sortDir;
-    const text = this.filterText, status = this.statusFilter;
+    const text = this.filterText, status = this.statusFilter, scope = this.scope;
     let rows = this.rows;
+    if (scope) rows = rows.filter((r) => scope.has(r.number));
     if (status) rows = rows.filter((r) => r.status === status);
     if (text) rows = rows.filter((r) => this.columns.some((c) => String(HS.fmt(c.value(r))).toLowerCase().includes(text)));
-    rows = rows.slice().sort((a, b) => {
+    return rows.slice().sort((a, b) => {
       const va = col.value(a), vb = col.value(b);
       const empty = va === null || va === undefined || va === "";
       const emptyB = vb === null || vb === undefined || vb === "";
       if (empty || emptyB) return compare(va, vb);
       return dir * compare(va, vb) || a.number - b.number;
     });
+  };
+
+  HS.Table.prototype.render = function () {
+    const rows = this.visibleRows();
+    this.shown = rows;
     const frag = document.createDocumentFragment();
     for (const r of rows) {
       const tr = document.createElement("tr");
@@ -180,16 +215,47 @@
         const td = document.createElement("td");
         if (c.className) td.className = c.className;
         const content = c.cell ? c.cell(r) : HS.fmt(c.value(r));
-        if (typeof content === "string") td.textContent = content; else td.appendChild(content);
+        if (typeof content === "string") {
+          td.textContent = content;
+          if (c.className && c.className.includes("hs-note") && content) td.title = content;  // ellipsized: the whole text on hover
+        } else td.appendChild(content);
+        if (this.select && c === this.columns[0]) {  // the first cell holds the row's checkbox
+          td.classList.add("hs-first");
+          const box = document.createElement("input");
+          box.type = "checkbox";
+          box.className = "hs-check-run";
+          box.setAttribute("aria-label", "select run #" + r.number);
+          box.checked = this.checked.has(r.number);
+          td.prepend(box);
+        }
         tr.appendChild(td);
       }
       frag.appendChild(tr);
     }
     this.tbody.replaceChildren(frag);
-    for (const th of this.thead.querySelectorAll("th")) {
+    for (const th of this.thead.querySelectorAll("th[data-key]")) {
       th.classList.toggle("hs-sorted", th.dataset.key === this.sortKey);
-      th.classList.toggle("hs-desc", th.dataset.key === this.sortKey && dir < 0);
+      th.classList.toggle("hs-desc", th.dataset.key === this.sortKey && this.sortDir < 0);
     }
+    if (this.checkAll) this.checkAll.checked = rows.length > 0 && rows.every((r) => this.checked.has(r.number));
     this.count.textContent = rows.length === this.rows.length ? `${rows.length} runs` : `${rows.length} of ${this.rows.length} runs`;
+  };
+
+  /** Save `text` as a file named `name` (a download made in the page: no server needed). */
+  HS.download = function (name, type, text) {
+    const url = URL.createObjectURL(new Blob([text], { type: type }));
+    const a = HS.el("a", { href: url, download: name, style: "display:none" });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  };
+
+  /** One CSV field: quoted when needed; text that a spreadsheet would run as a formula is prefixed with '. */
+  HS.csvField = function (v) {
+    if (v === null || v === undefined) return "";
+    let s = typeof v === "object" ? JSON.stringify(v) : String(v);
+    if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   };
 })(typeof window !== "undefined" ? window : this);

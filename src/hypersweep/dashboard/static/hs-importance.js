@@ -58,8 +58,14 @@
     this.title = el("h3", { text: "hyperparameter importance" });
     this.note = el("p", { className: "hs-muted hs-importance-note", text: "Estimating how much each hyperparameter matters…" });
     this.chart = el("div", { className: "hs-importance-chart", id: "hs-chart-importance" });
-    this.section = el("section", { className: "hs-importance", id: "hs-importance" }, [this.title, this.note, this.chart]);
     this.chart.hidden = true;
+    const placed = root.querySelector("#hs-importance");  // the place the sweep view keeps for the panel
+    if (placed) {
+      this.section = placed;
+      placed.replaceChildren(this.title, this.note, this.chart);
+      return;
+    }
+    this.section = el("section", { className: "hs-importance", id: "hs-importance" }, [this.title, this.note, this.chart]);
     const anchor = root.querySelector(".hs-charts");
     if (anchor) anchor.parentNode.insertBefore(this.section, anchor);
     else root.appendChild(this.section);

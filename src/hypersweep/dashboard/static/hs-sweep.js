@@ -1,5 +1,9 @@
 /* hypersweep dashboard: a sweep's view (summary, charts, runs table), shared by the sweep page,
- * the HTML report and the notebook widget. Live pages feed it the API's /updates answers. */
+ * the HTML report and the notebook widget. Live pages feed it the API's /updates answers.
+ *
+ * Selection: brushing the parallel-coordinates chart selects runs; the table and every other chart
+ * then show those runs only. Runs checked in the table can be compared side by side, and the table
+ * (as filtered) exports as CSV or JSON. */
 (function (global) {
   "use strict";
   const HS = global.HS || (global.HS = {});
@@ -13,26 +17,94 @@
   HS.SweepView = function (root, data, opts) {
     this.root = root;
     this.opts = Object.assign({ links: false, onCancel: null, redrawMs: 2000 }, opts || {});
-    this.model = { sweep: data.sweep, runs: data.runs, series: data.series, cursor: data.cursor };
+    this.model = { sweep: data.sweep, runs: data.runs, series: data.series, cursor: data.cursor, logMetric: false };
+    this.selection = null;  // run numbers brushed in the parallel chart, or null
+    this.compared = [];     // run numbers shown in the comparison
+    this.drawn = false;
     this.lastDraw = 0;
     this.drawTimer = null;
     root.classList.add("hs");
+    const sweep = data.sweep;
+    const params = sweep.parameters;
     this.header = el("header", { className: "hs-header" });
+    this.state = el("div", { className: "hs-state", role: "status" });
     this.chartBox = {
       intervals: el("div", { className: "hs-chart", id: "hs-chart-intervals" }),
       best: el("div", { className: "hs-chart", id: "hs-chart-best" }),
       parallel: el("div", { className: "hs-chart hs-wide", id: "hs-chart-parallel" }),
+      contour: el("div", { className: "hs-chart hs-chart-contour", id: "hs-chart-contour" }),
+      edf: el("div", { className: "hs-chart", id: "hs-chart-edf" }),
+      timeline: el("div", { className: "hs-chart hs-wide", id: "hs-chart-timeline" }),
       scatters: el("div", { className: "hs-scatters", id: "hs-chart-scatters" }),
     };
-    const sweep = data.sweep;
+    // the contour's two hyperparameters
+    const choose = (label, index) => el("select", { className: "hs-contour-" + label, "aria-label": "contour " + label,
+      onchange: () => this.drawContour() },
+    params.map((p, i) => { const o = el("option", { value: String(i), text: p.label }); if (i === index) o.selected = true; return o; }));
+    this.contourX = choose("x", 0);
+    this.contourY = choose("y", Math.min(1, params.length - 1));
+    const contourPanel = el("div", { className: "hs-panel" }, params.length >= 2
+      ? [el("div", { className: "hs-panel-tools" }, [el("label", null, ["x ", this.contourX]), el("label", null, [" y ", this.contourY])]),
+        this.chartBox.contour]
+      : [el("p", { className: "hs-muted hs-contour-none", text: "The heat map needs two hyperparameters." })]);
+    this.hasContour = params.length >= 2;
+    // tools above the charts: log scale, the selection
+    this.logToggle = el("input", { type: "checkbox", className: "hs-log-metric", onchange: () => {
+      // the parallel chart keeps its brushes (and its axis) while runs are selected
+      this.model.logMetric = this.logToggle.checked; this.drawCharts(false, { parallel: !this.selection });
+    } });
+    this.selectionNote = el("span", { className: "hs-selection-note" });
+    this.clearButton = el("button", { type: "button", className: "hs-clear-selection", text: "Clear selection",
+      onclick: () => this.clearSelection() });
+    this.selectionBar = el("span", { className: "hs-selection", hidden: "" }, [this.selectionNote, " ", this.clearButton]);
+    this.chartTools = el("div", { className: "hs-chart-tools" }, [
+      el("label", { className: "hs-log-label" }, [this.logToggle, ` log scale for ${sweep.primary_metric}`]), this.selectionBar]);
+    this.charts = el("div", { className: "hs-chart-area" }, [
+      this.chartTools,
+      el("section", { className: "hs-charts" }, [this.chartBox.intervals, this.chartBox.best, this.chartBox.parallel,
+        contourPanel, this.chartBox.edf, this.chartBox.timeline]),
+      el("h3", { text: "each hyperparameter against " + sweep.primary_metric }),
+      this.chartBox.scatters,
+    ]);
+    this.compareBox = el("section", { className: "hs-compare", id: "hs-compare", hidden: "" });
+    const columns = this.columns(sweep);
+    this.table = new HS.Table(columns, { sortKey: "best", sortDir: sweep.goal === "maximize" ? -1 : 1, select: true,
+      onCheck: () => this.renderCompareButton() });
+    this.compareButton = el("button", { type: "button", className: "hs-compare-button", text: "Compare", disabled: "",
+      onclick: () => this.showCompare(Array.from(this.table.checked)) });
+    const exportAs = (kind) => el("button", { type: "button", className: "hs-export-" + kind, text: "Export " + kind.toUpperCase(),
+      title: "the runs shown, as filtered", onclick: () => this.exportRows(kind) });
+    this.table.tools.append(this.compareButton, exportAs("csv"), exportAs("json"));
+    root.replaceChildren(
+      this.header,
+      this.state,
+      el("section", { className: "hs-importance", id: "hs-importance" }),  // filled by the importance panel
+      this.charts,
+      this.compareBox,
+      el("h3", { text: "runs" }),
+      this.table.el,
+    );
+    if (global.matchMedia) {
+      const scheme = global.matchMedia("(prefers-color-scheme: dark)");
+      if (scheme.addEventListener) scheme.addEventListener("change", () => { if (this.drawn) this.drawCharts(false, { parallel: true }); });
+    }
+    this.renderHeader();
+    this.renderTable();
+    this.drawCharts(true);
+  };
+
+  const P = HS.SweepView.prototype;
+
+  /** The runs table's columns. */
+  P.columns = function (sweep) {
     const metric = sweep.primary_metric;
+    // a value that was not finite arrives as null, named in r.nonfinite (inf, -inf, nan): show the name
+    const shown = (r, key, v) => (v === null && r.nonfinite && r.nonfinite[key]) || HS.fmt(v);
     const columns = [
       { key: "number", label: "#", value: (r) => r.number, className: "hs-num",
         cell: (r) => this.opts.links ? el("a", { href: "/runs/" + encodeURIComponent(r.id), text: "#" + r.number }) : "#" + r.number },
       { key: "status", label: "status", value: (r) => r.status, cell: (r) => HS.statusBadge(r.status) },
     ];
-    // a value that was not finite arrives as null, named in r.nonfinite (inf, -inf, nan): show the name
-    const shown = (r, key, v) => (v === null && r.nonfinite && r.nonfinite[key]) || HS.fmt(v);
     for (const p of sweep.parameters) columns.push({ key: "hp:" + p.name, label: p.label, value: (r) => r.hp[p.name], className: "hs-num",
       cell: (r) => shown(r, p.name, r.hp[p.name]) });
     columns.push(
@@ -44,21 +116,45 @@
       { key: "duration", label: "duration", value: (r) => r.duration, className: "hs-num", cell: (r) => HS.fmtDuration(r.duration), desc: true },
       { key: "note", label: "why it stopped", value: (r) => r.note, className: "hs-note" },
     );
-    this.table = new HS.Table(columns, { sortKey: "best", sortDir: sweep.goal === "maximize" ? -1 : 1 });
-    root.replaceChildren(
-      this.header,
-      el("section", { className: "hs-charts" }, [this.chartBox.intervals, this.chartBox.best, this.chartBox.parallel]),
-      el("h3", { text: "each hyperparameter against " + metric }),
-      this.chartBox.scatters,
-      el("h3", { text: "runs" }),
-      this.table.el,
-    );
-    this.renderHeader();
-    this.renderTable();
-    this.drawCharts(true);
+    return columns;
   };
 
-  const P = HS.SweepView.prototype;
+  /** What the sweep is doing when its charts cannot say it: starting, empty, or every run failed. */
+  P.stateMessage = function () {
+    const s = this.model.sweep, runs = this.model.runs;
+    const terminal = HS.TERMINAL.has(s.status);
+    const scoredRuns = runs.filter((r) => r.best !== null && r.best !== undefined).length;
+    if (!runs.length) {
+      if (!terminal) return { kind: "starting", text: `The sweep is ${s.status === "Queued" ? "queued" : "starting"}: no run has started yet. This page updates by itself.` };
+      return { kind: "empty", text: `This sweep ended (${s.status}) without starting a run.` + (s.error ? " " + s.error.split("\n")[0] : "") };
+    }
+    const failed = runs.filter((r) => r.status === "Failed");
+    if (failed.length === runs.length && (terminal || runs.every((r) => HS.TERMINAL.has(r.status)))) {
+      const first = failed.slice().sort((a, b) => a.number - b.number)[0];
+      return { kind: "failed", text: `Every run failed (${failed.length} of ${runs.length}). The first failure, run #${first.number}: `
+        + (first.note || "no reason recorded"), run: first };
+    }
+    if (!scoredRuns) {
+      const running = runs.filter((r) => !HS.TERMINAL.has(r.status)).length;
+      return { kind: "waiting", text: `No run has logged ${s.primary_metric} yet (${running} running or queued, ${runs.length - running} ended).` };
+    }
+    return null;
+  };
+
+  P.hasValues = function () { return this.model.runs.some((r) => r.best !== null && r.best !== undefined); };
+
+  P.renderState = function () {
+    const msg = this.stateMessage();
+    this.state.dataset.state = msg ? msg.kind : "";
+    this.charts.hidden = !this.hasValues();
+    if (!msg) { this.state.replaceChildren(); return; }
+    const children = [el("span", { className: "hs-state-text", text: msg.text })];
+    if (msg.run && this.opts.links) {
+      children.push(" ", el("a", { className: "hs-state-logs", href: "/runs/" + encodeURIComponent(msg.run.id),
+        text: `its logs (run #${msg.run.number})` }));
+    }
+    this.state.replaceChildren(...children);
+  };
 
   P.renderHeader = function () {
     const s = this.model.sweep;
@@ -90,35 +186,170 @@
       children.push(button);
     }
     this.header.replaceChildren(...children);
+    this.renderState();
   };
 
   P.renderTable = function () {
     const best = this.model.sweep.best_run;
     for (const r of this.model.runs) r.isBest = r.number === best;
+    this.table.scope = this.selection;
     this.table.setRows(this.model.runs);
+    const values = this.model.runs.map((r) => r.best).filter((v) => typeof v === "number");
+    const canLog = values.length > 0 && values.every((v) => v > 0);
+    this.logToggle.disabled = !canLog;
+    this.logToggle.parentNode.title = canLog ? "" : `a log scale needs every value of ${this.model.sweep.primary_metric} above 0`;
+    if (!canLog && this.model.logMetric) { this.model.logMetric = false; this.logToggle.checked = false; }
+    if (!this.compareBox.hidden) this.showCompare(this.compared);
   };
 
-  /** Draw every chart; on the first call, mark the root (and the page) once all have rendered. */
-  P.drawCharts = function (first) {
+  /** The model the charts other than the parallel coordinates draw: the selected runs only. */
+  P.shownModel = function () {
+    const m = this.model, sel = this.selection;
+    if (!sel) return m;
+    return Object.assign({}, m, { runs: m.runs.filter((r) => sel.has(r.number)) });
+  };
+
+  P.drawContour = function (done) {
+    if (!this.hasContour) return false;
+    const params = this.model.sweep.parameters;
+    const px = params[Number(this.contourX.value)], py = params[Number(this.contourY.value)];
+    HS.draw(this.chartBox.contour, HS.contourOption(this.shownModel(), px, py), done);
+    return true;
+  };
+
+  /**
+   * Draw every chart; on the first full draw, mark the root (and the page) once all have rendered.
+   * The parallel chart keeps its brushes: it is redrawn only with {parallel: true} or when nothing is selected.
+   */
+  P.drawCharts = function (first, how) {
     const m = this.model, box = this.chartBox;
-    const jobs = [[box.intervals, HS.intervalsOption(m)], [box.best, HS.bestSoFarOption(m)], [box.parallel, HS.parallelOption(m)]];
-    if (first) {
+    let shown = this.shownModel();
+    const root = this.root;
+    if (!this.hasValues() && !this.drawn) {
+      // nothing to chart yet: the state says why; the page is drawn all the same
+      if (first) {
+        root.dataset.chartsDrawn = "0";
+        document.documentElement.dataset.hsChartsDrawn = "0";
+        if (global.performance) root.dataset.drawnAt = performance.now().toFixed(1);
+        root.dispatchEvent(new CustomEvent("hs:drawn", { bubbles: true }));
+      }
+      return;
+    }
+    const firstDraw = !this.drawn;
+    this.drawn = true;
+    const parallel = firstDraw || !this.selection || Boolean(how && how.parallel);
+    if (parallel && this.selection) {  // a redrawn parallel chart has no brushes: nothing stays selected
+      this.setSelection(null);
+      shown = this.model;
+    }
+    const jobs = [[box.intervals, HS.intervalsOption(shown)], [box.best, HS.bestSoFarOption(shown)]];
+    if (parallel) jobs.push([box.parallel, HS.parallelOption(m)]);
+    const timeline = HS.timelineOption(shown);
+    // as tall as its lanes need (a sweep of one or two at once needs no 360 px)
+    box.timeline.style.height = Math.round(Math.min(360, Math.max(150, 110 + 26 * (timeline.yAxis.max + 0.5)))) + "px";
+    jobs.push([box.edf, HS.edfOption(shown)], [box.timeline, timeline]);
+    if (!box.scatters.children.length) {
       for (const p of m.sweep.parameters) box.scatters.appendChild(el("div", { className: "hs-chart hs-small", dataset: { param: p.label } }));
     }
-    m.sweep.parameters.forEach((p, i) => jobs.push([box.scatters.children[i], HS.scatterOption(m, p)]));
-    let pending = jobs.length;
-    const root = this.root;
-    const done = first ? () => {
+    m.sweep.parameters.forEach((p, i) => jobs.push([box.scatters.children[i], HS.scatterOption(shown, p)]));
+    let pending = jobs.length + (this.hasContour ? 1 : 0);
+    const total = pending;
+    const done = firstDraw ? () => {
       pending -= 1;
       if (pending === 0) {
-        root.dataset.chartsDrawn = String(jobs.length);
+        root.dataset.chartsDrawn = String(total);
         if (global.performance) root.dataset.drawnAt = performance.now().toFixed(1);  // ms since navigation
-        document.documentElement.dataset.hsChartsDrawn = String(jobs.length);
+        document.documentElement.dataset.hsChartsDrawn = String(total);
         root.dispatchEvent(new CustomEvent("hs:drawn", { bubbles: true }));
       }
     } : null;
-    for (const [container, option] of jobs) HS.draw(container, option, done);
+    for (const [container, option] of jobs) {
+      const chart = HS.draw(container, option, done);
+      if (container === box.parallel && !chart._hsWired) {  // a new chart (the first, or one for another colour scheme)
+        chart._hsWired = true;
+        chart.on("axisareaselected", () => this.select(HS.parallelSelection(chart)));
+      }
+    }
+    this.drawContour(done);
     this.lastDraw = Date.now();
+  };
+
+  /** Show only `numbers` (a Set, or null for every run) in the table and the charts. */
+  P.select = function (numbers) {
+    this.setSelection(numbers);
+    this.drawCharts(false);
+  };
+
+  /** The selection, its note and the table's rows (no chart is redrawn). */
+  P.setSelection = function (numbers) {
+    this.selection = numbers;
+    const total = this.model.runs.filter((r) => r.best !== null && r.best !== undefined).length;
+    this.selectionBar.hidden = !numbers;
+    this.selectionNote.textContent = numbers ? `${numbers.size} of ${total} runs selected` : "";
+    this.root.dataset.selected = numbers ? String(numbers.size) : "";
+    this.renderTable();
+  };
+
+  P.clearSelection = function () {
+    const chart = this.chartBox.parallel._hsChart;
+    const params = this.model.sweep.parameters;
+    if (chart) for (let i = 0; i <= params.length; i++) chart.dispatchAction({ type: "axisAreaSelect", parallelAxisId: i < params.length ? "hp-" + i : "metric", intervals: [] });
+    this.select(null);
+  };
+
+  P.renderCompareButton = function () {
+    const n = this.table.checked.size;
+    this.compareButton.disabled = n === 0;
+    this.compareButton.textContent = n ? `Compare ${n} run${n === 1 ? "" : "s"}` : "Compare";
+  };
+
+  /** The checked runs side by side: hyperparameters, values, durations, status and why each ended; their curves overlaid. */
+  P.showCompare = function (numbers) {
+    const byNumber = new Map(this.model.runs.map((r) => [r.number, r]));
+    const runs = numbers.map((n) => byNumber.get(n)).filter(Boolean).sort((a, b) => a.number - b.number);
+    this.compared = runs.map((r) => r.number);
+    if (!runs.length) { this.compareBox.hidden = true; return; }
+    const s = this.model.sweep;
+    const rowsOf = [["status", (r) => HS.statusBadge(r.status)]];
+    for (const p of s.parameters) rowsOf.push([p.label, (r) => HS.fmt(r.hp[p.name])]);
+    rowsOf.push([s.primary_metric + " best", (r) => HS.fmt(r.best)], ["last", (r) => HS.fmt(r.last)], ["intervals", (r) => HS.fmt(r.intervals)],
+      ["duration", (r) => HS.fmtDuration(r.duration)], ["started", (r) => HS.fmtTime(r.started)], ["why it stopped", (r) => r.note || ""]);
+    const head = el("tr", null, [el("th", { text: "" })].concat(runs.map((r) => el("th", null, [
+      this.opts.links ? el("a", { href: "/runs/" + encodeURIComponent(r.id), text: "run #" + r.number }) : "run #" + r.number]))));
+    const body = rowsOf.map(([label, f]) => el("tr", { dataset: { field: label } }, [el("th", { text: label })].concat(runs.map((r) => {
+      const v = f(r);
+      return el("td", typeof v === "string" ? { text: v, title: v.length > 40 ? v : null } : null, typeof v === "string" ? null : [v]);
+    }))));
+    const chart = this.compareChart || (this.compareChart = el("div", { className: "hs-chart", id: "hs-chart-compare" }));
+    this.compareBox.replaceChildren(
+      el("div", { className: "hs-compare-head" }, [el("h3", { text: `comparing ${runs.length} run${runs.length === 1 ? "" : "s"}` }),
+        el("button", { type: "button", className: "hs-compare-close", text: "Close", onclick: () => { this.compareBox.hidden = true; } })]),
+      el("div", { className: "hs-compare-grid" }, [
+        el("div", { className: "hs-table-scroll" }, [el("table", { className: "hs-compare-table" }, [el("thead", null, [head]), el("tbody", null, body)])]),
+        chart]),
+    );
+    this.compareBox.hidden = false;
+    HS.draw(chart, HS.compareOption(this.model, runs));
+  };
+
+  /** Download the table's shown runs (selection and filters applied, in its order) as CSV or JSON. */
+  P.exportRows = function (kind) {
+    const s = this.model.sweep, rows = this.table.visibleRows();
+    const records = rows.map((r) => ({ number: r.number, id: r.id, status: r.status, hyperparameters: r.hp, best: r.best, last: r.last,
+      intervals: r.intervals, duration: r.duration, started: r.started, ended: r.ended, why_it_stopped: r.note, nonfinite: r.nonfinite }));
+    if (kind === "json") {
+      HS.download(`${s.id}-runs.json`, "application/json", JSON.stringify({ sweep: s.id, primary_metric: s.primary_metric, goal: s.goal, runs: records }, null, 1));
+      return;
+    }
+    const head = ["number", "id", "status"].concat(s.parameters.map((p) => p.label),
+      [s.primary_metric + "_best", s.primary_metric + "_last", "intervals", "duration_s", "started", "ended", "why_it_stopped"]);
+    const lines = [head.map(HS.csvField).join(",")];
+    const mark = (r, key, v) => (v === null && r.nonfinite && r.nonfinite[key]) || v;
+    for (const r of records) {
+      lines.push([r.number, r.id, r.status].concat(s.parameters.map((p) => mark(r, p.name, r.hyperparameters[p.name])),
+        [mark(r, "best", r.best), mark(r, "last", r.last), r.intervals, r.duration, r.started, r.ended, r.why_it_stopped]).map(HS.csvField).join(","));
+    }
+    HS.download(`${s.id}-runs.csv`, "text/csv", lines.join("\r\n") + "\r\n");
   };
 
   /** Merge an answer of GET /api/sweeps/{id}/updates; redraw (charts at most every redrawMs). */
