@@ -40,6 +40,8 @@ _TYPES: dict[str, tuple[type[EarlyTerminationPolicy], tuple[str, ...]]] = {
             "trend_factor",
             "noise_window",
             "min_runs",
+            "climb_factor",
+            "keep_ties",
         ),
     ),
     "none": (NoTerminationPolicy, ()),
