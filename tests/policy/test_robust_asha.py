@@ -226,6 +226,9 @@ def test_climb_factor_without_max_interval_uses_the_longest_completed_run() -> N
     # ...but one of 10 is too short a horizon: 0.62 + 0.01 * 6 < 0.8.
     histories["done"] = RunHistory("done", [0.85] * 10, status=RunStatus.COMPLETED)
     assert policy.evaluate("steady", 4, histories, MAX).stop
+    # A warm-start prior that completed 30 intervals sets the end as well.
+    histories["prior"] = RunHistory("prior", [0.85] * 30, status=RunStatus.COMPLETED, prior=True)
+    assert not policy.evaluate("steady", 4, histories, MAX).stop
 
 
 def test_the_recommended_setting_keeps_a_noisy_late_bloomer_that_plain_asha_stops() -> None:
