@@ -47,11 +47,23 @@ _POLICIES: dict[str, type[EarlyTerminationPolicy]] = {
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "recommended": (
         "robust_asha",
-        {"reduction_factor": 4, "min_interval": 2, "noise_factor": 0.5, "noise_window": 3},
+        {
+            "reduction_factor": 2,
+            "min_interval": 2,
+            "noise_factor": 0.25,
+            "noise_window": 4,
+            "climb_factor": 1.0,
+        },
     ),
     "aggressive": (
         "robust_asha",
-        {"reduction_factor": 3, "min_interval": 1, "noise_factor": 0.25, "noise_window": 3},
+        {
+            "reduction_factor": 3,
+            "min_interval": 1,
+            "noise_factor": 0.5,
+            "noise_window": 3,
+            "climb_factor": 0.0,
+        },
     ),
 }
 

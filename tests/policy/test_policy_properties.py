@@ -59,6 +59,8 @@ POLICIES: list[Callable[[], EarlyTerminationPolicy]] = [
     lambda: AshaPolicy(reduction_factor=2, brackets=2),
     lambda: RobustAshaPolicy(min_interval=1),
     lambda: RobustAshaPolicy(min_interval=1, trend_factor=0.5, brackets=2, min_runs=2),
+    lambda: RobustAshaPolicy(reduction_factor=2, min_interval=1, noise_factor=0.0, keep_ties=True),
+    lambda: RobustAshaPolicy(reduction_factor=2, min_interval=1, climb_factor=1.0),
 ]
 # Rules that are symmetric under (goal, values) -> (other goal, -values). Bandit's slack_factor is
 # a ratio, so it is not (B / (1 + s) mirrors to B * (1 + s), a different threshold).
@@ -223,7 +225,18 @@ def reference(
         noise = sum(steps) / len(steps) if steps else 0.0
         earlier = _best(_scores(hs[run_id], k // eta, sign)) if k // eta >= 1 else NAN
         gain = mine - earlier if not math.isnan(earlier) else 0.0
-        return mine + policy.noise_factor * noise + policy.trend_factor * gain < cutoff
+        bound = mine + policy.noise_factor * noise + policy.trend_factor * gain
+        climb = [sign * v for v in window]
+        rises = [b - a for a, b in zip(climb, climb[1:], strict=False)]
+        if policy.climb_factor and len(climb) >= 3 and min(rises) > 0 and rises[-1] >= rises[0]:
+            done = [len(h.values) for h in hs.values() if h.status is RunStatus.COMPLETED]
+            end = policy.max_interval if policy.max_interval is not None else max(done, default=0)
+            bound += policy.climb_factor * sum(rises) / len(rises) * max(0, end - k)
+        if policy.keep_ties:
+            return bound < cutoff
+        # Otherwise it stops when keep other runs are at least as good as its bound.
+        others = sum(1 for y in ranked if y >= bound) - (1 if mine >= bound else 0)
+        return others >= max(1, len(ranked) // eta)
     raise AssertionError(policy)
 
 

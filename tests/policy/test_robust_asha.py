@@ -20,10 +20,23 @@ from hypersweep.status import RunStatus
 
 MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
 GOALS = [(MAX, 1.0), (MIN, -1.0)]
+finite = st.sampled_from([0.0, 0.1, 0.2, 0.5, 0.7, 0.9, 1.0, math.nan])
 
 # The settings benchmarks/es_adapter.py calls "recommended" and "aggressive".
-RECOMMENDED = {"reduction_factor": 4, "min_interval": 2, "noise_factor": 0.5, "noise_window": 3}
-AGGRESSIVE = {"reduction_factor": 3, "min_interval": 1, "noise_factor": 0.25, "noise_window": 3}
+RECOMMENDED = {
+    "reduction_factor": 2,
+    "min_interval": 2,
+    "noise_factor": 0.25,
+    "noise_window": 4,
+    "climb_factor": 1.0,
+}
+AGGRESSIVE = {
+    "reduction_factor": 3,
+    "min_interval": 1,
+    "noise_factor": 0.5,
+    "noise_window": 3,
+    "climb_factor": 0.0,
+}
 
 
 def runs(curves: dict[str, list[float]], sign: float = 1.0) -> dict[str, RunHistory]:
@@ -83,6 +96,68 @@ def test_a_run_far_behind_stops_despite_its_noise(goal: PrimaryMetricGoal, sign:
     assert policy.evaluate("wobbly_but_bad", 2, runs(curves, sign), goal).stop
 
 
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_a_run_that_only_ties_the_cutoff_stops_once_keep_others_hold_it(
+    goal: PrimaryMetricGoal, sign: float
+) -> None:
+    # Nine runs at rung 2, keep 3: four are flat at 1.0 (a saturated accuracy), five at 0.5.
+    curves = {f"sat{i}": [1.0, 1.0] for i in range(4)} | {f"low{i}": [0.5, 0.5] for i in range(5)}
+    histories = runs(curves, sign)
+    policy = RobustAshaPolicy(reduction_factor=3, min_interval=2, noise_factor=0.5)
+    # sat3 ties the cutoff (1.0) and three other runs already hold it: it stops.
+    decision = policy.evaluate("sat3", 2, histories, goal)
+    assert decision.stop
+    assert decision.reason == (
+        f"RobustASHA: best {sign * 1.0:.4g} at rung 2 (noise 0, gain 0, bound {sign * 1.0:.4g}) "
+        f"ties, with 3 earlier runs, the cutoff {sign * 1.0:.4g} of the top 3 of 9 (1/3)"
+    )
+    # ASHA's rule (keep_ties=True) keeps every tied run.
+    assert not RobustAshaPolicy(3, 2, noise_factor=0.5, keep_ties=True).evaluate(
+        "sat3", 2, histories, goal
+    ).stop
+    assert not AshaPolicy(3, 2, compare="best").evaluate("sat3", 2, histories, goal).stop
+    # With only two others at 1.0 the tied run is within the top 3 and goes on.
+    histories["sat0"] = RunHistory("sat0", [sign * 0.5, sign * 0.5])
+    assert not policy.evaluate("sat3", 2, histories, goal).stop
+    # A tied run that still moves has a noise margin above the cutoff and goes on.
+    histories = runs(curves | {"sat3": [0.9, 1.0]}, sign)
+    assert not policy.evaluate("sat3", 2, histories, goal).stop
+    # The runs below the cutoff stop either way.
+    assert policy.evaluate("low0", 2, histories, goal).stop
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(finite, min_size=1, max_size=9), min_size=1, max_size=9),
+    st.sampled_from([MAX, MIN]),
+)
+def test_breaking_ties_stops_more_only_at_the_cutoff(
+    curves: list[list[float]], goal: PrimaryMetricGoal
+) -> None:
+    # Breaking ties stops every run that keeping them stops, and beyond those only runs whose bound
+    # equals the cutoff.
+    histories = {f"r{i}": RunHistory(f"r{i}", list(c)) for i, c in enumerate(curves)}
+    broken = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0)
+    kept = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0, keep_ties=True)
+    for run_id, history in histories.items():
+        for k in range(1, len(history.values) + 1):
+            if not broken.should_evaluate(k):
+                continue
+            stop_broken = broken.evaluate(run_id, k, histories, goal).stop
+            stop_kept = kept.evaluate(run_id, k, histories, goal).stop
+            assert stop_broken or not stop_kept, (run_id, k)
+            if stop_broken and not stop_kept:
+                bests = [
+                    max((goal.sign * v for v in h.values[:k] if v == v), default=math.nan)
+                    for h in histories.values()
+                    if len(h.values) >= k
+                ]
+                ranked = sorted(b for b in bests if b == b)
+                cutoff = ranked[len(ranked) - max(1, len(ranked) // 3)]
+                mine = max(goal.sign * v for v in history.values[:k] if v == v)
+                assert mine == cutoff, (run_id, k)
+
+
 def test_noise_uses_only_the_last_window_values_and_skips_nan() -> None:
     policy = RobustAshaPolicy(min_interval=6, noise_factor=1.0, noise_window=3)
     # One big early jump (0.2 -> 0.7) outside the window; inside it the run is flat: no margin.
@@ -108,6 +183,54 @@ def test_trend_factor_keeps_a_run_that_is_still_climbing(
     assert not trend.evaluate("climber", 6, histories, goal).stop  # 0.6 + 0.3 >= 0.8
 
 
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_climb_factor_keeps_a_run_that_climbs_without_slowing(
+    goal: PrimaryMetricGoal, sign: float
+) -> None:
+    # Six leaders at 0.8; at rung 4 of 50 the steady climber is at 0.62, up 0.01 every epoch: carried
+    # on at that rate for 46 more epochs it would pass them. The saturating run rose more in total
+    # but its steps shrink (0.1, 0.05, 0.01): it gets no climb margin and stops.
+    curves = {
+        **leaders(6, 4, level=0.8),
+        "steady": [0.59, 0.60, 0.61, 0.62],
+        "saturating": [0.50, 0.60, 0.65, 0.66],
+        "slow": [0.100, 0.101, 0.102, 0.103],
+    }
+    histories = runs(curves, sign)
+    policy = RobustAshaPolicy(
+        2, 2, max_interval=50, noise_factor=0.0, noise_window=3, climb_factor=1.0
+    )
+    assert not policy.evaluate("steady", 4, histories, goal).stop  # 0.62 + 0.01 * 46 >= 0.8
+    decision = policy.evaluate("saturating", 4, histories, goal)
+    assert decision.stop and "climb" not in decision.reason
+    # A steady climb too slow to catch up by the end still stops: 0.103 + 0.001 * 46 < 0.8.
+    assert policy.evaluate("slow", 4, histories, goal).stop
+    # Without the margin the steady climber stops too.
+    assert RobustAshaPolicy(2, 2, max_interval=50, noise_factor=0.0, climb_factor=0.0).evaluate(
+        "steady", 4, histories, goal
+    ).stop
+    # A drop inside the window (a step <= 0) is not a steady climb.
+    histories["steady"] = RunHistory("steady", [sign * v for v in [0.60, 0.59, 0.61, 0.62]])
+    assert policy.evaluate("steady", 4, histories, goal).stop
+
+
+def test_climb_factor_without_max_interval_uses_the_longest_completed_run() -> None:
+    curves = {**leaders(6, 4, level=0.8), "steady": [0.59, 0.60, 0.61, 0.62]}
+    histories = runs(curves)
+    policy = RobustAshaPolicy(2, 2, noise_factor=0.0, noise_window=3, climb_factor=1.0)
+    # No run has completed: the end is unknown, so there is no climb margin.
+    assert policy.evaluate("steady", 4, histories, MAX).stop
+    # A Completed run of 30 intervals sets the end: 0.62 + 0.01 * 26 >= 0.8.
+    histories["done"] = RunHistory("done", [0.85] * 30, status=RunStatus.COMPLETED)
+    assert not policy.evaluate("steady", 4, histories, MAX).stop
+    # ...but one of 10 is too short a horizon: 0.62 + 0.01 * 6 < 0.8.
+    histories["done"] = RunHistory("done", [0.85] * 10, status=RunStatus.COMPLETED)
+    assert policy.evaluate("steady", 4, histories, MAX).stop
+    # A warm-start prior that completed 30 intervals sets the end as well.
+    histories["prior"] = RunHistory("prior", [0.85] * 30, status=RunStatus.COMPLETED, prior=True)
+    assert not policy.evaluate("steady", 4, histories, MAX).stop
+
+
 def test_the_recommended_setting_keeps_a_noisy_late_bloomer_that_plain_asha_stops() -> None:
     # Eight runs that plateau early at 0.85-0.88 and one that starts lower, wobbles by six
     # points an epoch and ends best. Plain ASHA with a grace period of 2 ranks it by its value
@@ -126,13 +249,13 @@ def test_the_recommended_setting_keeps_a_noisy_late_bloomer_that_plain_asha_stop
 
 def test_the_aggressive_setting_judges_from_the_first_interval() -> None:
     # Runs of a sweep reporting one epoch each: the aggressive setting stops a run that is far
-    # behind at interval 1 already, keeps the top third, and keeps one that is within a quarter of
+    # behind at interval 1 already, keeps the top third, and keeps one that is within half of
     # its noise (none yet at interval 1, so only the top third survives there).
     histories = runs({f"r{i}": [0.1 * i] for i in range(9)})
     policy = RobustAshaPolicy(**AGGRESSIVE)
     survivors = [r for r in histories if not policy.evaluate(r, 1, histories, MAX).stop]
     assert survivors == ["r6", "r7", "r8"]
-    # At rung 3 a run 0.01 behind the cutoff with a wobble of 0.08 per epoch goes on (0.25 * 0.08).
+    # At rung 3 a run 0.01 behind the cutoff with a wobble of 0.08 per epoch goes on (0.5 * 0.08).
     curves = {f"top{i}": [0.9, 0.9, 0.9] for i in range(3)}
     curves |= {f"low{i}": [0.5, 0.5, 0.5] for i in range(5)}
     curves["wobbly"] = [0.81, 0.89, 0.81]
@@ -167,19 +290,17 @@ def test_nan_and_unknown_runs_are_not_judged() -> None:
     assert not policy.evaluate("missing", 2, histories, MAX).stop
 
 
-finite = st.sampled_from([0.0, 0.1, 0.2, 0.5, 0.7, 0.9, 1.0, math.nan])
-
 
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(st.lists(finite, min_size=1, max_size=9), min_size=1, max_size=9),
     st.sampled_from([MAX, MIN]),
 )
-def test_zero_margins_are_asha_ranking_by_best(
+def test_zero_margins_and_kept_ties_are_asha_ranking_by_best(
     curves: list[list[float]], goal: PrimaryMetricGoal
 ) -> None:
     histories = {f"r{i}": RunHistory(f"r{i}", list(c)) for i, c in enumerate(curves)}
-    robust = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0)
+    robust = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0, keep_ties=True)
     asha = AshaPolicy(reduction_factor=3, min_interval=1, compare="best")
     for run_id, history in histories.items():
         for k in range(1, len(history.values) + 1):
@@ -207,8 +328,9 @@ early_termination:
   type: robust_asha
   reduction_factor: 3
   min_interval: 1
-  noise_factor: 0.25
+  noise_factor: 0.5
   noise_window: 3
+  climb_factor: 0
   max_interval: 50
 """
     policy = policy_from_data(yaml.safe_load(text)["early_termination"])
@@ -248,6 +370,8 @@ def message(param: str, rule: str, got: Any) -> str:
         ({"trend_factor": math.inf}, "trend_factor", "a finite number", math.inf),
         ({"noise_window": 1}, "noise_window", "an integer >= 2", 1),
         ({"min_runs": 0}, "min_runs", "an integer >= 1", 0),
+        ({"keep_ties": 1}, "keep_ties", "a bool", 1),
+        ({"climb_factor": -1}, "climb_factor", "a finite number >= 0", -1),
     ],
 )
 def test_validation_messages(kwargs: dict[str, Any], param: str, rule: str, got: Any) -> None:
@@ -257,6 +381,7 @@ def test_validation_messages(kwargs: dict[str, Any], param: str, rule: str, got:
 
 def test_read_only_attributes() -> None:
     policy = RobustAshaPolicy()
-    assert (policy.noise_factor, policy.noise_window, policy.trend_factor) == (0.5, 3, 0.0)
+    assert (policy.noise_factor, policy.noise_window, policy.trend_factor) == (0.25, 4, 0.0)
+    assert (policy.climb_factor, policy.keep_ties) == (1.0, False)
     with pytest.raises(AttributeError):
         policy.noise_factor = 1.0  # type: ignore[misc]
