@@ -39,7 +39,7 @@ _BASE = "foundation"
 _TRAINING = f"{_BASE} training"
 LAYERS: tuple[Layer, ...] = (
     # errors, statuses, the rule for logged values, the wire format: what every layer may know
-    _layer("foundation", "errors _paths _values _validation status goal _wire", stdlib_only=True),
+    _layer("foundation", "errors _paths _values _validation status goal _wire _registry", stdlib_only=True),
     # what a training script imports: Run.get_context() and the live run the executors drive
     _layer("training", "run", _BASE, stdlib_only=True),
     _layer("space", "_space_rules space space_nested", _BASE),
@@ -48,14 +48,16 @@ LAYERS: tuple[Layer, ...] = (
     _layer("store", "store snapshot _runfiles", _BASE),  # persistence: the only SQL
     _layer("trial plugins", "mlflow", _TRAINING),  # MLflow's plugins in a trial, the live run behind them
     _layer("executors", "executors", f"{_TRAINING} trial-plugins"),  # no store, no samplers or policies
+    # what runs a compute target is the executors' own declaration (their registry)
     _layer("resources", "_download conda_dependencies environment compute compute_target model",
-           f"{_TRAINING} store"),
-    _layer("configuration", "config sweepfile", f"{_BASE} space sampling policy resources"),
+           f"{_TRAINING} store executors"),
+    _layer("configuration", "config sweepfile", f"{_BASE} space sampling policy executors resources"),
     _layer("controller", "controller", f"{_BASE} sampling policy executors store"),
     _layer("launch", "_launch",
            f"{_TRAINING} space sampling policy store trial-plugins executors resources configuration controller"),
-    _layer("display", "display", f"{_BASE} space"),  # reads a sweep through a protocol of its own
-    _layer("results api", "_results experiment",
+    # reads a sweep through a protocol of its own; asks the launch layer whether a driver holds it
+    _layer("display", "display", f"{_BASE} space launch"),
+    _layer("results api", "_results experiment importance",
            f"{_TRAINING} space store resources configuration controller launch display"),
     _layer("cli common", "_cli_common", f"{_TRAINING} store display results-api"),
     _layer("dashboard", "dashboard", f"{_TRAINING} space store display results-api cli-common"),

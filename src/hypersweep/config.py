@@ -342,8 +342,8 @@ def check_target(target: Any, owner: str) -> str:
     """``None``/``"local"``, a name (``"ray"``, a ``ComputeTarget``'s), an address ``"SCHEME://HOST[:PORT]"``
     (``"ray://HOST:PORT"``), or a ``ComputeTarget`` (its ``target``).
 
-    Only the spelling is checked here: which executor runs the target (each executor declares its
-    ``compute_targets``), or which ``ComputeTarget`` a name is, is decided at submission.
+    An address must be one an executor runs (each executor declares its ``compute_targets``); which
+    ``ComputeTarget`` a name is, is decided at submission.
     """
     resolved = getattr(target, "hypersweep_target", None)
     if isinstance(resolved, str):
@@ -353,7 +353,12 @@ def check_target(target: Any, owner: str) -> str:
     if isinstance(target, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,31}", target):
         return target  # an executor's target name, or a compute target's name (ComputeTarget.create)
     if isinstance(target, str) and re.fullmatch(r"[a-z][a-z0-9+.\-]*://[^\s/:]+(:\d+)?", target):
-        return target  # an executor's address form, such as ray://HOST:PORT
+        from hypersweep.executors import is_target, target_forms
+
+        if is_target(target):
+            return target  # an executor's address form, such as ray://HOST:PORT
+        forms = ", ".join(repr(f) for f in target_forms())
+        raise invalid("compute_target", owner, f"an address an executor runs ({forms})", target)
     raise invalid("compute_target", owner, "'local', 'ray', 'ray://HOST:PORT' or a compute target (or its name)", target)
 
 

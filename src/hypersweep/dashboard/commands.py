@@ -56,7 +56,6 @@ def ui(workspace: Path, host: str, port: int, token: str | None) -> None:
     """
     import uvicorn
 
-    from hypersweep.cli import existing_workspace
     from hypersweep.dashboard._security import is_loopback, new_token
     from hypersweep.dashboard.app import create_app
 
