@@ -2,7 +2,7 @@
 
     python benchmarks/dashboard_render.py [--runs 1000] [--intervals 100] [--repeat 15]
         [--optuna-python /path/to/venv/bin/python]
-    python benchmarks/dashboard_render.py --screenshot docs/sweep-page.png --workspace WS [--sweep ID]
+    python benchmarks/dashboard_render.py --screenshot docs/dashboard.png --workspace WS [--sweep ID]
     python benchmarks/dashboard_render.py --importance [--runs 1000] [--intervals 100]
 
 1. Builds a workspace with two finished sweeps written directly through the store (the big one and a
