@@ -128,7 +128,7 @@ class _BoundedLoader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 raise _TooLarge(f"it nests lists and mappings deeper than the limit of {MAX_DEPTH} levels",
                                 self.peek_event().start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)  # type: ignore[return-value]
         finally:
             self._depth -= 1
 
@@ -142,7 +142,7 @@ class _BoundedLoader(yaml.SafeLoader):
         text = str(self.construct_scalar(node))  # type: ignore[arg-type]
         if len(text.replace("_", "")) > _INT_CHARS:
             return _OversizedInt(text)
-        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+        return super().construct_yaml_int(node)  # type: ignore[arg-type]
 
     def construct_timestamp_as_text(self, node: Node) -> str:
         """A date or time, kept as written (``2024-01-31`` stays a string)."""
@@ -759,7 +759,7 @@ def v2_resources(data: Any) -> dict[str, Any]:
 
 def v2_notices(data: Mapping[str, Any]) -> None:
     """One warning for each accepted v2 key that has no local effect, saying what is done instead."""
-    trial = data.get("trial") if isinstance(data.get("trial"), Mapping) else {}
+    trial: Mapping[str, Any] = data["trial"] if isinstance(data.get("trial"), Mapping) else {}
     env = trial.get("environment")
     if env is not None and not isinstance(env, (str, Mapping)):
         raise invalid("environment", "trial", "an environment name (azureml:NAME@latest) or a mapping", env)
@@ -859,12 +859,12 @@ def _input_path(path: Any, where: str, base: Path, workspace: str | Path | None)
     if not isinstance(path, str) or not path.strip():
         raise invalid("path", where, "a local path or an http(s) URL", path)
     if path.startswith(_CLOUD_SCHEMES):
-        local = "./" + (Path(path.split("?")[0].rstrip("/")).name or "DATA")
+        name = "./" + (Path(path.split("?")[0].rstrip("/")).name or "DATA")
         raise InvalidConfigError(
             f"The 'path' parameter of {where} must be a local path or an http(s) URL. Got {path!r} instead: "
             "a cloud location (an Azure ML asset or datastore, or blob storage) that hypersweep cannot read "
-            f"here. Download it and pass the local copy: hypersweep run FILE --set {field}={local} "
-            f"(in Python: Input(path={local!r}))."
+            f"here. Download it and pass the local copy: hypersweep run FILE --set {field}={name} "
+            f"(in Python: Input(path={name!r}))."
         )
     if path.startswith(("https://", "http://")):
         from hypersweep._download import CACHE_DIR, fetch_input
