@@ -79,7 +79,8 @@ class ResumeRequest:
 
 @dataclass
 class SweepPlan:
-    """What the controller needs to know about a sweep (plain values, no user objects but the two deciders)."""
+    """What the controller needs to know about a sweep: plain values, and the two deciders built for this
+    sweep alone from its stored description (never the user's objects)."""
 
     sweep_id: str
     sampling: HyperParameterSampling
@@ -197,8 +198,8 @@ class SweepController:
         final, error = RunStatus.COMPLETED, None
         try:
             now = time.time()
-            self.store.update_sweep(plan.sweep_id, status=RunStatus.RUNNING.value, started=now,
-                                    driver_pid=os.getpid(), heartbeat=now)
+            self._write(Batch(sweep={"status": RunStatus.RUNNING.value, "started": now, "driver_pid": os.getpid(),
+                                     "heartbeat": now}))
             events: list[Event] = []
             while True:  # one step: what the last poll brought, decisions, new runs; one batch written
                 batch = Batch()
@@ -362,8 +363,8 @@ class SweepController:
             return []
         wanted: list[tuple[dict[str, Any], ResumeRequest | None]] = []
         while self._resumes and len(wanted) < n:
-            request = self._resumes.pop(0)
-            wanted.append((request.config, request))
+            resume = self._resumes.pop(0)
+            wanted.append((resume.config, resume))
         if len(wanted) < n and not self._exhausted:
             want = n - len(wanted)
             configs = plan.sampling.suggest(want, self.observations(), plan.goal)
