@@ -279,3 +279,22 @@ def test_the_read_only_store_reads_through_the_shared_queries_and_cannot_write(t
         reader.connect().execute("UPDATE sweeps SET status = 'Failed'")
     reader.close()
     assert not Store.open_readonly(tmp_path / "none.sqlite").exists
+
+
+def test_every_sql_statement_of_hypersweep_is_in_the_store() -> None:
+    import ast
+    from pathlib import Path
+
+    import hypersweep
+
+    root = Path(hypersweep.__file__).parent
+    allowed = {root / "store", root / "mlflow"}  # mlflow/: the MLflow tracking server's own database
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if any(folder in path.parents for folder in allowed):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("execute", "executemany", "executescript")):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
