@@ -22,6 +22,7 @@ from hypersweep import (
     uniform,
 )
 from hypersweep._launch import create_sweep
+from hypersweep.policy.base import CONTINUE
 from hypersweep.status import RunStatus
 from hypersweep.store import Store
 
@@ -209,7 +210,8 @@ def test_each_run_has_one_status_that_the_policy_sees(workspace) -> None:
     class Recording(MedianStoppingPolicy):
         def evaluate(self, run_id, interval, histories, goal):
             seen.append({r: h.status for r, h in histories.items()})
-            return super().evaluate(run_id, interval, histories, goal)
+            super().evaluate(run_id, interval, histories, goal)
+            return CONTINUE  # every run completes
 
     def trial(cfg):
         run = Run.get_context()
