@@ -337,7 +337,7 @@ class SweepController:
             Observation(
                 config=s.config,
                 value=s.best,
-                status=s.status,
+                status=s.history.status,
                 history=tuple(s.history.values),
             )
             for s in self.runs.values()
