@@ -14,12 +14,24 @@ from hypersweep import (
     Experiment,
     GridParameterSampling,
     HyperDriveConfig,
+    MedianStoppingPolicy,
     PrimaryMetricGoal,
     RandomParameterSampling,
     Run,
     choice,
     uniform,
 )
+from hypersweep._launch import create_sweep
+from hypersweep.policy.base import CONTINUE
+from hypersweep.status import RunStatus
+from hypersweep.store import Store
+
+
+@pytest.fixture
+def workspace(workspace):
+    """The workspace, its database in memory: these tests read their results in this process only."""
+    workspace._store = Store.in_memory()
+    return workspace
 
 
 def config(fn, sampling=None, **kw):
@@ -168,3 +180,50 @@ def test_callable_output_is_captured_per_run(workspace) -> None:
         x = json.loads(run.get_hyperparameters()[child.id])["x"]
         assert child.get_logs() == f"value {x}\n"
         assert child.get_metrics() == {"score": x}
+
+
+def test_a_config_submitted_twice_gives_each_sweep_its_own_sampler_and_policy(workspace) -> None:
+    def trial(cfg):
+        run = Run.get_context()
+        for i in range(4):
+            run.log("score", cfg["x"] + i)
+
+    sampling = RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 3})
+    policy = MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=2)
+    cfg = config(trial, sampling, policy=policy, max_total_runs=8, max_concurrent_runs=2)
+    experiment = Experiment(workspace, "twice")
+    first, second = experiment.submit(cfg), experiment.submit(cfg)  # two controller threads at once
+    plans = [first._controller.plan, second._controller.plan]
+    assert plans[0].sampling is not plans[1].sampling and plans[0].policy is not plans[1].policy
+    for plan in plans:  # built from the stored description: equal to the user's objects, never them
+        assert plan.sampling == sampling and plan.sampling is not sampling
+        assert plan.policy == policy and plan.policy is not policy
+    for run in (first, second):
+        run.wait_for_completion(raise_on_error=False)
+        assert run.get_status() == "Completed"
+    assert list(first.get_hyperparameters().values()) == list(second.get_hyperparameters().values())
+
+
+def test_each_run_has_one_status_that_the_policy_sees(workspace) -> None:
+    seen = []
+
+    class Recording(MedianStoppingPolicy):
+        def evaluate(self, run_id, interval, histories, goal):
+            seen.append({r: h.status for r, h in histories.items()})
+            super().evaluate(run_id, interval, histories, goal)
+            return CONTINUE  # every run completes
+
+    def trial(cfg):
+        run = Run.get_context()
+        for i in range(3):
+            run.log("score", cfg["x"] + i)
+
+    controller = create_sweep(workspace.store, workspace.path, "states",
+                              config(trial, max_total_runs=4, max_concurrent_runs=2), "HD_states", {})
+    controller.plan.policy = Recording(evaluation_interval=1, delay_evaluation=1)
+    assert controller.run() is RunStatus.COMPLETED
+    assert seen and all(isinstance(s, RunStatus) for view in seen for s in view.values())
+    assert all(not s.is_terminal or s is RunStatus.COMPLETED for view in seen for s in view.values())
+    for run_id, state in controller.runs.items():
+        assert controller.histories[run_id] is state.history and state.status is state.history.status
+        assert state.status is workspace.store.run_record(run_id).status is RunStatus.COMPLETED

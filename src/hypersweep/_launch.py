@@ -211,7 +211,7 @@ def run_config_from_description(description: dict[str, Any]) -> ScriptRunConfig 
 def _sweep_row(store: Store, ref: Any) -> Any:
     sweep_id = ref if isinstance(ref, str) else ref.id
     try:
-        return store.sweep(sweep_id)
+        return store.sweep_record(sweep_id)
     except NotFoundError:
         raise InvalidConfigError(f"resume_from names {sweep_id!r}, which is not a sweep of this workspace.") from None
 
@@ -247,7 +247,7 @@ def warm_start(
                 f"All resume_from sweeps must be Completed or Canceled; {row['id']} is {row['status']}."
             )
         if sampling.uses_observations:  # the parents' runs are data for its model: the same space
-            stored = json.loads(row["config"])["generator_config"]["parameter_space"]
+            stored = row.config["generator_config"]["parameter_space"]
             if json.dumps(stored, sort_keys=True) != json.dumps(sampling.space.to_list(), sort_keys=True):
                 raise InvalidConfigError(
                     f"With {sampling.sampling_title} sampling, the search space must be the same as "
@@ -260,34 +260,31 @@ def warm_start(
         )
     priors = []
     for row in parents:
-        runs = [r for r in store.runs(row["id"]) if RunStatus(r["status"]).is_terminal]
-        series = store.metric_series([r["id"] for r in runs], metric)
+        runs = [r for r in store.run_records(row.id) if r.status.is_terminal]
+        series = store.metric_series([r.id for r in runs], metric)
         for r in runs:
-            best = r["best_value"]
-            priors.append(
-                PriorRun(r["id"], json.loads(r["hyperparameters"]), series[r["id"]], RunStatus(r["status"]),
-                         math.nan if best is None else best)
-            )
+            best = r.best_value
+            priors.append(PriorRun(r.id, r.hyperparameters, series[r.id], r.status, math.nan if best is None else best))
     resumes, child_parents = [], set()
     for ref in resume_child_runs:
         run_id = ref if isinstance(ref, str) else ref.id
         try:
-            row = store.run(run_id)
+            child = store.run_record(run_id)
         except NotFoundError:
             raise InvalidConfigError(f"resume_child_runs names {run_id!r}, which is not a run of this workspace.") from None
-        if not RunStatus(row["status"]).is_terminal:
+        if not child.status.is_terminal:
             raise InvalidConfigError(
-                f"All resume_child_runs must have ended (Completed, Failed or Canceled); {run_id} is {row['status']}."
+                f"All resume_child_runs must have ended (Completed, Failed or Canceled); {run_id} is {child.status}."
             )
-        _check_parent(store.sweep(row["sweep_id"]), metric, goal, "resume_child_runs")
-        child_parents.add(row["sweep_id"])
-        checkpoint = str(Path(row["run_dir"]) / "outputs")
-        resumes.append(ResumeRequest(json.loads(row["hyperparameters"]), checkpoint, {"resumed_from": run_id, "checkpoint": checkpoint}))
+        _check_parent(store.sweep_record(child.sweep_id), metric, goal, "resume_child_runs")
+        child_parents.add(child.sweep_id)
+        checkpoint = str(Path(child.run_dir) / "outputs")
+        resumes.append(ResumeRequest(child.hyperparameters, checkpoint, {"resumed_from": run_id, "checkpoint": checkpoint}))
     if len(child_parents) > MAX_PARENTS:
         raise InvalidConfigError(
             f"resume_child_runs must come from at most {MAX_PARENTS} sweeps; they come from {len(child_parents)}."
         )
-    return priors, resumes, [r["id"] for r in parents], [r.origin["resumed_from"] for r in resumes]
+    return priors, resumes, [r.id for r in parents], [r.origin["resumed_from"] for r in resumes]
 
 
 # -- building the controller --------------------------------------------------------------------
@@ -383,23 +380,23 @@ def build_controller(
     sweep_id: str,
     description: dict[str, Any],
     *,
-    sampling: HyperParameterSampling,
-    policy: EarlyTerminationPolicy | None,
     run_config: ScriptRunConfig | FunctionRunConfig,
     priors: Sequence[PriorRun] = (),
     resumes: Sequence[ResumeRequest] = (),
     elapsed_seconds: float = 0.0,
     lease: SweepLease | None = None,
 ) -> SweepController:
-    """A controller for the sweep ``sweep_id`` (recorded already) with the given deciders.
+    """A controller for the sweep ``sweep_id`` (recorded already), as ``description`` defines it.
 
+    Its sampler and policy are always built from the description (new and resumed sweeps alike), so
+    every controller has its own, never the user's objects, nor another sweep's.
     With a ``lease``, the controller writes only while it owns the sweep and releases it at its end.
     """
     state_dir = ws_path / STATE_DIR
     plan = SweepPlan(
         sweep_id=sweep_id,
-        sampling=sampling,
-        policy=policy,
+        sampling=sampling_from_json(description["generator_config"]),
+        policy=policy_from_json(description["policy_config"]),
         goal=PrimaryMetricGoal.from_str(description["primary_metric"]["goal"]),
         primary_metric=description["primary_metric"]["name"],
         max_total_runs=description["max_total_runs"],
@@ -457,8 +454,8 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
         raise
     try:
         return build_controller(
-            store, ws_path, experiment, sweep_id, description, sampling=sampling,
-            policy=config.policy, run_config=rc, priors=priors, resumes=resumes, lease=lease,
+            store, ws_path, experiment, sweep_id, description, run_config=rc, priors=priors, resumes=resumes,
+            lease=lease,
         )
     except BaseException as exc:  # e.g. the compute target cannot be reached: no sweep stays Queued
         now = time.time()
@@ -487,14 +484,14 @@ def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = N
 
 
 def _resumed_controller(store: Store, ws_path: Path, sweep_id: str, run_config: Any, lease: SweepLease) -> SweepController:
-    row = store.sweep(sweep_id)  # read again under the lock: the last driver may have just ended it
+    row = store.sweep_record(sweep_id)  # read again under the lock: the last driver may have just ended it
     if RunStatus(row["status"]).is_terminal:
         raise InvalidConfigError(f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume.")
     if fcntl is None and driver_alive(row):
         raise SweepBusyError(
             f"Sweep {sweep_id} is still being driven by process {row['driver_pid']}; cancel it or wait for it."
         )
-    description = json.loads(row["config"])
+    description = row.config
     rc = run_config if run_config is not None else run_config_from_description(description)
     if run_config is not None and not isinstance(rc, (ScriptRunConfig, FunctionRunConfig)):
         rc = FunctionRunConfig(rc)
@@ -506,8 +503,7 @@ def _resumed_controller(store: Store, ws_path: Path, sweep_id: str, run_config: 
     started = row["started"] or row["created"]
     elapsed = max(0.0, (row["heartbeat"] or started) - started)
     controller = build_controller(
-        store, ws_path, row["experiment"], sweep_id, description, sampling=sampling,
-        policy=policy_from_json(description["policy_config"]), run_config=rc, priors=priors,
+        store, ws_path, row.experiment, sweep_id, description, run_config=rc, priors=priors,
         resumes=resumes, elapsed_seconds=elapsed, lease=lease,
     )
 
@@ -570,8 +566,7 @@ def create_single(store: Store, ws_path: Path, experiment: str, run_config: Scri
     store.create_sweep(record_id, experiment, description, tags, kind=SINGLE)
     try:
         return build_controller(
-            store, ws_path, experiment, record_id, description, sampling=SingleRunSampling(),  # type: ignore[arg-type]
-            policy=None, run_config=run_config,
+            store, ws_path, experiment, record_id, description, run_config=run_config,
         )
     except BaseException as exc:
         now = time.time()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -18,9 +17,7 @@ from hypersweep._validation import check_int
 from hypersweep.errors import InvalidConfigError, NotFoundError, RunFailedError
 from hypersweep.run import rows_to_columns
 from hypersweep.status import RunStatus
-from hypersweep.store import FILE_KIND, IMAGE_KIND, Store, decode_value
-
-_TERMINAL = {s.value for s in RunStatus if s.is_terminal}
+from hypersweep.store import FILE_KIND, IMAGE_KIND, MetricRecord, RunRecord, Store
 
 
 def iso(ts: float | None) -> str | None:
@@ -30,18 +27,18 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def group_metrics(rows: Any) -> dict[str, Any]:
-    """Rows of the metrics table as ``{name: scalar | list | {column: list}}``."""
+def group_metrics(records: Iterable[MetricRecord]) -> dict[str, Any]:
+    """A run's logged records as ``{name: scalar | list | {column: list}}``."""
     series: dict[str, list[Any]] = defaultdict(list)
     kinds: dict[str, str] = {}
-    for row in rows:
-        if row["kind"] == FILE_KIND:  # an uploaded file, not a metric
+    for record in records:
+        if record.kind == FILE_KIND:  # an uploaded file, not a metric
             continue
-        kinds[row["name"]] = row["kind"]
-        value = decode_value(row["value"], row["json"])
-        if row["kind"] == IMAGE_KIND and isinstance(value, dict):
+        kinds[record.name] = record.kind
+        value = record.value
+        if record.kind == IMAGE_KIND and isinstance(value, dict):
             value = value.get("path")  # as Azure, an image metric's value names its file
-        series[row["name"]].append(value)
+        series[record.name].append(value)
     out: dict[str, Any] = {}
     for name, values in series.items():
         kind = kinds[name]
@@ -60,49 +57,48 @@ class RunView:
     def __init__(self, store: Store, run_id: str) -> None:
         self.store, self.run_id = store, run_id
 
-    def row(self) -> Any:
-        return self.store.run(self.run_id)
+    def row(self) -> RunRecord:
+        """The run's record."""
+        return self.store.run_record(self.run_id)
 
     def sweep_id(self) -> str | None:
-        return self.row()["sweep_id"]
+        return self.row().sweep_id
 
     def status(self) -> str:
-        return self.row()["status"]
+        return self.row().status.value
 
     def metrics(self) -> dict[str, Any]:
-        return group_metrics(self.store.metrics(self.run_id))
+        return group_metrics(self.store.metric_records(self.run_id))
 
     def tags(self) -> dict[str, str]:
         return self.store.tags(self.run_id)
 
     def details(self) -> dict[str, Any]:
         row = self.row()
-        sweep = self.store.sweep(row["sweep_id"])
-        single = sweep["kind"] == "single"
-        config = json.loads(sweep["config"])
-        run_config = config["run_config"]
-        arguments = json.loads(row["arguments"])
-        hyper = json.loads(row["hyperparameters"])
+        sweep = self.store.sweep_record(row.sweep_id)
+        single = sweep.kind == "single"
+        run_config = sweep.config["run_config"]
+        arguments = row.arguments
         details: dict[str, Any] = {
-            "runId": row["id"],
-            "number": row["number"],
+            "runId": row.id,
+            "number": row.number,
             "target": run_config.get("target", "local"),
-            "status": row["status"],
-            "startTimeUtc": iso(row["started"]),
+            "status": row.status.value,
+            "startTimeUtc": iso(row.started),
             "properties": {
                 **self.store.properties(self.run_id),
                 "Arguments": arguments,
-                "hyperparameters": hyper,
-                "parent": None if single else row["sweep_id"],
-                "origin": json.loads(row["origin"]) if row["origin"] else None,
+                "hyperparameters": row.hyperparameters,
+                "parent": None if single else row.sweep_id,
+                "origin": row.origin,
             },
-            "displayName": self.store.properties(self.run_id).get("display_name") or row["id"],
-            "experiment": sweep["experiment"],
+            "displayName": self.store.properties(self.run_id).get("display_name") or row.id,
+            "experiment": sweep.experiment,
             "inputDatasets": [],
             "outputDatasets": [],
             "logFiles": {
-                name: str(Path(row["run_dir"]) / name)
-                for name, _ in _runfiles.list_files(row["run_dir"])
+                name: str(Path(row.run_dir) / name)
+                for name, _ in _runfiles.list_files(row.run_dir)
                 if name.startswith("logs/") and name.count("/") == 1 and name.endswith(".txt")
             },
             "submittedBy": os.environ.get("USER", ""),
@@ -116,20 +112,20 @@ class RunView:
             },
             "tags": self.store.tags(self.run_id),
         }
-        if row["ended"] is not None:
-            details["endTimeUtc"] = iso(row["ended"])
-        if row["error"]:
-            details["error"] = {"message": row["error"]}
-        if row["reason"]:
-            details["canceledReason"] = row["reason"]
+        if row.ended is not None:
+            details["endTimeUtc"] = iso(row.ended)
+        if row.error:
+            details["error"] = {"message": row.error}
+        if row.reason:
+            details["canceledReason"] = row.reason
         return details
 
     def _dir(self) -> Path:
-        return Path(self.row()["run_dir"])  # not resolved: a run folder that is a link has no files
+        return Path(self.row().run_dir)  # not resolved: a run folder that is a link has no files
 
     def uploaded(self) -> list[str]:
         """Names of the files uploaded (``upload_file``) outside ``outputs/`` and ``logs/``."""
-        names = {r["name"] for r in self.store.metrics(self.run_id) if r["kind"] == FILE_KIND}
+        names = {r.name for r in self.store.metric_records(self.run_id, (FILE_KIND,))}
         return sorted(n for n in names if n.split("/", 1)[0] not in ("outputs", "logs"))
 
     def file_names(self) -> list[str]:
@@ -140,10 +136,8 @@ class RunView:
     def images(self) -> list[dict[str, Any]]:
         """The images logged with ``log_image``: ``{name, path, description, step}``."""
         out = []
-        for r in self.store.metrics(self.run_id):
-            if r["kind"] == IMAGE_KIND:
-                value = decode_value(r["value"], r["json"])
-                out.append({"name": r["name"], "step": r["step"], **value})
+        for r in self.store.metric_records(self.run_id, (IMAGE_KIND,)):
+            out.append({"name": r.name, "step": r.step, **r.value})
         return out
 
     def open(self, name: str) -> BinaryIO:
@@ -210,7 +204,7 @@ class RunView:
         root = self._dir()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character may span two reads
         while True:
-            ended = self.status() in _TERMINAL  # read before the file, so nothing written last is missed
+            ended = self.row().status.is_terminal  # read before the file, so nothing written last is missed
             f = _runfiles.open_log(root, stream, self.run_id)
             if f is not None:
                 with f:
@@ -230,7 +224,7 @@ class RunView:
             for text in self.follow():
                 print(text, end="")
         else:
-            while self.status() not in _TERMINAL:
+            while not self.row().status.is_terminal:
                 time.sleep(0.2)
         details = self.details()
         status = details["status"]

@@ -1,14 +1,15 @@
 """The sweep loop: ask the sampler, start runs, ingest what they log, ask the policy, stop, finish.
 
 The controller is the only writer of a running sweep's metrics: it reads events from its executor
-and writes them to the store in one transaction per batch. It holds the sampler's and the policy's
-view of the sweep in memory (plain data) and hands them to those objects; neither sees the store or
-a process.
+and writes what one step of its loop learned and decided (new runs, logged values, statuses, stops)
+to the store as one :class:`~hypersweep.store.Batch`, in one transaction. It holds the sampler's and
+the policy's view of the sweep in memory (plain data) and hands them to those objects; neither sees
+the store or a process. Each run's state is one :class:`~hypersweep.policy.base.RunHistory`: the
+status the sampler and the policy see is the one the controller acts on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -33,7 +34,7 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy.base import EarlyTerminationPolicy, RunHistory
 from hypersweep.sampling.base import HyperParameterSampling, Observation
 from hypersweep.status import RunStatus
-from hypersweep.store import RUN_FIELD_KINDS, MetricRecord, Store
+from hypersweep.store import RUN_FIELD_KINDS, SERIES_KINDS, Batch, MetricRecord, NewRun, Store
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ class ResumeRequest:
 
 @dataclass
 class SweepPlan:
-    """What the controller needs to know about a sweep (plain values, no user objects but the two deciders)."""
+    """What the controller needs to know about a sweep: plain values, and the two deciders built for this
+    sweep alone from its stored description (never the user's objects)."""
 
     sweep_id: str
     sampling: HyperParameterSampling
@@ -100,16 +102,31 @@ INTERRUPTED = "Interrupted: the process driving the sweep stopped while this run
 
 @dataclass
 class _RunState:
+    """What the controller knows of one run. Its status is its history's (one state per run): the
+    policy sees the status the controller acts on."""
+
     run_id: str
     number: int
     config: dict[str, Any]
-    status: RunStatus = RunStatus.QUEUED
-    history: RunHistory = field(default_factory=lambda: RunHistory(""))
+    history: RunHistory
     started: float | None = None
     steps: dict[str, int] = field(default_factory=dict)
     best: float = math.nan
     failure: str | None = None  # set by Run.fail(): the run ends Failed with this error
     interrupted: bool = False  # ended Failed because a driver died while it ran, not by its own doing
+
+    @classmethod
+    def new(cls, run_id: str, number: int, config: dict[str, Any], status: RunStatus = RunStatus.QUEUED) -> _RunState:
+        """A run's state, its history empty."""
+        return cls(run_id, number, config, RunHistory(run_id, [], status))
+
+    @property
+    def status(self) -> RunStatus:
+        return self.history.status
+
+    @status.setter
+    def status(self, status: RunStatus) -> None:
+        self.history.status = status
 
 
 class SweepController:
@@ -181,25 +198,34 @@ class SweepController:
         final, error = RunStatus.COMPLETED, None
         try:
             now = time.time()
-            self.store.update_sweep(plan.sweep_id, status="Running", started=now, driver_pid=os.getpid(), heartbeat=now)
-            while True:
-                self._check_flags()
+            self._write(Batch(sweep={"status": RunStatus.RUNNING.value, "started": now, "driver_pid": os.getpid(),
+                                     "heartbeat": now}))
+            events: list[Event] = []
+            while True:  # one step: what the last poll brought, decisions, new runs; one batch written
+                batch = Batch()
+                self._ingest(events, batch)
+                self._check_timeouts(batch)
+                self._check_flags(batch)
                 if self._cancel.is_set():
+                    self._write(batch)
                     self._shutdown(self._cancel_reason)
                     final = RunStatus.CANCELED
                     break
                 if time.monotonic() - start > plan.max_duration_seconds:
+                    self._write(batch)
                     minutes = plan.max_duration_seconds / 60
                     self._shutdown(f"The sweep reached max_duration_minutes ({minutes:g}).")
                     final = RunStatus.CANCELED
                     break
-                self._launch()
+                specs = self._launch(batch)
+                self._write(batch)
+                for spec in specs:  # after their rows are written: a trial may read its own run
+                    self.executor.start(spec)
                 finished = self._exhausted and not self._resumes
                 if not self.executor.active() and (finished or len(self.runs) >= plan.max_total_runs):
                     self._shutdown("The sweep ended.")  # nothing runs: this only releases the executor
                     break
-                self._ingest(self.executor.poll(self.poll_interval))
-                self._check_timeouts()
+                events = self.executor.poll(self.poll_interval)
         except KeyboardInterrupt:
             self._shutdown("Canceled by Ctrl-C.")
             final = RunStatus.CANCELED
@@ -247,68 +273,63 @@ class SweepController:
             The ids of the interrupted runs.
         """
         store, plan = self.store, self.plan
-        rows = store.runs(plan.sweep_id)
-        series = store.metric_series([r["id"] for r in rows], plan.primary_metric)
-        counts: dict[str, dict[str, int]] = {}
-        for rid, name, count in store.connect().execute(
-            "SELECT m.run_id, m.name, MAX(m.step) FROM metrics m JOIN runs r ON r.id = m.run_id"
-            " WHERE r.sweep_id = ? GROUP BY m.run_id, m.name",
-            (plan.sweep_id,),
-        ):
-            counts.setdefault(rid, {})[name] = count
+        records = store.run_records(plan.sweep_id)
+        series = store.metric_series([r.id for r in records], plan.primary_metric)
+        counts = store.metric_counts(plan.sweep_id)
         interrupted = []
-        for row in rows:
-            status = RunStatus(row["status"])
-            state = _RunState(row["id"], row["number"], json.loads(row["hyperparameters"]), status=status,
-                              history=RunHistory(row["id"], [], status))
-            state.steps = dict(counts.get(row["id"], {}))
-            self.runs[row["id"]] = state
-            self.histories[row["id"]] = state.history
-            for value in series.get(row["id"], []):
+        for record in records:
+            state = _RunState.new(record.id, record.number, record.hyperparameters, record.status)
+            state.steps = dict(counts.get(record.id, {}))
+            self.runs[record.id] = state
+            self.histories[record.id] = state.history
+            for value in series.get(record.id, []):
                 self._record(state, value)
-            state.interrupted = status is RunStatus.FAILED and (row["error"] or "").startswith(INTERRUPTED)
-            done = json.loads(row["origin"]).get("resumed_from") if row["origin"] else None
+            state.interrupted = record.status is RunStatus.FAILED and (record.error or "").startswith(INTERRUPTED)
+            done = record.origin.get("resumed_from") if record.origin else None
             if done:
                 self._resumes = [r for r in self._resumes if r.origin.get("resumed_from") != done]
-            if status.is_terminal:
+            if record.status.is_terminal:
                 continue
-            interrupted.append(row["id"])
-            spec = make_spec(row["id"], Path(row["run_dir"]))
+            interrupted.append(record.id)
+            spec = make_spec(record.id, Path(record.run_dir))
             seen: dict[str, int] = {}
-            fresh = []
-            for ev in self.executor.recover(spec, row["pid"]):
+            fresh: list[Event] = []
+            for ev in self.executor.recover(spec, record.pid):
                 if isinstance(ev, Logged) and ev.kind not in ("tag", "untag", *RUN_FIELD_KINDS):
                     seen[ev.name] = seen.get(ev.name, 0) + len(_values(ev))
                     if seen[ev.name] <= state.steps.get(ev.name, 0):
                         continue
                 fresh.append(ev)
             state.status = RunStatus.CANCEL_REQUESTED  # not running: no policy decisions on replay
-            self._ingest(fresh)
+            batch = Batch()
+            self._ingest(fresh, batch)
             state.interrupted = True
-            self._ingest([RunEnded(row["id"], RunStatus.FAILED, INTERRUPTED, time.time())])
+            self._ingest([RunEnded(record.id, RunStatus.FAILED, INTERRUPTED, time.time())], batch)
+            self._write(batch)
         return interrupted
 
     # -- the loop's steps ------------------------------------------------------------------------
 
-    def _check_flags(self) -> None:
+    def _check_flags(self, batch: Batch) -> None:
+        """Read the cancel requests of the sweep and its runs (twice a second), and beat the heart."""
         now = time.monotonic()
         if now - self._last_flag_check < 0.5:
             return
         self._last_flag_check = now
-        row = self.store.sweep(self.plan.sweep_id)
-        if row["cancel_requested"] and not self._cancel.is_set():
+        sweep_canceled, wanted = self.store.cancel_requests(self.plan.sweep_id)
+        if sweep_canceled and not self._cancel.is_set():
             self.cancel("Canceled by the user.")
-        wanted = self.store.connect().execute(
-            "SELECT id FROM runs WHERE sweep_id = ? AND cancel_requested = 1 AND status IN ('Queued', 'Running')",
-            (self.plan.sweep_id,),
-        ).fetchall()
-        for (run_id,) in wanted:
+        for run_id in wanted:
             state = self.runs.get(run_id)
             if state is not None and not state.status.is_terminal:
-                self._request_stop(state, "Canceled by the user.")
+                self._request_stop(state, "Canceled by the user.", batch)
         if now - self._last_heartbeat > 2.0:
             self._last_heartbeat = now
-            self.store.update_sweep(self.plan.sweep_id, heartbeat=time.time())
+            batch.sweep["heartbeat"] = time.time()
+
+    def _write(self, batch: Batch) -> None:
+        """Write one step's batch, in one transaction."""
+        self.store.apply(batch, self.plan.sweep_id)
 
     def observations(self) -> list[Observation]:
         """The sampler's view of the sweep: every run so far."""
@@ -316,20 +337,22 @@ class SweepController:
             Observation(
                 config=s.config,
                 value=s.best,
-                status=s.status,
+                status=s.history.status,
                 history=tuple(s.history.values),
             )
             for s in self.runs.values()
         ]
         return own + self._prior_observations
 
-    def _launch(self) -> None:
+    def _launch(self, batch: Batch) -> list[TrialSpec]:
+        """Ask for new runs as room allows; their rows go into ``batch``. Returns their specs, to start
+        once the batch is written."""
         plan = self.plan
         free = plan.max_concurrent_runs - self.executor.active()
         left = plan.max_total_runs - len(self.runs)
         n = min(free, left)
         if n <= 0 or (self._exhausted and not self._resumes):
-            return
+            return []
         room = self.executor.capacity()  # e.g. free GPUs: None when the executor sets no limit of its own
         if room is not None and room < n:
             if not self._said_waiting:
@@ -337,60 +360,43 @@ class SweepController:
                 logger.warning("hypersweep: sweep %s waits for devices: %s", plan.sweep_id, self.executor.capacity_note())
             n = room
         if n <= 0:
-            return
-        batch: list[tuple[dict[str, Any], ResumeRequest | None]] = []
-        while self._resumes and len(batch) < n:
-            request = self._resumes.pop(0)
-            batch.append((request.config, request))
-        if len(batch) < n and not self._exhausted:
-            want = n - len(batch)
+            return []
+        wanted: list[tuple[dict[str, Any], ResumeRequest | None]] = []
+        while self._resumes and len(wanted) < n:
+            resume = self._resumes.pop(0)
+            wanted.append((resume.config, resume))
+        if len(wanted) < n and not self._exhausted:
+            want = n - len(wanted)
             configs = plan.sampling.suggest(want, self.observations(), plan.goal)
             if len(configs) < want:
                 self._exhausted = True
-            batch += [(c, None) for c in configs]
-        if not batch:
-            return
-        specs, rows, now = [], [], time.time()
-        for config, request in batch:
+            wanted += [(c, None) for c in configs]
+        specs, now = [], time.time()
+        for config, request in wanted:
             number = len(self.runs)
             run_id = f"{plan.sweep_id}_{number}"
             run_dir = plan.runs_dir / run_id
             checkpoint = request.checkpoint if request else None
             spec, arguments = self.factory(run_id, number, config, run_dir, checkpoint)
-            state = _RunState(run_id, number, dict(config), history=RunHistory(run_id))
+            state = _RunState.new(run_id, number, dict(config))
             self.runs[run_id] = state
             self.histories[run_id] = state.history
             specs.append(spec)
-            rows.append(
-                {
-                    "id": run_id,
-                    "sweep_id": plan.sweep_id,
-                    "number": number,
-                    "status": RunStatus.QUEUED.value,
-                    "created": now,
-                    "hyperparameters": json.dumps(config),
-                    "arguments": json.dumps(arguments),
-                    "run_dir": str(run_dir),
-                    "origin": json.dumps(request.origin) if request else None,
-                }
-            )
-        with self.store.transaction() as tx:
-            self.store.create_runs(tx, rows)
-        for spec in specs:
-            self.executor.start(spec)
+            batch.runs.append(NewRun(run_id, plan.sweep_id, number, now, config, arguments, str(run_dir),
+                                     request.origin if request else None))
+        return specs
 
-    def _ingest(self, events: list[Event]) -> None:
-        """Apply a batch of events: in memory (policy decisions) and in the store, in one transaction.
+    def _ingest(self, events: list[Event], batch: Batch | None = None) -> None:
+        """Apply a batch of events: in memory (policy decisions) and into ``batch`` (written at once,
+        in one transaction, when no batch is given).
 
         No record can abort the batch: a logged record whose processing fails is skipped alone (and
         logged), and the store converts any value it is given into one SQLite can bind.
         """
         if not events:
             return
-        records: list[MetricRecord] = []
-        updates: dict[str, dict[str, Any]] = {}
-        tags: dict[str, dict[str, str | None]] = {}
-        run_fields: dict[str, list[tuple[str, str, Any]]] = {}
+        own = batch is None
+        batch = Batch() if batch is None else batch
         stops: list[tuple[str, str]] = []
         for ev in events:
             state = self.runs.get(ev.run_id)
@@ -399,11 +405,10 @@ class SweepController:
             if isinstance(ev, RunStarted):
                 state.status = RunStatus.RUNNING
                 state.started = time.monotonic()
-                state.history.status = RunStatus.RUNNING
-                updates.setdefault(ev.run_id, {}).update(status="Running", started=ev.time or time.time(), pid=ev.pid)
+                batch.update(ev.run_id, status=RunStatus.RUNNING.value, started=ev.time or time.time(), pid=ev.pid)
             elif isinstance(ev, Logged):
                 try:
-                    self._ingest_logged(state, ev, records, updates, tags, run_fields, stops)
+                    self._ingest_logged(state, ev, batch, stops)
                 except Exception:  # noqa: BLE001 - one bad record must not end the sweep
                     logger.exception("hypersweep: skipped a record of %s (%s %r)", ev.run_id, ev.kind, ev.name)
             elif isinstance(ev, RunEnded):
@@ -411,61 +416,48 @@ class SweepController:
                 if status is RunStatus.COMPLETED and state.failure is not None:
                     status, error = RunStatus.FAILED, state.failure  # the run called Run.fail()
                 state.status = status
-                state.history.status = status
-                update = updates.setdefault(ev.run_id, {})
-                update.update(status=status.value, ended=ev.time or time.time())
+                batch.update(ev.run_id, status=status.value, ended=ev.time or time.time())
                 if status is RunStatus.FAILED:
-                    update["error"] = error
+                    batch.update(ev.run_id, error=error)
                 elif ev.status is RunStatus.CANCELED:
-                    update["reason"] = ev.error
+                    batch.update(ev.run_id, reason=ev.error)
         for run_id, reason in stops:
             if not self.runs[run_id].status.is_terminal:
                 self.executor.stop(run_id, reason)
-                updates.setdefault(run_id, {}).setdefault("reason", reason)
-                updates[run_id].setdefault("status", RunStatus.CANCEL_REQUESTED.value)
-        with self.store.transaction() as tx:
-            if records:
-                self.store.insert_metrics(tx, records)
-            self.store.update_runs(tx, updates)
-            for run_id, run_tags in tags.items():
-                self.store.set_tags(tx, run_id, run_tags)
-            for run_id, items in run_fields.items():
-                for kind, name, value in items:
-                    self.store.set_run_field(tx, run_id, kind, name, str(value))
+                batch.stop(run_id, reason)
+        if own:
+            self._write(batch)
 
     def _ingest_logged(
         self,
         state: _RunState,
         ev: Logged,
-        records: list[MetricRecord],
-        updates: dict[str, dict[str, Any]],
-        tags: dict[str, dict[str, str | None]],
-        run_fields: dict[str, list[tuple[str, str, Any]]],
+        batch: Batch,
         stops: list[tuple[str, str]],
     ) -> None:
         """One logged record into the batch: its rows, the primary metric's intervals, a stop decision."""
         if ev.kind in ("tag", "untag"):
-            tags.setdefault(ev.run_id, {})[ev.name] = None if ev.kind == "untag" else str(ev.value)
+            batch.tags.setdefault(ev.run_id, {})[ev.name] = None if ev.kind == "untag" else str(ev.value)
             return
         if ev.kind == "fail":  # Run.fail(): the run ends Failed with this error
             state.failure = str(ev.value)
             return
         if ev.kind in RUN_FIELD_KINDS:  # properties, display name: the run's, not metrics
-            run_fields.setdefault(ev.run_id, []).append((ev.kind, ev.name, ev.value))
+            batch.run_fields.append((ev.run_id, ev.kind, ev.name, ev.value))
             return
         values = _values(ev)
         kind = "scalar" if ev.kind == "metric" else ev.kind
         for value in values:
             step = state.steps.get(ev.name, 0) + 1
             state.steps[ev.name] = step
-            records.append(MetricRecord(ev.run_id, ev.name, step, kind, value, ev.time))
-            if ev.name == self.plan.primary_metric and kind in ("scalar", "list"):
+            batch.metrics.append(MetricRecord(ev.run_id, ev.name, step, kind, value, ev.time))
+            if ev.name == self.plan.primary_metric and kind in SERIES_KINDS:
                 decision = self._report(state, coerce_number(value))
                 if decision:
                     stops.append((ev.run_id, decision))
                     break
         if ev.name == self.plan.primary_metric:
-            updates.setdefault(ev.run_id, {}).update(self._summary(state))
+            batch.update(ev.run_id, **self._summary(state))
 
     def _record(self, state: _RunState, value: float) -> None:
         state.history.values.append(value)
@@ -496,24 +488,20 @@ class SweepController:
             "intervals": len(values),
         }
 
-    def _check_timeouts(self) -> None:
+    def _check_timeouts(self, batch: Batch) -> None:
         timeout = self.plan.trial_timeout
         if timeout is None:
             return
         now = time.monotonic()
         for state in self.runs.values():
             if state.status is RunStatus.RUNNING and state.started is not None and now - state.started > timeout:
-                self._request_stop(state, f"The run exceeded trial_timeout ({timeout:g} s).")
+                self._request_stop(state, f"The run exceeded trial_timeout ({timeout:g} s).", batch)
 
-    def _request_stop(self, state: _RunState, reason: str) -> None:
-        """Stop a run now (outside an ingest batch): its executor is told, the store says why."""
+    def _request_stop(self, state: _RunState, reason: str, batch: Batch) -> None:
+        """Stop a run now (not a policy's decision): its executor is told, the batch says why."""
         self.executor.stop(state.run_id, reason)
         state.status = RunStatus.CANCEL_REQUESTED
-        with self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE runs SET status = ?, reason = ? WHERE id = ?",
-                (RunStatus.CANCEL_REQUESTED.value, reason, state.run_id),
-            )
+        batch.update(state.run_id, status=RunStatus.CANCEL_REQUESTED.value, reason=reason)
 
     def _final_status(self, final: RunStatus, error: str | None) -> tuple[RunStatus, str | None]:
         """A sweep that would complete but in which every run failed ends Failed, with the first failure.
@@ -529,8 +517,7 @@ class SweepController:
         if not own:
             return final, error
         first = min(own, key=lambda state: state.number)
-        row = self.store.run(first.run_id)
-        detail = (row["error"] or "").strip()
+        detail = (self.store.run_record(first.run_id).error or "").strip()
         return RunStatus.FAILED, f"Every run failed ({len(self.runs)}); the first, {first.run_id}: {detail}"
 
     def _shutdown(self, reason: str) -> None:
@@ -544,15 +531,8 @@ class SweepController:
         final, error = self._final_status(final, error)
         self.status = final
         now = time.time()
-        with self.store.transaction() as tx:
-            for state in self.runs.values():
-                if not state.status.is_terminal:
-                    tx.execute(
-                        "UPDATE runs SET status = 'Canceled', ended = ?, reason = COALESCE(reason, ?)"
-                        " WHERE id = ?",
-                        (now, "The sweep ended before the run did.", state.run_id),
-                    )
-            tx.execute(
-                "UPDATE sweeps SET status = ?, ended = ?, error = ?, heartbeat = ? WHERE id = ?",
-                (final.value, now, error, now, self.plan.sweep_id),
-            )
+        batch = Batch()
+        batch.cancels = [(state.run_id, "The sweep ended before the run did.")
+                         for state in self.runs.values() if not state.status.is_terminal]
+        batch.sweep.update(status=final.value, ended=now, error=error, heartbeat=now)
+        self._write(batch)

@@ -21,7 +21,7 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.model import Model, register_from_run
 from hypersweep.run import ENV_WORKSPACE, Run
 from hypersweep.status import RunStatus
-from hypersweep.store import DB_NAME, STATE_DIR, Store
+from hypersweep.store import DB_NAME, STATE_DIR, RunRecord, Store, SweepRecord
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,254}")
 
@@ -217,16 +217,16 @@ class Workspace:
         """A sweep (``HD_...``) or one of its runs (``HD_..._3``) by id."""
         store = self.store
         try:
-            row = store.sweep(run_id)
+            record = store.sweep_record(run_id)
         except NotFoundError:
-            row = store.find_run(run_id)
-            sweep = store.sweep(row["sweep_id"])
-            cls = ScriptRun if sweep["kind"] == SINGLE else Run
-            return cls(Experiment(self, sweep["experiment"]), row["id"])
-        experiment = Experiment(self, row["experiment"])
-        if row["kind"] == SINGLE:  # a single run's record: the run itself
-            return ScriptRun(experiment, f"{row['id']}_0")
-        return HyperDriveRun(experiment, row["id"])
+            run = store.find_run_record(run_id)
+            sweep = store.sweep_record(run.sweep_id)
+            cls = ScriptRun if sweep.kind == SINGLE else Run
+            return cls(Experiment(self, sweep.experiment), run.id)
+        experiment = Experiment(self, record.experiment)
+        if record.kind == SINGLE:  # a single run's record: the run itself
+            return ScriptRun(experiment, f"{record.id}_0")
+        return HyperDriveRun(experiment, record.id)
 
     @property
     def models(self) -> dict[str, Any]:
@@ -302,8 +302,8 @@ class Experiment:
     def get_runs(self) -> list[Run]:
         """The experiment's sweeps (:class:`HyperDriveRun`) and single runs (:class:`ScriptRun`), newest first."""
         return [
-            ScriptRun(self, f"{row['id']}_0") if row["kind"] == SINGLE else HyperDriveRun(self, row["id"])
-            for row in reversed(self.workspace.store.sweeps(self.name))
+            ScriptRun(self, f"{record.id}_0") if record.kind == SINGLE else HyperDriveRun(self, record.id)
+            for record in reversed(self.workspace.store.sweep_records(self.name))
         ]
 
     def __repr__(self) -> str:
@@ -382,8 +382,8 @@ class ScriptRun(Run):
         try:
             return super().get_status()
         except NotFoundError:  # submitted a moment ago: the controller has not created the row yet
-            record = self.experiment.workspace.store.sweep(self.id.rsplit("_", 1)[0])
-            return record["status"] if RunStatus(record["status"]).is_terminal else RunStatus.QUEUED.value
+            record = self.experiment.workspace.store.sweep_record(self.id.rsplit("_", 1)[0])
+            return record.status.value if record.status.is_terminal else RunStatus.QUEUED.value
 
     def cancel(self) -> bool:
         """Cancel the run; False if it has already ended."""
@@ -413,14 +413,14 @@ class HyperDriveRun(Run):
     # -- the sweep itself -----------------------------------------------------------------------
 
     @property
-    def _store(self) -> Any:
+    def _store(self) -> Store:
         return self.experiment.workspace.store
 
-    def _row(self) -> Any:
-        return self._store.sweep(self.id)
+    def _row(self) -> SweepRecord:
+        return self._store.sweep_record(self.id)
 
     def _definition(self) -> dict[str, Any]:
-        return json.loads(self._row()["config"])
+        return self._row().config
 
     @property
     def hyperdrive_config(self) -> HyperDriveConfig | None:
@@ -429,49 +429,49 @@ class HyperDriveRun(Run):
 
     @property
     def primary_metric(self) -> str:
-        return self._row()["primary_metric"]
+        return self._row().primary_metric
 
     @property
     def goal(self) -> PrimaryMetricGoal:
-        return PrimaryMetricGoal.from_str(self._row()["goal"])
+        return PrimaryMetricGoal.from_str(self._row().goal)
 
     def get_status(self) -> str:
-        return self._row()["status"]
+        return self._row().status.value
 
     def get_details(self) -> dict[str, Any]:
         row = self._row()
-        definition = json.loads(row["config"])
+        definition = row.config
         details: dict[str, Any] = {
-            "runId": row["id"],
-            "status": row["status"],
+            "runId": row.id,
+            "status": row.status.value,
             "target": definition["run_config"].get("target", "local"),
-            "startTimeUtc": iso(row["started"]),
+            "startTimeUtc": iso(row.started),
             "properties": {
                 "primary_metric_config": json.dumps(definition["primary_metric"]),
                 "generator_config": json.dumps(definition["generator_config"]),
                 "policy_config": json.dumps(definition["policy_config"]),
-                "max_total_jobs": str(definition["max_total_runs"]),
-                "max_concurrent_jobs": str(definition["max_concurrent_runs"]),
+                "max_total_jobs": str(row.max_total_runs),
+                "max_concurrent_jobs": str(row.max_concurrent_runs),
                 "max_duration_minutes": str(definition["max_duration_minutes"]),
                 "platform": "local",
             },
             "runDefinition": definition["run_config"],
-            "tags": json.loads(row["tags"]),
+            "tags": dict(row.tags),
         }
-        if row["ended"] is not None:
-            details["endTimeUtc"] = iso(row["ended"])
-        if row["error"]:
-            details["error"] = {"message": row["error"]}
+        if row.ended is not None:
+            details["endTimeUtc"] = iso(row.ended)
+        if row.error:
+            details["error"] = {"message": row.error}
         return details
 
     def get_tags(self) -> dict[str, str]:
-        return json.loads(self._row()["tags"])
+        return dict(self._row().tags)
 
     def tag(self, key: str, value: Any = None) -> None:
         """Set a tag on the sweep."""
         tags = self.get_tags()
         tags[str(key)] = "" if value is None else str(value)
-        self._store.update_sweep(self.id, tags=json.dumps(tags))
+        self._store.update_sweep(self.id, tags=tags)
 
     def get_file_names(self) -> list[str]:
         return []
@@ -558,36 +558,28 @@ class HyperDriveRun(Run):
 
     # -- children -------------------------------------------------------------------------------
 
-    def _child_rows(self) -> list[Any]:
-        return self._store.runs(self.id)
+    def _child_rows(self) -> list[RunRecord]:
+        return self._store.run_records(self.id)
 
     def get_children(
         self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None, status: str | None = None
     ) -> list[Run]:
         """The sweep's runs in creation order (optionally only those with ``status``)."""
         return [
-            Run(self.experiment, row["id"])
-            for row in self._child_rows()
-            if status is None or row["status"] == status
+            Run(self.experiment, record.id)
+            for record in self._child_rows()
+            if status is None or record.status == status
         ]
 
     def get_hyperparameters(self) -> dict[str, str]:
         """``{child_run_id: JSON string of its sampled values}``, keyed by the search space's names."""
-        return {row["id"]: row["hyperparameters"] for row in self._child_rows()}
+        return {record.id: json.dumps(record.hyperparameters) for record in self._child_rows()}
 
     def get_metrics(self, *args: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
         """``{child_run_id: {metric_name: value_or_list}}`` for every child."""
         from hypersweep._results import group_metrics
 
-        rows = self._store.connect().execute(
-            "SELECT m.* FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.sweep_id = ?"
-            " ORDER BY r.number, m.name, m.step",
-            (self.id,),
-        )
-        by_run: dict[str, list[Any]] = {row["id"]: [] for row in self._child_rows()}
-        for row in rows:
-            by_run[row["run_id"]].append(row)
-        return {run_id: group_metrics(metric_rows) for run_id, metric_rows in by_run.items()}
+        return {run_id: group_metrics(records) for run_id, records in self._store.sweep_metrics(self.id).items()}
 
     def get_children_sorted_by_primary_metric(
         self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
@@ -608,14 +600,14 @@ class HyperDriveRun(Run):
             raise InvalidConfigError(f"Type of parameter discard_no_metric should be bool. Got {discard_no_metric!r}.")
         maximize = self.goal is PrimaryMetricGoal.MAXIMIZE
         with_metric, without = [], []
-        for row in self._child_rows():
+        for record in self._child_rows():
             entry = {
-                "run_id": row["id"],
-                "hyperparameters": row["hyperparameters"],
-                "best_primary_metric": row["best_value"],
-                "status": row["status"],
+                "run_id": record.id,
+                "hyperparameters": json.dumps(record.hyperparameters),
+                "best_primary_metric": record.best_value,
+                "status": record.status.value,
             }
-            (without if row["best_value"] is None else with_metric).append(entry)
+            (without if record.best_value is None else with_metric).append(entry)
         with_metric.sort(key=lambda e: e["best_primary_metric"], reverse=maximize != reverse)
         result = with_metric + ([] if discard_no_metric else without)
         return result[:top] if top else result

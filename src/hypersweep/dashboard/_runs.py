@@ -11,29 +11,25 @@ from typing import Any
 from hypersweep import _runfiles
 from hypersweep.dashboard._json import finite
 from hypersweep.errors import InvalidConfigError, NotFoundError
-from hypersweep.store import FILE_KIND, IMAGE_KIND, JSON_KINDS, decode_value, model_rows
+from hypersweep.store import FILE_KIND, IMAGE_KIND, JSON_KINDS, RunRecord, SweepRecord, model_rows
+from hypersweep.store import queries as q
 
 MAX_LOG_BYTES = 256 * 1024
 
 
-def run_row(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
-    """The run's row; :class:`NotFoundError` if there is none."""
-    row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"No run {run_id!r} in this workspace.")
-    return row
+def run_row(conn: sqlite3.Connection, run_id: str) -> RunRecord:
+    """The run's record; :class:`NotFoundError` if there is none."""
+    return q.run(conn, run_id)
 
 
 def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
     """``{name: {"kind", "steps", "values"}}`` for series, ``{"kind": "table", "columns"}`` for tables."""
     out: dict[str, dict[str, Any]] = {}
-    for row in conn.execute(
-        "SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
-    ):
-        name, kind = row["name"], row["kind"]
+    for record in q.metrics(conn, run_id):
+        name, kind = record.name, record.kind
         if kind in (FILE_KIND, IMAGE_KIND, *JSON_KINDS):  # shown in their own sections
             continue
-        value = finite(decode_value(row["value"], row["json"]))
+        value = finite(record.value)
         if kind in ("row", "table"):
             entry = out.setdefault(name, {"kind": "table", "columns": {}})
             columns = entry["columns"]
@@ -50,7 +46,7 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
                         columns[col].append(None)
             continue
         entry = out.setdefault(name, {"kind": "series", "steps": [], "values": []})
-        entry["steps"].append(row["step"])
+        entry["steps"].append(record.step)
         entry["values"].append(value)
     return out
 
@@ -82,21 +78,17 @@ def _document_columns(kind: str, doc: Any) -> dict[str, list[Any]]:
 def logged_media(conn: sqlite3.Connection, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """(images, documents, uploaded file names) of a run."""
     images, documents, uploaded = [], [], []
-    marks = ",".join("?" * (2 + len(JSON_KINDS)))
-    for row in conn.execute(
-        f"SELECT name, step, kind, value, json FROM metrics WHERE run_id = ? AND kind IN ({marks}) ORDER BY rowid",
-        (run_id, FILE_KIND, IMAGE_KIND, *JSON_KINDS),
-    ):
-        value = decode_value(row["value"], row["json"])
-        if row["kind"] == FILE_KIND:
-            uploaded.append(row["name"])
-        elif row["kind"] == IMAGE_KIND and isinstance(value, dict):
-            images.append({"name": row["name"], "step": row["step"], "path": value.get("path"),
+    for record in q.metrics(conn, run_id, (FILE_KIND, IMAGE_KIND, *JSON_KINDS), logged_order=True):
+        value = record.value
+        if record.kind == FILE_KIND:
+            uploaded.append(record.name)
+        elif record.kind == IMAGE_KIND and isinstance(value, dict):
+            images.append({"name": record.name, "step": record.step, "path": value.get("path"),
                            "description": value.get("description") or ""})
         else:
-            documents.append({"name": row["name"], "kind": row["kind"], "step": row["step"],
+            documents.append({"name": record.name, "kind": record.kind, "step": record.step,
                               "schema_type": value.get("schema_type") if isinstance(value, dict) else None,
-                              "columns": finite(_document_columns(row["kind"], value)), "value": finite(value)})
+                              "columns": finite(_document_columns(record.kind, value)), "value": finite(value)})
     return images, documents, uploaded
 
 
@@ -140,47 +132,43 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
     """Everything the run page shows except its logs."""
     now = time.time()
     row = run_row(conn, run_id)
-    sweep = conn.execute(
-        "SELECT * FROM sweeps WHERE id = ?", (row["sweep_id"],)
-    ).fetchone()
-    config = json.loads(sweep["config"]) if sweep else {}
-    tags = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))}
+    sweep_row = q.sweep_row(conn, row.sweep_id)
+    sweep = SweepRecord.from_row(sweep_row) if sweep_row is not None else None
+    config = sweep.config if sweep else {}
+    tags = q.tags(conn, run_id)
     marks: dict[str, str] = {}
-    hyperparameters = finite(json.loads(row["hyperparameters"]), marks, "hyperparameters")
-    arguments = finite(json.loads(row["arguments"]), marks, "arguments")
-    best = finite(row["best_value"], marks, "best")
-    last = finite(row["last_value"], marks, "last")
+    hyperparameters = finite(row.hyperparameters, marks, "hyperparameters")
+    arguments = finite(row.arguments, marks, "arguments")
+    best = finite(row.best_value, marks, "best")
+    last = finite(row.last_value, marks, "last")
     images, documents, uploaded = logged_media(conn, run_id)
-    kind = "sweep"
-    if sweep is not None and "kind" in sweep.keys():
-        kind = sweep["kind"]
     return {
         "run": {
-            "id": row["id"],
-            "sweep_id": row["sweep_id"],
-            "experiment": sweep["experiment"] if sweep else None,
-            "number": row["number"],
-            "status": row["status"],
-            "created": row["created"],
-            "started": row["started"],
-            "ended": row["ended"],
-            "duration": None if row["started"] is None else (row["ended"] or now) - row["started"],
+            "id": row.id,
+            "sweep_id": row.sweep_id,
+            "experiment": sweep.experiment if sweep else None,
+            "number": row.number,
+            "status": row.status.value,
+            "created": row.created,
+            "started": row.started,
+            "ended": row.ended,
+            "duration": None if row.started is None else (row.ended or now) - row.started,
             "hyperparameters": hyperparameters,
             "arguments": arguments,
             "command": config.get("run_config", {}).get("command"),
-            "reason": row["reason"],
-            "error": row["error"],
-            "intervals": row["intervals"],
+            "reason": row.reason,
+            "error": row.error,
+            "intervals": row.intervals,
             "best": best,
             "last": last,
             "nonfinite": marks,
-            "primary_metric": sweep["primary_metric"] if sweep else None,
-            "goal": sweep["goal"].lower() if sweep else None,
-            "kind": kind,
+            "primary_metric": sweep.primary_metric if sweep else None,
+            "goal": sweep.goal.lower() if sweep else None,
+            "kind": sweep.kind if sweep else "sweep",
         },
         "tags": tags,
         "metrics": metrics(conn, run_id),
-        "files": file_names(row["run_dir"], uploaded),
+        "files": file_names(row.run_dir, uploaded),
         "images": images,
         "documents": documents,
     }

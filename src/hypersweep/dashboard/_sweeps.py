@@ -1,4 +1,4 @@
-"""The data behind the sweep pages: plain dicts, ready for JSON, from a few SQL queries.
+"""The data behind the sweep pages: plain dicts, ready for JSON, from a few of the store's queries.
 
 A sweep of 1000 runs x 100 intervals costs three queries (the sweep, its runs, the primary
 metric's values of all its runs) whatever its size; nothing is queried per run. Live pages poll
@@ -14,18 +14,17 @@ import time
 from typing import Any
 
 from hypersweep.dashboard._json import Raw, finite
-from hypersweep.errors import NotFoundError
 from hypersweep.space_nested import flat_values
+from hypersweep.status import RunStatus
+from hypersweep.store import RunRecord, SweepRecord
+from hypersweep.store import queries as q
 
-TERMINAL = ("Completed", "Failed", "Canceled")
-# finite REAL values only (SQLite may hold +-inf, which JSON cannot carry)
-_FINITE = "CASE WHEN {0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308 THEN {0} END"
 _LOG_TYPES = {"loguniform", "qloguniform", "lognormal", "qlognormal"}
 # a run's status can change up to this long (s) after the time it records; see sweep_updates
 _LATE = 60.0
 
 
-def _elapsed(row: sqlite3.Row, now: float) -> float:
+def _elapsed(row: sqlite3.Row | SweepRecord, now: float) -> float:
     start = row["started"] or row["created"]
     return max(0.0, (row["ended"] or now) - start)
 
@@ -33,16 +32,7 @@ def _elapsed(row: sqlite3.Row, now: float) -> float:
 def sweep_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every sweep, newest first: status, progress, best value so far, elapsed time."""
     now = time.time()
-    kind = "s.kind" if has_kind_column(conn) else "'sweep'"
-    rows = conn.execute(
-        f"SELECT s.id, s.experiment, s.status, s.created, s.started, s.ended, s.primary_metric, {kind} AS kind,"
-        " MIN(r.id) AS first_run, MIN(r.status) AS first_status,"
-        " s.goal, s.max_total_runs, s.cancel_requested, COUNT(r.id) AS n_runs,"
-        " COALESCE(SUM(r.status IN ('Completed', 'Failed', 'Canceled')), 0) AS done,"
-        f" MAX({_FINITE.format('r.best_value')}) AS best_max,"
-        f" MIN({_FINITE.format('r.best_value')}) AS best_min"
-        " FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id GROUP BY s.id ORDER BY s.created DESC"
-    ).fetchall()
+    rows = q.sweep_summaries(conn)
     return [
         {
             "id": r["id"],
@@ -68,9 +58,7 @@ def sweep_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     ]
 
 
-def has_kind_column(conn: sqlite3.Connection) -> bool:
-    """Whether the database has the sweeps' ``kind`` column (older ones get it when hypersweep next opens them)."""
-    return any(row[1] == "kind" for row in conn.execute("PRAGMA table_info(sweeps)"))
+has_kind_column = q.has_kind_column
 
 
 def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,44 +100,38 @@ def _flat_parameters(space: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _summary(row: sqlite3.Row, runs: list[dict[str, Any]], now: float) -> dict[str, Any]:
-    config = json.loads(row["config"])
-    maximize = row["goal"].lower() == "maximize"
+def _summary(row: SweepRecord, runs: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    config = row.config
+    maximize = row.goal.lower() == "maximize"
     scored = [r for r in runs if r["best"] is not None]
     best = (max if maximize else min)(scored, key=lambda r: r["best"]) if scored else None
     counts: dict[str, int] = {}
     for r in runs:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     return {
-        "id": row["id"],
-        "experiment": row["experiment"],
-        "status": row["status"],
-        "created": row["created"],
-        "started": row["started"],
-        "ended": row["ended"],
+        "id": row.id,
+        "experiment": row.experiment,
+        "status": row.status.value,
+        "created": row.created,
+        "started": row.started,
+        "ended": row.ended,
         "elapsed": _elapsed(row, now),
-        "primary_metric": row["primary_metric"],
-        "goal": row["goal"].lower(),
-        "max_total_runs": row["max_total_runs"],
-        "max_concurrent_runs": row["max_concurrent_runs"],
+        "primary_metric": row.primary_metric,
+        "goal": row.goal.lower(),
+        "max_total_runs": row.max_total_runs,
+        "max_concurrent_runs": row.max_concurrent_runs,
         "n_runs": len(runs),
-        "done": sum(counts.get(s, 0) for s in TERMINAL),
+        "done": sum(n for status, n in counts.items() if RunStatus(status).is_terminal),
         "counts": counts,
         "best": best["best"] if best else None,
         "best_run": best["number"] if best else None,
-        "cancel_requested": bool(row["cancel_requested"]),
-        "error": row["error"],
-        "tags": json.loads(row["tags"] or "{}"),
+        "cancel_requested": row.cancel_requested,
+        "error": row.error,
+        "tags": dict(row.tags),
         "sampling": config.get("generator_config", {}).get("name"),
         "policy": config.get("policy_config"),
         "parameters": parameters(config),
     }
-
-
-_RUN_COLUMNS = (
-    "id, number, status, created, started, ended, hyperparameters, reason, error, intervals,"
-    " best_value, last_value"
-)
 
 
 def nonfinite_note(marks: dict[str, str]) -> str:
@@ -157,39 +139,31 @@ def nonfinite_note(marks: dict[str, str]) -> str:
     return "not finite: " + ", ".join(f"{k}={v}" for k, v in marks.items()) if marks else ""
 
 
-def _run(row: sqlite3.Row, now: float) -> dict[str, Any]:
+def _run(row: RunRecord, now: float) -> dict[str, Any]:
     marks: dict[str, str] = {}
-    hp = finite(flat_values(json.loads(row["hyperparameters"])), marks)
-    best = finite(row["best_value"], marks, "best")
-    last = finite(row["last_value"], marks, "last")
-    note = (row["reason"] or row["error"] or "").strip()
+    hp = finite(flat_values(row.hyperparameters), marks)
+    best = finite(row.best_value, marks, "best")
+    last = finite(row.last_value, marks, "last")
+    note = (row.reason or row.error or "").strip()
     note = note.splitlines()[0] if note else nonfinite_note(marks)
     return {
-        "id": row["id"],
-        "number": row["number"],
-        "status": row["status"],
-        "started": row["started"],
-        "ended": row["ended"],
-        "duration": None if row["started"] is None else (row["ended"] or now) - row["started"],
+        "id": row.id,
+        "number": row.number,
+        "status": row.status.value,
+        "started": row.started,
+        "ended": row.ended,
+        "duration": None if row.started is None else (row.ended or now) - row.started,
         "hp": hp,
         "best": best,
         "last": last,
-        "intervals": row["intervals"],
+        "intervals": row.intervals,
         "note": note,
         "nonfinite": marks,
     }
 
 
-def _sweep_row(conn: sqlite3.Connection, sweep_id: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"No sweep {sweep_id!r} in this workspace.")
-    return row
-
-
 def _cursor(conn: sqlite3.Connection, now: float) -> str:
-    top = conn.execute("SELECT MAX(rowid) FROM metrics").fetchone()[0] or 0
-    return f"{top}:{now:.3f}"
+    return f"{q.last_metric_rowid(conn)}:{now:.3f}"
 
 
 def _thin(xs: list[int], ys: list[float | None], limit: int, maximize: bool) -> tuple[list[int], list[Any]]:
@@ -203,23 +177,10 @@ def _thin(xs: list[int], ys: list[float | None], limit: int, maximize: bool) -> 
     return [xs[i] for i in order], [ys[i] for i in order]
 
 
-# Each run's primary metric as JSON text, built by SQLite: the runs come in number order from
-# runs_by_sweep and each run's values in step order from metrics_by_run (the plan has no sort), so
-# group_concat sees them in order. Values carry 7 significant digits: plenty for a chart.
-_SERIES = (
-    "SELECT r.number, COUNT(*), MIN(m.step), MAX(m.step),"
-    f" group_concat(coalesce(printf('%.7g', {_FINITE.format('m.value')}), 'null'), ',')"
-    " FROM runs r JOIN metrics m ON m.run_id = r.id"
-    " WHERE r.sweep_id = ? AND m.name = ? AND m.kind IN ('scalar', 'list') GROUP BY r.number"
-)
-
-
 def _series(
     conn: sqlite3.Connection, sweep_id: str, metric: str, max_points: int, maximize: bool
 ) -> tuple[Raw, dict[int, list[int]]]:
-    cur = conn.cursor()
-    cur.row_factory = None
-    rows = cur.execute(_SERIES, (sweep_id, metric)).fetchall()
+    rows = q.series_summary(conn, sweep_id, metric)  # each run's values as JSON text, built by SQLite
     limit = max(50, max_points // max(1, len(rows)))
     parts: list[str] = []
     odd: list[int] = []  # runs to thin, or whose intervals are not 1..n: done in Python
@@ -229,24 +190,17 @@ def _series(
         else:
             parts.append(f'"{number}":[{text}]')
     out_x: dict[int, list[int]] = {}
-    for chunk in range(0, len(odd), 500):
-        numbers = odd[chunk : chunk + 500]
-        xs: dict[int, list[int]] = {n: [] for n in numbers}
-        ys: dict[int, list[Any]] = {n: [] for n in numbers}
-        for number, step, value in cur.execute(
-            f"SELECT r.number, m.step, {_FINITE.format('m.value')} FROM runs r JOIN metrics m ON m.run_id = r.id"
-            f" WHERE r.sweep_id = ? AND m.name = ? AND m.kind IN ('scalar', 'list')"
-            f" AND r.number IN ({','.join('?' * len(numbers))}) ORDER BY r.number, m.step",
-            (sweep_id, metric, *numbers),
-        ):
-            xs[number].append(step)
-            ys[number].append(value)
-        for number in numbers:
-            x, y = xs[number], ys[number]
-            if len(y) > limit:
-                x, y = _thin(x, y, limit, maximize)
-            out_x[number] = x
-            parts.append(f'"{number}":{json.dumps(y, allow_nan=False)}')
+    xs: dict[int, list[int]] = {n: [] for n in odd}
+    ys: dict[int, list[Any]] = {n: [] for n in odd}
+    for number, step, value in q.series_points(conn, sweep_id, metric, odd):
+        xs[number].append(step)
+        ys[number].append(value)
+    for number in odd:
+        x, y = xs[number], ys[number]
+        if len(y) > limit:
+            x, y = _thin(x, y, limit, maximize)
+        out_x[number] = x
+        parts.append(f'"{number}":{json.dumps(y, allow_nan=False)}')
     return Raw("{" + ",".join(parts) + "}"), out_x
 
 
@@ -265,14 +219,11 @@ def sweep_payload(conn: sqlite3.Connection, sweep_id: str, max_points: int = 200
         is pre-encoded JSON (:class:`~hypersweep.dashboard._json.Raw`): encode with ``_json.dumps``.
     """
     now = time.time()
-    row = _sweep_row(conn, sweep_id)
-    runs = [
-        _run(r, now)
-        for r in conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
-    ]
+    row = q.sweep(conn, sweep_id)
+    runs = [_run(r, now) for r in q.runs(conn, sweep_id)]
     cursor = _cursor(conn, now)
-    maximize = row["goal"].lower() == "maximize"
-    ys, xs = _series(conn, sweep_id, row["primary_metric"], max_points, maximize)
+    maximize = row.goal.lower() == "maximize"
+    ys, xs = _series(conn, sweep_id, row.primary_metric, max_points, maximize)
     return {
         "sweep": _summary(row, runs, now),
         "runs": runs,
@@ -313,24 +264,16 @@ def sweep_updates(conn: sqlite3.Connection, sweep_id: str, since: str) -> dict[s
     """
     last_rowid, last_time = parse_cursor(since)
     now = time.time()
-    row = _sweep_row(conn, sweep_id)
+    row = q.sweep(conn, sweep_id)
     cursor = _cursor(conn, now)
-    all_runs = [
-        _run(r, now)
-        for r in conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
-    ]
+    all_runs = [_run(r, now) for r in q.runs(conn, sweep_id)]
     edge = last_time - _LATE
     changed = [
         r
         for r in all_runs
-        if r["status"] not in TERMINAL or (r["ended"] or 0) >= edge or (r["started"] or 0) >= edge
+        if not RunStatus(r["status"]).is_terminal or (r["ended"] or 0) >= edge or (r["started"] or 0) >= edge
     ]
     points: dict[int, list[list[Any]]] = {}
-    for number, step, value in conn.execute(
-        f"SELECT r.number, m.step, {_FINITE.format('m.value')} FROM metrics m JOIN runs r ON r.id = m.run_id"
-        " WHERE m.rowid > ? AND r.sweep_id = ? AND m.name = ? AND m.kind IN ('scalar', 'list')"
-        " ORDER BY m.rowid",
-        (last_rowid, sweep_id, row["primary_metric"]),
-    ):
+    for number, step, value in q.points_since(conn, sweep_id, row.primary_metric, last_rowid):
         points.setdefault(number, []).append([step, value])
     return {"sweep": _summary(row, all_runs, now), "runs": changed, "points": points, "cursor": cursor}

@@ -1,12 +1,11 @@
-"""The workspace database: one SQLite file holding experiments, sweeps, runs, metrics and tags.
+"""The :class:`Store`: connections, transactions, and every write to the workspace database.
 
 Write-ahead logging lets readers (CLI, results API, dashboard) read while the sweep writes, and
-never block it. During a sweep one connection (the controller's) writes metric values, in one
-transaction per batch; other processes only write rarely (a cancel request) and wait their turn
-with a busy timeout, so nobody meets "database is locked". Each thread gets its own connection.
-
-The schema carries a version number; a database written by a newer hypersweep is refused, and
-one written by an older one is migrated when it is opened (see :data:`MIGRATIONS`).
+never block it. During a sweep one connection (the controller's) writes, in one transaction per
+step of its loop (:meth:`Store.apply`); other processes only write rarely (a cancel request) and
+wait their turn with a busy timeout, so nobody meets "database is locked". Each thread gets its
+own connection. ``Store(":memory:")`` keeps everything in memory (one connection shared by every
+thread, under a lock): fast tests that need no file.
 
 One process at a time drives a sweep. It holds the sweep's lock file (see ``hypersweep._launch``)
 and records a random token in ``sweeps.driver_token``; its writes go through :meth:`Store.fenced`,
@@ -24,14 +23,26 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypersweep._paths import DB_NAME as DB_NAME
-from hypersweep._paths import STATE_DIR as STATE_DIR
-from hypersweep._values import clean, clean_text
-from hypersweep.errors import DriverLostError, NotFoundError, SchemaVersionError, WorkspaceError
+from hypersweep._values import clean
+from hypersweep.errors import DriverLostError, NotFoundError, WorkspaceError
+from hypersweep.status import RunStatus
+from hypersweep.store import _queries as q
+from hypersweep.store._readonly import ReadOnlyStore
+from hypersweep.store._records import (
+    RUN_COLUMNS,
+    SWEEP_COLUMNS,
+    Batch,
+    MetricRecord,
+    NewRun,
+    RunRecord,
+    SweepRecord,
+    encode_value,
+)
+from hypersweep.store._records import text as _text
+from hypersweep.store._schema import LIMIT_KEYS, create_or_migrate
 
 logger = logging.getLogger(__name__)
 
@@ -39,128 +50,7 @@ logger = logging.getLogger(__name__)
 _BIND_ERRORS = (sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.IntegrityError, OverflowError,
                 UnicodeError, TypeError, ValueError)
 
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS experiments (name TEXT PRIMARY KEY, created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS sweeps (
-    id TEXT PRIMARY KEY,
-    experiment TEXT NOT NULL REFERENCES experiments(name),
-    status TEXT NOT NULL,
-    created REAL NOT NULL,
-    started REAL,
-    ended REAL,
-    primary_metric TEXT NOT NULL,
-    goal TEXT NOT NULL,
-    max_total_runs INTEGER NOT NULL,
-    max_concurrent_runs INTEGER NOT NULL,
-    config TEXT NOT NULL,
-    tags TEXT NOT NULL DEFAULT '{}',
-    driver_pid INTEGER,
-    driver_token TEXT,
-    heartbeat REAL,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    kind TEXT NOT NULL DEFAULT 'sweep'
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    sweep_id TEXT NOT NULL REFERENCES sweeps(id),
-    number INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    created REAL NOT NULL,
-    started REAL,
-    ended REAL,
-    hyperparameters TEXT NOT NULL,
-    arguments TEXT NOT NULL,
-    run_dir TEXT NOT NULL,
-    pid INTEGER,
-    error TEXT,
-    reason TEXT,
-    best_value REAL,
-    last_value REAL,
-    intervals INTEGER NOT NULL DEFAULT 0,
-    origin TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id, number);
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    step INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    value REAL,
-    json TEXT,
-    time REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics(run_id, name, step);
-CREATE TABLE IF NOT EXISTS tags (
-    run_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (run_id, key)
-);
-CREATE TABLE IF NOT EXISTS properties (
-    run_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (run_id, key)
-);
-CREATE TABLE IF NOT EXISTS models (
-    name TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    run_id TEXT,
-    experiment TEXT,
-    path TEXT NOT NULL,
-    source TEXT NOT NULL,
-    tags TEXT NOT NULL DEFAULT '{}',
-    properties TEXT NOT NULL DEFAULT '{}',
-    description TEXT,
-    created REAL NOT NULL,
-    PRIMARY KEY (name, version)
-);
-"""
-
-#: The schema's history: each step brings a database of the version before it to its version, by the
-#: columns it adds to tables that already existed (``ALTER TABLE ... ADD COLUMN``; the definition's
-#: default is what rows written before it get). New tables need no step: ``_SCHEMA`` creates what is
-#: missing. A database is migrated, in one transaction, when it is opened.
-MIGRATIONS: tuple[tuple[int, tuple[tuple[str, str, str], ...]], ...] = (
-    (2, (("sweeps", "driver_token", "TEXT"),)),  # who drives the sweep (see Store.fenced)
-    (3, (("sweeps", "kind", "TEXT NOT NULL DEFAULT 'sweep'"),)),  # 'sweep', or 'single' for a single run
-)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-#: Kinds of records in the metrics table that are not metrics: files a run uploaded (``name`` is the
-#: file's name in the run). ``get_metrics`` leaves them out.
-FILE_KIND = "file"
-#: Kinds a run logs as JSON documents in Azure's schemas (shown as tables on the run page).
-JSON_KINDS = ("confusion_matrix", "accuracy_table", "residuals", "predictions")
-#: Kinds of records that set a field of the run rather than log a metric.
-RUN_FIELD_KINDS = ("property", "display_name", "fail")
-#: An image: the value is ``{"path": <file in the run>, "description": ...}``.
-IMAGE_KIND = "image"
-
-
-def encode_value(value: Any) -> tuple[float | None, str | None]:
-    """Split a metric value into the REAL column and the JSON column (NaN, text and rows go to JSON).
-
-    Whatever the value, the result can be bound: it passes the rule of :mod:`hypersweep._values`
-    in its lenient form first (lone surrogates spelled out, integers beyond 64 bits as floats,
-    beyond the float range as ±inf, nesting deeper than 100 levels replaced by a marker).
-    """
-    value = clean(value, lenient=True)
-    if isinstance(value, bool):
-        return float(value), json.dumps(value)
-    if isinstance(value, (int, float)):
-        value = float(value)
-        return (None, "NaN") if math.isnan(value) else (value, None)
-    return None, json.dumps(value, allow_nan=True)
-
-
-def _text(value: Any) -> str:
-    """A value for a TEXT column: its ``str()``, lone surrogates spelled out."""
-    return clean_text(value if isinstance(value, str) else str(value))[0]
+MEMORY = ":memory:"
 
 
 def _bindable(value: Any) -> Any:
@@ -171,52 +61,52 @@ def _bindable(value: Any) -> Any:
         return clean(value, lenient=True)
     return value
 
-_RUN_COLUMNS = frozenset(
-    "status created started ended pid error reason best_value last_value intervals origin cancel_requested".split()
-)
-
-
-def decode_value(value: float | None, text: str | None) -> Any:
-    """The inverse of :func:`encode_value`."""
-    if text is None:
-        return value
-    if text == "NaN":
-        return math.nan
-    return json.loads(text)
-
-
-@dataclass(frozen=True)
-class MetricRecord:
-    """One logged value, ready to insert."""
-
-    run_id: str
-    name: str
-    step: int
-    kind: str
-    value: Any
-    time: float
-
 
 class Store:
-    """Access to one workspace database.
+    """Access to one workspace database: every write, and the reads of the results API.
 
     Args:
-        path: the database file; created (with its folder) if missing.
+        path: the database file; created (with its folder) if missing. ``":memory:"`` (or
+            :meth:`in_memory`): a database in this process's memory, gone when the store is closed.
+
+    Example:
+        >>> store = Store.in_memory()
+        >>> store.sweeps()
+        []
     """
 
     def __init__(self, path: str | Path) -> None:
+        self._memory = str(path) == MEMORY
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise WorkspaceError(f"Cannot create the workspace folder {self.path.parent}: {exc}") from exc
+        if not self._memory:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WorkspaceError(f"Cannot create the workspace folder {self.path.parent}: {exc}") from exc
         self._local = threading.local()
+        self._shared: sqlite3.Connection | None = None  # the in-memory database's one connection
+        self._shared_lock = threading.RLock()
         self._init_schema()
+
+    @staticmethod
+    def open_readonly(path: str | Path) -> ReadOnlyStore:
+        """Read-only access to the existing database ``path`` (what the dashboard reads through)."""
+        return ReadOnlyStore(path)
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """A store whose database lives in memory (for tests: nothing touches the disk)."""
+        return cls(MEMORY)
 
     # -- connections ---------------------------------------------------------------------------
 
     def connect(self) -> sqlite3.Connection:
-        """This thread's connection (opened on first use)."""
+        """This thread's connection (opened on first use; in memory, the one shared connection)."""
+        if self._memory:
+            if self._shared is None:
+                self._shared = sqlite3.connect(MEMORY, isolation_level=None, check_same_thread=False)
+                self._shared.row_factory = sqlite3.Row
+            return self._shared
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -234,58 +124,48 @@ class Store:
         return conn
 
     def close(self) -> None:
-        """Close this thread's connection."""
+        """Close this thread's connection (in memory: the database itself)."""
+        if self._memory:
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
+            return
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
 
     @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read from (in memory, held alone while reading: threads share it)."""
+        if not self._memory:
+            yield self.connect()
+            return
+        with self._shared_lock:
+            yield self.connect()
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``), committed on success."""
-        conn = self.connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._reading() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def _init_schema(self) -> None:
         try:
             conn = self.connect()
-            conn.execute("PRAGMA journal_mode = WAL")
+            if not self._memory:
+                conn.execute("PRAGMA journal_mode = WAL")
             with self.transaction() as tx:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        tx.execute(statement)
-                row = tx.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row is None:
-                    tx.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                elif int(row[0]) > SCHEMA_VERSION:
-                    raise SchemaVersionError(
-                        f"The workspace database {self.path} has schema version {row[0]}, written by a "
-                        f"newer hypersweep; this version reads up to {SCHEMA_VERSION}. "
-                        "Upgrade with: pip install -U hypersweep"
-                    )
-                elif int(row[0]) < SCHEMA_VERSION:
-                    self._migrate(tx, int(row[0]))
+                create_or_migrate(tx, self.path)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise WorkspaceError(f"{self.path} is not a usable hypersweep database: {exc}") from exc
-
-    @staticmethod
-    def _migrate(tx: sqlite3.Connection, version: int) -> None:
-        """Bring a database of an older schema ``version`` to :data:`SCHEMA_VERSION` (in ``tx``)."""
-        for step, columns in MIGRATIONS:
-            if step <= version:
-                continue
-            for table, column, definition in columns:
-                present = {r["name"] for r in tx.execute(f"PRAGMA table_info({table})")}
-                if column not in present:
-                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        tx.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     # -- who drives a sweep ----------------------------------------------------------------------
 
@@ -311,17 +191,25 @@ class Store:
     # -- experiments and sweeps ----------------------------------------------------------------
 
     def ensure_experiment(self, name: str) -> None:
+        """Record the experiment ``name`` if it is new."""
         with self.transaction() as tx:
             tx.execute("INSERT OR IGNORE INTO experiments VALUES (?, ?)", (name, time.time()))
 
     def experiments(self) -> list[sqlite3.Row]:
-        return self.connect().execute("SELECT * FROM experiments ORDER BY created").fetchall()
+        """Every experiment (``name``, ``created``), oldest first."""
+        with self._reading() as conn:
+            return conn.execute("SELECT * FROM experiments ORDER BY created").fetchall()
 
     def create_sweep(
         self, sweep_id: str, experiment: str, config: dict[str, Any], tags: dict[str, str], kind: str = "sweep"
     ) -> None:
-        """Record a new sweep (``kind='single'``: the record of a single run, which has no sampler)."""
+        """Record a new sweep (``kind='single'``: the record of a single run, which has no sampler).
+
+        ``config`` is the sweep's description; its limits go to their own columns (stored once), and
+        :class:`SweepRecord` gives them back in ``config``.
+        """
         self.ensure_experiment(experiment)
+        description = {k: v for k, v in config.items() if k not in LIMIT_KEYS}
         with self.transaction() as tx:
             tx.execute(
                 "INSERT INTO sweeps (id, experiment, status, created, primary_metric, goal,"
@@ -329,31 +217,55 @@ class Store:
                 (
                     sweep_id,
                     experiment,
-                    "Queued",
+                    RunStatus.QUEUED.value,
                     time.time(),
                     config["primary_metric"]["name"],
                     config["primary_metric"]["goal"],
                     config["max_total_runs"],
                     config["max_concurrent_runs"],
-                    json.dumps(config),
+                    json.dumps(description),
                     json.dumps(tags),
                     kind,
                 ),
             )
 
     def sweep(self, sweep_id: str) -> sqlite3.Row:
-        row = self.connect().execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        """The sweep's row as stored (JSON as text); :meth:`sweep_record` decodes it."""
+        with self._reading() as conn:
+            row = q.sweep_row(conn, sweep_id)
         if row is None:
             raise NotFoundError(f"No sweep {sweep_id!r} in this workspace ({self.path.parent}).")
         return row
 
+    def sweep_record(self, sweep_id: str) -> SweepRecord:
+        """The sweep ``sweep_id``, decoded; :class:`NotFoundError` if there is none."""
+        return SweepRecord.from_row(self.sweep(sweep_id))
+
     def sweeps(self, experiment: str | None = None) -> list[sqlite3.Row]:
+        """Rows of every sweep (of ``experiment``), oldest first; :meth:`sweep_records` decodes them."""
         sql = "SELECT * FROM sweeps" + (" WHERE experiment = ?" if experiment else "") + " ORDER BY created"
-        return self.connect().execute(sql, (experiment,) if experiment else ()).fetchall()
+        with self._reading() as conn:
+            return conn.execute(sql, (experiment,) if experiment else ()).fetchall()
+
+    def sweep_records(self, experiment: str | None = None) -> list[SweepRecord]:
+        """Every sweep (of ``experiment``), oldest first."""
+        with self._reading() as conn:
+            return q.sweeps(conn, experiment)
 
     def update_sweep(self, sweep_id: str, **fields: Any) -> None:
-        cols = ", ".join(f"{k} = ?" for k in fields)
+        """Set columns of a sweep (``tags`` as a dict or its JSON text)."""
+        if isinstance(fields.get("tags"), dict):
+            fields["tags"] = json.dumps(fields["tags"])
+        unknown = set(fields) - SWEEP_COLUMNS - {"tags", "cancel_requested"}
+        if unknown:
+            raise ValueError(f"not columns a sweep's update may set: {sorted(unknown)}")
         with self.transaction() as tx:
+            self._update_sweep(tx, sweep_id, fields)
+
+    @staticmethod
+    def _update_sweep(tx: sqlite3.Connection, sweep_id: str, fields: Mapping[str, Any]) -> None:
+        if fields:
+            cols = ", ".join(f"{k} = ?" for k in fields)
             tx.execute(f"UPDATE sweeps SET {cols} WHERE id = ?", (*fields.values(), sweep_id))
 
     def request_cancel(self, sweep_id: str) -> None:
@@ -367,41 +279,110 @@ class Store:
         with self.transaction() as tx:
             tx.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
 
-    # -- runs ----------------------------------------------------------------------------------
+    def cancel_requests(self, sweep_id: str) -> tuple[bool, list[str]]:
+        """(whether the sweep's cancel was asked, its unfinished runs whose cancel was asked)."""
+        with self._reading() as conn:
+            return q.cancel_requests(conn, sweep_id)
 
-    def create_runs(self, tx: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> None:
+    # -- the controller's writes ---------------------------------------------------------------
+
+    def apply(self, batch: Batch, sweep_id: str | None = None) -> None:
+        """Write one step of a sweep's loop in one transaction: new runs, logged values, run updates,
+        tags, properties, runs canceled with the sweep, and the sweep's own columns (``sweep_id``).
+
+        No record can abort the batch: a value SQLite cannot bind is converted (see
+        :func:`encode_value`), and a row it still refuses is skipped alone (logged).
+        """
+        if not batch:
+            return
+        unknown = set(batch.sweep) - SWEEP_COLUMNS
+        if unknown:
+            raise ValueError(f"not columns of the sweeps table a batch may set: {sorted(unknown)}")
+        with self.transaction() as tx:
+            if batch.runs:
+                self._insert_runs(tx, batch.runs)
+            if batch.metrics:
+                self.insert_metrics(tx, batch.metrics)
+            self.update_runs(tx, batch.updates)
+            for run_id, run_tags in batch.tags.items():
+                self.set_tags(tx, run_id, run_tags)
+            for run_id, kind, name, value in batch.run_fields:
+                self.set_run_field(tx, run_id, kind, name, str(value))
+            if batch.cancels:
+                now = time.time()
+                tx.executemany(
+                    "UPDATE runs SET status = ?, ended = ?, reason = COALESCE(reason, ?) WHERE id = ?",
+                    [(RunStatus.CANCELED.value, now, reason, run_id) for run_id, reason in batch.cancels],
+                )
+            if batch.sweep:
+                if sweep_id is None:
+                    raise ValueError("a batch that updates its sweep needs the sweep's id")
+                self._update_sweep(tx, sweep_id, batch.sweep)
+
+    @staticmethod
+    def _insert_runs(tx: sqlite3.Connection, runs: Sequence[NewRun]) -> None:
         tx.executemany(
             "INSERT INTO runs (id, sweep_id, number, status, created, hyperparameters, arguments,"
-            " run_dir, origin) VALUES (:id, :sweep_id, :number, :status, :created, :hyperparameters,"
-            " :arguments, :run_dir, :origin)",
-            list(rows),
+            " run_dir, origin) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(r.id, r.sweep_id, r.number, r.status.value, r.created, json.dumps(dict(r.hyperparameters)),
+              json.dumps(r.arguments), r.run_dir, json.dumps(dict(r.origin)) if r.origin is not None else None)
+             for r in runs],
         )
 
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_runs(self, tx: sqlite3.Connection, rows: Iterable[dict[str, Any] | NewRun]) -> None:
+        """Insert runs, inside ``tx``: :class:`NewRun` records, or dicts of their columns (JSON as text)."""
+        rows = list(rows)
+        self._insert_runs(tx, [r for r in rows if isinstance(r, NewRun)])
+        plain = [r for r in rows if not isinstance(r, NewRun)]
+        if plain:
+            tx.executemany(
+                "INSERT INTO runs (id, sweep_id, number, status, created, hyperparameters, arguments,"
+                " run_dir, origin) VALUES (:id, :sweep_id, :number, :status, :created, :hyperparameters,"
+                " :arguments, :run_dir, :origin)",
+                plain,
+            )
+
     def run(self, run_id: str) -> sqlite3.Row:
-        row = self.connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        """The run's row as stored (JSON as text); :meth:`run_record` decodes it."""
+        with self._reading() as conn:
+            row = q.run_row(conn, run_id)
         if row is None:
             raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
         return row
 
+    def run_record(self, run_id: str) -> RunRecord:
+        """The run ``run_id``, decoded; :class:`NotFoundError` if there is none."""
+        return RunRecord.from_row(self.run(run_id))
+
     def runs(self, sweep_id: str) -> list[sqlite3.Row]:
-        return (
-            self.connect()
-            .execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
-            .fetchall()
-        )
+        """Rows of the sweep's runs, by number; :meth:`run_records` decodes them."""
+        with self._reading() as conn:
+            return conn.execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,)).fetchall()
+
+    def run_records(self, sweep_id: str) -> list[RunRecord]:
+        """The sweep's runs, by number."""
+        with self._reading() as conn:
+            return q.runs(conn, sweep_id)
 
     def find_run(self, prefix: str) -> sqlite3.Row:
         """A run by its id, or by a unique suffix such as ``_3`` with the sweep id."""
         try:
             return self.run(prefix)
         except NotFoundError:
-            rows = self.connect().execute(
-                "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-                (prefix.replace("_", "\\_") + "%",),
-            ).fetchall()
+            with self._reading() as conn:
+                rows = conn.execute(
+                    "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                    (prefix.replace("_", "\\_") + "%",),
+                ).fetchall()
             if len(rows) == 1:
                 return rows[0]
             raise
+
+    def find_run_record(self, prefix: str) -> RunRecord:
+        """:meth:`find_run`, decoded."""
+        return RunRecord.from_row(self.find_run(prefix))
 
     def insert_metrics(self, tx: sqlite3.Connection, records: Sequence[MetricRecord]) -> None:
         """Insert logged values; each is converted so that SQLite can bind it (see :func:`encode_value`).
@@ -432,7 +413,7 @@ class Store:
         for run_id, fields in updates.items():
             if not fields:
                 continue
-            unknown = set(fields) - _RUN_COLUMNS
+            unknown = set(fields) - RUN_COLUMNS
             if unknown:
                 raise ValueError(f"not columns of the runs table: {sorted(unknown)}")
             cols = ", ".join(f"{k} = ?" for k in fields)
@@ -504,8 +485,8 @@ class Store:
             row = tx.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
-            ended = row["status"] in ("Completed", "Failed", "Canceled")
-            if ended and not (status == "Failed" and row["status"] == "Completed"):
+            ended = RunStatus(row["status"]).is_terminal
+            if ended and not (status == RunStatus.FAILED and row["status"] == RunStatus.COMPLETED):
                 return False
             now = time.time()
             tx.execute(
@@ -521,16 +502,19 @@ class Store:
 
     def runs_with_property(self, key: str, value: str) -> list[str]:
         """Ids of the runs whose property ``key`` is ``value`` (a run's child runs), oldest first."""
-        rows = self.connect().execute(
-            "SELECT p.run_id FROM properties p JOIN runs r ON r.id = p.run_id WHERE p.key = ? AND p.value = ?"
-            " ORDER BY r.created", (key, value),
-        )
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT p.run_id FROM properties p JOIN runs r ON r.id = p.run_id WHERE p.key = ? AND p.value = ?"
+                " ORDER BY r.created", (key, value),
+            ).fetchall()
         return [r[0] for r in rows]
 
     def properties(self, run_id: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
         """The properties a run added with ``add_properties``."""
-        rows = (conn or self.connect()).execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,))
-        return {r["key"]: r["value"] for r in rows}
+        if conn is not None:
+            return q.properties(conn, run_id)
+        with self._reading() as own:
+            return q.properties(own, run_id)
 
     def append_records(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
         """Write records in the events-file format (``{"k", "n", "v", "t"}``) for a run, outside a sweep's
@@ -591,63 +575,63 @@ class Store:
 
     def models(self, name: str | None = None) -> list[sqlite3.Row]:
         """Registered models (every version), by name then version."""
-        return model_rows(self.connect(), name)
+        with self._reading() as conn:
+            return q.model_rows(conn, name)
 
     def model(self, name: str, version: int | None = None) -> sqlite3.Row | None:
         """One version of a model (the latest when ``version`` is None), or None."""
-        conn = self.connect()
-        if version is None:
-            return conn.execute(
-                "SELECT * FROM models WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
-            ).fetchone()
-        return conn.execute("SELECT * FROM models WHERE name = ? AND version = ?", (name, version)).fetchone()
+        with self._reading() as conn:
+            return q.model(conn, name, version)
+
+    # -- logged values -------------------------------------------------------------------------
 
     def metrics(self, run_id: str) -> list[sqlite3.Row]:
-        return (
-            self.connect()
-            .execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,))
-            .fetchall()
-        )
+        """Rows of a run's logged values (value and JSON apart), by name then step; :meth:`metric_records`
+        decodes them."""
+        with self._reading() as conn:
+            return conn.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)).fetchall()
+
+    def metric_records(self, run_id: str, kinds: Sequence[str] | None = None,
+                       logged_order: bool = False) -> list[MetricRecord]:
+        """A run's logged records (those of ``kinds``), by name then step or in the order they were written."""
+        with self._reading() as conn:
+            return q.metrics(conn, run_id, kinds, logged_order)
+
+    def sweep_metrics(self, sweep_id: str) -> dict[str, list[MetricRecord]]:
+        """``{run_id: its records by name then step}`` for every run of the sweep, by run number."""
+        with self._reading() as conn:
+            return q.sweep_metrics(conn, sweep_id)
 
     def metric_series(self, run_ids: Sequence[str], name: str) -> dict[str, list[float]]:
         """``{run_id: [values...]}`` of one scalar metric for several runs, in logging order."""
-        out: dict[str, list[float]] = {r: [] for r in run_ids}
-        for chunk_start in range(0, len(run_ids), 500):
-            chunk = list(run_ids[chunk_start : chunk_start + 500])
-            marks = ",".join("?" * len(chunk))
-            for row in self.connect().execute(
-                f"SELECT run_id, value, json FROM metrics WHERE name = ? AND kind IN ('scalar', 'list')"
-                f" AND run_id IN ({marks}) ORDER BY run_id, step",
-                (name, *chunk),
-            ):
-                value = decode_value(row["value"], row["json"])
-                out[row["run_id"]].append(float(value) if isinstance(value, (int, float)) else math.nan)
-        return out
+        with self._reading() as conn:
+            return q.metric_series(conn, run_ids, name)
+
+    def metric_counts(self, sweep_id: str) -> dict[str, dict[str, int]]:
+        """``{run_id: {metric name: its last step}}`` for the sweep's runs."""
+        with self._reading() as conn:
+            return q.metric_counts(conn, sweep_id)
 
     def tags(self, run_id: str) -> dict[str, str]:
-        rows = self.connect().execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))
-        return {r["key"]: r["value"] for r in rows}
-
-
-def model_rows(conn: sqlite3.Connection, name: str | None = None) -> list[sqlite3.Row]:
-    """Registered models (every version) by name then version, through any connection (the dashboard's too)."""
-    try:
-        if name is None:
-            return conn.execute("SELECT * FROM models ORDER BY name, version").fetchall()
-        return conn.execute("SELECT * FROM models WHERE name = ? ORDER BY version", (name,)).fetchall()
-    except sqlite3.OperationalError as exc:  # a database from before the registry: no models yet
-        if "no such table" in str(exc):
-            return []
-        raise
+        """A run's tags."""
+        with self._reading() as conn:
+            return q.tags(conn, run_id)
 
 
 class _FencedStore(Store):
     """A view of a :class:`Store` (same connections) whose writes are refused once the sweep is another's."""
 
     def __init__(self, base: Store, sweep_id: str, token: str) -> None:  # noqa: D107 - no schema work here
-        self.path = base.path
-        self._local = base._local
+        self._base = base
+        self.path, self._memory = base.path, base._memory
+        self._local, self._shared_lock = base._local, base._shared_lock
         self._fence = (sweep_id, token)
+
+    def connect(self) -> sqlite3.Connection:
+        return self._base.connect()
+
+    def close(self) -> None:
+        self._base.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
