@@ -50,7 +50,8 @@ FORBIDDEN = {
     "store": {"sampling", "policy", "controller", "experiment", "executors", "cli", "config"},
     "run": {"sampling", "policy", "controller", "executors", "store", "cli", "config", "space"},
     "controller": {"experiment", "cli", "config"},
-    "config": {"controller", "experiment", "cli", "executors", "store"},
+    # config asks the executors' registry whether an address is one an executor runs
+    "config": {"controller", "experiment", "cli", "store"},
     "importance": {"sampling", "policy", "controller", "experiment", "executors", "cli", "config", "dashboard", "widgets"},
 }
 

@@ -45,7 +45,6 @@ from hypersweep.executors import TrialSpec, make_executor
 from hypersweep.executors._devices import check_request, discover, thread_variables
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.mlflow import trial_env as mlflow_trial_env
-from hypersweep.policy import EarlyTerminationPolicy
 from hypersweep.policy._from_data import policy_from_json
 from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_PRIMARY_METRIC, ENV_RUN_ID, ENV_WORKSPACE
 from hypersweep.sampling import HyperParameterSampling

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from hypersweep.errors import NotFoundError
+from hypersweep.store import queries as q
 
 
 def importance_payload(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any]:
@@ -18,13 +18,8 @@ def importance_payload(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any
     """
     from hypersweep.importance import sweep_importances
 
-    sweep = conn.execute("SELECT config, primary_metric, goal FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
-    if sweep is None:
-        raise NotFoundError(f"No sweep {sweep_id!r} in this workspace.")
-    runs = conn.execute(
-        "SELECT status, hyperparameters, best_value FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,)
-    ).fetchall()
-    data = sweep_importances(sweep, runs).to_dict()
+    sweep = q.sweep(conn, sweep_id)  # NotFoundError if there is none
+    data = sweep_importances(sweep, q.runs(conn, sweep_id)).to_dict()
     for entry in data["importances"]:
         entry["label"] = entry["name"].lstrip("-")
     return {"sweep_id": sweep_id, "primary_metric": sweep["primary_metric"], "goal": sweep["goal"].lower(), **data}
