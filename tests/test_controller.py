@@ -204,6 +204,28 @@ def test_a_config_submitted_twice_gives_each_sweep_its_own_sampler_and_policy(wo
     assert list(first.get_hyperparameters().values()) == list(second.get_hyperparameters().values())
 
 
+def test_a_subclass_that_declares_no_name_is_rebuilt_as_itself(workspace) -> None:
+    # the registry knows MedianStoppingPolicy by its name; the sweep still runs the user's own rule
+    seen = []
+
+    class Stopping(MedianStoppingPolicy):
+        def evaluate(self, run_id, interval, histories, goal):
+            seen.append(run_id)
+            return super().evaluate(run_id, interval, histories, goal)
+
+    def trial(cfg):
+        run = Run.get_context()
+        for i in range(3):
+            run.log("score", cfg["x"] + i)
+
+    policy = Stopping(evaluation_interval=1, delay_evaluation=1)
+    run = Experiment(workspace, "sub").submit(config(trial, policy=policy, max_total_runs=3, max_concurrent_runs=1))
+    plan = run._controller.plan
+    assert type(plan.policy) is Stopping and plan.policy is not policy and plan.policy == policy
+    run.wait_for_completion(raise_on_error=False)
+    assert run.get_status() == "Completed" and seen
+
+
 def test_each_run_has_one_status_that_the_policy_sees(workspace) -> None:
     seen = []
 

@@ -384,18 +384,24 @@ def build_controller(
     resumes: Sequence[ResumeRequest] = (),
     elapsed_seconds: float = 0.0,
     lease: SweepLease | None = None,
+    classes: tuple[type | None, type | None] = (None, None),
 ) -> SweepController:
     """A controller for the sweep ``sweep_id`` (recorded already), as ``description`` defines it.
 
     Its sampler and policy are always built from the description (new and resumed sweeps alike), so
-    every controller has its own, never the user's objects, nor another sweep's.
+    every controller has its own, never the user's objects, nor another sweep's. ``classes`` are the
+    classes of the sampler and policy a new sweep was submitted with: a subclass defined in this
+    process that declares no name of its own (a user's ``BanditPolicy`` with its own ``evaluate``) is
+    built as itself from the description, not as the registered class of its name.
     With a ``lease``, the controller writes only while it owns the sweep and releases it at its end.
     """
     state_dir = ws_path / STATE_DIR
+    sampling = sampling_from_json(description["generator_config"])
+    policy = policy_from_json(description["policy_config"])
     plan = SweepPlan(
         sweep_id=sweep_id,
-        sampling=sampling_from_json(description["generator_config"]),
-        policy=policy_from_json(description["policy_config"]),
+        sampling=_as_class(sampling, classes[0], description["generator_config"]),
+        policy=_as_class(policy, classes[1], description["policy_config"]),
         goal=PrimaryMetricGoal.from_str(description["primary_metric"]["goal"]),
         primary_metric=description["primary_metric"]["name"],
         max_total_runs=description["max_total_runs"],
@@ -427,6 +433,25 @@ def build_controller(
     return SweepController(store, plan, executor, factory)
 
 
+def _as_class(built: Any, cls: type | None, data: dict[str, Any]) -> Any:
+    """``built``, or the same description built by ``cls`` when that is a subclass of ``built``'s class
+    (one that did not declare a name of its own, so the registry knows only its parent)."""
+    if built is None or cls is None or type(built) is cls or not issubclass(cls, type(built)):
+        return built
+    try:
+        if "parameter_space" in data:  # a sampling method: (parameter_space, properties)
+            return cls(data["parameter_space"], properties=data.get("properties"))
+        return cls(**data.get("properties", {}))
+    except TypeError:  # a constructor of its own: the registered parent's behaviour, as on resume
+        warnings.warn(
+            f"{cls.__name__} cannot be rebuilt from its stored form (its constructor differs from "
+            f"{type(built).__name__}'s); the sweep uses {type(built).__name__}. Give it a name of its own "
+            "(see CONTRIBUTING.md) to have it rebuilt as itself.",
+            stacklevel=2,
+        )
+        return built
+
+
 def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriveConfig, sweep_id: str,
                  tags: dict[str, str]) -> SweepController:
     """Check, record and snapshot a new sweep; return its controller (not started)."""
@@ -454,7 +479,7 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
     try:
         return build_controller(
             store, ws_path, experiment, sweep_id, description, run_config=rc, priors=priors, resumes=resumes,
-            lease=lease,
+            lease=lease, classes=(type(sampling), type(config.policy) if config.policy is not None else None),
         )
     except BaseException as exc:  # e.g. the compute target cannot be reached: no sweep stays Queued
         now = time.time()
