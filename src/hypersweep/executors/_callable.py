@@ -96,8 +96,8 @@ def run_callable(
     error: str | None = None
     with current(run):
         try:
-            if run._stop_reason is not None:
-                raise TrialStopped(run._stop_reason)
+            if (reason := stop_reason(run)) is not None:
+                raise TrialStopped(reason)
             log_result(run, primary_metric, call())
         except (TrialStopped, *interrupts) as exc:
             status, error = RunStatus.CANCELED, str(exc)
@@ -109,6 +109,6 @@ def run_callable(
                 stderr.write(traceback.format_exc())
                 status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
                 error += install_hint(error)
-    if run._stop_reason is not None and status is RunStatus.COMPLETED:
-        status, error = RunStatus.CANCELED, run._stop_reason
+    if (reason := stop_reason(run)) is not None and status is RunStatus.COMPLETED:
+        status, error = RunStatus.CANCELED, reason
     return status, error
