@@ -20,8 +20,8 @@ import contextvars
 import os
 import queue
 import sys
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from hypersweep import mlflow as mlflow_plugin
@@ -81,7 +81,10 @@ class _QueueSink:
 
 
 class ThreadExecutor(Executor):
-    """Runs callable trials in threads, one thread a trial.
+    """Runs callable trials in threads of this process (reused from trial to trial).
+
+    The base class starts no more than ``max_workers`` trials at once, so a trial never waits for
+    a thread: the pool only saves starting one for each trial.
 
     Args:
         max_workers: the number of trials that may run at once (the others wait, Queued).
@@ -90,6 +93,7 @@ class ThreadExecutor(Executor):
 
     def __init__(self, max_workers: int, resources: dict | None = None) -> None:
         super().__init__(max_workers, resources)
+        self._threads = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hypersweep-trial")
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._saved: tuple[Any, Any] | None = None
         self._saved_env: dict[str, str | None] | None = None
@@ -136,7 +140,7 @@ class ThreadExecutor(Executor):
         self._apply_env({k: v for k, v in spec.env.items() if k == mlflow_plugin.ENV_TRACKING_URI})
         if devices is not None:
             run.tag(DEVICES_TAG, ",".join(devices))
-        threading.Thread(target=self._execute, args=(spec, run), name=f"hypersweep-trial-{spec.run_id}").start()
+        self._threads.submit(self._execute, spec, run)
         return run
 
     def signal_stop(self, run_id: str, handle: Any, reason: str) -> None:
@@ -187,6 +191,7 @@ class ThreadExecutor(Executor):
 
     def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
         events = super().shutdown(reason, wait_seconds)
+        self._threads.shutdown(wait=False)
         self._restore_output()
         self._restore_env()
         return events
