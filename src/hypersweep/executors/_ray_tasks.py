@@ -10,29 +10,20 @@ import functools
 import io
 import logging
 import os
-import select
 import shutil
-import signal
-import subprocess
 import sys
 import tarfile
 import tempfile
 import threading
 import time
-import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hypersweep._wire import Kind, Record, encode
-from hypersweep.errors import HypersweepError, TrialStopped
-from hypersweep.executors._process import (
-    EventLines,
-    signal_trials,
-    start_trial_process,
-    tail,
-)
-from hypersweep.run import ENV_EVENTS, LiveRun, reset_current_run, set_current_run
+from hypersweep.errors import HypersweepError
+from hypersweep.executors._callable import live_run, request_stop, run_callable, stop_reason
+from hypersweep.executors._process import TrialProcess, tail
+from hypersweep.run import ENV_EVENTS
 from hypersweep.status import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -286,61 +277,39 @@ def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link:
     argv = list(payload["argv"])
     if argv and argv[0] == payload["driver_python"]:
         argv[0] = sys.executable  # the driver's interpreter path means "the Python hypersweep runs in"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **payload["env"], ENV_EVENTS: str(events)}
-    with open(stdout, "ab") as out, open(stderr, "ab") as err:
-        try:
-            popen = start_trial_process(work, argv, work, env, out, err)
-        except OSError as exc:
-            message = f"Could not start {payload['argv'][0]!r} on node {_node_ip(ray)}: {exc}"
-            err.write((message + "\n").encode())
-            return _script_result(link, work, shared, {"code": None, "error": message})
-    reader = EventLines(events)
     try:
-        link.add([(STARTED, popen.pid, time.time(), _node_ip(ray)), *_gpu_record(ray)])
+        proc = TrialProcess(work, argv, work, {**payload["env"], ENV_EVENTS: str(events)}, stdout=stdout,
+                            stderr=stderr, events=events, grace_seconds=payload["grace_seconds"])
+    except OSError as exc:
+        message = f"Could not start {payload['argv'][0]!r} on node {_node_ip(ray)}: {exc}"
+        with open(stderr, "ab") as err:
+            err.write((message + "\n").encode())
+        return _script_result(link, work, shared, {"code": None, "error": message})
+    try:
+        link.add([(STARTED, proc.pid, time.time(), _node_ip(ray)), *_gpu_record(ray)])
         link.warm_up()
-        code = _supervise(popen, work, reader, link, payload["grace_seconds"])
-        link.add(reader.read())
+        code = _supervise(proc, link)
+        link.add(proc.read())
     finally:
-        reader.close()
+        proc.close()  # no orphans left behind, in its group or not (also when this task is interrupted)
     last_lines = tail(stderr) if code != 0 else ""
     return _script_result(link, work, shared, {"code": code, "error": None, "tail": last_lines, "node": _node_ip(ray)})
 
 
-def _supervise(popen: subprocess.Popen[bytes], work: Path, reader: EventLines, link: _HubLink, grace: float) -> int:
-    """Forward the script's records until it exits; stop it when the hub says so.
-
-    When it exits (or this task is interrupted), every process it started is killed.
-    """
-    pidfd = None
-    with contextlib.suppress(AttributeError, OSError):
-        pidfd = os.pidfd_open(popen.pid)
-    kill_at = None
-    stopping = False
-    try:
-        while True:
-            link.add(reader.read())
-            code = popen.poll()
-            if code is not None:
-                return code
-            try:
-                reason = link.pump()
-            except KeyboardInterrupt:  # ray.cancel of a task that had just started
-                reason = "canceled"
-            if reason is not None and not stopping:
-                stopping = True
-                signal_trials([work], signal.SIGTERM, [popen.pid])
-                kill_at = time.monotonic() + grace
-            if kill_at is not None and time.monotonic() >= kill_at:
-                signal_trials([work], signal.SIGKILL, [popen.pid])
-                kill_at = None
-            if pidfd is not None:
-                select.select([pidfd], [], [], LOOP_SECONDS)
-            else:
-                time.sleep(LOOP_SECONDS)
-    finally:
-        signal_trials([work], signal.SIGKILL, [popen.pid])  # no orphans left behind, in its group or not
-        if pidfd is not None:
-            os.close(pidfd)
+def _supervise(proc: TrialProcess, link: _HubLink) -> int:
+    """Forward the script's records until it exits; stop it when the hub says so."""
+    while True:
+        link.add(proc.read())
+        code = proc.poll()
+        if code is not None:
+            return code
+        try:
+            reason = link.pump()
+        except KeyboardInterrupt:  # ray.cancel of a task that had just started
+            reason = "canceled"
+        if reason is not None:
+            proc.terminate()
+        proc.wait(LOOP_SECONDS)
 
 
 def _script_result(link: _HubLink, work: Path, shared: bool, result: dict[str, Any]) -> dict[str, Any]:
@@ -356,22 +325,22 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
     import ray
     from ray import cloudpickle
 
-    from hypersweep.executors.threads import ThreadExecutor
-
     run_id = payload["run_id"]
     link = _HubLink(ray, hub, payload["channel"], run_id)
     shared = bool(payload["shared_dir"])
     work = _work_dir(payload)
-    run = LiveRun(run_id, link)
+    run = live_run(run_id, link)
     done = threading.Event()
 
     def pump() -> None:
         while not done.wait(LOOP_SECONDS):
             reason = link.pump()
-            if reason is not None and run._stop_reason is None:
-                run._stop_reason = reason
+            if reason is not None:
+                request_stop(run, reason)
 
-    status, error = RunStatus.COMPLETED, None
+    def call() -> Any:
+        return cloudpickle.loads(function)(dict(payload["config"]))
+
     try:
         for sub in ("outputs", "logs"):
             (work / sub).mkdir(parents=True, exist_ok=True)
@@ -381,34 +350,26 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
         pumper.start()
         cwd = os.getcwd()
         with open(work / "logs" / "stdout.txt", "a") as out, open(work / "logs" / "stderr.txt", "a") as err:
-            token = set_current_run(run)
             try:
                 os.chdir(work)  # outputs/... written by the callable come back with the run
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    fn = cloudpickle.loads(function)
-                    value = fn(dict(payload["config"]))
-                    ThreadExecutor._log_result(run, _PrimaryOnly(payload["primary_metric"]), value)
-            except TrialStopped as exc:
-                status, error = RunStatus.CANCELED, str(exc)
-            except KeyboardInterrupt:  # ray.cancel, sent by stop() before the start was seen
-                status, error = RunStatus.CANCELED, "The Ray task was canceled."
-            except BaseException as exc:  # noqa: BLE001 - a trial's failure must not stop the sweep
-                err.write(traceback.format_exc())
-                status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+                    # ray.cancel, sent by stop() before the start was seen, interrupts the call
+                    status, error = run_callable(run, call, primary_metric=payload["primary_metric"], stderr=err,
+                                                 canceled_by={KeyboardInterrupt: "The Ray task was canceled."})
             finally:
                 os.chdir(cwd)
-                reset_current_run(token)
         done.set()
         pumper.join()
         link.pump()
-        if run._stop_reason is None:
-            run._stop_reason = link.stop_reason
-        if run._stop_reason is not None and status is RunStatus.COMPLETED:
-            status, error = RunStatus.CANCELED, run._stop_reason
+        if link.stop_reason is not None:
+            request_stop(run, link.stop_reason)
+        reason = stop_reason(run)
+        if reason is not None and status is RunStatus.COMPLETED:
+            status, error = RunStatus.CANCELED, reason
         result = {
             "status": status.value,
             "error": error,
-            "stop_reason": run._stop_reason,
+            "stop_reason": reason,
             "unsent": link.finish(),
             "acked": link.acked,
             "files": None if shared else pack(work, ("outputs", "logs")),
@@ -418,8 +379,3 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
     if not shared:  # (an interrupted task keeps its folder, as a script's does)
         shutil.rmtree(work, ignore_errors=True)
     return result
-
-
-@dataclass
-class _PrimaryOnly:
-    primary_metric: str

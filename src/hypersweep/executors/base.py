@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep._wire import KINDS, decode  # noqa: F401 - KINDS: the kinds a run writes
+from hypersweep.executors._devices import DevicePool, describe_request, discover, pool_for
 from hypersweep.status import RunStatus
 
 
@@ -117,36 +118,139 @@ def coerce_number(value: Any) -> float:
     return math.nan
 
 
+class LaunchError(Exception):
+    """Raised by :meth:`Executor.launch` when a trial cannot start: the run fails with this message."""
+
+
 class Executor(abc.ABC):
-    """Runs trials. All methods are called from the controller's thread."""
+    """Runs trials: the lifecycle every executor shares, on top of three hooks.
+
+    The base keeps the books: the table of running trials (each with the handle its executor's
+    :meth:`launch` returned), the trials waiting for room (Queued), the events due at the next
+    :meth:`poll`, the reasons runs were stopped for, and the GPUs of this machine lent to trials.
+    It is the one place an executor limits how many trials run at once (``max_workers``) and what
+    its devices hold; a trial started beyond either waits here until there is room.
+
+    An executor implements :meth:`launch` (start a trial), :meth:`signal_stop` (ask it to stop)
+    and :meth:`collect` (wait for what its trials did, as events). When a trial that was stopped
+    ends Completed or Canceled, its end is Canceled with the first stop reason; a trial whose
+    failure stands (an exception after the stop) stays Failed.
+
+    All public methods are called from one thread, the controller's.
+
+    Args:
+        max_workers: how many trials may run at once (None: no limit of the executor's own).
+        resources: what each trial of the sweep asks for; ``num_gpus`` makes the executor lend each
+            trial its own devices of this machine (see :mod:`hypersweep.executors._devices`).
+    """
+
+    #: True when trials asking for ``num_gpus`` get devices of this machine from the executor.
+    lends_devices = True
+
+    def __init__(self, max_workers: int | None = None, resources: dict | None = None) -> None:
+        self.max_workers = max_workers
+        self._running: dict[str, tuple[TrialSpec, Any]] = {}  # run id -> (spec, the executor's handle)
+        self._waiting: list[TrialSpec] = []  # trials waiting for room, in order
+        self._pending: list[Event] = []  # events due at the next poll
+        self._stop_reasons: dict[str, str] = {}  # run id -> the first reason it was stopped for
+        self._draining: dict[str, TrialSpec] = {}  # ended, devices held until all its processes are gone
+        self._request = _num_gpus(resources)
+        self._pool: DevicePool | None = None
+
+    # -- the hooks -----------------------------------------------------------------------------
 
     @abc.abstractmethod
+    def launch(self, spec: TrialSpec, devices: list[str] | None) -> Any:
+        """Start a trial now and return its handle (kept in the running table).
+
+        ``devices`` are the ids of the GPUs lent to it (None when it asked for none). A
+        :class:`RunStarted` event follows from :meth:`collect`, or is given to :meth:`emit` here.
+
+        Raises:
+            LaunchError: when it cannot start (the run then fails with that message).
+        """
+
+    @abc.abstractmethod
+    def signal_stop(self, run_id: str, handle: Any, reason: str) -> None:
+        """Ask a running trial to stop (called once a run); its :class:`RunEnded` follows from :meth:`collect`."""
+
+    @abc.abstractmethod
+    def collect(self, timeout: float) -> list[Event]:
+        """Wait up to ``timeout`` seconds for what the running trials did, and return it as events."""
+
+    def leftovers(self, specs: list[TrialSpec]) -> set[str]:
+        """Run ids among these ended trials some process of which is still alive (default: none)."""
+        return set()
+
+    # -- what the controller calls ---------------------------------------------------------------
+
     def start(self, spec: TrialSpec) -> None:
-        """Start a trial; a :class:`RunStarted` event follows."""
+        """Start a trial, or queue it until there is room; a :class:`RunStarted` event follows once it runs."""
+        self._drain()
+        if self._waiting or not self._launch(spec):
+            self._waiting.append(spec)
 
-    @abc.abstractmethod
     def poll(self, timeout: float) -> list[Event]:
         """Wait up to ``timeout`` seconds for events and return all that are ready."""
+        self._drain()
+        self._start_waiting()
+        events, self._pending = self._pending, []
+        wait = 0.0 if events else timeout
+        if self._draining:  # no pidfd says when a leftover process is gone: look again soon
+            wait = min(wait, 0.02)
+        if self._running:
+            events.extend(self.collect(wait))
+        elif wait > 0:
+            time.sleep(min(wait, 0.02))
+        settled = [self._settle(ev) if isinstance(ev, RunEnded) else ev for ev in events]
+        if self._draining:
+            self._drain()
+        return settled
 
-    @abc.abstractmethod
     def stop(self, run_id: str, reason: str) -> None:
-        """Stop a trial; its :class:`RunEnded` event (Canceled) follows."""
+        """Stop a trial; its :class:`RunEnded` event (Canceled, with ``reason``) follows."""
+        for spec in self._waiting:
+            if spec.run_id == run_id:  # never started: it ends at once
+                self._waiting.remove(spec)
+                self.emit(RunEnded(run_id, RunStatus.CANCELED, reason, time.time()))
+                return
+        entry = self._running.get(run_id)
+        if entry is None or run_id in self._stop_reasons:
+            return
+        self._stop_reasons[run_id] = reason
+        self.signal_stop(run_id, entry[1], reason)
 
-    @abc.abstractmethod
     def active(self) -> int:
-        """Number of trials started and not yet ended."""
+        """Trials running, waiting for room, ended with processes still being ended, or whose end is due."""
+        due = sum(isinstance(ev, RunEnded) for ev in self._pending)
+        return len(self._running) + len(self._waiting) + len(self._draining) + due
+
+    def running_ids(self) -> list[str]:
+        """Ids of the trials started (or waiting to) and not yet ended."""
+        return list(self._running) + [spec.run_id for spec in self._waiting]
 
     def capacity(self) -> int | None:
-        """How many more trials could start now, as far as this executor's own resources go.
+        """How many more trials could start now, as far as this executor's own limits go.
 
-        None (the default): no limit but ``max_concurrent_runs``. The local executor counts the free
-        GPUs when trials ask for them; a trial started beyond this waits in the executor (Queued).
+        None: no limit but ``max_concurrent_runs``. With ``max_workers``, what is left of it; when
+        trials ask for GPUs of this machine, also how many more the free devices hold. A trial
+        started beyond this waits in the executor (Queued).
         """
-        return None
+        room = None if self.max_workers is None else max(0, self.max_workers - self.active())
+        if self._lends():
+            self._drain()
+            fits = max(0, self._devices().fits(self._request) - len(self._waiting))
+            room = fits if room is None else min(room, fits)
+        return room
 
     def capacity_note(self) -> str:
-        """Why :meth:`capacity` is what it is, in words ("" when it sets no limit)."""
-        return ""
+        """Why :meth:`capacity` is what it is, in words ("" when devices set no limit)."""
+        if not self._lends():
+            return ""
+        pool = self._devices()
+        found = f"{len(pool.devices.ids)} GPU{'s' if len(pool.devices.ids) != 1 else ''} found from {pool.devices.source}"
+        return (f"each trial asks for {describe_request(self._request)}, and the {found} hold "
+                f"{pool.at_most(self._request)} such trials at once; the others start as devices are freed")
 
     def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
         """Stop every trial, wait up to ``wait_seconds`` for them, and return the last events.
@@ -174,9 +278,81 @@ class Executor(abc.ABC):
         """
         return []
 
-    def abandon(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
-        """Forget the trials still listed after :meth:`shutdown` gave up waiting."""
+    def abandon(self) -> None:
+        """Forget the trials still listed after :meth:`shutdown` gave up waiting, and give back their devices."""
+        for run_id in [*self._running, *self._draining]:
+            self._release(run_id)
+        self._running.clear()
+        self._waiting.clear()
+        self._draining.clear()
+        self._stop_reasons.clear()
 
-    @abc.abstractmethod
-    def running_ids(self) -> list[str]:
-        """Ids of the trials started and not yet ended."""
+    # -- for the executors -----------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """Give an event to the next :meth:`poll` (from the controller's thread only)."""
+        self._pending.append(event)
+
+    def handles(self) -> dict[str, Any]:
+        """The handles of the running trials, by run id."""
+        return {run_id: handle for run_id, (_, handle) in self._running.items()}
+
+    # -- the books -------------------------------------------------------------------------------
+
+    def _lends(self) -> bool:
+        return self.lends_devices and self._request > 0
+
+    def _devices(self) -> DevicePool:
+        if self._pool is None:
+            self._pool = pool_for(discover())
+        return self._pool
+
+    def _launch(self, spec: TrialSpec) -> bool:
+        """Launch ``spec`` if there is room for it now (False: there is none)."""
+        if self.max_workers is not None and len(self._running) >= self.max_workers:
+            return False
+        devices = None
+        gpus = _num_gpus(spec.resources)
+        if self.lends_devices and gpus > 0:
+            devices = self._devices().acquire(spec.run_id, gpus)
+            if devices is None:
+                return False
+        try:
+            handle = self.launch(spec, devices)
+        except LaunchError as exc:
+            self._release(spec.run_id)
+            self.emit(RunEnded(spec.run_id, RunStatus.FAILED, str(exc), time.time()))
+            return True
+        self._running[spec.run_id] = (spec, handle)
+        return True
+
+    def _start_waiting(self) -> None:
+        while self._waiting and self._launch(self._waiting[0]):
+            self._waiting.pop(0)
+
+    def _settle(self, ended: RunEnded) -> RunEnded:
+        """Take an ended trial off the books; a stopped one ends Canceled with its stop reason."""
+        entry = self._running.pop(ended.run_id, None)
+        reason = self._stop_reasons.pop(ended.run_id, None)
+        if entry is not None and self._pool is not None and ended.run_id in self._pool.holders:
+            self._draining[ended.run_id] = entry[0]  # its devices stay held until its processes are gone
+        if reason is not None and ended.status in (RunStatus.COMPLETED, RunStatus.CANCELED):
+            return RunEnded(ended.run_id, RunStatus.CANCELED, reason, ended.time)
+        return ended
+
+    def _drain(self) -> None:
+        """Free the devices of ended trials none of whose processes is alive any more."""
+        if not self._draining:
+            return
+        alive = self.leftovers(list(self._draining.values()))
+        for run_id in [r for r in self._draining if r not in alive]:
+            del self._draining[run_id]
+            self._release(run_id)
+
+    def _release(self, run_id: str) -> None:
+        if self._pool is not None:
+            self._pool.release(run_id)
+
+
+def _num_gpus(resources: dict | None) -> float:
+    return float((resources or {}).get("num_gpus", 0) or 0)

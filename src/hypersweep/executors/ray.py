@@ -39,13 +39,13 @@ import sys
 import tarfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from hypersweep.errors import HypersweepError
 from hypersweep.executors._process import (
-    exit_description,
+    exit_message,
     is_trial,
     materialize,
     recorded_events,
@@ -60,7 +60,15 @@ from hypersweep.executors._ray_tasks import (
     unpack,
     work_root,
 )
-from hypersweep.executors.base import Event, Executor, RunEnded, RunStarted, TrialSpec, parse_record
+from hypersweep.executors.base import (
+    Event,
+    Executor,
+    LaunchError,
+    RunEnded,
+    RunStarted,
+    TrialSpec,
+    parse_record,
+)
 from hypersweep.status import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -90,9 +98,6 @@ def missing_ray_message() -> str:
     )
 
 
-# -- the hub: one small actor per driver process -----------------------------------------------
-
-
 # -- the driver's side ----------------------------------------------------------------------------
 
 
@@ -101,11 +106,10 @@ class _RayRun:
     spec: TrialSpec
     ref: Any = None
     started: bool = False
-    stop_reason: str | None = None
+    stopping: bool = False
     received: int = 0
     outcome: Any = None  # the task's result dict, or the exception ray.get raised
     finished_at: float | None = None
-    extra: list[Event] = field(default_factory=list)
 
 
 class RayExecutor(Executor):
@@ -120,8 +124,9 @@ class RayExecutor(Executor):
 
     Args:
         address: the cluster, see above.
-        max_workers: the sweep's ``max_concurrent_runs`` (the controller enforces it; Ray queues
-            trials that do not fit the cluster's free resources).
+        max_workers: the sweep's ``max_concurrent_runs``: at most that many tasks are submitted at
+            once (the others wait here, Queued); Ray queues tasks that do not fit the cluster's
+            free resources.
         grace_seconds: time between SIGTERM and SIGKILL when a script trial is stopped.
         shared_workspace: True when the workspace folder is on a file system that every node
             mounts at the same path: trials then run in their run folders and no file is copied.
@@ -133,6 +138,8 @@ class RayExecutor(Executor):
     Example:
         >>> ex = RayExecutor("ray://head:10001", max_workers=8)   # doctest: +SKIP
     """
+
+    lends_devices = False  # Ray schedules num_gpus on its nodes' devices itself
 
     compute_targets: ClassVar[tuple[str, ...]] = ("ray", "ray://HOST:PORT")
     runs_scripts: ClassVar[bool] = True
@@ -146,8 +153,8 @@ class RayExecutor(Executor):
         grace_seconds: float = DEFAULT_GRACE_SECONDS,
         shared_workspace: bool | None = None,
     ) -> None:
+        super().__init__(max_workers)
         self._ray = import_ray()
-        self.max_workers = max_workers
         self.grace_seconds = grace_seconds
         if shared_workspace is None:
             shared_workspace = os.environ.get(ENV_SHARED_WORKSPACE) == "1"
@@ -158,7 +165,6 @@ class RayExecutor(Executor):
         self._channel = uuid.uuid4().hex
         self._script = ray.remote(script_task)
         self._callable = ray.remote(callable_task)
-        self._runs: dict[str, _RayRun] = {}
         self._take: Any = None
         self._hub_alive = True
         self._snapshots: dict[Path, Any] = {}
@@ -184,9 +190,8 @@ class RayExecutor(Executor):
             self._snapshots[source_dir] = ref
         return ref
 
-    def start(self, spec: TrialSpec) -> None:
+    def launch(self, spec: TrialSpec, devices: list[str] | None) -> _RayRun:
         run = _RayRun(spec)
-        self._runs[spec.run_id] = run
         payload: dict[str, Any] = {
             "run_id": spec.run_id,
             "grace_seconds": self.grace_seconds,
@@ -201,8 +206,9 @@ class RayExecutor(Executor):
                 payload["config"] = dict(spec.config)
                 function = _dumps_function(spec.function)
                 run.ref = self._callable.options(**self._options(spec)).remote(payload, function, self._hub)
-                return
-            assert spec.argv is not None, "a script trial needs argv"
+                return run
+            if spec.argv is None:
+                raise ValueError("a script trial needs a command (argv)")
             if self.shared_workspace:
                 materialize(spec)
                 snapshot = None
@@ -214,34 +220,28 @@ class RayExecutor(Executor):
                            output_dirs=list(spec.output_dirs))
             run.ref = self._script.options(**self._options(spec)).remote(payload, snapshot, self._hub)
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable callable: this run fails, not the sweep
-            message = f"Could not submit the trial to Ray: {type(exc).__name__}: {exc}"
-            run.extra.append(RunEnded(spec.run_id, RunStatus.FAILED, message, time.time()))
+            raise LaunchError(f"Could not submit the trial to Ray: {type(exc).__name__}: {exc}") from exc
+        return run
 
-    # -- poll -----------------------------------------------------------------------------------
+    # -- collect --------------------------------------------------------------------------------
 
-    def poll(self, timeout: float) -> list[Event]:
+    def collect(self, timeout: float) -> list[Event]:
         ray = self._ray
+        runs: dict[str, _RayRun] = self.handles()
         events: list[Event] = []
-        for run_id, run in list(self._runs.items()):
-            if run.extra:
-                events.extend(run.extra)
-                run.extra = []
-                if run.ref is None:  # never submitted
-                    del self._runs[run_id]
-        waiting = [r.ref for r in self._runs.values() if r.ref is not None and r.finished_at is None]
-        if self._hub_alive and self._take is None and self._runs:
+        waiting = [r.ref for r in runs.values() if r.finished_at is None]
+        if self._hub_alive and self._take is None:
             self._take = self._hub.take.remote(self._channel, 0.5)
         watch = waiting + ([self._take] if self._take is not None else [])
-        wait = 0.0 if events else timeout
         if watch:
-            ray.wait(watch, num_returns=1, timeout=wait)
-        elif wait > 0:
-            time.sleep(min(wait, 0.02))
+            ray.wait(watch, num_returns=1, timeout=timeout)
+        elif timeout > 0:
+            time.sleep(min(timeout, 0.02))
         if waiting:
             done, _ = ray.wait(waiting, num_returns=len(waiting), timeout=0)
-            by_ref = {r.ref: r for r in self._runs.values() if r.ref is not None}
+            by_ref = {r.ref: r for r in runs.values()}
             for ref in done:
-                self._collect(by_ref[ref])
+                self._result(by_ref[ref])
         if self._take is not None and ray.wait([self._take], timeout=0)[0]:
             try:
                 batches = ray.get(self._take)
@@ -250,12 +250,12 @@ class RayExecutor(Executor):
                 batches, self._hub_alive = [], False
             self._take = None
             for run_id, items in batches:
-                run = self._runs.get(run_id)
+                run = runs.get(run_id)
                 if run is not None:
                     run.received += len(items)
                     events.extend(self._decode(run, items))
         now = time.monotonic()
-        for run_id, run in list(self._runs.items()):
+        for run in runs.values():
             if run.finished_at is None:
                 continue
             outcome = run.outcome
@@ -263,10 +263,9 @@ class RayExecutor(Executor):
             if run.received < expected and self._hub_alive and now - run.finished_at < STRAGGLER_SECONDS:
                 continue  # its last records are still on their way
             events.extend(self._finish(run))
-            del self._runs[run_id]
         return events
 
-    def _collect(self, run: _RayRun) -> None:
+    def _result(self, run: _RayRun) -> None:
         try:
             run.outcome = self._ray.get(run.ref)
         except Exception as exc:  # noqa: BLE001 - every Ray failure ends the run, never the sweep
@@ -309,28 +308,22 @@ class RayExecutor(Executor):
     def _ended(self, run: _RayRun, outcome: dict[str, Any]) -> RunEnded:
         run_id, now = run.spec.run_id, time.time()
         if "status" in outcome:  # a callable
-            status = RunStatus(outcome["status"])
-            error = outcome["error"]
-            if status is RunStatus.CANCELED and run.stop_reason is not None:
-                error = run.stop_reason
-            return RunEnded(run_id, status, error, now)
-        if run.stop_reason is not None:
-            return RunEnded(run_id, RunStatus.CANCELED, run.stop_reason, now)
+            return RunEnded(run_id, RunStatus(outcome["status"]), outcome["error"], now)
+        if run.stopping:  # its stop reason is the executor's
+            return RunEnded(run_id, RunStatus.CANCELED, None, now)
         code = outcome.get("code")
         if code == 0:
             return RunEnded(run_id, RunStatus.COMPLETED, None, now)
         if code is None:
             return RunEnded(run_id, RunStatus.FAILED, outcome.get("error") or "The trial did not start.", now)
-        last_lines = outcome.get("tail") or ""
-        message = f"The training script {exit_description(code)} (Ray node {outcome.get('node', '?')})."
-        message += f"\n{last_lines}" if last_lines else ""
+        message = exit_message(code, outcome.get("tail") or "", f" (Ray node {outcome.get('node', '?')})")
         return RunEnded(run_id, RunStatus.FAILED, message, now)
 
     def _failed(self, run: _RayRun, exc: BaseException) -> RunEnded:
         ray = self._ray
         run_id, now = run.spec.run_id, time.time()
         if isinstance(exc, ray.exceptions.TaskCancelledError):
-            return RunEnded(run_id, RunStatus.CANCELED, run.stop_reason or "The Ray task was canceled.", now)
+            return RunEnded(run_id, RunStatus.CANCELED, "The Ray task was canceled.", now)
         if isinstance(exc, ray.exceptions.RayTaskError):
             cause = getattr(exc, "cause", None) or exc
             text = f"{type(cause).__name__}: {cause}"
@@ -341,11 +334,11 @@ class RayExecutor(Executor):
 
     # -- stop and the rest ----------------------------------------------------------------------
 
-    def stop(self, run_id: str, reason: str) -> None:
-        run = self._runs.get(run_id)
-        if run is None or run.stop_reason is not None or run.ref is None or run.finished_at is not None:
+    def signal_stop(self, run_id: str, handle: Any, reason: str) -> None:
+        run: _RayRun = handle
+        if run.finished_at is not None:
             return
-        run.stop_reason = reason
+        run.stopping = True
         if self._hub_alive:
             self._hub.stop.remote(self._channel, run_id, reason)
         if not run.started:  # probably still waiting for resources: take it off the queue
@@ -370,18 +363,12 @@ class RayExecutor(Executor):
                 shutil.rmtree(folder, ignore_errors=True)
         return list(recorded_events(spec))
 
-    def active(self) -> int:
-        return len(self._runs)
-
-    def running_ids(self) -> list[str]:
-        return list(self._runs)
-
     def abandon(self) -> None:
-        for run in self._runs.values():
-            if run.ref is not None and run.finished_at is None:
+        for run in self.handles().values():
+            if run.finished_at is None:
                 with contextlib.suppress(Exception):
                     self._ray.cancel(run.ref, force=True)
-        self._runs.clear()
+        super().abandon()
 
     def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
         events = super().shutdown(reason, wait_seconds)
