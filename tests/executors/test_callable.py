@@ -19,7 +19,7 @@ class ListSink:
 
 
 def metrics(sink: ListSink) -> list[tuple[str, Any]]:
-    return [(r["n"], r["v"]) for r in sink.records if r["k"] == "metric"]
+    return [(r.name, r.value) for r in sink.records if r.kind.value == "metric"]
 
 
 def test_a_returned_number_is_the_primary_metric_unless_the_trial_logged_it() -> None:
