@@ -94,14 +94,15 @@ def list_files(run_dir: str | os.PathLike[str], extra: Iterable[str] = ()) -> li
     """
     root = _real_root(run_dir)
     out: list[tuple[str, int]] = []
-    if root is not None:
-        for name in _clean_names(extra):
-            if name.split("/", 1)[0] in TOPS:
-                continue  # listed by the walk below
-            path = os.path.join(root, name)
-            if os.path.realpath(path) == path and os.path.isfile(path):
-                out.append((name, os.stat(path).st_size))
-    for top in TOPS if root is not None else ():
+    if root is None:
+        return out  # a linked run folder has no files
+    for name in _clean_names(extra):
+        if name.split("/", 1)[0] in TOPS:
+            continue  # listed by the walk below
+        path = os.path.join(root, name)
+        if os.path.realpath(path) == path and os.path.isfile(path):
+            out.append((name, os.stat(path).st_size))
+    for top in TOPS:
         base = os.path.join(root, top)
         if os.path.islink(base) or not os.path.isdir(base):
             continue

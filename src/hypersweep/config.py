@@ -505,7 +505,7 @@ class HyperDriveConfig:
         if isinstance(run_config, (ScriptRunConfig, FunctionRunConfig)):
             self.run_config = run_config
         else:
-            self.run_config = FunctionRunConfig(run_config)  # type: ignore[arg-type]
+            self.run_config = FunctionRunConfig(run_config)
         if not isinstance(hyperparameter_sampling, HyperParameterSampling):
             raise invalid(
                 "hyperparameter_sampling",

@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from hypersweep._launch import SINGLE, create_child_run, create_single, create_sweep, resume_sweep
 from hypersweep._results import RunView, iso
@@ -257,6 +257,12 @@ class Experiment:
             )
         self.workspace, self.name = workspace, name
 
+    @overload
+    def submit(self, config: HyperDriveConfig, tags: dict[str, str] | None = None, **kwargs: Any) -> HyperDriveRun: ...
+
+    @overload
+    def submit(self, config: Any, tags: dict[str, str] | None = None, **kwargs: Any) -> Run: ...
+
     def submit(self, config: Any, tags: dict[str, str] | None = None, **kwargs: Any) -> Run:
         """Start a sweep or a single run in the background and return it at once.
 
@@ -412,12 +418,11 @@ class HyperDriveRun(Run):
 
     # -- the sweep itself -----------------------------------------------------------------------
 
-    @property
     def _store(self) -> Store:
         return self.experiment.workspace.store
 
     def _row(self) -> SweepRecord:
-        return self._store.sweep_record(self.id)
+        return self._store().sweep_record(self.id)
 
     def _definition(self) -> dict[str, Any]:
         return self._row().config
@@ -471,7 +476,7 @@ class HyperDriveRun(Run):
         """Set a tag on the sweep."""
         tags = self.get_tags()
         tags[str(key)] = "" if value is None else str(value)
-        self._store.update_sweep(self.id, tags=tags)
+        self._store().update_sweep(self.id, tags=tags)
 
     def get_file_names(self) -> list[str]:
         return []
@@ -480,7 +485,7 @@ class HyperDriveRun(Run):
         """Cancel the sweep: every running run is stopped and the sweep ends as Canceled."""
         if RunStatus(self.get_status()).is_terminal:
             return False
-        self._store.request_cancel(self.id)
+        self._store().request_cancel(self.id)
         controller = self._controller or active_controller(self.id)
         if controller is not None:
             controller.cancel()
@@ -559,10 +564,11 @@ class HyperDriveRun(Run):
     # -- children -------------------------------------------------------------------------------
 
     def _child_rows(self) -> list[RunRecord]:
-        return self._store.run_records(self.id)
+        return self._store().run_records(self.id)
 
     def get_children(
-        self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None, status: str | None = None
+        self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None, status: str | None = None,
+        **kwargs: Any,
     ) -> list[Run]:
         """The sweep's runs in creation order (optionally only those with ``status``)."""
         return [
@@ -579,7 +585,7 @@ class HyperDriveRun(Run):
         """``{child_run_id: {metric_name: value_or_list}}`` for every child."""
         from hypersweep._results import group_metrics
 
-        return {run_id: group_metrics(records) for run_id, records in self._store.sweep_metrics(self.id).items()}
+        return {run_id: group_metrics(records) for run_id, records in self._store().sweep_metrics(self.id).items()}
 
     def get_children_sorted_by_primary_metric(
         self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
@@ -599,7 +605,8 @@ class HyperDriveRun(Run):
         if not isinstance(discard_no_metric, bool):
             raise InvalidConfigError(f"Type of parameter discard_no_metric should be bool. Got {discard_no_metric!r}.")
         maximize = self.goal is PrimaryMetricGoal.MAXIMIZE
-        with_metric, without = [], []
+        with_metric: list[dict[str, Any]] = []
+        without: list[dict[str, Any]] = []
         for record in self._child_rows():
             entry = {
                 "run_id": record.id,

@@ -40,7 +40,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,12 @@ SEED = 0
 _INACTIVE = -1.0  # a numeric column's value where its parameter is inactive (below the unit interval)
 _USED_STATUSES = ("Completed", "Canceled")
 _CACHE_SIZE = 64
+
+
+class SupportsGetItem(Protocol):
+    """A record read by column name: a ``sqlite3.Row``, a store record or a mapping."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ class Importances:
         }
 
 
-def usable_runs(runs: Iterable[Mapping[str, Any]]) -> tuple[list[tuple[dict[str, Any], float]], dict[str, int]]:
+def usable_runs(runs: Iterable[SupportsGetItem]) -> tuple[list[tuple[dict[str, Any], float]], dict[str, int]]:
     """The runs an estimate uses, as ``(flat hyperparameters, value)``, and the count of each kind left out.
 
     Args:
@@ -141,6 +147,7 @@ class _Column:
                 return [_INACTIVE]
             return [float(self.expr.to_unit(value))]
         row = [0.0] * self.width
+        assert self.options is not None  # a column without an expression always has its options
         if value is not _MISSING:
             row[_option_index(self.options, value)] = 1.0
         return row
@@ -293,10 +300,10 @@ def compute_importances(
     values = [[hp.get(name, _MISSING) for hp, _ in runs] for name, _ in params]
     columns = [_Column(name, expr, vals) for (name, expr), vals in zip(params, values, strict=True)]
     rows, ys, skipped = [], [], 0
-    for i, (_, y) in enumerate(runs):
+    for i, (_, metric) in enumerate(runs):
         try:
             rows.append([x for col, vals in zip(columns, values, strict=True) for x in col.encode(vals[i])])
-            ys.append(y)
+            ys.append(metric)
         except (TypeError, ValueError):  # a value this space cannot place (e.g. edited by hand)
             skipped += 1
     if skipped:
@@ -324,7 +331,8 @@ def compute_importances(
                              "The forest found no variation in the primary metric: no parameter explains any of it.")
     else:
         shares = np.array(per_tree)
-        mean, std = shares.mean(axis=0), shares.std(axis=0)
+        mean: np.ndarray = shares.mean(axis=0)
+        std: np.ndarray = shares.std(axis=0)
         scale = mean.sum()
         if scale > 0:
             mean, std = mean / scale, std / scale
@@ -339,7 +347,7 @@ def compute_importances(
     return result
 
 
-def sweep_importances(sweep: Mapping[str, Any], runs: Iterable[Mapping[str, Any]]) -> Importances:
+def sweep_importances(sweep: SupportsGetItem, runs: Iterable[SupportsGetItem]) -> Importances:
     """The importances for a sweep's record (``config`` as stored) and its runs' records (see :func:`usable_runs`)."""
     rows = list(runs)
     # the records as stored are the key: a sweep that has not changed is not even parsed again

@@ -314,8 +314,11 @@ class Run:
         self.experiment.workspace.store.request_run_cancel(self.id)
         return True
 
-    def wait_for_completion(self, show_output: bool = False, raise_on_error: bool = True, **kwargs: Any) -> dict[str, Any]:
-        """Block until the run is Completed, Failed or Canceled; return :meth:`get_details`."""
+    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
+                            raise_on_error: bool = True, **kwargs: Any) -> dict[str, Any]:
+        """Block until the run is Completed, Failed or Canceled; return :meth:`get_details`.
+
+        ``wait_post_processing`` is accepted as in Azure's ``Run`` and has no effect here."""
         return self._results().wait(show_output=show_output, raise_on_error=raise_on_error)
 
     @property
@@ -643,7 +646,7 @@ class LiveRun(Run):
 
     def __init__(self, run_id: str, sink: Any, run_dir: str | os.PathLike[str] | None = None,
                  workspace: str | os.PathLike[str] | None = None, experiment: str | None = None) -> None:
-        self.experiment = None  # type: ignore[assignment]
+        self.experiment = None
         self.id = run_id
         self._sink = sink
         self._metrics: dict[str, list[Any]] = {}

@@ -66,7 +66,7 @@ __all__ = [
     "uniform",
 ]
 
-class ParameterExpression(list):  # type: ignore[type-arg]
+class ParameterExpression(list):
     """Base class of the ten parameter expressions.
 
     As in HyperDrive, where an expression *is* a list, every expression is also its list form
@@ -131,7 +131,7 @@ class ParameterExpression(list):  # type: ignore[type-arg]
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # list declares itself unhashable; an expression is hashable
         return hash(repr(self))
 
     def __repr__(self) -> str:
@@ -165,7 +165,7 @@ class Choice(ParameterExpression):
         idx = np.clip(np.floor(np.asarray(u, dtype=float) * n), 0, n - 1).astype(int)
         return [self.values[i] for i in idx]
 
-    def index(self, value: Any) -> int:
+    def index(self, value: Any) -> int:  # type: ignore[override]  # searches the options, not the list form
         """Position of ``value`` among the options (type-aware, so 1 and True differ)."""
         for i, option in enumerate(self.values):
             if type(option) is type(value) and option == value:
@@ -580,9 +580,10 @@ def expression_from_data(data: Any, where: str = "search_space") -> ParameterExp
         except InvalidConfigError as exc:
             raise InvalidConfigError(f"{where}: {exc}") from None
     if isinstance(data, Mapping):
-        kind = data.get("type")
-        if not isinstance(kind, str) or kind not in _FACTORIES:
-            raise InvalidConfigError(f"{where}.type must be one of {kinds}. Got {kind!r} instead.")
+        given = data.get("type")
+        if not isinstance(given, str) or given not in _FACTORIES:
+            raise InvalidConfigError(f"{where}.type must be one of {kinds}. Got {given!r} instead.")
+        kind = given
         keys = _YAML_KEYS[kind]
         unknown = sorted(set(data) - set(keys) - {"type"})
         if unknown:
@@ -828,7 +829,7 @@ class NestedChoice(Choice):
             for i in idx
         ]
 
-    def index(self, value: Any) -> int:
+    def index(self, value: Any) -> int:  # type: ignore[override]  # searches the branches, not the list form
         """The branch ``value`` (a dict) was drawn from."""
         if isinstance(value, Mapping):
             for i, branch in enumerate(self.values):
@@ -848,7 +849,7 @@ class NestedChoice(Choice):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NestedChoice) and self.to_dict() == other.to_dict()
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # list declares itself unhashable; an expression is hashable
         return hash(repr(self))
 
     def __repr__(self) -> str:

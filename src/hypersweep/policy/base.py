@@ -111,7 +111,7 @@ class EarlyTerminationPolicy(abc.ABC):
         return {"type": self.yaml_type, **self.properties()}
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_json() == other.to_json()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.to_json() == other.to_json()
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -364,7 +364,7 @@ class BayesianParameterSampling(HyperParameterSampling):
                 row = self._design_point(start + i, taken, rng)
             else:
                 if model is None:  # design points picked in this call are pending too
-                    picked = [self._encode(c) for c in out]
+                    picked = [x for x in (self._encode(c) for c in out) if x is not None]
                     model = self._model(X, loss, np.vstack([pending, *picked]))
                 row = self._model_point(model, taken, rng)
             if row is None:
