@@ -79,7 +79,7 @@ def make_executor(target: str, max_workers: int, callable_trials: bool, resource
     for cls in executor_classes():
         if _serves(cls, target) and getattr(cls, flag, False):
             forms: tuple[str, ...] = cls.compute_targets  # type: ignore[attr-defined]
-            offered = {
+            offered: dict[str, Any] = {
                 "address": None if target == forms[0] else target,
                 "max_workers": max_workers,
                 "resources": resources,

@@ -92,12 +92,13 @@ def run_callable(
     """
     status: RunStatus = RunStatus.COMPLETED
     error: str | None = None
+    stops: tuple[type[BaseException], ...] = (TrialStopped, *interrupts)
     with current(run):
         try:
             if (reason := stop_reason(run)) is not None:
                 raise TrialStopped(reason)
             log_result(run, primary_metric, call())
-        except (TrialStopped, *interrupts) as exc:
+        except stops as exc:
             status, error = RunStatus.CANCELED, str(exc)
         except BaseException as exc:  # noqa: BLE001 - a trial's failure must not stop the sweep
             message = next((text for kind, text in (canceled_by or {}).items() if isinstance(exc, kind)), None)

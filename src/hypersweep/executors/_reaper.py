@@ -249,8 +249,8 @@ def _watch(token: str) -> None:
             *lines, pending = (pending + chunk).split(b"\n")
             for line in lines:
                 with contextlib.suppress(ValueError):
-                    sig, key = line.split(b" ")
-                    kill_marked([ENV_TRIAL.encode() + b"=" + bytes.fromhex(key.decode())], int(sig))
+                    number, key = line.split(b" ")
+                    kill_marked([ENV_TRIAL.encode() + b"=" + bytes.fromhex(key.decode())], int(number))
     kill_marked([marker(ENV_OWNER, token)])
 
 

@@ -106,8 +106,8 @@ class ThreadExecutor(Executor):
     def _route_output(self) -> None:
         if self._saved is None:
             self._saved = (sys.stdout, sys.stderr)
-            sys.stdout = _Routed(sys.stdout, 0)  # type: ignore[assignment]
-            sys.stderr = _Routed(sys.stderr, 1)  # type: ignore[assignment]
+            sys.stdout = _Routed(sys.stdout, 0)
+            sys.stderr = _Routed(sys.stderr, 1)
 
     def _restore_output(self) -> None:
         if self._saved is not None:
@@ -167,7 +167,8 @@ class ThreadExecutor(Executor):
 
     def _execute(self, spec: TrialSpec, run: LiveRun) -> None:
         self._events.put(RunStarted(spec.run_id, None, time.time()))
-        status, error = RunStatus.FAILED, "The trial's thread ended without a result."
+        status: RunStatus = RunStatus.FAILED
+        error: str | None = "The trial's thread ended without a result."
         try:
             status, error = self._call(spec, run)
         except BaseException as exc:  # noqa: BLE001 - whatever happens, the run ends and the sweep goes on
