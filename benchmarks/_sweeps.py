@@ -22,7 +22,9 @@ def trivial_trial(cfg: dict) -> float:
     return cfg["x"]
 
 
-def timed_sweep(root: Path, n: int, concurrency: int, target: str = "local", callable_trial: bool = False) -> float:
+def timed_sweep(
+    root: Path, n: int, concurrency: int, target: str = "local", callable_trial: bool = False
+) -> float:
     """Seconds for a sweep of ``n`` trivial trials (scripts, or callables) on ``target``, submit to end."""
     src = root / "src"
     src.mkdir(exist_ok=True)
@@ -30,7 +32,9 @@ def timed_sweep(root: Path, n: int, concurrency: int, target: str = "local", cal
     if callable_trial:
         run_config: object = FunctionRunConfig(trivial_trial, compute_target=target)
     else:
-        run_config = ScriptRunConfig(source_directory=src, script="trivial.py", compute_target=target)
+        run_config = ScriptRunConfig(
+            source_directory=src, script="trivial.py", compute_target=target
+        )
     config = HyperDriveConfig(
         run_config=run_config,
         hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 0}),

@@ -44,8 +44,14 @@ import httpx
 from hypersweep.store import DB_NAME, MetricRecord, Store
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SPACE = {
     "learning_rate": ["loguniform", [-9, -2]],
@@ -59,10 +65,16 @@ def make_sweep(store: Store, sweep_id: str, runs: int, intervals: int, seed: int
     """A finished sweep of ``runs`` runs, each with ``intervals`` values of ``accuracy``."""
     rng = random.Random(seed)
     config = {
-        "generator_config": {"name": "RANDOM", "parameter_space": SPACE, "properties": {"seed": seed}},
+        "generator_config": {
+            "name": "RANDOM",
+            "parameter_space": SPACE,
+            "properties": {"seed": seed},
+        },
         "primary_metric": {"name": "accuracy", "goal": "maximize"},
         "policy_config": {"name": "Default", "properties": {}},
-        "max_total_runs": runs, "max_concurrent_runs": 10, "max_duration_minutes": 10080.0,
+        "max_total_runs": runs,
+        "max_concurrent_runs": 10,
+        "max_duration_minutes": 10080.0,
         "run_config": {"type": "function", "target": "local"},
     }
     store.create_sweep(sweep_id, "bench", config, {})
@@ -70,27 +82,52 @@ def make_sweep(store: Store, sweep_id: str, runs: int, intervals: int, seed: int
     rows, records, summaries = [], [], []
     for n in range(runs):
         hp = {
-            "learning_rate": math.exp(rng.uniform(-9, -2)), "hidden": rng.choice([16, 32, 64, 128, 256]),
-            "dropout": rng.uniform(0, 0.5), "optimizer": rng.choice(["adam", "sgd", "rmsprop"]),
+            "learning_rate": math.exp(rng.uniform(-9, -2)),
+            "hidden": rng.choice([16, 32, 64, 128, 256]),
+            "dropout": rng.uniform(0, 0.5),
+            "optimizer": rng.choice(["adam", "sgd", "rmsprop"]),
         }
         run_id = f"{sweep_id}_{n}"
-        rows.append({"id": run_id, "sweep_id": sweep_id, "number": n, "status": "Completed", "created": t0 + n,
-                     "hyperparameters": json.dumps(hp), "arguments": "[]", "run_dir": f"/nonexistent/{run_id}", "origin": None})
+        rows.append(
+            {
+                "id": run_id,
+                "sweep_id": sweep_id,
+                "number": n,
+                "status": "Completed",
+                "created": t0 + n,
+                "hyperparameters": json.dumps(hp),
+                "arguments": "[]",
+                "run_dir": f"/nonexistent/{run_id}",
+                "origin": None,
+            }
+        )
         top, speed = rng.uniform(0.6, 0.99), rng.uniform(0.02, 0.2)
-        values = [top * (1 - math.exp(-speed * (i + 1))) + rng.gauss(0, 0.005) for i in range(intervals)]
-        records += [MetricRecord(run_id, "accuracy", i + 1, "scalar", v, t0 + n + i * 0.01) for i, v in enumerate(values)]
+        values = [
+            top * (1 - math.exp(-speed * (i + 1))) + rng.gauss(0, 0.005) for i in range(intervals)
+        ]
+        records += [
+            MetricRecord(run_id, "accuracy", i + 1, "scalar", v, t0 + n + i * 0.01)
+            for i, v in enumerate(values)
+        ]
         summaries.append((max(values), values[-1], intervals, t0 + n, t0 + n + 1.5, run_id))
     with store.transaction() as tx:
         store.create_runs(tx, rows)
         store.insert_metrics(tx, records)
-        tx.executemany("UPDATE runs SET best_value=?, last_value=?, intervals=?, started=?, ended=? WHERE id=?", summaries)
+        tx.executemany(
+            "UPDATE runs SET best_value=?, last_value=?, intervals=?, started=?, ended=? WHERE id=?",
+            summaries,
+        )
     store.update_sweep(sweep_id, status="Completed", started=t0, ended=t0 + runs * 2.0)
 
 
 def serve(workspace: Path) -> tuple[subprocess.Popen[str], str]:
     """``hypersweep ui`` on a free loopback port, in a subprocess."""
     code = "import sys; from hypersweep.dashboard.commands import ui; sys.argv[0] = 'hypersweep ui'; ui()"
-    proc = subprocess.Popen([sys.executable, "-c", code, "--port", "0", "-w", str(workspace)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "--port", "0", "-w", str(workspace)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline() if proc.stdout else ""
     match = re.search(r"http://127\.0\.0\.1:\d+", line)
     if not match:
@@ -154,19 +191,28 @@ OPTUNA_STUDY = textwrap.dedent(
 )
 
 
-def optuna_figures(python: str, root: Path, runs: int, intervals: int, repeat: int, browser: object) -> dict[str, float] | None:
+def optuna_figures(
+    python: str, root: Path, runs: int, intervals: int, repeat: int, browser: object
+) -> dict[str, float] | None:
     """optuna-dashboard on a study of the same size: JSON time and first chart render, or None."""
     db = root / "optuna.db"
-    built = subprocess.run([python, "-c", OPTUNA_STUDY, str(runs), str(intervals), f"sqlite:///{db}"],
-                           capture_output=True, text=True, timeout=1800)
+    built = subprocess.run(
+        [python, "-c", OPTUNA_STUDY, str(runs), str(intervals), f"sqlite:///{db}"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if built.returncode != 0:
         print("optuna study could not be built:", built.stderr[-500:])
         return None
     study_id = int(built.stdout.split()[-1])
     port = _free_port()
     command = str(Path(python).parent / "optuna-dashboard")
-    proc = subprocess.Popen([command, f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [command, f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_up(base + "/api/studies")
@@ -210,7 +256,9 @@ def screenshot(workspace: Path, sweep: str | None, out: Path) -> None:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/sweeps/{sweep}")
-            page.wait_for_function("() => document.documentElement.dataset.hsChartsDrawn !== undefined")
+            page.wait_for_function(
+                "() => document.documentElement.dataset.hsChartsDrawn !== undefined"
+            )
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
             browser.close()
@@ -230,15 +278,23 @@ IMPORTANCE_SPACE = {
 }
 
 
-def make_importance_sweep(store: Store, sweep_id: str, runs: int, intervals: int, seed: int = 0) -> None:
+def make_importance_sweep(
+    store: Store, sweep_id: str, runs: int, intervals: int, seed: int = 0
+) -> None:
     """A finished sweep over :data:`IMPORTANCE_SPACE` whose accuracy depends mostly on the learning
     rate, then the optimizer, then dropout (the other three hardly matter)."""
     rng = random.Random(seed)
     config = {
-        "generator_config": {"name": "RANDOM", "parameter_space": IMPORTANCE_SPACE, "properties": {"seed": seed}},
+        "generator_config": {
+            "name": "RANDOM",
+            "parameter_space": IMPORTANCE_SPACE,
+            "properties": {"seed": seed},
+        },
         "primary_metric": {"name": "accuracy", "goal": "maximize"},
         "policy_config": {"name": "Default", "properties": {}},
-        "max_total_runs": runs, "max_concurrent_runs": 10, "max_duration_minutes": 10080.0,
+        "max_total_runs": runs,
+        "max_concurrent_runs": 10,
+        "max_duration_minutes": 10080.0,
         "run_config": {"type": "function", "target": "local"},
     }
     store.create_sweep(sweep_id, "bench", config, {})
@@ -246,21 +302,48 @@ def make_importance_sweep(store: Store, sweep_id: str, runs: int, intervals: int
     rows, records, summaries = [], [], []
     for n in range(runs):
         log_lr = rng.uniform(-9, -2)
-        hp = {"learning_rate": math.exp(log_lr), "hidden": rng.choice([16, 32, 64, 128, 256]),
-              "dropout": rng.uniform(0, 0.5), "optimizer": rng.choice(["adam", "sgd", "rmsprop"]),
-              "weight_decay": math.exp(rng.uniform(-12, -4)), "batch_size": rng.choice([16, 32, 64, 128])}
-        top = (0.95 - 0.02 * (log_lr + 5) ** 2 - (0.08 if hp["optimizer"] == "sgd" else 0.0)
-               - 0.1 * hp["dropout"] + rng.gauss(0, 0.005))
+        hp = {
+            "learning_rate": math.exp(log_lr),
+            "hidden": rng.choice([16, 32, 64, 128, 256]),
+            "dropout": rng.uniform(0, 0.5),
+            "optimizer": rng.choice(["adam", "sgd", "rmsprop"]),
+            "weight_decay": math.exp(rng.uniform(-12, -4)),
+            "batch_size": rng.choice([16, 32, 64, 128]),
+        }
+        top = (
+            0.95
+            - 0.02 * (log_lr + 5) ** 2
+            - (0.08 if hp["optimizer"] == "sgd" else 0.0)
+            - 0.1 * hp["dropout"]
+            + rng.gauss(0, 0.005)
+        )
         run_id = f"{sweep_id}_{n}"
-        rows.append({"id": run_id, "sweep_id": sweep_id, "number": n, "status": "Completed", "created": t0 + n,
-                     "hyperparameters": json.dumps(hp), "arguments": "[]", "run_dir": f"/nonexistent/{run_id}", "origin": None})
+        rows.append(
+            {
+                "id": run_id,
+                "sweep_id": sweep_id,
+                "number": n,
+                "status": "Completed",
+                "created": t0 + n,
+                "hyperparameters": json.dumps(hp),
+                "arguments": "[]",
+                "run_dir": f"/nonexistent/{run_id}",
+                "origin": None,
+            }
+        )
         values = [top * (1 - math.exp(-0.1 * (i + 1))) for i in range(intervals)]
-        records += [MetricRecord(run_id, "accuracy", i + 1, "scalar", v, t0 + n + i * 0.01) for i, v in enumerate(values)]
+        records += [
+            MetricRecord(run_id, "accuracy", i + 1, "scalar", v, t0 + n + i * 0.01)
+            for i, v in enumerate(values)
+        ]
         summaries.append((max(values), values[-1], intervals, t0 + n, t0 + n + 1.5, run_id))
     with store.transaction() as tx:
         store.create_runs(tx, rows)
         store.insert_metrics(tx, records)
-        tx.executemany("UPDATE runs SET best_value=?, last_value=?, intervals=?, started=?, ended=? WHERE id=?", summaries)
+        tx.executemany(
+            "UPDATE runs SET best_value=?, last_value=?, intervals=?, started=?, ended=? WHERE id=?",
+            summaries,
+        )
     store.update_sweep(sweep_id, status="Completed", started=t0, ended=t0 + runs * 2.0)
 
 
@@ -277,16 +360,25 @@ def optuna_importance_seconds(sweep: object) -> tuple[float, list[str]] | None:
         if kind == "choice":
             dists[name] = CategoricalDistribution(args[0])
         else:
-            low, high = (math.exp(args[0]), math.exp(args[1])) if kind == "loguniform" else tuple(args)
+            low, high = (
+                (math.exp(args[0]), math.exp(args[1])) if kind == "loguniform" else tuple(args)
+            )
             dists[name] = FloatDistribution(low, high, log=kind == "loguniform")
     study = optuna.create_study(direction="maximize")
     hps = sweep.get_hyperparameters()  # type: ignore[attr-defined]
-    trials = [optuna.trial.create_trial(params=json.loads(hps[e["run_id"]]), distributions=dists,  # type: ignore[arg-type]
-                                        value=e["best_primary_metric"])
-              for e in sweep.get_children_sorted_by_primary_metric()]  # type: ignore[attr-defined]
+    trials = [
+        optuna.trial.create_trial(
+            params=json.loads(hps[e["run_id"]]),
+            distributions=dists,  # type: ignore[arg-type]
+            value=e["best_primary_metric"],
+        )
+        for e in sweep.get_children_sorted_by_primary_metric()
+    ]  # type: ignore[attr-defined]
     study.add_trials(trials)
     start = time.perf_counter()
-    found = optuna.importance.get_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+    found = optuna.importance.get_param_importances(
+        study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0)
+    )
     return time.perf_counter() - start, list(found)
 
 
@@ -325,30 +417,54 @@ def importance_figures(runs: int, intervals: int, repeat: int) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    print(f"importance, {runs} runs x {intervals} intervals x {len(IMPORTANCE_SPACE)} hyperparameters:")
+    print(
+        f"importance, {runs} runs x {intervals} intervals x {len(IMPORTANCE_SPACE)} hyperparameters:"
+    )
     print("  " + ", ".join(f"{name} {share:.3f}" for name, share in found.items()))
-    print(f"{'  the estimate, median of 3 (s)':44}{statistics.median(estimate):8.3f}  (min {min(estimate):.3f})")
-    print(f"{'  the estimate, CPU time, median of 3 (s)':44}{statistics.median(cpu):8.3f}  (wall time on an idle core)")
+    print(
+        f"{'  the estimate, median of 3 (s)':44}{statistics.median(estimate):8.3f}  (min {min(estimate):.3f})"
+    )
+    print(
+        f"{'  the estimate, CPU time, median of 3 (s)':44}{statistics.median(cpu):8.3f}  (wall time on an idle core)"
+    )
     if baseline is not None:
-        print(f"{'  Optuna FanovaImportanceEvaluator (s)':44}{baseline[0]:8.3f}  (same trials; hypersweep "
-              f"{statistics.median(estimate) / baseline[0]:.3f}x)")
-        print("    its order: " + ", ".join(baseline[1]) + f"; the same top 3: {list(found)[:3] == baseline[1][:3]}")
+        print(
+            f"{'  Optuna FanovaImportanceEvaluator (s)':44}{baseline[0]:8.3f}  (same trials; hypersweep "
+            f"{statistics.median(estimate) / baseline[0]:.3f}x)"
+        )
+        print(
+            "    its order: "
+            + ", ".join(baseline[1])
+            + f"; the same top 3: {list(found)[:3] == baseline[1][:3]}"
+        )
     print(f"{'  results API, cached second call (ms)':44}{cached * 1000:8.1f}")
     print(f"{'  scikit-learn import, once (s)':44}{imported:8.3f}")
-    print(f"{'  GET .../importance, first answer (s)':44}{first_http:8.3f}  (the server's import included)")
-    print(f"{'  GET .../importance, cached, median (ms)':44}{http_cached[0]:8.1f}  (p90 {http_cached[1]:.1f})")
+    print(
+        f"{'  GET .../importance, first answer (s)':44}{first_http:8.3f}  (the server's import included)"
+    )
+    print(
+        f"{'  GET .../importance, cached, median (ms)':44}{http_cached[0]:8.1f}  (p90 {http_cached[1]:.1f})"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--intervals", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--optuna-python", help="a Python with optuna-dashboard installed (for the comparison)")
-    parser.add_argument("--screenshot", type=Path, help="only take a screenshot of a sweep page to this file")
+    parser.add_argument(
+        "--optuna-python", help="a Python with optuna-dashboard installed (for the comparison)"
+    )
+    parser.add_argument(
+        "--screenshot", type=Path, help="only take a screenshot of a sweep page to this file"
+    )
     parser.add_argument("--workspace", type=Path, help="with --screenshot: the workspace")
     parser.add_argument("--sweep", help="with --screenshot: the sweep (default: the newest)")
-    parser.add_argument("--importance", action="store_true", help="only measure hyperparameter importance")
+    parser.add_argument(
+        "--importance", action="store_true", help="only measure hyperparameter importance"
+    )
     args = parser.parse_args()
     if args.importance:
         importance_figures(args.runs, args.intervals, args.repeat)
@@ -366,8 +482,10 @@ def main() -> None:
         make_sweep(store, "HD_big", args.runs, args.intervals)
         make_sweep(store, "HD_small", 10, args.intervals, seed=1)
         store.close()
-        print(f"workspace: {args.runs} runs x {args.intervals} intervals + 10-run baseline, "
-              f"written in {time.perf_counter() - start:.1f} s")
+        print(
+            f"workspace: {args.runs} runs x {args.intervals} intervals + 10-run baseline, "
+            f"written in {time.perf_counter() - start:.1f} s"
+        )
         proc, url = serve(root / "ws")
         try:
             figures = {}
@@ -377,14 +495,20 @@ def main() -> None:
                 poll = time_get(f"{url}/api/sweeps/{name}/updates?since={cursor}", args.repeat)
                 figures[name] = {"api": api, "poll": poll}
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                browser = pw.chromium.launch(
+                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                )
                 drawn = "() => document.getElementById('app') && document.getElementById('app').dataset.drawnAt"
                 at = "() => Number(document.getElementById('app').dataset.drawnAt)"
                 for name in ("HD_big", "HD_small"):
-                    figures[name]["render"] = time_render(browser, f"{url}/sweeps/{name}", 5, drawn, at)
+                    figures[name]["render"] = time_render(
+                        browser, f"{url}/sweeps/{name}", 5, drawn, at
+                    )
                 optuna = None
                 if args.optuna_python:
-                    optuna = optuna_figures(args.optuna_python, root, args.runs, args.intervals, args.repeat, browser)
+                    optuna = optuna_figures(
+                        args.optuna_python, root, args.runs, args.intervals, args.repeat, browser
+                    )
                 browser.close()
         finally:
             proc.terminate()
@@ -392,18 +516,30 @@ def main() -> None:
 
     big, small = figures["HD_big"], figures["HD_small"]
     print(f"\n{'':34}{args.runs:>5} runs   10 runs   ratio")
-    print(f"{'sweep JSON, median (ms)':34}{big['api'][0]:10.1f}{small['api'][0]:10.1f}{big['api'][0] / small['api'][0]:8.1f}x")
+    print(
+        f"{'sweep JSON, median (ms)':34}{big['api'][0]:10.1f}{small['api'][0]:10.1f}{big['api'][0] / small['api'][0]:8.1f}x"
+    )
     print(f"{'sweep JSON, p90 (ms)':34}{big['api'][1]:10.1f}{small['api'][1]:10.1f}")
-    print(f"{'sweep JSON, size (KiB)':34}{big['api'][2] / 1024:10.0f}{small['api'][2] / 1024:10.0f}")
+    print(
+        f"{'sweep JSON, size (KiB)':34}{big['api'][2] / 1024:10.0f}{small['api'][2] / 1024:10.0f}"
+    )
     print(f"{'live poll /updates, median (ms)':34}{big['poll'][0]:10.1f}{small['poll'][0]:10.1f}")
-    print(f"{'first full render, median (ms)':34}{big['render']:10.0f}{small['render']:10.0f}{big['render'] / small['render']:8.1f}x")
+    print(
+        f"{'first full render, median (ms)':34}{big['render']:10.0f}{small['render']:10.0f}{big['render'] / small['render']:8.1f}x"
+    )
     if optuna:
-        print(f"\noptuna-dashboard, same size: study JSON median {optuna['api_median']:.1f} ms (p90 {optuna['api_p90']:.1f}, "
-              f"{optuna['api_bytes'] / 1024:.0f} KiB); study page to first chart {optuna['render']:.0f} ms")
-        print(f"hypersweep / optuna-dashboard: JSON {big['api'][0] / optuna['api_median']:.2f}x, "
-              f"render {big['render'] / optuna['render']:.2f}x")
+        print(
+            f"\noptuna-dashboard, same size: study JSON median {optuna['api_median']:.1f} ms (p90 {optuna['api_p90']:.1f}, "
+            f"{optuna['api_bytes'] / 1024:.0f} KiB); study page to first chart {optuna['render']:.0f} ms"
+        )
+        print(
+            f"hypersweep / optuna-dashboard: JSON {big['api'][0] / optuna['api_median']:.2f}x, "
+            f"render {big['render'] / optuna['render']:.2f}x"
+        )
     elif not args.optuna_python:
-        print("\n(optuna-dashboard not compared: pass --optuna-python with a Python that has it installed)")
+        print(
+            "\n(optuna-dashboard not compared: pass --optuna-python with a Python that has it installed)"
+        )
 
 
 if __name__ == "__main__":

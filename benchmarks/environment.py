@@ -46,7 +46,10 @@ def first_trial_seconds(ws: Workspace, src: Path, env: Environment | None) -> fl
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script="train.py", environment=env),
         hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 0}),
-        primary_metric_name="metric", primary_metric_goal="maximize", max_total_runs=1, max_concurrent_runs=1,
+        primary_metric_name="metric",
+        primary_metric_goal="maximize",
+        max_total_runs=1,
+        max_concurrent_runs=1,
     )
     start = time.perf_counter()
     run = Experiment(ws, "bench-env").submit(config)
@@ -78,7 +81,8 @@ def main() -> None:
         def env() -> Environment:
             e = Environment("bench")
             e.python.conda_dependencies = CondaDependencies.create(
-                pip_packages=["hs-tinypkg==0.1", "--no-index", f"--find-links={wheels}"])
+                pip_packages=["hs-tinypkg==0.1", "--no-index", f"--find-links={wheels}"]
+            )
             return e
 
         building = first_trial_seconds(ws, src, env())
@@ -89,8 +93,12 @@ def main() -> None:
             plain.append(first_trial_seconds(ws, src, None))
         c, p = statistics.median(cached), statistics.median(plain)
         print(f"first sweep (builds the environment): {building * 1000:.0f} ms to its first trial")
-        print(f"cached environment: median {c * 1000:.0f} ms to first trial ({args.repeats} sweeps)")
-        print(f"no environment:     median {p * 1000:.0f} ms to first trial ({args.repeats} sweeps)")
+        print(
+            f"cached environment: median {c * 1000:.0f} ms to first trial ({args.repeats} sweeps)"
+        )
+        print(
+            f"no environment:     median {p * 1000:.0f} ms to first trial ({args.repeats} sweeps)"
+        )
         print(f"ratio {c / p:.2f} (target <= 1.2)")
 
 

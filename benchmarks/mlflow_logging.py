@@ -69,7 +69,9 @@ def measure_delay(root: Path, n: int) -> dict[str, list[float]]:
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script="sender.py", arguments=[n]),
         hyperparameter_sampling=RandomParameterSampling({"x": choice(1)}),
-        primary_metric_name="via_mlflow", primary_metric_goal="maximize", max_total_runs=1,
+        primary_metric_name="via_mlflow",
+        primary_metric_goal="maximize",
+        max_total_runs=1,
     )
     sweep = Experiment(ws, "delay").submit(config)
     seen: dict[tuple[str, int], float] = {}
@@ -78,9 +80,13 @@ def measure_delay(root: Path, n: int) -> dict[str, list[float]]:
 
     def poll() -> None:
         while not done.is_set():
-            rows = store.connect().execute(
-                "SELECT name, step, value FROM metrics WHERE name IN ('via_mlflow', 'via_run')"
-            ).fetchall()
+            rows = (
+                store.connect()
+                .execute(
+                    "SELECT name, step, value FROM metrics WHERE name IN ('via_mlflow', 'via_run')"
+                )
+                .fetchall()
+            )
             now = time.time()
             for row in rows:
                 seen.setdefault((row["name"], row["step"]), now - row["value"])
@@ -92,7 +98,10 @@ def measure_delay(root: Path, n: int) -> dict[str, list[float]]:
     time.sleep(0.1)
     done.set()
     poller.join()
-    return {api: [d for (name, _), d in seen.items() if name == api] for api in ("via_mlflow", "via_run")}
+    return {
+        api: [d for (name, _), d in seen.items() if name == api]
+        for api in ("via_mlflow", "via_run")
+    }
 
 
 COST = """
@@ -121,17 +130,34 @@ def measure_cost(root: Path, calls: int) -> tuple[dict, dict]:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HYPERSWEEP_"))}
     default_dir = root / "default"
     default_dir.mkdir()
-    out = subprocess.run([sys.executable, str(script), str(calls)], cwd=default_dir, env=base_env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(script), str(calls)],
+        cwd=default_dir,
+        env=base_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     default = json.loads(out.stdout.splitlines()[-1])
     ws = root / "cost-ws"
     run_dir = ws / ".hypersweep" / "runs" / "HD_bench_0"
     (run_dir / "logs").mkdir(parents=True)
     events = run_dir / "logs" / "events.jsonl"
-    env = {**base_env, **trial_env(ws, "cost"), "HYPERSWEEP_RUN_ID": "HD_bench_0", "HYPERSWEEP_EVENTS": str(events),
-           "HYPERSWEEP_EXPERIMENT": "cost"}
-    out = subprocess.run([sys.executable, str(script), str(calls)], cwd=run_dir, env=env,
-                         capture_output=True, text=True, check=True)
+    env = {
+        **base_env,
+        **trial_env(ws, "cost"),
+        "HYPERSWEEP_RUN_ID": "HD_bench_0",
+        "HYPERSWEEP_EVENTS": str(events),
+        "HYPERSWEEP_EXPERIMENT": "cost",
+    }
+    out = subprocess.run(
+        [sys.executable, str(script), str(calls)],
+        cwd=run_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     ours = json.loads(out.stdout.splitlines()[-1])
     forwarded = sum(1 for line in events.read_text().splitlines() if '"n": "m"' in line)
     assert forwarded == calls // 5 * 5, f"{forwarded} of {calls} values reached the events file"
@@ -147,11 +173,15 @@ def digits_sweep(root: Path, script: str, trials: int, epochs: int) -> dict:
         "--batch-size": choice(32, 64, 128),
     }
     config = HyperDriveConfig(
-        run_config=ScriptRunConfig(source_directory=DIGITS, script=script, arguments=["--epochs", epochs]),
+        run_config=ScriptRunConfig(
+            source_directory=DIGITS, script=script, arguments=["--epochs", epochs]
+        ),
         hyperparameter_sampling=RandomParameterSampling(space, {"seed": 7}),
         policy=MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5),
-        primary_metric_name="accuracy", primary_metric_goal="maximize",
-        max_total_runs=trials, max_concurrent_runs=2,
+        primary_metric_name="accuracy",
+        primary_metric_goal="maximize",
+        max_total_runs=trials,
+        max_concurrent_runs=2,
     )
     ws = Workspace(root / f"digits-{script}")
     started = time.time()
@@ -174,7 +204,9 @@ def digits_sweep(root: Path, script: str, trials: int, epochs: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--values", type=int, default=60)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--trials", type=int, default=8)
@@ -187,8 +219,12 @@ def main() -> None:
         med = {api: statistics.median(d) for api, d in delays.items()}
         p95 = {api: statistics.quantiles(d, n=20)[-1] for api, d in delays.items()}
         print(f"delay to the sweep's store, {args.values} values each (median / p95, seconds):")
-        print(f"  mlflow.log_metric  {med['via_mlflow']:.3f} / {p95['via_mlflow']:.3f}   ({len(delays['via_mlflow'])} seen)")
-        print(f"  Run.log (baseline) {med['via_run']:.3f} / {p95['via_run']:.3f}   ({len(delays['via_run'])} seen)")
+        print(
+            f"  mlflow.log_metric  {med['via_mlflow']:.3f} / {p95['via_mlflow']:.3f}   ({len(delays['via_mlflow'])} seen)"
+        )
+        print(
+            f"  Run.log (baseline) {med['via_run']:.3f} / {p95['via_run']:.3f}   ({len(delays['via_run'])} seen)"
+        )
         print(f"  ratio of medians   {med['via_mlflow'] / med['via_run']:.2f}")
         default, ours = measure_cost(root, args.calls)
         print(f"one mlflow.log_metric call (median of 5 blocks of {args.calls // 5}):")
@@ -196,11 +232,15 @@ def main() -> None:
         print(f"  under hypersweep ({ours['uri'].split('//')[0]}//...):      {ours['us']:.0f} us")
         print(f"  ratio hypersweep / default: {ours['us'] / default['us']:.2f}")
         if not args.skip_digits:
-            print(f"digits, median stopping, {args.trials} trials x {args.epochs} epochs, 2 at a time:")
+            print(
+                f"digits, median stopping, {args.trials} trials x {args.epochs} epochs, 2 at a time:"
+            )
             for script in ("train.py", "train_mlflow.py"):
                 r = digits_sweep(root, script, args.trials, args.epochs)
-                print(f"  {script:16s} epochs run {r['share']:.0%} of all, {r['stopped']} stopped, "
-                      f"{r['failed']} failed, best accuracy {r['best']:.3f}, {r['seconds']:.0f} s")
+                print(
+                    f"  {script:16s} epochs run {r['share']:.0%} of all, {r['stopped']} stopped, "
+                    f"{r['failed']} failed, best accuracy {r['best']:.3f}, {r['seconds']:.0f} s"
+                )
 
 
 if __name__ == "__main__":

@@ -35,28 +35,44 @@ def sweep(total):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=6)
     args = parser.parse_args()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)] + [
-        nbformat.v4.new_code_cell(f"s{i} = sweep({args.runs}); s{i}.wait_for_completion(); RunDetails(s{i}).show()")
-        for i in range(2)
-    ] + [
-        nbformat.v4.new_code_cell(f"s2 = sweep({args.runs}); RunDetails(s2, refresh_seconds=1).show()"),
-        nbformat.v4.new_code_cell("s2.wait_for_completion(); print(s2.get_status())"),
-    ]
+    nb.cells = (
+        [nbformat.v4.new_code_cell(SETUP)]
+        + [
+            nbformat.v4.new_code_cell(
+                f"s{i} = sweep({args.runs}); s{i}.wait_for_completion(); RunDetails(s{i}).show()"
+            )
+            for i in range(2)
+        ]
+        + [
+            nbformat.v4.new_code_cell(
+                f"s2 = sweep({args.runs}); RunDetails(s2, refresh_seconds=1).show()"
+            ),
+            nbformat.v4.new_code_cell("s2.wait_for_completion(); print(s2.get_status())"),
+        ]
+    )
     with tempfile.TemporaryDirectory(prefix="hs-notebook-") as folder:
-        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
+        nbclient.NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": folder}}
+        ).execute()
         path = Path(folder) / "three.ipynb"
         nbformat.write(nb, path)
         size = path.stat().st_size
     outputs = [o for cell in nb.cells for o in cell.outputs]
     libraries = sum("define, module, exports" in str(o.get("data", {})) for o in outputs)
-    last = [o for o in nb.cells[3].outputs if "text/html" in o.get("data", {})][-1]["data"]["text/html"]
+    last = [o for o in nb.cells[3].outputs if "text/html" in o.get("data", {})][-1]["data"][
+        "text/html"
+    ]
     status = re.search(r'"sweep":\{.*?"status":"(\w+)"', last)
-    print(f"notebook with three show() calls: {size / 1e6:.2f} MB; outputs with the chart library: {libraries}; "
-          f"last view's sweep status: {status.group(1) if status else '?'}")
+    print(
+        f"notebook with three show() calls: {size / 1e6:.2f} MB; outputs with the chart library: {libraries}; "
+        f"last view's sweep status: {status.group(1) if status else '?'}"
+    )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ def plain_ray(root: Path, n: int, concurrency: int) -> float:
 
     @ray.remote(num_cpus=1, max_retries=0)
     def one(i: int) -> int:
-        return subprocess.run([sys.executable, script, "--x", str(i / n)], capture_output=True).returncode
+        return subprocess.run(
+            [sys.executable, script, "--x", str(i / n)], capture_output=True
+        ).returncode
 
     start = time.perf_counter()
     codes = ray.get([one.remote(i) for i in range(n)])  # the cluster's CPUs bound the concurrency
@@ -63,9 +65,15 @@ def tune(root: Path, n: int, concurrency: int) -> float:
         ray_tune.with_resources(trainable, {"cpu": 1}),
         param_space={"x": ray_tune.uniform(0, 1)},
         tune_config=ray_tune.TuneConfig(
-            num_samples=n, max_concurrent_trials=concurrency, metric="metric", mode="max", reuse_actors=True
+            num_samples=n,
+            max_concurrent_trials=concurrency,
+            metric="metric",
+            mode="max",
+            reuse_actors=True,
         ),
-        run_config=ray_tune.RunConfig(storage_path=str(root / "tune"), name=f"t{time.monotonic_ns()}", verbose=0),
+        run_config=ray_tune.RunConfig(
+            storage_path=str(root / "tune"), name=f"t{time.monotonic_ns()}", verbose=0
+        ),
     )
     start = time.perf_counter()
     results = tuner.fit()
@@ -75,11 +83,15 @@ def tune(root: Path, n: int, concurrency: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--worker-cpus", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--no-tune", action="store_true", help="skip Ray Tune even if it is installed")
+    parser.add_argument(
+        "--no-tune", action="store_true", help="skip Ray Tune even if it is installed"
+    )
     args = parser.parse_args()
     n, k = args.trials, args.worker_cpus
     try:
@@ -88,7 +100,9 @@ def main() -> None:
         have_tune = not args.no_tune
     except ImportError:
         have_tune = False
-    print(f"{n} trivial trials, {k} at a time; local Ray cluster: head (0 CPUs) + 1 worker node ({k} CPUs)")
+    print(
+        f"{n} trivial trials, {k} at a time; local Ray cluster: head (0 CPUs) + 1 worker node ({k} CPUs)"
+    )
     cluster = LocalRayCluster(worker_cpus=k)
     t0 = time.perf_counter()
     cluster.start()
@@ -101,13 +115,17 @@ def main() -> None:
             "hypersweep, local executor, scripts": lambda r: timed_sweep(r, n, k, "local"),
             "hypersweep, Ray executor, scripts": lambda r: timed_sweep(r, n, k, "ray"),
             "plain Ray tasks running the scripts": lambda r: plain_ray(r, n, k),
-            "hypersweep, Ray executor, callables": lambda r: timed_sweep(r, n, k, "ray", callable_trial=True),
+            "hypersweep, Ray executor, callables": lambda r: timed_sweep(
+                r, n, k, "ray", callable_trial=True
+            ),
         }
         if have_tune:
             measures["Ray Tune, function trainables"] = lambda r: tune(r, n, k)
         times: dict[str, list[float]] = {name: [] for name in measures}
         with tempfile.TemporaryDirectory() as tmp:
-            timed_sweep(Path(tmp), 4, k, "ray")  # warm-up: connect, start the cluster's worker processes
+            timed_sweep(
+                Path(tmp), 4, k, "ray"
+            )  # warm-up: connect, start the cluster's worker processes
             for _ in range(args.repeats):  # interleaved, so drift in machine load hits all alike
                 for name, measure in measures.items():
                     times[name].append(measure(Path(tmp)))
@@ -115,14 +133,22 @@ def main() -> None:
         width = max(map(len, med))
         for name, ts in times.items():
             runs = ", ".join(f"{t:.2f}" for t in ts)
-            print(f"  {name:<{width}} : {med[name]:6.2f} s  ({1000 * med[name] / n:5.1f} ms/trial; runs: {runs})")
+            print(
+                f"  {name:<{width}} : {med[name]:6.2f} s  ({1000 * med[name] / n:5.1f} ms/trial; runs: {runs})"
+            )
         ray_scripts = med["hypersweep, Ray executor, scripts"]
-        print(f"  ratio Ray executor / local executor (scripts)  : {ray_scripts / med['hypersweep, local executor, scripts']:.2f}")
-        print(f"  ratio Ray executor / plain Ray tasks (scripts) : {ray_scripts / med['plain Ray tasks running the scripts']:.2f}")
+        print(
+            f"  ratio Ray executor / local executor (scripts)  : {ray_scripts / med['hypersweep, local executor, scripts']:.2f}"
+        )
+        print(
+            f"  ratio Ray executor / plain Ray tasks (scripts) : {ray_scripts / med['plain Ray tasks running the scripts']:.2f}"
+        )
         if have_tune:
             tune_t = med["Ray Tune, function trainables"]
             print(f"  ratio Ray executor scripts / Ray Tune          : {ray_scripts / tune_t:.2f}")
-            print(f"  ratio Ray executor callables / Ray Tune        : {med['hypersweep, Ray executor, callables'] / tune_t:.2f}")
+            print(
+                f"  ratio Ray executor callables / Ray Tune        : {med['hypersweep, Ray executor, callables'] / tune_t:.2f}"
+            )
         else:
             print("  Ray Tune: not installed (pip install 'ray[tune]'), skipped")
         if ray.is_initialized():

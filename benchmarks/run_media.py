@@ -83,12 +83,18 @@ def noise_png(path: Path, megabytes: float) -> None:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 1))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 1))
+        + chunk(b"IEND", b"")
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--upload-mb", type=int, default=100)
     parser.add_argument("--image-mb", type=float, default=1.0)
     args = parser.parse_args()
@@ -98,15 +104,23 @@ def main() -> None:
         with open(root / "big.bin", "wb") as f:
             for _ in range(args.upload_mb):
                 f.write(os.urandom(1024 * 1024))
-        print(f"image: {(root / 'noise.png').stat().st_size / 1e6:.2f} MB PNG; upload: {args.upload_mb} MiB")
+        print(
+            f"image: {(root / 'noise.png').stat().st_size / 1e6:.2f} MB PNG; upload: {args.upload_mb} MiB"
+        )
         for mode in ("image", "upload", "stream", "copyfile", "in-memory"):
-            out = subprocess.run([sys.executable, "-c", CASE, mode, str(root)], capture_output=True, text=True,
-                                 check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", CASE, mode, str(root)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             r = json.loads(out.strip().splitlines()[-1])
             line = f"{mode:>10}: call {r['call'] * 1000:8.1f} ms"
             if "run" in r:
                 line += f"  (whole single run {r['run'] * 1000:7.1f} ms)"
-            line += f"  driver peak memory +{r['peak_growth_mb']:6.1f} MB (peak {r['peak_mb']:.0f} MB)"
+            line += (
+                f"  driver peak memory +{r['peak_growth_mb']:6.1f} MB (peak {r['peak_mb']:.0f} MB)"
+            )
             print(line)
 
 

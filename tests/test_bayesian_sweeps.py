@@ -26,12 +26,22 @@ def test_bayesian_sweep_file_with_script_trials(tmp_path) -> None:
         "objective: {primary_metric: loss, goal: minimize}\n"
         "limits: {max_total_trials: 16, max_concurrent_trials: 2}\n"
     )
-    done = subprocess.run([sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "Bayesian sampling works best with max_total_runs >= 20" in " ".join(done.stderr.split())
-    best = subprocess.run([sys.executable, "-m", "hypersweep", "best", "latest", "--json"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    best = subprocess.run(
+        [sys.executable, "-m", "hypersweep", "best", "latest", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     data = json.loads(best.stdout)
     assert isinstance(data["hyperparameters"]["n"], int)  # quantized values stay integers
     assert data["best_value"] < 1.0
@@ -46,8 +56,13 @@ def test_bayesian_callables_with_concurrency_never_repeat(workspace) -> None:
 
     config = HyperDriveConfig(
         run_config=trial,
-        hyperparameter_sampling=BayesianParameterSampling({"x": uniform(0, 1), "y": uniform(0, 1)}, {"seed": 0}),
-        primary_metric_name="loss", primary_metric_goal="minimize", max_total_runs=40, max_concurrent_runs=4,
+        hyperparameter_sampling=BayesianParameterSampling(
+            {"x": uniform(0, 1), "y": uniform(0, 1)}, {"seed": 0}
+        ),
+        primary_metric_name="loss",
+        primary_metric_goal="minimize",
+        max_total_runs=40,
+        max_concurrent_runs=4,
     )
     run = Experiment(workspace, "bayes").submit(config)
     run.wait_for_completion()

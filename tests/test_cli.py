@@ -90,7 +90,9 @@ def test_run_then_inspect_the_results(project) -> None:
     assert best.returncode == 0, best.stderr
     data = json.loads(best.stdout)
     x = data["hyperparameters"]["x"]
-    assert data["arguments"][:3] == ["python", "train.py", "--x"] and float(data["arguments"][3]) == x
+    assert (
+        data["arguments"][:3] == ["python", "train.py", "--x"] and float(data["arguments"][3]) == x
+    )
     assert data["metrics"]["score"] == pytest.approx([x, x + 1, x + 2])
     assert data["best_value"] == pytest.approx(x + 2)
 
@@ -105,11 +107,20 @@ def test_run_then_inspect_the_results(project) -> None:
 @pytest.mark.parametrize(
     ("replace", "message"),
     [
-        ({"sampling_algorithm:": "sampling_algoritm:"}, "sampling_algoritm is not a known key. Did you mean 'sampling_algorithm'?"),
+        (
+            {"sampling_algorithm:": "sampling_algoritm:"},
+            "sampling_algoritm is not a known key. Did you mean 'sampling_algorithm'?",
+        ),
         ({"objective: {primary_metric: score, goal: maximize}": ""}, "objective is required"),
         ({"goal: maximize": "goal: maximise"}, "objective.goal must be 'maximize' or 'minimize'"),
-        ({"max_total_trials: 4": "max_total_trials: 5000"}, "limits.max_total_trials must be an integer in [1, 1000]. Got 5000"),
-        ({"max_concurrent_trials: 2": "max_concurrent_trials: 0.5"}, "limits.max_concurrent_trials"),
+        (
+            {"max_total_trials: 4": "max_total_trials: 5000"},
+            "limits.max_total_trials must be an integer in [1, 1000]. Got 5000",
+        ),
+        (
+            {"max_concurrent_trials: 2": "max_concurrent_trials: 0.5"},
+            "limits.max_concurrent_trials",
+        ),
         ({"min_value: 0, max_value: 1": "min_value: 1, max_value: 0"}, "search_space['x']"),
         ({"{type: random, seed: 3}": "grid"}, "GridParameterSampling supports only choice"),
         ({"type: uniform,": "type: uniformm,"}, "search_space['x'].type must be one of"),
@@ -118,7 +129,9 @@ def test_run_then_inspect_the_results(project) -> None:
         ({"early": "early"}, None),
     ],
 )
-def test_bad_sweep_files_exit_2_with_one_clear_message_and_write_nothing(project, replace, message) -> None:
+def test_bad_sweep_files_exit_2_with_one_clear_message_and_write_nothing(
+    project, replace, message
+) -> None:
     if message is None:  # a policy with a typo'd key
         path = write_sweep(project)
         path.write_text(path.read_text() + "early_termination: {type: bandit, slack_factr: 0.1}\n")
@@ -174,7 +187,10 @@ def test_ctrl_c_while_the_sweep_is_being_started_cancels_it(project) -> None:
     write_sweep(project, total=6, sleep=30)
     proc = subprocess.Popen(
         [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     db = project / ".hypersweep" / "hypersweep.db"
 
@@ -193,7 +209,9 @@ def test_ctrl_c_while_the_sweep_is_being_started_cancels_it(project) -> None:
     while not recorded():
         assert time.monotonic() < deadline, "the sweep was not recorded"
         time.sleep(0.002)
-    proc.send_signal(signal.SIGINT)  # the sweep is being set up: its thread may start before the command waits on it
+    proc.send_signal(
+        signal.SIGINT
+    )  # the sweep is being set up: its thread may start before the command waits on it
     try:
         _, err = proc.communicate(timeout=60)
     finally:
@@ -210,7 +228,10 @@ def test_ctrl_c_cancels_cleanly_without_orphans(project) -> None:
     write_sweep(project, total=6, sleep=30)
     proc = subprocess.Popen(
         [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     running = _wait_for_running(project, 2)
     _wait_for_logged(project, 2)  # "Running" is the process started; what it logs comes later
@@ -227,7 +248,9 @@ def test_ctrl_c_cancels_cleanly_without_orphans(project) -> None:
     assert not any(pid_alive(pid) for _, _, pid in running)
     conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
     assert conn.execute("SELECT status FROM sweeps").fetchone()[0] == "Canceled"
-    assert conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] >= 2  # what was logged is kept
+    assert (
+        conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] >= 2
+    )  # what was logged is kept
     conn.close()
 
 
@@ -235,7 +258,10 @@ def test_cancel_from_another_process(project) -> None:
     write_sweep(project, total=6, sleep=30)
     proc = subprocess.Popen(
         [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     running = _wait_for_running(project, 2)
     done = hypersweep("cancel", "latest", cwd=project)
@@ -249,13 +275,18 @@ def test_cancel_from_another_process(project) -> None:
 
 
 def test_help_teaches() -> None:
-    done = subprocess.run([sys.executable, "-m", "hypersweep", "--help"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "hypersweep", "--help"], capture_output=True, text=True
+    )
     assert done.returncode == 0
     for word in ("run", "ls", "show", "best", "cancel", "logs", "examples/digits/sweep.yml"):
         assert word in done.stdout
 
 
-@pytest.mark.parametrize("args", [["ls"], ["show", "latest"], ["best", "latest"], ["logs", "HD_x_1"], ["cancel", "latest"]])
+@pytest.mark.parametrize(
+    "args",
+    [["ls"], ["show", "latest"], ["best", "latest"], ["logs", "HD_x_1"], ["cancel", "latest"]],
+)
 def test_reading_an_empty_folder_explains_and_creates_nothing(tmp_path, args) -> None:
     done = hypersweep(*args, cwd=tmp_path)
     assert done.returncode == 2
@@ -263,18 +294,26 @@ def test_reading_an_empty_folder_explains_and_creates_nothing(tmp_path, args) ->
     assert not (tmp_path / ".hypersweep").exists()
 
 
-def test_logs_follow_and_wait_with_output_print_everything_until_the_run_ends(project, capsys) -> None:
+def test_logs_follow_and_wait_with_output_print_everything_until_the_run_ends(
+    project, capsys
+) -> None:
     from hypersweep import Workspace
 
     write_sweep(project, total=1, sleep=0.5)  # three lines of metrics over 1.5 s, then "x is ..."
-    proc = subprocess.Popen([sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"], cwd=project,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    (run_id, _, _), = _wait_for_running(project, 1)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ((run_id, _, _),) = _wait_for_running(project, 1)
     followed = hypersweep("logs", run_id, "--follow", cwd=project)
     child = Workspace(project).get_run(run_id)
     details = child.wait_for_completion(show_output=True)
     proc.wait(timeout=60)
-    assert followed.returncode == 0 and followed.stdout.startswith("x is ")  # written after --follow began
+    assert followed.returncode == 0 and followed.stdout.startswith(
+        "x is "
+    )  # written after --follow began
     assert details["status"] == "Completed"
     assert capsys.readouterr().out == child.get_logs()
 
@@ -320,8 +359,22 @@ def test_markup_and_control_characters_in_user_strings_print_literally(project) 
     (project / "src" / "train.py").write_text(MARKUP_TRAIN)
     (project / "sweep.yml").write_text(MARKUP_SWEEP)
     done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
-    _printed_literally(done, "[/mnt/data]", "[bold]b", "[link=https://example.com]l", "\\x1b[31mred", "a\\x0db", "acc[/x]")
-    _printed_literally(hypersweep("show", "latest", cwd=project), "[/mnt/data]", "\\x1b[31mred", "a\\x0db", "acc[/x]")
+    _printed_literally(
+        done,
+        "[/mnt/data]",
+        "[bold]b",
+        "[link=https://example.com]l",
+        "\\x1b[31mred",
+        "a\\x0db",
+        "acc[/x]",
+    )
+    _printed_literally(
+        hypersweep("show", "latest", cwd=project),
+        "[/mnt/data]",
+        "\\x1b[31mred",
+        "a\\x0db",
+        "acc[/x]",
+    )
     # the best value (4) follows the runs (5/5); the metric's name has a column of its own
     _printed_literally(hypersweep("ls", cwd=project), "5/5 4", "acc[/x] (maximize)")
     best = hypersweep("best", "latest", cwd=project)
@@ -329,7 +382,9 @@ def test_markup_and_control_characters_in_user_strings_print_literally(project) 
     conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
     failed = conn.execute("SELECT id FROM runs WHERE status = 'Failed'").fetchone()[0]
     conn.close()
-    _printed_literally(hypersweep("logs", failed, cwd=project), "Failed: The training script exited with code 1.")
+    _printed_literally(
+        hypersweep("logs", failed, cwd=project), "Failed: The training script exited with code 1."
+    )
 
 
 def _fails_with_markup(cfg: dict[str, Any]) -> None:
@@ -339,14 +394,21 @@ def _fails_with_markup(cfg: dict[str, Any]) -> None:
 def test_markup_in_a_callable_error_prints_literally_in_logs(project) -> None:
     from hypersweep import Experiment, HyperDriveConfig, RandomParameterSampling, Workspace, choice
 
-    config = HyperDriveConfig(run_config=_fails_with_markup, max_total_runs=1, primary_metric_name="[/m]",
-                              primary_metric_goal="maximize",
-                              hyperparameter_sampling=RandomParameterSampling({"x": choice("[/mnt/data]")}))
+    config = HyperDriveConfig(
+        run_config=_fails_with_markup,
+        max_total_runs=1,
+        primary_metric_name="[/m]",
+        primary_metric_goal="maximize",
+        hyperparameter_sampling=RandomParameterSampling({"x": choice("[/mnt/data]")}),
+    )
     sweep = Experiment(Workspace(project), "callable").submit(config)
     sweep.wait_for_completion(raise_on_error=False)
     (child,) = sweep.get_children()
-    _printed_literally(hypersweep("logs", child.id, cwd=project),
-                       "Failed:", "bad [/mnt/data] [bold]x[link=https://example.com] \\x1b[31m\\x0dend")
+    _printed_literally(
+        hypersweep("logs", child.id, cwd=project),
+        "Failed:",
+        "bad [/mnt/data] [bold]x[link=https://example.com] \\x1b[31m\\x0dend",
+    )
     _printed_literally(hypersweep("show", "latest", cwd=project), "[/mnt/data]", "bad [/mnt/data]")
 
 
@@ -366,7 +428,9 @@ def test_best_json_is_strict_json_with_non_finite_values_noted(project) -> None:
     done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
     assert done.returncode == 0, done.stderr
     conn = sqlite3.connect(project / ".hypersweep" / "hypersweep.db")
-    with conn:  # a hyperparameter that is not finite, as a sweep stored by an older version may hold
+    with (
+        conn
+    ):  # a hyperparameter that is not finite, as a sweep stored by an older version may hold
         conn.execute("""UPDATE runs SET hyperparameters = '{"x": Infinity, "k": NaN}'""")
     conn.close()
     best = hypersweep("best", "latest", "--json", cwd=project)
@@ -377,7 +441,10 @@ def test_best_json_is_strict_json_with_non_finite_values_noted(project) -> None:
 
     data = json.loads(best.stdout, parse_constant=refuse)
     assert data["hyperparameters"] == {"x": None, "k": None}
-    assert data["non_finite"]["/hyperparameters/x"] == "inf" and data["non_finite"]["/hyperparameters/k"] == "nan"
+    assert (
+        data["non_finite"]["/hyperparameters/x"] == "inf"
+        and data["non_finite"]["/hyperparameters/k"] == "nan"
+    )
     for pointer, kind in data["non_finite"].items():
         node: Any = data
         for part in pointer.split("/")[1:]:
@@ -404,8 +471,14 @@ if a.k == "b":
 
 def piped(*args: str, cwd: Path, columns: int = 80) -> subprocess.CompletedProcess[str]:
     """``hypersweep ARGS | cat``: stdout is a pipe, in a "terminal" of ``columns`` columns."""
-    return subprocess.run([sys.executable, "-m", "hypersweep", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "COLUMNS": str(columns)})
+    return subprocess.run(
+        [sys.executable, "-m", "hypersweep", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": str(columns)},
+    )
 
 
 def in_terminal(*args: str, cwd: Path, columns: int = 80, answer: str | None = None) -> str:
@@ -420,8 +493,15 @@ def in_terminal(*args: str, cwd: Path, columns: int = 80, answer: str | None = N
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-    proc = subprocess.Popen([sys.executable, "-m", "hypersweep", *args], cwd=cwd, stdin=follower, stdout=follower,
-                            stderr=follower, env={**env, "TERM": "xterm-256color"}, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", *args],
+        cwd=cwd,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**env, "TERM": "xterm-256color"},
+        close_fds=True,
+    )
     os.close(follower)
     if answer is not None:
         os.write(leader, answer.encode())
@@ -458,7 +538,9 @@ def _sweep_ids(project: Path) -> list[str]:
 @pytest.fixture
 def finished(project: Path) -> Path:
     """A workspace with one finished sweep of 4 runs; the runs with k=b failed with a long message."""
-    (project / "src" / "train.py").write_text(textwrap.dedent(FAILING_TRAIN).replace("NOTE", LONG_NOTE))
+    (project / "src" / "train.py").write_text(
+        textwrap.dedent(FAILING_TRAIN).replace("NOTE", LONG_NOTE)
+    )
     write_sweep(project, total=4)
     done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
     assert done.returncode in (0, 1), done.stderr
@@ -477,7 +559,9 @@ def test_piped_tables_are_printed_whole(finished) -> None:
     assert shown.returncode == 0, shown.stderr
     assert "…" not in shown.stdout and LONG_NOTE in shown.stdout  # the note is not cut, nor folded
     assert max(len(line) for line in shown.stdout.splitlines()) > 80
-    assert [line for line in shown.stdout.splitlines() if LONG_NOTE in line][0].count(LONG_NOTE) == 1
+    assert [line for line in shown.stdout.splitlines() if LONG_NOTE in line][0].count(
+        LONG_NOTE
+    ) == 1
 
 
 def test_ls_and_show_json_are_strict_and_whole(finished) -> None:
@@ -490,7 +574,11 @@ def test_ls_and_show_json_are_strict_and_whole(finished) -> None:
     assert listing.returncode == 0, listing.stderr
     data = strict(listing.stdout)
     (sweep,) = data["sweeps"]
-    assert sweep["id"] == sweep_id and sweep["runs_finished"] == 4 and sweep["primary_metric"] == "score"
+    assert (
+        sweep["id"] == sweep_id
+        and sweep["runs_finished"] == 4
+        and sweep["primary_metric"] == "score"
+    )
     assert sweep["status"] in ("Completed", "Failed") and data["single_runs"] == []
     shown = piped("show", sweep_id, "--json", cwd=finished)
     assert shown.returncode == 0, shown.stderr
@@ -500,32 +588,50 @@ def test_ls_and_show_json_are_strict_and_whole(finished) -> None:
     failed = [r for r in detail["runs"] if r["status"] == "Failed"]
     assert failed and all(LONG_NOTE in r["error"] for r in failed)
     top = strict(piped("show", sweep_id, "--json", "--top", "1", cwd=finished).stdout)
-    assert len(top["runs"]) == 1 and top["runs"][0]["best_value"] == max(r["best_value"] for r in detail["runs"])
+    assert len(top["runs"]) == 1 and top["runs"][0]["best_value"] == max(
+        r["best_value"] for r in detail["runs"]
+    )
     run = strict(piped("show", f"{sweep_id}_0", "--json", cwd=finished).stdout)
     assert run["run"]["runId"] == f"{sweep_id}_0" and "score" in run["metrics"]
 
 
 def test_ls_in_an_80_column_terminal_keeps_the_full_id_and_the_best_value(finished) -> None:
     (sweep_id,) = _sweep_ids(finished)
-    best = max(json.loads(piped("show", sweep_id, "--json", cwd=finished).stdout)["runs"],
-               key=lambda r: r["best_value"])["best_value"]
+    best = max(
+        json.loads(piped("show", sweep_id, "--json", cwd=finished).stdout)["runs"],
+        key=lambda r: r["best_value"],
+    )["best_value"]
     out = in_terminal("ls", cwd=finished, columns=80)
     line = next((line for line in out.splitlines() if sweep_id in line), None)
     assert line is not None, out
     assert len(line.rstrip()) <= 80 and f"{best:.6g}" in line and "4/4" in line, out
 
 
-def test_a_sweep_whose_driver_was_killed_shows_as_interrupted_with_the_resume_command(project) -> None:
+def test_a_sweep_whose_driver_was_killed_shows_as_interrupted_with_the_resume_command(
+    project,
+) -> None:
     write_sweep(project, total=4, sleep=30)
-    driver = subprocess.Popen([sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"], cwd=project,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         running = _wait_for_running(project, 2)
         (sweep_id,) = _sweep_ids(project)
         alive = piped("ls", cwd=project)
-        assert "Running" in alive.stdout and "Interrupted" not in alive.stdout and "resume" not in alive.stdout
+        assert (
+            "Running" in alive.stdout
+            and "Interrupted" not in alive.stdout
+            and "resume" not in alive.stdout
+        )
         busy = hypersweep("resume", sweep_id, cwd=project)  # driven: resume refuses, non-zero
-        assert busy.returncode == 2 and "still being driven" in busy.stderr and "Traceback" not in busy.stderr
+        assert (
+            busy.returncode == 2
+            and "still being driven" in busy.stderr
+            and "Traceback" not in busy.stderr
+        )
     finally:
         os.kill(driver.pid, signal.SIGKILL)
         driver.wait(timeout=60)
@@ -542,7 +648,9 @@ def test_a_sweep_whose_driver_was_killed_shows_as_interrupted_with_the_resume_co
     (record,) = json.loads(piped("ls", "--json", cwd=project).stdout)["sweeps"]
     assert record["status"] == "Interrupted" and record["recorded_status"] == "Running"
     assert record["resume_command"] == command
-    elsewhere = piped("ls", "--workspace", str(project), cwd=project.parent)  # the command names the folder
+    elsewhere = piped(
+        "ls", "--workspace", str(project), cwd=project.parent
+    )  # the command names the folder
     assert f"{command} --workspace {project.resolve()}" in " ".join(elsewhere.stdout.split())
 
 
@@ -555,7 +663,8 @@ def test_logs_of_a_sweep_lists_its_runs_or_prints_them_all(finished) -> None:
     every = piped("logs", "latest", "--all", cwd=finished)
     assert every.returncode == 0, every.stderr
     assert [line.split()[1] for line in every.stdout.splitlines() if line.startswith("==> ")] == [
-        f"{sweep_id}_{n}" for n in range(4)]
+        f"{sweep_id}_{n}" for n in range(4)
+    ]
     chosen = in_terminal("logs", sweep_id[:12], cwd=finished, answer="2\n")  # asked in a terminal
     assert "which one" in chosen and f"{sweep_id}_2" in chosen
     one = piped("logs", f"{sweep_id}_2", cwd=finished)
@@ -572,10 +681,16 @@ def test_an_ambiguous_prefix_says_what_it_matches(finished) -> None:
     assert both.returncode == 2 and "ambiguous" in flat and first in flat and second in flat
     runs = piped("logs", f"{first}_", cwd=finished)
     flat = " ".join(runs.stderr.split())
-    assert runs.returncode == 2 and "matches 4 runs" in flat and all(f"{first}_{n}" in flat for n in range(4))
+    assert (
+        runs.returncode == 2
+        and "matches 4 runs" in flat
+        and all(f"{first}_{n}" in flat for n in range(4))
+    )
     for args in (["show", "HD_"], ["show", f"{first}_"]):  # show says so too
         done = piped(*args, cwd=finished)
-        assert done.returncode == 2 and "ambiguous" in done.stderr and first in done.stderr, done.stderr
+        assert done.returncode == 2 and "ambiguous" in done.stderr and first in done.stderr, (
+            done.stderr
+        )
     nothing = piped("logs", "HD_nope", cwd=finished)
     assert nothing.returncode == 2 and "matches no run and no sweep" in nothing.stderr
 

@@ -35,14 +35,26 @@ def make(**overrides):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"max_total_runs": 0}, "The 'max_total_runs' parameter of HyperDriveConfig must be an integer in [1, 1000]. Got 0 instead."),
-        ({"max_total_runs": 1001}, "'max_total_runs' parameter of HyperDriveConfig must be an integer in [1, 1000]. Got 1001"),
+        (
+            {"max_total_runs": 0},
+            "The 'max_total_runs' parameter of HyperDriveConfig must be an integer in [1, 1000]. Got 0 instead.",
+        ),
+        (
+            {"max_total_runs": 1001},
+            "'max_total_runs' parameter of HyperDriveConfig must be an integer in [1, 1000]. Got 1001",
+        ),
         ({"max_total_runs": 2.5}, "'max_total_runs'"),
         ({"max_total_runs": None}, "'max_total_runs'"),
-        ({"max_concurrent_runs": 101}, "'max_concurrent_runs' parameter of HyperDriveConfig must be an integer in [1, 100]. Got 101"),
+        (
+            {"max_concurrent_runs": 101},
+            "'max_concurrent_runs' parameter of HyperDriveConfig must be an integer in [1, 100]. Got 101",
+        ),
         ({"max_concurrent_runs": -1}, "'max_concurrent_runs'"),
         ({"max_duration_minutes": 0}, "'max_duration_minutes'"),
-        ({"primary_metric_goal": "maximise"}, "'primary_metric_goal' parameter must be either 'maximize' or 'minimize'"),
+        (
+            {"primary_metric_goal": "maximise"},
+            "'primary_metric_goal' parameter must be either 'maximize' or 'minimize'",
+        ),
         ({"primary_metric_goal": None}, "'primary_metric_goal'"),
         ({"primary_metric_name": ""}, "'primary_metric_name'"),
         ({"hyperparameter_sampling": None}, "'hyperparameter_sampling'"),
@@ -65,19 +77,34 @@ def test_defaults_follow_hyperdrive() -> None:
     assert make(max_total_runs=500, max_concurrent_runs=0).max_concurrent_runs == 100
     assert config.max_duration_minutes == 10080
     assert make(primary_metric_goal="Minimize").primary_metric_goal is PrimaryMetricGoal.MINIMIZE
-    with pytest.warns(UserWarning, match=r"\(20000 minutes\) exceeds the service limit of 10080 minutes"):
+    with pytest.warns(
+        UserWarning, match=r"\(20000 minutes\) exceeds the service limit of 10080 minutes"
+    ):
         assert make(max_duration_minutes=20000).max_duration_minutes == 10080
 
 
 def test_script_arguments_append_sampled_flags_and_drop_duplicates(tmp_path) -> None:
     (tmp_path / "train.py").write_text("")
-    src = ScriptRunConfig(source_directory=tmp_path, script="train.py", arguments=["--kernel", "linear", "--penalty", 1.0, "--data", "x"])
+    src = ScriptRunConfig(
+        source_directory=tmp_path,
+        script="train.py",
+        arguments=["--kernel", "linear", "--penalty", 1.0, "--data", "x"],
+    )
     with pytest.warns(UserWarning, match="override"):
         args = src.build_arguments({"--kernel": "rbf", "penalty": 0.5})
     assert args == ["--data", "x", "--kernel", "rbf", "--penalty", "0.5"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert src.build_arguments({"lr": 0.1}) == ["--kernel", "linear", "--penalty", "1.0", "--data", "x", "--lr", "0.1"]
+        assert src.build_arguments({"lr": 0.1}) == [
+            "--kernel",
+            "linear",
+            "--penalty",
+            "1.0",
+            "--data",
+            "x",
+            "--lr",
+            "0.1",
+        ]
 
 
 def test_command_placeholders_are_substituted(tmp_path) -> None:
@@ -91,7 +118,12 @@ def test_command_placeholders_are_substituted(tmp_path) -> None:
     argv = src.build_argv(src.build_arguments({"lr": 0.5}))
     assert argv[0].endswith("python") or "python" in argv[0]
     with pytest.raises(InvalidConfigError, match="never used in trial.command"):
-        make(run_config=src, hyperparameter_sampling=RandomParameterSampling({"lr": uniform(0, 1), "b": choice(1, 2)}))
+        make(
+            run_config=src,
+            hyperparameter_sampling=RandomParameterSampling(
+                {"lr": uniform(0, 1), "b": choice(1, 2)}
+            ),
+        )
     with pytest.raises(InvalidConfigError, match="does not define"):
         make(run_config=src, hyperparameter_sampling=GridParameterSampling({"b": choice(1, 2)}))
 
@@ -116,15 +148,28 @@ def test_script_run_config_refuses_at_construction_what_would_fail_every_run(tmp
         "The 'max_run_duration_seconds' parameter of ScriptRunConfig must be a positive number of seconds. "
         "Got -5 instead."
     )
-    with pytest.raises(InvalidConfigError, match=r"The 'command' parameter of ScriptRunConfig must be a non-empty list"):
+    with pytest.raises(
+        InvalidConfigError,
+        match=r"The 'command' parameter of ScriptRunConfig must be a non-empty list",
+    ):
         ScriptRunConfig(source_directory=tmp_path, command=[])
     with pytest.raises(InvalidConfigError) as info:
         ScriptRunConfig(source_directory=tmp_path, command="python t.py --name 'unbalanced")
-    assert "'command' parameter of ScriptRunConfig must be a command line with balanced quotes (No closing quotation)" in str(info.value)
-    with pytest.raises(InvalidConfigError, match="'environment_variables' parameter of ScriptRunConfig"):
+    assert (
+        "'command' parameter of ScriptRunConfig must be a command line with balanced quotes (No closing quotation)"
+        in str(info.value)
+    )
+    with pytest.raises(
+        InvalidConfigError, match="'environment_variables' parameter of ScriptRunConfig"
+    ):
         ScriptRunConfig(source_directory=tmp_path, script="t.py", environment_variables=["A=1"])
-    with pytest.raises(InvalidConfigError, match="'arguments' parameter of ScriptRunConfig must be strings and numbers"):
+    with pytest.raises(
+        InvalidConfigError,
+        match="'arguments' parameter of ScriptRunConfig must be strings and numbers",
+    ):
         ScriptRunConfig(source_directory=tmp_path, script="t.py", arguments=["--x", {"a": 1}])
-    ok = ScriptRunConfig(source_directory=tmp_path, command=["python", "t.py", 3, True], max_run_duration_seconds=2)
+    ok = ScriptRunConfig(
+        source_directory=tmp_path, command=["python", "t.py", 3, True], max_run_duration_seconds=2
+    )
     assert ok.command == ["python", "t.py", "3", "True"]
     assert make(run_config=ok, max_total_runs=1).trial_timeout == 2

@@ -39,7 +39,8 @@ def config(fn, sampling=None, **kw):
     kw.setdefault("max_concurrent_runs", 3)
     return HyperDriveConfig(
         run_config=fn,
-        hyperparameter_sampling=sampling or RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 0}),
+        hyperparameter_sampling=sampling
+        or RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 0}),
         primary_metric_name="score",
         primary_metric_goal=kw.pop("goal", PrimaryMetricGoal.MAXIMIZE),
         **kw,
@@ -76,7 +77,10 @@ def test_total_and_concurrency_limits_hold(workspace) -> None:
 
 def test_grid_ends_when_exhausted_in_odometer_order(workspace) -> None:
     grid = GridParameterSampling({"--lr": choice(0.01, 0.1, 1.0), "--n": choice(10, 100)})
-    run = submit(workspace, config(lambda cfg: cfg["lr"] * cfg["n"], grid, max_total_runs=20, max_concurrent_runs=2))
+    run = submit(
+        workspace,
+        config(lambda cfg: cfg["lr"] * cfg["n"], grid, max_total_runs=20, max_concurrent_runs=2),
+    )
     hyper = [json.loads(v) for v in run.get_hyperparameters().values()]
     assert hyper == [{"--lr": lr, "--n": n} for lr in (0.01, 0.1, 1.0) for n in (10, 100)]
     assert run.get_status() == "Completed"
@@ -107,9 +111,13 @@ def test_failures_do_not_stop_the_sweep_and_best_ignores_runs_without_metric(wor
     assert xs[best.id] == max(xs.values())
     ranked = run.get_children_sorted_by_primary_metric()
     with_metric = [e for e in ranked if e["best_primary_metric"] is not None]
-    assert [e["best_primary_metric"] for e in with_metric] == sorted((x for x in xs.values() if x >= 0.6), reverse=True)
+    assert [e["best_primary_metric"] for e in with_metric] == sorted(
+        (x for x in xs.values() if x >= 0.6), reverse=True
+    )
     assert len(ranked) == 30
-    assert len(run.get_children_sorted_by_primary_metric(discard_no_metric=True)) == len(with_metric)
+    assert len(run.get_children_sorted_by_primary_metric(discard_no_metric=True)) == len(
+        with_metric
+    )
     assert run.get_children_sorted_by_primary_metric(top=2) == ranked[:2]
     worst_first = run.get_children_sorted_by_primary_metric(reverse=True, discard_no_metric=True)
     assert worst_first == list(reversed(with_metric))
@@ -128,8 +136,12 @@ def test_minimize_goal_picks_the_smallest_best_value(workspace) -> None:
     best = run.get_best_run_by_primary_metric()
     xs = {k: json.loads(v)["x"] for k, v in run.get_hyperparameters().items()}
     assert xs[best.id] == min(xs.values())
-    assert run.get_children_sorted_by_primary_metric(top=1)[0]["best_primary_metric"] == pytest.approx(min(xs.values()))
-    assert best.get_metrics()["score"] == pytest.approx([xs[best.id] + 1, xs[best.id], xs[best.id] + 2])
+    assert run.get_children_sorted_by_primary_metric(top=1)[0][
+        "best_primary_metric"
+    ] == pytest.approx(min(xs.values()))
+    assert best.get_metrics()["score"] == pytest.approx(
+        [xs[best.id] + 1, xs[best.id], xs[best.id] + 2]
+    )
 
 
 def test_best_run_is_none_when_nobody_logged_the_metric(workspace) -> None:
@@ -145,7 +157,9 @@ def test_max_duration_cancels_running_runs(workspace) -> None:
             time.sleep(0.01)
 
     start = time.monotonic()
-    run = submit(workspace, config(trial, max_total_runs=6, max_concurrent_runs=2, max_duration_minutes=0.02))
+    run = submit(
+        workspace, config(trial, max_total_runs=6, max_concurrent_runs=2, max_duration_minutes=0.02)
+    )
     assert time.monotonic() - start < 10
     assert run.get_status() == "Canceled"
     details = [c.get_details() for c in run.get_children()]
@@ -161,7 +175,9 @@ def test_cancel_from_the_api_stops_the_sweep(workspace) -> None:
             run.log("score", cfg["x"])
             time.sleep(0.01)
 
-    run = Experiment(workspace, "exp").submit(config(trial, max_total_runs=5, max_concurrent_runs=2))
+    run = Experiment(workspace, "exp").submit(
+        config(trial, max_total_runs=5, max_concurrent_runs=2)
+    )
     time.sleep(0.3)
     assert run.cancel() is True
     run.wait_for_completion(raise_on_error=False)
@@ -219,7 +235,9 @@ def test_a_subclass_that_declares_no_name_is_rebuilt_as_itself(workspace) -> Non
             run.log("score", cfg["x"] + i)
 
     policy = Stopping(evaluation_interval=1, delay_evaluation=1)
-    run = Experiment(workspace, "sub").submit(config(trial, policy=policy, max_total_runs=3, max_concurrent_runs=1))
+    run = Experiment(workspace, "sub").submit(
+        config(trial, policy=policy, max_total_runs=3, max_concurrent_runs=1)
+    )
     plan = run._controller.plan
     assert type(plan.policy) is Stopping and plan.policy is not policy and plan.policy == policy
     run.wait_for_completion(raise_on_error=False)
@@ -240,12 +258,22 @@ def test_each_run_has_one_status_that_the_policy_sees(workspace) -> None:
         for i in range(3):
             run.log("score", cfg["x"] + i)
 
-    controller = create_sweep(workspace.store, workspace.path, "states",
-                              config(trial, max_total_runs=4, max_concurrent_runs=2), "HD_states", {})
+    controller = create_sweep(
+        workspace.store,
+        workspace.path,
+        "states",
+        config(trial, max_total_runs=4, max_concurrent_runs=2),
+        "HD_states",
+        {},
+    )
     controller.plan.policy = Recording(evaluation_interval=1, delay_evaluation=1)
     assert controller.run() is RunStatus.COMPLETED
     assert seen and all(isinstance(s, RunStatus) for view in seen for s in view.values())
-    assert all(not s.is_terminal or s is RunStatus.COMPLETED for view in seen for s in view.values())
+    assert all(
+        not s.is_terminal or s is RunStatus.COMPLETED for view in seen for s in view.values()
+    )
     for run_id, state in controller.runs.items():
-        assert controller.histories[run_id] is state.history and state.status is state.history.status
+        assert (
+            controller.histories[run_id] is state.history and state.status is state.history.status
+        )
         assert state.status is workspace.store.run_record(run_id).status is RunStatus.COMPLETED

@@ -59,11 +59,16 @@ def script_config(workspace, script_dir, policy, qualities, goal="maximize", lag
 @pytest.mark.integration
 def test_bandit_kills_bad_configurations_early(workspace, script_dir) -> None:
     config = script_config(
-        workspace, script_dir, BanditPolicy(evaluation_interval=1, slack_factor=0.2, delay_evaluation=3), [0.9, 0.85, 0.3, 0.2]
+        workspace,
+        script_dir,
+        BanditPolicy(evaluation_interval=1, slack_factor=0.2, delay_evaluation=3),
+        [0.9, 0.85, 0.3, 0.2],
     )
     run = Experiment(workspace, "bandit").submit(config)
     run.wait_for_completion()
-    by_quality = {json.loads(run.get_hyperparameters()[c.id])["quality"]: c for c in run.get_children()}
+    by_quality = {
+        json.loads(run.get_hyperparameters()[c.id])["quality"]: c for c in run.get_children()
+    }
     for quality in (0.3, 0.2):
         child = by_quality[quality]
         details = child.get_details()
@@ -71,7 +76,16 @@ def test_bandit_kills_bad_configurations_early(workspace, script_dir) -> None:
         assert details["canceledReason"].startswith("Bandit")
         values = child.get_metrics()["accuracy"]
         assert 3 <= len(values) < 20  # stopped at or after the delay, well before the end
-        pid = int((child.experiment.workspace.path / ".hypersweep" / "runs" / child.id / "outputs" / "pid").read_text())
+        pid = int(
+            (
+                child.experiment.workspace.path
+                / ".hypersweep"
+                / "runs"
+                / child.id
+                / "outputs"
+                / "pid"
+            ).read_text()
+        )
         assert not pid_alive(pid)
     for quality in (0.9, 0.85):
         assert by_quality[quality].get_status() == "Completed"
@@ -84,7 +98,12 @@ def test_median_stopping_on_a_minimized_metric_stops_the_worst(workspace, script
     # "accuracy" here is an error to minimize: large qualities are bad. Late starters are judged
     # against the runs that already reached each interval.
     config = script_config(
-        workspace, script_dir, MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=3), [0.1, 0.2, 0.9], goal="minimize", lags=[0, 0.6]
+        workspace,
+        script_dir,
+        MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=3),
+        [0.1, 0.2, 0.9],
+        goal="minimize",
+        lags=[0, 0.6],
     )
     run = Experiment(workspace, "median").submit(config)
     run.wait_for_completion()
@@ -110,7 +129,9 @@ def test_truncation_stops_callables_at_their_next_log(workspace) -> None:
     config = HyperDriveConfig(
         run_config=trial,
         hyperparameter_sampling=RandomParameterSampling({"q": choice(1, 2, 3, 4)}, {"seed": 1}),
-        policy=TruncationSelectionPolicy(truncation_percentage=50, evaluation_interval=2, delay_evaluation=4),
+        policy=TruncationSelectionPolicy(
+            truncation_percentage=50, evaluation_interval=2, delay_evaluation=4
+        ),
         primary_metric_name="score",
         primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
         max_total_runs=4,
@@ -126,7 +147,9 @@ def test_truncation_stops_callables_at_their_next_log(workspace) -> None:
         assert reached[q] < 30
         assert "TruncationSelection" in by_q[q].get_details()["canceledReason"]
         # what the run logged before it was stopped is kept, up to the interval that stopped it
-        assert len(by_q[q].get_metrics()["score"]) == reached[q] - 1  # its last log raised TrialStopped
+        assert (
+            len(by_q[q].get_metrics()["score"]) == reached[q] - 1
+        )  # its last log raised TrialStopped
 
 
 def test_bayesian_sampling_with_a_policy_is_allowed_only_if_supported(workspace) -> None:
@@ -134,8 +157,12 @@ def test_bayesian_sampling_with_a_policy_is_allowed_only_if_supported(workspace)
 
     sampling = BayesianParameterSampling({"x": uniform(0, 1)})
     make = lambda: HyperDriveConfig(  # noqa: E731
-        run_config=lambda cfg: cfg["x"], hyperparameter_sampling=sampling, policy=BanditPolicy(slack_factor=0.1),
-        primary_metric_name="s", primary_metric_goal="maximize", max_total_runs=20,
+        run_config=lambda cfg: cfg["x"],
+        hyperparameter_sampling=sampling,
+        policy=BanditPolicy(slack_factor=0.1),
+        primary_metric_name="s",
+        primary_metric_goal="maximize",
+        max_total_runs=20,
     )
     if getattr(sampling, "supports_early_termination", False):
         assert make().policy is not None
@@ -153,7 +180,9 @@ def test_bayesian_sampling_with_a_policy_is_allowed_only_if_supported(workspace)
         "{type: asha}",
     ],
 )
-def test_policies_from_a_sweep_file_and_the_reason_in_the_cli(workspace, script_dir, policy_yaml) -> None:
+def test_policies_from_a_sweep_file_and_the_reason_in_the_cli(
+    workspace, script_dir, policy_yaml
+) -> None:
     import subprocess
     import sys
 
@@ -168,10 +197,24 @@ def test_policies_from_a_sweep_file_and_the_reason_in_the_cli(workspace, script_
         f"early_termination: {policy_yaml}\n"
     )
     cmd = [sys.executable, "-m", "hypersweep"]
-    done = subprocess.run([*cmd, "run", str(sweep), "-w", str(workspace.path), "--quiet"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*cmd, "run", str(sweep), "-w", str(workspace.path), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    shown = subprocess.run([*cmd, "show", "latest", "-w", str(workspace.path)], capture_output=True, text=True,
-                           env={"COLUMNS": "200", "PATH": ""}, timeout=60)
+    shown = subprocess.run(
+        [*cmd, "show", "latest", "-w", str(workspace.path)],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "200", "PATH": ""},
+        timeout=60,
+    )
     rows = [line for line in shown.stdout.splitlines() if "0.2 " in line or " 0.2" in line]
     assert any("Canceled" in line for line in rows), shown.stdout
-    assert "Bandit" in shown.stdout or "TruncationSelection" in shown.stdout or "ASHA" in shown.stdout.upper()
+    assert (
+        "Bandit" in shown.stdout
+        or "TruncationSelection" in shown.stdout
+        or "ASHA" in shown.stdout.upper()
+    )

@@ -34,7 +34,10 @@ def test_the_yaml_example(workspace) -> None:
 def test_the_hyperdrive_style_driver(tmp_path) -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / "run_sweep.py")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "EXAMPLE_RUNS": "3", "COLUMNS": "160"},
     )
     assert done.returncode == 0, done.stderr
@@ -47,11 +50,26 @@ def test_the_hyperdrive_style_driver(tmp_path) -> None:
 def test_the_v2_yaml_example(tmp_path) -> None:
     v2 = EXAMPLES.parent / "iris_v2" / "sweep.yml"
     done = subprocess.run(
-        [sys.executable, "-m", "hypersweep", "run", str(v2), "-q", "--set", "limits.max_total_trials=3"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"},
+        [
+            sys.executable,
+            "-m",
+            "hypersweep",
+            "run",
+            str(v2),
+            "-q",
+            "--set",
+            "limits.max_total_trials=3",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert done.returncode == 0, done.stderr
     assert "Best run: HD_" in done.stdout
     assert "compute: 'azureml:cpu-cluster'" in " ".join(done.stderr.split())
     runs = list((tmp_path / ".hypersweep" / "runs").glob("HD_*_*"))
-    assert len(runs) == 3 and all((r / "outputs" / "model" / "model.joblib").is_file() for r in runs)
+    assert len(runs) == 3 and all(
+        (r / "outputs" / "model" / "model.joblib").is_file() for r in runs
+    )

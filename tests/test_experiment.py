@@ -45,9 +45,17 @@ print("trained", a.kernel, a.penalty)
 def test_a_script_sweep_end_to_end(workspace, script_dir) -> None:
     src = script_dir("train_iris.py", TRAIN)
     config = HyperDriveConfig(
-        run_config=ScriptRunConfig(source_directory=src, script="train_iris.py", arguments=["--kernel", "linear", "--penalty", 1.0]),
+        run_config=ScriptRunConfig(
+            source_directory=src,
+            script="train_iris.py",
+            arguments=["--kernel", "linear", "--penalty", 1.0],
+        ),
         hyperparameter_sampling=RandomParameterSampling(
-            {"--kernel": choice("linear", "rbf", "poly", "sigmoid"), "--penalty": choice(0.5, 1, 1.5)}, {"seed": 2}
+            {
+                "--kernel": choice("linear", "rbf", "poly", "sigmoid"),
+                "--penalty": choice(0.5, 1, 1.5),
+            },
+            {"seed": 2},
         ),
         primary_metric_name="Accuracy",
         primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
@@ -70,7 +78,12 @@ def test_a_script_sweep_end_to_end(workspace, script_dir) -> None:
     assert hyper["--penalty"] == 1.5
     d = best.get_details()
     assert d["runDefinition"]["arguments"] == d["runDefinition"]["Arguments"]
-    assert d["runDefinition"]["arguments"][-4:] == ["--kernel", hyper["--kernel"], "--penalty", "1.5"]
+    assert d["runDefinition"]["arguments"][-4:] == [
+        "--kernel",
+        hyper["--kernel"],
+        "--penalty",
+        "1.5",
+    ]
     assert d["status"] == "Completed" and d["startTimeUtc"].endswith("Z") and "endTimeUtc" in d
     metrics = best.get_metrics()
     assert metrics["Accuracy"] == pytest.approx([0.75, 0.76, 0.77])
@@ -79,7 +92,9 @@ def test_a_script_sweep_end_to_end(workspace, script_dir) -> None:
     assert metrics["curve"] == [1, 2, 3]
     assert best.get_tags() == {"kernel": hyper["--kernel"]}
     assert run.get_metrics()[best.id] == metrics
-    assert "outputs/model.txt" in best.get_file_names() and "logs/stdout.txt" in best.get_file_names()
+    assert (
+        "outputs/model.txt" in best.get_file_names() and "logs/stdout.txt" in best.get_file_names()
+    )
     target = best.download_file("outputs/model.txt", output_file_path=str(workspace.path / "m.txt"))
     assert Path(target).read_text() == f"{hyper['--kernel']}-1.5"
     assert best.get_logs() == f"trained {hyper['--kernel']} 1.5\n"
@@ -90,11 +105,15 @@ def test_a_script_sweep_end_to_end(workspace, script_dir) -> None:
     assert Workspace(workspace.path).get_run(best.id).get_metrics() == metrics
 
 
-@pytest.mark.parametrize("name", ["../../../etc/passwd", "/etc/passwd", "outputs/../../x", "train_iris.py"])
+@pytest.mark.parametrize(
+    "name", ["../../../etc/passwd", "/etc/passwd", "outputs/../../x", "train_iris.py"]
+)
 def test_download_cannot_leave_the_run_folder(workspace, script_dir, name) -> None:
     src = script_dir("train_iris.py", TRAIN)
     config = HyperDriveConfig(
-        run_config=ScriptRunConfig(source_directory=src, script="train_iris.py", arguments=["--kernel", "rbf"]),
+        run_config=ScriptRunConfig(
+            source_directory=src, script="train_iris.py", arguments=["--kernel", "rbf"]
+        ),
         hyperparameter_sampling=RandomParameterSampling({"--penalty": choice(1)}),
         primary_metric_name="Accuracy",
         primary_metric_goal="maximize",
@@ -107,10 +126,16 @@ def test_download_cannot_leave_the_run_folder(workspace, script_dir, name) -> No
         child.download_file(name, output_file_path=str(workspace.path / "out"))
 
 
-def test_a_hanging_script_is_canceled_at_its_timeout_and_the_sweep_goes_on(workspace, script_dir) -> None:
+def test_a_hanging_script_is_canceled_at_its_timeout_and_the_sweep_goes_on(
+    workspace, script_dir
+) -> None:
     src = script_dir("train_iris.py", TRAIN)
     config = HyperDriveConfig(
-        run_config=ScriptRunConfig(source_directory=src, script="train_iris.py", arguments=["--kernel", "rbf", "--penalty", 1]),
+        run_config=ScriptRunConfig(
+            source_directory=src,
+            script="train_iris.py",
+            arguments=["--kernel", "rbf", "--penalty", 1],
+        ),
         hyperparameter_sampling=RandomParameterSampling({"--mode": choice("ok", "hang")}),
         primary_metric_name="Accuracy",
         primary_metric_goal="maximize",
@@ -127,4 +152,3 @@ def test_a_hanging_script_is_canceled_at_its_timeout_and_the_sweep_goes_on(works
     assert by_mode["hang"].get_metrics()["Kernel type"] == "rbf"  # what it logged before is kept
     assert by_mode["ok"].get_status() == "Completed"
     assert run.get_best_run_by_primary_metric().id == by_mode["ok"].id
-

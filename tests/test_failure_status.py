@@ -52,8 +52,13 @@ limits: {max_total_trials: 3, max_concurrent_trials: 3}
 def config(src: Path, script: str, total: int = 3) -> HyperDriveConfig:
     return HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script=script),
-        hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}, properties={"seed": 1}),
-        primary_metric_name="score", primary_metric_goal="maximize", max_total_runs=total, max_concurrent_runs=3,
+        hyperparameter_sampling=RandomParameterSampling(
+            {"x": uniform(0, 1)}, properties={"seed": 1}
+        ),
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=total,
+        max_concurrent_runs=3,
     )
 
 
@@ -77,8 +82,14 @@ def test_a_sweep_with_one_completed_run_completes(workspace: Workspace, script_d
 
 
 def hypersweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hypersweep", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "hypersweep", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def test_hypersweep_run_exits_non_zero_with_the_first_failure_stderr(tmp_path: Path) -> None:
@@ -121,6 +132,17 @@ def test_script_run_config_checks_its_command(tmp_path: Path, command: str, rule
 
 def test_commands_that_can_start_are_accepted(tmp_path: Path) -> None:
     (tmp_path / "ok.py").write_text("")
-    for command in ("python ok.py", "python -m json.tool", "python -c pass", "sh -c true",
-                    "python ok.py --out ${{outputs.model}}", "${{inputs.python}} ok.py"):
-        ScriptRunConfig(source_directory=tmp_path, command=command, outputs=["model"], inputs={"python": "python"})
+    for command in (
+        "python ok.py",
+        "python -m json.tool",
+        "python -c pass",
+        "sh -c true",
+        "python ok.py --out ${{outputs.model}}",
+        "${{inputs.python}} ok.py",
+    ):
+        ScriptRunConfig(
+            source_directory=tmp_path,
+            command=command,
+            outputs=["model"],
+            inputs={"python": "python"},
+        )

@@ -66,9 +66,17 @@ def test_every_kind_of_misbehaviour_is_contained(workspace, script_dir) -> None:
     assert time.monotonic() - start < 60
     by_mode = {json.loads(run.get_hyperparameters()[c.id])["mode"]: c for c in run.get_children()}
     status = {mode: c.get_details() for mode, c in by_mode.items()}
-    assert status["crash"]["status"] == "Failed" and "diverged" in status["crash"]["error"]["message"]
-    assert status["exit3"]["status"] == "Failed" and "exited with code 3" in status["exit3"]["error"]["message"]
-    assert status["hang"]["status"] == "Canceled" and "trial_timeout" in status["hang"]["canceledReason"]
+    assert (
+        status["crash"]["status"] == "Failed" and "diverged" in status["crash"]["error"]["message"]
+    )
+    assert (
+        status["exit3"]["status"] == "Failed"
+        and "exited with code 3" in status["exit3"]["error"]["message"]
+    )
+    assert (
+        status["hang"]["status"] == "Canceled"
+        and "trial_timeout" in status["hang"]["canceledReason"]
+    )
     for mode in ("spam", "nan", "nolog", "ok"):
         assert status[mode]["status"] == "Completed", mode
     for mode, child in by_mode.items():
@@ -79,17 +87,27 @@ def test_every_kind_of_misbehaviour_is_contained(workspace, script_dir) -> None:
     # ignore runs without the metric or with only NaN.
     assert run.get_best_run_by_primary_metric().id == by_mode["crash"].id
     assert run.get_best_run_by_primary_metric(include_failed=False).id == by_mode["hang"].id
-    assert run.get_best_run_by_primary_metric(include_failed=False, include_canceled=False).id == by_mode["ok"].id
-    ranked = [e["run_id"] for e in run.get_children_sorted_by_primary_metric(discard_no_metric=True)]
+    assert (
+        run.get_best_run_by_primary_metric(include_failed=False, include_canceled=False).id
+        == by_mode["ok"].id
+    )
+    ranked = [
+        e["run_id"] for e in run.get_children_sorted_by_primary_metric(discard_no_metric=True)
+    ]
     assert by_mode["nan"].id not in ranked and by_mode["nolog"].id not in ranked
 
 
 def test_a_metric_reaches_the_store_within_a_second(workspace, script_dir) -> None:
-    src = script_dir("slow.py", "import time\nfrom hypersweep import Run\nrun = Run.get_context()\nrun.log('score', 1)\ntime.sleep(4)\n")
+    src = script_dir(
+        "slow.py",
+        "import time\nfrom hypersweep import Run\nrun = Run.get_context()\nrun.log('score', 1)\ntime.sleep(4)\n",
+    )
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script="slow.py"),
         hyperparameter_sampling=RandomParameterSampling({"x": choice(1)}),
-        primary_metric_name="score", primary_metric_goal="maximize", max_total_runs=1,
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=1,
     )
     run = Experiment(workspace, "latency").submit(config)
     store = workspace.store

@@ -48,7 +48,10 @@ def test_expressions_serialise_as_azure_lists() -> None:
     assert json.loads(json.dumps(lognormal(0, 1))) == ["lognormal", [0, 1]]
     assert json.loads(json.dumps(randint(5))) == ["randint", [5]]
     space = {"--lr": loguniform(-6, -1), "--batch": choice(16, 32)}
-    assert json.loads(json.dumps(space)) == {"--lr": ["loguniform", [-6, -1]], "--batch": ["choice", [[16, 32]]]}
+    assert json.loads(json.dumps(space)) == {
+        "--lr": ["loguniform", [-6, -1]],
+        "--batch": ["choice", [[16, 32]]],
+    }
     assert json.loads(json.dumps(SearchSpace(space))) == json.loads(json.dumps(space))
     sampling = RandomParameterSampling(space, properties={"seed": 3})
     assert json.loads(json.dumps(sampling.space)) == json.loads(json.dumps(space))
@@ -75,8 +78,11 @@ def test_choice_unpacks_only_a_single_list_or_range_as_azure() -> None:
 def test_deprecated_alias_and_name_constants() -> None:
     with pytest.warns(DeprecationWarning, match="HyperDriveRunConfig is deprecated"):
         config = HyperDriveRunConfig(
-            run_config=lambda cfg: cfg["x"], hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
-            primary_metric_name="m", primary_metric_goal="maximize", max_total_runs=2,
+            run_config=lambda cfg: cfg["x"],
+            hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
+            primary_metric_name="m",
+            primary_metric_goal="maximize",
+            max_total_runs=2,
         )
     assert isinstance(config, HyperDriveConfig)
     assert RandomParameterSampling.SAMPLING_NAME == "RANDOM"
@@ -89,18 +95,28 @@ def test_deprecated_alias_and_name_constants() -> None:
 
 
 def test_max_duration_above_the_service_limit_is_capped() -> None:
-    with pytest.warns(UserWarning, match=r"\(10081 minutes\) exceeds the service limit of 10080 minutes"):
+    with pytest.warns(
+        UserWarning, match=r"\(10081 minutes\) exceeds the service limit of 10080 minutes"
+    ):
         config = HyperDriveConfig(
-            run_config=lambda cfg: 1.0, hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
-            primary_metric_name="m", primary_metric_goal="maximize", max_total_runs=2, max_duration_minutes=10081,
+            run_config=lambda cfg: 1.0,
+            hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
+            primary_metric_name="m",
+            primary_metric_goal="maximize",
+            max_total_runs=2,
+            max_duration_minutes=10081,
         )
     assert config.max_duration_minutes == 10080
     assert config.describe()["max_duration_minutes"] == 10080
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         at_limit = HyperDriveConfig(
-            run_config=lambda cfg: 1.0, hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
-            primary_metric_name="m", primary_metric_goal="maximize", max_total_runs=2, max_duration_minutes=10080,
+            run_config=lambda cfg: 1.0,
+            hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
+            primary_metric_name="m",
+            primary_metric_goal="maximize",
+            max_total_runs=2,
+            max_duration_minutes=10080,
         )
     assert at_limit.max_duration_minutes == 10080
 
@@ -111,8 +127,13 @@ def _trial(cfg):
 
 def _sweep(workspace, sampling, name="exp", n=4, **kw):
     config = HyperDriveConfig(
-        run_config=_trial, hyperparameter_sampling=sampling, primary_metric_name="score",
-        primary_metric_goal="maximize", max_total_runs=n, max_concurrent_runs=2, **kw,
+        run_config=_trial,
+        hyperparameter_sampling=sampling,
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=n,
+        max_concurrent_runs=2,
+        **kw,
     )
     run = Experiment(workspace, name).submit(config)
     run.wait_for_completion()
@@ -132,7 +153,9 @@ def test_unseeded_sampling_draws_new_configurations_in_every_sweep(workspace) ->
     # the recorded seed regenerates the sweep exactly (what resume relies on)
     stored = json.loads(workspace.store.sweep(second.id)["config"])["generator_config"]
     again = RandomParameterSampling(stored["parameter_space"], properties=stored["properties"])
-    assert sorted(again.configuration(k)["x"] for k in range(4)) == sorted(c["x"] for c in _configs(second))
+    assert sorted(again.configuration(k)["x"] for k in range(4)) == sorted(
+        c["x"] for c in _configs(second)
+    )
     # with a seed, sweeps repeat
     seeded = RandomParameterSampling({"x": uniform(0, 1)}, properties={"seed": 11})
     a, b = _sweep(workspace, seeded), _sweep(workspace, seeded)
@@ -142,8 +165,10 @@ def test_unseeded_sampling_draws_new_configurations_in_every_sweep(workspace) ->
 @pytest.mark.parametrize("kind", ["random", "grid", "random-continuous"])
 def test_a_warm_started_sweep_never_reruns_a_parent_configuration(workspace, kind) -> None:
     if kind == "random-continuous":
+
         def make():
             return RandomParameterSampling({"x": uniform(0, 1)}, properties={"seed": 5})
+
         parent = _sweep(workspace, make(), n=4)
         child = _sweep(workspace, make(), n=4, resume_from=[parent])
         seen = {c["x"] for c in _configs(parent)}
@@ -165,17 +190,27 @@ def test_a_warm_started_sweep_never_reruns_a_parent_configuration(workspace, kin
     if kind == "grid":
         assert sorted(got) == left  # the grid ends when what is left has run
     else:
-        assert sorted(got[:2]) == left and sorted(got[2:]) == left  # random sampling may repeat its own
+        assert (
+            sorted(got[:2]) == left and sorted(got[2:]) == left
+        )  # random sampling may repeat its own
     assert child.get_status() == "Completed"
 
 
 _numbers = st.integers(-50, 50) | st.floats(-50, 50, allow_nan=False).map(lambda x: round(x, 3))
-_options = st.lists(st.integers(-5, 5) | st.text("abc", min_size=1, max_size=3) | st.booleans(), min_size=1, max_size=5)
+_options = st.lists(
+    st.integers(-5, 5) | st.text("abc", min_size=1, max_size=3) | st.booleans(),
+    min_size=1,
+    max_size=5,
+)
 
 
 @st.composite
 def _expressions(draw):
-    kind = draw(st.sampled_from(["choice", "randint", "uniform", "quniform", "loguniform", "normal", "qlognormal"]))
+    kind = draw(
+        st.sampled_from(
+            ["choice", "randint", "uniform", "quniform", "loguniform", "normal", "qlognormal"]
+        )
+    )
     if kind == "choice":
         return choice(draw(_options))
     if kind == "randint":
@@ -194,8 +229,14 @@ def _expressions(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.text("xyz-", min_size=1, max_size=4).filter(lambda n: n.strip("-")), _expressions(),
-                       min_size=1, max_size=4))
+@given(
+    st.dictionaries(
+        st.text("xyz-", min_size=1, max_size=4).filter(lambda n: n.strip("-")),
+        _expressions(),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_json_of_any_space_comes_back_as_the_same_space(space) -> None:
     names = {n.lstrip("-") for n in space}
     assume(len(names) == len(space))

@@ -23,10 +23,15 @@ from hypersweep.importance import MIN_RUNS, compute_importances, sweep_importanc
 optuna = pytest.importorskip("optuna")
 
 
-def _random_runs(coefs: list[float], n: int = 60, seed: int = 0) -> list[tuple[dict[str, float], float]]:
+def _random_runs(
+    coefs: list[float], n: int = 60, seed: int = 0
+) -> list[tuple[dict[str, float], float]]:
     rng = np.random.default_rng(seed)
     xs = rng.random((n, len(coefs)))
-    return [({f"x{i + 1}": float(v) for i, v in enumerate(row)}, float(row @ np.array(coefs))) for row in xs]
+    return [
+        ({f"x{i + 1}": float(v) for i, v in enumerate(row)}, float(row @ np.array(coefs)))
+        for row in xs
+    ]
 
 
 def _optuna_importances(runs: list[tuple[dict[str, float], float]]) -> dict[str, float]:
@@ -37,7 +42,9 @@ def _optuna_importances(runs: list[tuple[dict[str, float], float]]) -> dict[str,
     dists = {name: optuna.distributions.FloatDistribution(0.0, 1.0) for name in runs[0][0]}
     for params, value in runs:
         study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=value))
-    return optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    return optuna.importance.get_param_importances(
+        study, evaluator=FanovaImportanceEvaluator(seed=0)
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -79,8 +86,12 @@ def test_a_categorical_parameter_counts_its_options_only() -> None:
     runs = []
     for _ in range(200):
         opt, x = ["a", "b", "c", "d"][int(rng.integers(4))], float(rng.random())
-        runs.append(({"opt": opt, "x": x, "unused": int(rng.integers(3))}, (opt == "c") * 1.0 + 0.5 * x))
-    result = compute_importances({"opt": choice("a", "b", "c", "d"), "x": uniform(0, 1), "unused": choice(0, 1, 2)}, runs)
+        runs.append(
+            ({"opt": opt, "x": x, "unused": int(rng.integers(3))}, (opt == "c") * 1.0 + 0.5 * x)
+        )
+    result = compute_importances(
+        {"opt": choice("a", "b", "c", "d"), "x": uniform(0, 1), "unused": choice(0, 1, 2)}, runs
+    )
     assert list(result.importances) == ["opt", "x", "unused"]
     # the indicator of one option in four has variance 3/16; 0.5 x has 1/48: opt explains ~90%
     assert result.importances["opt"] == pytest.approx((3 / 16) / (3 / 16 + 1 / 48), abs=0.05)
@@ -89,7 +100,9 @@ def test_a_categorical_parameter_counts_its_options_only() -> None:
 
 def test_conditional_parameters_are_the_keys_of_the_branches_with_an_inactive_value() -> None:
     space = {
-        "model": choice({"kind": "svm", "C": loguniform(-3, 3)}, {"kind": "rf", "trees": choice(10, 100)}),
+        "model": choice(
+            {"kind": "svm", "C": loguniform(-3, 3)}, {"kind": "rf", "trees": choice(10, 100)}
+        ),
         "lr": uniform(0, 1),
     }
     rng = np.random.default_rng(5)
@@ -154,11 +167,12 @@ def test_reproducible_and_cached_until_the_runs_change() -> None:
 
 def test_a_sweep_record_and_its_run_rows() -> None:
     sweep = {"config": '{"generator_config": {"parameter_space": {"--x": ["uniform", [0, 1]]}}}'}
-    rows = [{"status": "Completed", "hyperparameters": f'{{"--x": {x / 10}}}', "best_value": x} for x in range(5)]
+    rows = [
+        {"status": "Completed", "hyperparameters": f'{{"--x": {x / 10}}}', "best_value": x}
+        for x in range(5)
+    ]
     result = sweep_importances(sweep, rows)
     assert result.importances == {"--x": pytest.approx(1.0)} and result.n_runs == 5
-
-
 
 
 @pytest.mark.integration
@@ -173,7 +187,8 @@ def test_get_parameter_importances_of_a_sweep_end_to_end(workspace) -> None:
     config = HyperDriveConfig(
         run_config=trial,
         hyperparameter_sampling=RandomParameterSampling(
-            {"lr": uniform(0, 1), "noise": uniform(0, 1), "opt": choice("sgd", "adam")}, {"seed": 3}),
+            {"lr": uniform(0, 1), "noise": uniform(0, 1), "opt": choice("sgd", "adam")}, {"seed": 3}
+        ),
         policy=BanditPolicy(slack_factor=0.5, evaluation_interval=1, delay_evaluation=2),
         primary_metric_name="score",
         primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
@@ -220,7 +235,9 @@ def test_the_importance_command_prints_a_table_and_json(workspace) -> None:
 
     config = HyperDriveConfig(
         run_config=trial,
-        hyperparameter_sampling=RandomParameterSampling({"--a": uniform(0, 1), "--b": uniform(0, 1)}, {"seed": 2}),
+        hyperparameter_sampling=RandomParameterSampling(
+            {"--a": uniform(0, 1), "--b": uniform(0, 1)}, {"seed": 2}
+        ),
         primary_metric_name="score",
         primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
         max_total_runs=20,
@@ -228,12 +245,31 @@ def test_the_importance_command_prints_a_table_and_json(workspace) -> None:
     )
     run = Experiment(workspace, "cli").submit(config)
     run.wait_for_completion()
-    command = [sys.executable, "-m", "hypersweep", "importance", run.id[:12], "-w", str(workspace.path)]
+    command = [
+        sys.executable,
+        "-m",
+        "hypersweep",
+        "importance",
+        run.id[:12],
+        "-w",
+        str(workspace.path),
+    ]
     table = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
     assert "from 20 runs" in table and table.index("--a") < table.index("--b") and "%" in table
-    data = json.loads(subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120, check=True).stdout)
+    data = json.loads(
+        subprocess.run(
+            [*command, "--json"], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
+    )
     assert data["sweep_id"] == run.id and data["n_runs"] == 20 and data["message"] is None
     assert [e["name"] for e in data["importances"]] == ["--a", "--b"]
-    assert data["importances"][0]["importance"] == pytest.approx(run.get_parameter_importances()["--a"])
-    missing = subprocess.run([*command[:4], "HD_nope", "-w", str(workspace.path)], capture_output=True, text=True, timeout=120)
+    assert data["importances"][0]["importance"] == pytest.approx(
+        run.get_parameter_importances()["--a"]
+    )
+    missing = subprocess.run(
+        [*command[:4], "HD_nope", "-w", str(workspace.path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert missing.returncode == 2 and "HD_nope" in missing.stderr

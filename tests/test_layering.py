@@ -39,31 +39,55 @@ _BASE = "foundation"
 _TRAINING = f"{_BASE} training"
 LAYERS: tuple[Layer, ...] = (
     # errors, statuses, the rule for logged values, the wire format: what every layer may know
-    _layer("foundation", "errors _paths _values _validation status goal _wire _registry", stdlib_only=True),
+    _layer(
+        "foundation",
+        "errors _paths _values _validation status goal _wire _registry",
+        stdlib_only=True,
+    ),
     # what a training script imports: Run.get_context() and the live run the executors drive
     _layer("training", "run", _BASE, stdlib_only=True),
     _layer("space", "_space_rules space space_nested", _BASE),
-    _layer("sampling", "sampling", f"{_BASE} space"),  # samplers and policies know nothing of each other
+    _layer(
+        "sampling", "sampling", f"{_BASE} space"
+    ),  # samplers and policies know nothing of each other
     _layer("policy", "policy", f"{_BASE} space"),
     _layer("store", "store snapshot _runfiles", _BASE),  # persistence: the only SQL
-    _layer("trial plugins", "mlflow", _TRAINING),  # MLflow's plugins in a trial, the live run behind them
-    _layer("executors", "executors", f"{_TRAINING} trial-plugins"),  # no store, no samplers or policies
+    _layer(
+        "trial plugins", "mlflow", _TRAINING
+    ),  # MLflow's plugins in a trial, the live run behind them
+    _layer(
+        "executors", "executors", f"{_TRAINING} trial-plugins"
+    ),  # no store, no samplers or policies
     # what runs a compute target is the executors' own declaration (their registry)
-    _layer("resources", "_download conda_dependencies environment compute compute_target model",
-           f"{_TRAINING} store executors"),
-    _layer("configuration", "config sweepfile", f"{_BASE} space sampling policy executors resources"),
+    _layer(
+        "resources",
+        "_download conda_dependencies environment compute compute_target model",
+        f"{_TRAINING} store executors",
+    ),
+    _layer(
+        "configuration", "config sweepfile", f"{_BASE} space sampling policy executors resources"
+    ),
     _layer("controller", "controller", f"{_BASE} sampling policy executors store"),
-    _layer("launch", "_launch",
-           f"{_TRAINING} space sampling policy store trial-plugins executors resources configuration controller"),
+    _layer(
+        "launch",
+        "_launch",
+        f"{_TRAINING} space sampling policy store trial-plugins executors resources configuration controller",
+    ),
     # reads a sweep through a protocol of its own; asks the launch layer whether a driver holds it
     _layer("display", "display", f"{_BASE} space launch"),
-    _layer("results api", "_results experiment importance",
-           f"{_TRAINING} space store resources configuration controller launch display"),
+    _layer(
+        "results api",
+        "_results experiment importance",
+        f"{_TRAINING} space store resources configuration controller launch display",
+    ),
     _layer("cli common", "_cli_common", f"{_TRAINING} store display results-api"),
     _layer("dashboard", "dashboard", f"{_TRAINING} space store display results-api cli-common"),
-    _layer("front ends", "cli __main__ widgets v2",
-           f"{_TRAINING} space sampling policy store resources configuration launch display results-api "
-           "cli-common dashboard"),
+    _layer(
+        "front ends",
+        "cli __main__ widgets v2",
+        f"{_TRAINING} space sampling policy store resources configuration launch display results-api "
+        "cli-common dashboard",
+    ),
     # the package's lazy public names (and the one hook it connects: run's store side)
     _layer("package", "", "*"),
 )
@@ -90,8 +114,9 @@ class Edge(NamedTuple):
     line: int
 
 
-def _targets(module: str, path: Path, node: ast.Import | ast.ImportFrom, known: Iterable[str],
-             package: str) -> list[str]:
+def _targets(
+    module: str, path: Path, node: ast.Import | ast.ImportFrom, known: Iterable[str], package: str
+) -> list[str]:
     """The package's modules an import statement loads (the package itself for dunder names)."""
     known = set(known)
     if isinstance(node, ast.Import):
@@ -106,8 +131,12 @@ def _targets(module: str, path: Path, node: ast.Import | ast.ImportFrom, known: 
         names = [f"{prefix}.{a.name}" for a in node.names if f"{prefix}.{a.name}" in known]
         rest = [a.name for a in node.names if f"{prefix}.{a.name}" not in known]
         if rest:
-            if prefix == package and any(not (n.startswith("__") and n.endswith("__")) for n in rest):
-                names.append(f"{package}:{','.join(rest)}")  # a public name through the package: refused
+            if prefix == package and any(
+                not (n.startswith("__") and n.endswith("__")) for n in rest
+            ):
+                names.append(
+                    f"{package}:{','.join(rest)}"
+                )  # a public name through the package: refused
             else:
                 names.append(prefix)
     out = []
@@ -129,7 +158,10 @@ def imports(src: Path = SRC, package: str = PACKAGE) -> list[Edge]:
     for module, path in mods.items():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                edges += [Edge(module, t, node.lineno) for t in _targets(module, path, node, mods, package)]
+                edges += [
+                    Edge(module, t, node.lineno)
+                    for t in _targets(module, path, node, mods, package)
+                ]
     return edges
 
 
@@ -151,7 +183,9 @@ def third_party(src: Path = SRC, package: str = PACKAGE) -> dict[str, set[str]]:
     return out
 
 
-def layer_of(module: str, layers: tuple[Layer, ...] = LAYERS, package: str = PACKAGE) -> Layer | None:
+def layer_of(
+    module: str, layers: tuple[Layer, ...] = LAYERS, package: str = PACKAGE
+) -> Layer | None:
     """The layer whose entry names ``module`` (the longest match: a package covers its submodules)."""
     if module == package:
         return layers[-1]
@@ -159,26 +193,37 @@ def layer_of(module: str, layers: tuple[Layer, ...] = LAYERS, package: str = PAC
     for layer in layers:
         for entry in layer.modules:
             full = f"{package}.{entry}"
-            if (module == full or module.startswith(full + ".")) and (best is None or len(full) > best[0]):
+            if (module == full or module.startswith(full + ".")) and (
+                best is None or len(full) > best[0]
+            ):
                 best = (len(full), layer)
     return best[1] if best else None
 
 
-def upward(edges: list[Edge], layers: tuple[Layer, ...] = LAYERS, package: str = PACKAGE) -> list[str]:
+def upward(
+    edges: list[Edge], layers: tuple[Layer, ...] = LAYERS, package: str = PACKAGE
+) -> list[str]:
     """The imports that break the table, each as ``source:line -> target (why)``."""
     bad = []
     for edge in edges:
         if ":" in edge.target:
-            bad.append(f"{edge.source}:{edge.line} -> {edge.target} (a public name through the package: "
-                       "import it from its module)")
+            bad.append(
+                f"{edge.source}:{edge.line} -> {edge.target} (a public name through the package: "
+                "import it from its module)"
+            )
             continue
         if edge.target == package:
             continue  # the package itself, for a dunder name: it loads nothing above
-        source, target = layer_of(edge.source, layers, package), layer_of(edge.target, layers, package)
+        source, target = (
+            layer_of(edge.source, layers, package),
+            layer_of(edge.target, layers, package),
+        )
         if source is None or target is None or source is target or "*" in source.may_import:
             continue
         if _key(target.name) not in {_key(n) for n in source.may_import}:
-            bad.append(f"{edge.source}:{edge.line} -> {edge.target} ({source.name} may not import {target.name})")
+            bad.append(
+                f"{edge.source}:{edge.line} -> {edge.target} ({source.name} may not import {target.name})"
+            )
     return bad
 
 
@@ -241,7 +286,9 @@ def test_the_table_names_only_layers_it_has() -> None:
     for layer in LAYERS:
         assert {_key(n) for n in layer.may_import} - {"*"} <= names, layer.name
         lower = {_key(x.name) for x in LAYERS[: LAYERS.index(layer)]}
-        assert {_key(n) for n in layer.may_import} - {"*"} <= lower, f"{layer.name} may import only layers below it"
+        assert {_key(n) for n in layer.may_import} - {"*"} <= lower, (
+            f"{layer.name} may import only layers below it"
+        )
 
 
 def test_no_import_cycles() -> None:
@@ -279,25 +326,43 @@ def _package(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def test_the_checks_find_lazy_cycles_type_checking_upward_imports_and_names_through_the_package(tmp_path) -> None:
-    src = _package(tmp_path, {
-        "__init__.py": "__version__ = '1'\n",
-        "low.py": "import pkg\nfrom pkg import __version__\n"
-                  "def f():\n    from pkg.high import g\n",  # lazy, upward, and a cycle with high
-        "high.py": "from typing import TYPE_CHECKING\nfrom . import low\n"
-                   "if TYPE_CHECKING:\n    from pkg.sub import thing\n",
-        "sub/__init__.py": "",
-        "sub/thing.py": "from pkg import helper\nimport numpy\n",  # a public name through the package
-    })
-    layers = (_layer("low", "low", stdlib_only=True), _layer("high", "high sub", "low"), _layer("package", "", "*"))
+def test_the_checks_find_lazy_cycles_type_checking_upward_imports_and_names_through_the_package(
+    tmp_path,
+) -> None:
+    src = _package(
+        tmp_path,
+        {
+            "__init__.py": "__version__ = '1'\n",
+            "low.py": "import pkg\nfrom pkg import __version__\n"
+            "def f():\n    from pkg.high import g\n",  # lazy, upward, and a cycle with high
+            "high.py": "from typing import TYPE_CHECKING\nfrom . import low\n"
+            "if TYPE_CHECKING:\n    from pkg.sub import thing\n",
+            "sub/__init__.py": "",
+            "sub/thing.py": "from pkg import helper\nimport numpy\n",  # a public name through the package
+        },
+    )
+    layers = (
+        _layer("low", "low", stdlib_only=True),
+        _layer("high", "high sub", "low"),
+        _layer("package", "", "*"),
+    )
     edges = imports(src, "pkg")
-    assert {(e.source, e.target) for e in edges} >= {("pkg.low", "pkg.high"), ("pkg.high", "pkg.low"),
-                                                     ("pkg.high", "pkg.sub.thing"), ("pkg.sub.thing", "pkg:helper")}
-    assert ("pkg.low", "pkg") in {(e.source, e.target) for e in edges}  # `import pkg`: allowed, no cycle
+    assert {(e.source, e.target) for e in edges} >= {
+        ("pkg.low", "pkg.high"),
+        ("pkg.high", "pkg.low"),
+        ("pkg.high", "pkg.sub.thing"),
+        ("pkg.sub.thing", "pkg:helper"),
+    }
+    assert ("pkg.low", "pkg") in {
+        (e.source, e.target) for e in edges
+    }  # `import pkg`: allowed, no cycle
     assert cycles(edges, "pkg") == [["pkg.high", "pkg.low"]]
     bad = upward(edges, layers, "pkg")
     assert len(bad) == 2
     assert bad[0].startswith("pkg.low:4 -> pkg.high (low may not import high)")
     assert "a public name through the package" in bad[1]
     assert third_party(src, "pkg") == {"pkg.sub.thing": {"numpy"}}
-    assert layer_of("pkg.sub.thing", layers, "pkg") is layers[1] and layer_of("pkg.other", layers, "pkg") is None
+    assert (
+        layer_of("pkg.sub.thing", layers, "pkg") is layers[1]
+        and layer_of("pkg.other", layers, "pkg") is None
+    )

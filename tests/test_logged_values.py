@@ -25,7 +25,7 @@ from hypersweep import (
 from hypersweep._wire import Kind, Record
 from hypersweep.run import LoggedValueWarning
 
-SCRIPT = r'''
+SCRIPT = r"""
 import os, sys, time
 from hypersweep import Run
 mode = sys.argv[2]
@@ -49,7 +49,7 @@ elif mode == "garbage":
 for i in range(5):
     run.log("score", 0.5 + i / 100)
     time.sleep(0.02)
-'''
+"""
 
 MODES = ["ok", "bigint", "surrogate", "nested", "garbage", "ok2"]
 
@@ -59,7 +59,9 @@ def metric_rows(workspace, run_id):
 
 
 @pytest.mark.integration
-def test_script_trials_with_bad_values_leave_the_sweep_and_their_neighbours_whole(workspace, script_dir) -> None:
+def test_script_trials_with_bad_values_leave_the_sweep_and_their_neighbours_whole(
+    workspace, script_dir
+) -> None:
     src = script_dir("train.py", SCRIPT)
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script="train.py"),
@@ -74,7 +76,9 @@ def test_script_trials_with_bad_values_leave_the_sweep_and_their_neighbours_whol
     by_mode = {json.loads(run.get_hyperparameters()[c.id])["mode"]: c for c in run.get_children()}
     for mode, child in by_mode.items():
         assert child.get_status() == "Completed", (mode, child.get_details())
-        assert child.get_metrics()["score"] == [0.5, 0.5, 0.51, 0.52, 0.53, 0.54], mode  # nothing lost
+        assert child.get_metrics()["score"] == [0.5, 0.5, 0.51, 0.52, 0.53, 0.54], (
+            mode
+        )  # nothing lost
     assert "count" not in by_mode["bigint"].get_metrics()
     assert "run.log('count') was not logged" in by_mode["bigint"].get_logs("stderr")
     assert by_mode["surrogate"].get_tags() == {"file": "data_\\xff.csv"}
@@ -83,10 +87,16 @@ def test_script_trials_with_bad_values_leave_the_sweep_and_their_neighbours_whol
     nested = by_mode["nested"].get_metrics()
     assert nested["row"]["path"] == ["a\\xffb"] and nested["row"]["blob"] == ["\\xff\\xfe"]
     assert nested["row"]["big"] == [float(2**70)] and math.isnan(nested["row"]["nan"][0])
-    assert "table" not in nested and "run.log_table('table') was not logged" in by_mode["nested"].get_logs("stderr")
+    assert "table" not in nested and "run.log_table('table') was not logged" in by_mode[
+        "nested"
+    ].get_logs("stderr")
     assert math.isnan(nested["curve"][0]) and nested["curve"][1:] == [math.inf, float(2**70)]
-    assert by_mode["garbage"].get_tags() == {"f\\xff": "\\ud800"}  # the one well-formed hand-written line
-    assert "x" not in by_mode["garbage"].get_metrics() and "r" not in by_mode["garbage"].get_metrics()
+    assert by_mode["garbage"].get_tags() == {
+        "f\\xff": "\\ud800"
+    }  # the one well-formed hand-written line
+    assert (
+        "x" not in by_mode["garbage"].get_metrics() and "r" not in by_mode["garbage"].get_metrics()
+    )
     for child in by_mode.values():  # what the store holds can be written as UTF-8 JSON
         json.dumps(child.get_metrics(), ensure_ascii=False, allow_nan=True).encode("utf-8")
 
@@ -110,7 +120,9 @@ def trial(cfg):
     return None
 
 
-def test_callable_trials_with_bad_values_leave_the_sweep_and_their_neighbours_whole(workspace) -> None:
+def test_callable_trials_with_bad_values_leave_the_sweep_and_their_neighbours_whole(
+    workspace,
+) -> None:
     modes = ["ok", "bigint", "bigreturn", "surrogate", "raw", "ok2"]
     config = HyperDriveConfig(
         run_config=trial,
@@ -130,9 +142,15 @@ def test_callable_trials_with_bad_values_leave_the_sweep_and_their_neighbours_wh
         assert child.get_status() == "Completed", (mode, child.get_details())
         if mode != "bigreturn":
             assert child.get_metrics()["score"] == pytest.approx([0.5, 0.6, 0.7, 0.8]), mode
-    assert by_mode["bigreturn"].get_metrics() == {} and "run.log('score') was not logged" in messages
+    assert (
+        by_mode["bigreturn"].get_metrics() == {} and "run.log('score') was not logged" in messages
+    )
     assert by_mode["surrogate"].get_tags() == {"file": "data_\\xff.csv"}
-    assert by_mode["surrogate"].get_metrics()["row"] == {"path": ["a\\xffb"], "blob": ["\\xff"], "big": [float(2**70)]}
+    assert by_mode["surrogate"].get_metrics()["row"] == {
+        "path": ["a\\xffb"],
+        "blob": ["\\xff"],
+        "big": [float(2**70)],
+    }
     assert by_mode["raw"].get_metrics()["raw\\xff"] == math.inf
     assert by_mode["raw"].get_tags() == {"t\\xff": "v\\xff"}
 
@@ -154,11 +172,16 @@ def test_a_callable_that_prints_and_raises_text_with_lone_surrogates_fails_alone
     )
     run = Experiment(workspace, "values").submit(config)
     deadline = time.monotonic() + 60
-    while run.get_status() not in ("Completed", "Failed", "Canceled") and time.monotonic() < deadline:
+    while (
+        run.get_status() not in ("Completed", "Failed", "Canceled") and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     assert run.get_status() == "Completed"  # it used to hang: the failed run never ended
     run.wait_for_completion()
     bad, good = sorted(run.get_children(), key=lambda c: c.get_metrics()["score"])
-    assert bad.get_status() == "Failed" and bad.get_details()["error"]["message"] == "ValueError: cannot read data_\\xff.csv"
+    assert (
+        bad.get_status() == "Failed"
+        and bad.get_details()["error"]["message"] == "ValueError: cannot read data_\\xff.csv"
+    )
     assert bad.get_logs() == "listing data_\\udcff.csv\n" and "Traceback" in bad.get_logs("stderr")
     assert good.get_status() == "Completed" and good.get_metrics() == {"score": 2}

@@ -54,7 +54,9 @@ for epoch in range(1, 16):   # outside any start_run: MLflow starts a run, which
 """
 
 
-def sequential_config(src: Path, script: str, metric: str, qualities: list[float], policy=None) -> HyperDriveConfig:
+def sequential_config(
+    src: Path, script: str, metric: str, qualities: list[float], policy=None
+) -> HyperDriveConfig:
     """One trial at a time, in the order given: the good ones set the bar before the bad ones run."""
     return HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script=script),
@@ -81,15 +83,21 @@ def mlflow_run_of(client: MlflowClient, run_id: str):
         [e.experiment_id for e in client.search_experiments()],
         filter_string=f"tags.`hypersweep.run_id` = '{run_id}'",
     )
-    own = [r for r in found if "mlflow.parentRunId" not in r.data.tags]  # nested runs carry the tag too
+    own = [
+        r for r in found if "mlflow.parentRunId" not in r.data.tags
+    ]  # nested runs carry the tag too
     assert len(own) == 1, found
     return own[0]
 
 
-def test_a_script_that_logs_only_with_mlflow_is_seen_live_by_the_policy(workspace, script_dir, monkeypatch) -> None:
+def test_a_script_that_logs_only_with_mlflow_is_seen_live_by_the_policy(
+    workspace, script_dir, monkeypatch
+) -> None:
     src = script_dir("train.py", BY_HAND)
     policy = BanditPolicy(evaluation_interval=1, slack_factor=0.1, delay_evaluation=2)
-    sweep = Experiment(workspace, "mlflow-by-hand").submit(sequential_config(src, "train.py", "accuracy", [0.9, 0.2], policy))
+    sweep = Experiment(workspace, "mlflow-by-hand").submit(
+        sequential_config(src, "train.py", "accuracy", [0.9, 0.2], policy)
+    )
     sweep.wait_for_completion(raise_on_error=False)
     runs = children_by_quality(sweep)
     good, bad = runs[0.9], runs[0.2]
@@ -103,12 +111,20 @@ def test_a_script_that_logs_only_with_mlflow_is_seen_live_by_the_policy(workspac
     assert sweep.get_best_run_by_primary_metric().id == good.id
 
     tags = good.get_tags()
-    assert {k: tags[k] for k in ("params.quality", "params.optimizer", "params.layers", "team", "stage")} == {
-        "params.quality": "0.9", "params.optimizer": "adam", "params.layers": "2", "team": "blue", "stage": "dev"
+    assert {
+        k: tags[k] for k in ("params.quality", "params.optimizer", "params.layers", "team", "stage")
+    } == {
+        "params.quality": "0.9",
+        "params.optimizer": "adam",
+        "params.layers": "2",
+        "team": "blue",
+        "stage": "dev",
     }
     assert not any(k.startswith("mlflow.") and k != "mlflow.run_id" for k in tags)
     names = good.get_file_names()
-    assert {"outputs/config.json", "outputs/notes/hello.txt", "outputs/model/weights.bin"} <= set(names)
+    assert {"outputs/config.json", "outputs/notes/hello.txt", "outputs/model/weights.bin"} <= set(
+        names
+    )
 
     # MLflow's own tools read the same runs: one MLflow run per hypersweep run, named after it
     client = mlflow_client(workspace)
@@ -124,10 +140,16 @@ def test_a_script_that_logs_only_with_mlflow_is_seen_live_by_the_policy(workspac
     assert {"config.json", "notes", "model"} <= listed
     monkeypatch.setenv("MLFLOW_TRACKING_URI", backend_store_uri(workspace.path))
     frame = mlflow.search_runs(experiment_names=["mlflow-by-hand"])
-    trial_runs = frame[frame["tags.mlflow.parentRunId"].isna()] if "tags.mlflow.parentRunId" in frame else frame
+    trial_runs = (
+        frame[frame["tags.mlflow.parentRunId"].isna()]
+        if "tags.mlflow.parentRunId" in frame
+        else frame
+    )
     assert set(trial_runs["tags.hypersweep.run_id"]) == {good.id, bad.id}
     every_experiment = [e.experiment_id for e in client.search_experiments()]
-    nested = client.search_runs(every_experiment, f"tags.`mlflow.parentRunId` = '{record.info.run_id}'")
+    nested = client.search_runs(
+        every_experiment, f"tags.`mlflow.parentRunId` = '{record.info.run_id}'"
+    )
     assert [r.data.metrics["accuracy"] for r in nested] == [99.0]
     assert mlflow_run_of(client, bad.id).info.status == "KILLED"  # the sweep stopped it
 
@@ -165,7 +187,9 @@ def test_sklearn_autolog_reports_each_fit_as_an_interval(workspace, script_dir) 
     assert len(scores) == 6 and min(scores) > 0.9
     assert good.get_tags()["params.alpha"] == "0.01"
     details = bad.get_details()
-    assert details["status"] == "Canceled" and details["canceledReason"].startswith("Bandit"), details
+    assert details["status"] == "Canceled" and details["canceledReason"].startswith("Bandit"), (
+        details
+    )
     values = bad.get_metrics()["training_r2_score"]
     assert len(values if isinstance(values, list) else [values]) < 6  # stopped while it ran
     client = mlflow_client(workspace)
@@ -174,17 +198,24 @@ def test_sklearn_autolog_reports_each_fit_as_an_interval(workspace, script_dir) 
     assert mlflow_run_of(client, bad.id).info.status == "KILLED"  # stopped between two fits
 
 
-def test_a_script_with_its_own_tracking_uri_keeps_it_and_is_warned(workspace, script_dir, tmp_path, monkeypatch) -> None:
+def test_a_script_with_its_own_tracking_uri_keeps_it_and_is_warned(
+    workspace, script_dir, tmp_path, monkeypatch
+) -> None:
     own = tmp_path / "own-mlruns"
-    src = script_dir("own.py", f"""
+    src = script_dir(
+        "own.py",
+        f"""
         import mlflow
         mlflow.set_tracking_uri({own.as_uri()!r})
         with mlflow.start_run():
             mlflow.log_metric("accuracy", 0.5)
             mlflow.log_metric("accuracy", 0.6)
-    """)
+    """,
+    )
     config = sequential_config(src, "own.py", "accuracy", [1.0])
-    config.run_config.environment_variables["MLFLOW_ALLOW_FILE_STORE"] = "true"  # a fast store of its own
+    config.run_config.environment_variables["MLFLOW_ALLOW_FILE_STORE"] = (
+        "true"  # a fast store of its own
+    )
     sweep = Experiment(workspace, "mlflow-own").submit(config)
     sweep.wait_for_completion(raise_on_error=False)
     (child,) = sweep.get_children()
@@ -290,7 +321,9 @@ def test_sklearn_autolog_in_callables_reports_each_fit(workspace) -> None:
     fits = {}
 
     def trial(cfg):
-        for n in range(20, 61, 10):  # more data at each fit; the same params (an MLflow param never changes)
+        for n in range(
+            20, 61, 10
+        ):  # more data at each fit; the same params (an MLflow param never changes)
             fits[cfg["alpha"]] = n
             Ridge(alpha=cfg["alpha"]).fit(X[:n], y[:n])
             time.sleep(0.2)
@@ -310,13 +343,17 @@ def test_sklearn_autolog_in_callables_reports_each_fit(workspace) -> None:
         sweep.wait_for_completion(raise_on_error=False)
     finally:
         mlflow.sklearn.autolog(disable=True)
-    by_alpha = {json.loads(sweep.get_hyperparameters()[c.id])["alpha"]: c for c in sweep.get_children()}
+    by_alpha = {
+        json.loads(sweep.get_hyperparameters()[c.id])["alpha"]: c for c in sweep.get_children()
+    }
     good, bad = by_alpha[0.01], by_alpha[500.0]
     assert good.get_status() == "Completed", good.get_details()
     assert len(good.get_metrics()["training_r2_score"]) == 5 and fits[0.01] == 60
     assert good.get_tags()["params.alpha"] == "0.01"
     details = bad.get_details()
-    assert details["status"] == "Canceled" and details["canceledReason"].startswith("Bandit"), details
+    assert details["status"] == "Canceled" and details["canceledReason"].startswith("Bandit"), (
+        details
+    )
     assert fits[500.0] < 60  # interrupted: autolog lets the stop through
     client = mlflow_client(workspace)
     assert mlflow_run_of(client, good.id).info.status == "FINISHED"
@@ -325,12 +362,17 @@ def test_sklearn_autolog_in_callables_reports_each_fit(workspace) -> None:
 
 
 def test_a_script_without_mlflow_installed_fails_with_the_hint(workspace, script_dir) -> None:
-    src = script_dir("nomlflow.py", """
+    src = script_dir(
+        "nomlflow.py",
+        """
         import sys
         sys.path = [p for p in sys.path if "-packages" not in p]   # as if mlflow were not installed
         import mlflow
-    """)
-    sweep = Experiment(workspace, "no-mlflow").submit(sequential_config(src, "nomlflow.py", "accuracy", [1.0]))
+    """,
+    )
+    sweep = Experiment(workspace, "no-mlflow").submit(
+        sequential_config(src, "nomlflow.py", "accuracy", [1.0])
+    )
     sweep.wait_for_completion(raise_on_error=False)
     (child,) = sweep.get_children()
     details = child.get_details()
@@ -342,14 +384,19 @@ def test_a_script_without_mlflow_installed_fails_with_the_hint(workspace, script
 def test_a_script_whose_python_lacks_hypersweep_fails_with_the_hint(workspace, script_dir) -> None:
     from hypersweep.mlflow import NOT_IN_TRIAL_PYTHON_HINT
 
-    src = script_dir("alone.py", """
+    src = script_dir(
+        "alone.py",
+        """
         import importlib.metadata as md
         real = md.entry_points
         md.entry_points = lambda **kw: [e for e in real(**kw) if e.value.split(".")[0] != "hypersweep"]
         import mlflow                     # as if hypersweep were not installed beside it
         mlflow.log_metric("accuracy", 1.0)
-    """)
-    sweep = Experiment(workspace, "mlflow-alone").submit(sequential_config(src, "alone.py", "accuracy", [1.0]))
+    """,
+    )
+    sweep = Experiment(workspace, "mlflow-alone").submit(
+        sequential_config(src, "alone.py", "accuracy", [1.0])
+    )
     sweep.wait_for_completion(raise_on_error=False)
     (child,) = sweep.get_children()
     message = child.get_details()["error"]["message"]
@@ -374,7 +421,11 @@ def test_the_mlflow_digits_example_is_a_sweep_file_of_today() -> None:
     assert spec.experiment_name == "digits-mlp-mlflow"
     assert spec.config.primary_metric_name == "accuracy"
     script = (examples / "train_mlflow.py").read_text()
-    assert "import mlflow" in script and "from hypersweep" not in script and "import hypersweep" not in script
+    assert (
+        "import mlflow" in script
+        and "from hypersweep" not in script
+        and "import hypersweep" not in script
+    )
 
 
 @pytest.mark.slow
@@ -382,7 +433,9 @@ def test_the_mlflow_digits_example_runs(workspace) -> None:
     pytest.importorskip("sklearn")
     from hypersweep.sweepfile import load_sweep_file
 
-    spec = load_sweep_file(Path(__file__).resolve().parents[1] / "examples" / "digits" / "sweep_mlflow.yml")
+    spec = load_sweep_file(
+        Path(__file__).resolve().parents[1] / "examples" / "digits" / "sweep_mlflow.yml"
+    )
     spec.config.max_total_runs = 2
     sweep = Experiment(workspace, spec.experiment_name).submit(spec.config)
     sweep.wait_for_completion()

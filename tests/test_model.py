@@ -42,27 +42,48 @@ print("registered", m.name, m.version)
 @pytest.fixture
 def run(workspace, script_dir):
     src = script_dir("train.py", TRAIN)
-    r = Experiment(workspace, "models").submit(ScriptRunConfig(source_directory=src, script="train.py"))
+    r = Experiment(workspace, "models").submit(
+        ScriptRunConfig(source_directory=src, script="train.py")
+    )
     assert r.wait_for_completion()["status"] == "Completed", r.get_logs("stderr")
     return r
 
 
-def test_register_a_file_and_a_folder_of_a_run_and_read_them_back(workspace, run, tmp_path: Path) -> None:
+def test_register_a_file_and_a_folder_of_a_run_and_read_them_back(
+    workspace, run, tmp_path: Path
+) -> None:
     inside = Model(workspace, "from-script")
     assert (inside.version, inside.run_id, inside.tags) == (1, run.id, {"where": "inside"})
-    m1 = run.register_model("clf", "outputs/model.joblib", tags={"stage": "dev"}, properties={"acc": 0.9},
-                            description="first")
+    m1 = run.register_model(
+        "clf",
+        "outputs/model.joblib",
+        tags={"stage": "dev"},
+        properties={"acc": 0.9},
+        description="first",
+    )
     m2 = run.register_model("clf", "outputs/bundle", description="a folder")
     assert (m1.version, m2.version) == (1, 2) and m1.id == "clf:1"
     assert (m1.name, m1.run_id, m1.tags, m1.properties, m1.description) == (
-        "clf", run.id, {"stage": "dev"}, {"acc": "0.9"}, "first")
+        "clf",
+        run.id,
+        {"stage": "dev"},
+        {"acc": "0.9"},
+        "first",
+    )
     assert m1.experiment_name == "models" and m1.created_time.tzinfo is not None
     latest = Model(workspace, "clf")
-    assert latest.version == 2 and Model(workspace, "clf", version=1) == m1 and Model(workspace, id="clf:1") == m1
+    assert (
+        latest.version == 2
+        and Model(workspace, "clf", version=1) == m1
+        and Model(workspace, id="clf:1") == m1
+    )
     # the files live in the workspace: they outlive the run's folder
     shutil.rmtree(workspace.state_dir / "runs" / run.id)
     path = Model(workspace, "clf", version=1).download(str(tmp_path / "d"))
-    assert Path(path) == tmp_path / "d" / "model.joblib" and Path(path).read_text() == f"weights-{run.id}"
+    assert (
+        Path(path) == tmp_path / "d" / "model.joblib"
+        and Path(path).read_text() == f"weights-{run.id}"
+    )
     folder = Path(latest.download(str(tmp_path / "d")))
     assert (folder / "a.txt").read_text() == "a" and (folder / "sub" / "b.txt").read_text() == "b"
     with pytest.raises(InvalidConfigError, match="'exist_ok' parameter of Model.download"):
@@ -75,7 +96,9 @@ def test_model_register_a_local_path_and_list_with_filters(workspace, tmp_path: 
     f = tmp_path / "m.pkl"
     f.write_bytes(b"\x00\x01")
     a1 = Model.register(workspace, str(f), "alpha", tags={"team": "x"}, properties={"p": 1})
-    a2 = Model.register(workspace=workspace, model_path=str(f), model_name="alpha", tags={"team": "y"})
+    a2 = Model.register(
+        workspace=workspace, model_path=str(f), model_name="alpha", tags={"team": "y"}
+    )
     b1 = Model.register(workspace, str(f), "beta.v2_x-1")
     assert [m.id for m in Model.list(workspace)] == ["alpha:1", "alpha:2", "beta.v2_x-1:1"]
     assert [m.id for m in Model.list(workspace, name="alpha")] == ["alpha:1", "alpha:2"]
@@ -108,61 +131,105 @@ def test_two_registrations_at_once_get_distinct_versions(workspace, tmp_path: Pa
     for t in threads:
         t.start()
     code = "import sys; from hypersweep import Model, Workspace; Model.register(Workspace(sys.argv[1]), sys.argv[2], 'raced')"
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(workspace.path), str(f)]) for _ in range(3)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(workspace.path), str(f)])
+        for _ in range(3)
+    ]
     for t in threads:
         t.join(60)
     assert all(p.wait(60) == 0 for p in procs) and not errors, errors
     assert sorted(m.version for m in Model.list(workspace, name="raced")) == list(range(1, 10))
     for v in range(1, 10):
-        assert (workspace.state_dir / "models" / "raced" / str(v) / "m.bin").read_bytes() == f.read_bytes()
+        assert (
+            workspace.state_dir / "models" / "raced" / str(v) / "m.bin"
+        ).read_bytes() == f.read_bytes()
     assert not list((workspace.state_dir / "models" / "raced").glob(".staging-*"))
 
 
-def test_bad_input_is_a_clear_error_and_nothing_recorded_is_lost(workspace, run, tmp_path: Path) -> None:
+def test_bad_input_is_a_clear_error_and_nothing_recorded_is_lost(
+    workspace, run, tmp_path: Path
+) -> None:
     good = run.register_model("keep", "outputs/model.joblib")
     folder = tmp_path / "folder"
     folder.mkdir()
-    with pytest.raises(InvalidConfigError, match=r"'model_path' parameter of Run.register_model .* Got "
-                                                 r"'outputs/nope.pkl', which the run does not have; its outputs are: "
-                                                 r"outputs/bundle/a.txt"):
+    with pytest.raises(
+        InvalidConfigError,
+        match=r"'model_path' parameter of Run.register_model .* Got "
+        r"'outputs/nope.pkl', which the run does not have; its outputs are: "
+        r"outputs/bundle/a.txt",
+    ):
         run.register_model("keep", "outputs/nope.pkl")
     with pytest.raises(InvalidConfigError, match="'model_path' parameter of Run.register_model"):
         run.register_model("keep", "../../../etc/passwd")
     for bad in ("has space", "-starts-with-dash", "a/b", "x" * 256, "", "ünï"):
-        with pytest.raises(InvalidConfigError, match="'model_name' parameter of Run.register_model must be 1-255"):
+        with pytest.raises(
+            InvalidConfigError, match="'model_name' parameter of Run.register_model must be 1-255"
+        ):
             run.register_model(bad, "outputs/model.joblib")
-        with pytest.raises(InvalidConfigError, match="'model_name' parameter of Model.register must be 1-255"):
+        with pytest.raises(
+            InvalidConfigError, match="'model_name' parameter of Model.register must be 1-255"
+        ):
             Model.register(workspace, str(folder), bad)
     assert Model.register(workspace, str(folder), "x" * 255).version == 1  # the longest allowed
     # a folder holding the workspace itself: its state (the registry too) stays out of the copy
     whole = Model.register(workspace, str(tmp_path), "everything")
     assert not list(Path(whole.url).rglob(".hypersweep")) and (Path(whole.url) / "folder").is_dir()
-    with pytest.raises(InvalidConfigError, match="'model_path' parameter of Model.register must be an existing"):
+    with pytest.raises(
+        InvalidConfigError, match="'model_path' parameter of Model.register must be an existing"
+    ):
         Model.register(workspace, str(tmp_path / "missing"), "keep")
-    with pytest.raises(NotFoundError, match="'name' parameter of Model names no registered model: there is no "
-                                            "model 'nope'.*Registered models: everything, from-script, keep"):
+    with pytest.raises(
+        NotFoundError,
+        match="'name' parameter of Model names no registered model: there is no "
+        "model 'nope'.*Registered models: everything, from-script, keep",
+    ):
         Model(workspace, "nope")
     with pytest.raises(NotFoundError, match="no model 'keep' version 7"):
         Model(workspace, "keep", version=7)
-    assert [m.id for m in Model.list(workspace, name="keep")] == [good.id]  # nothing recorded was lost
+    assert [m.id for m in Model.list(workspace, name="keep")] == [
+        good.id
+    ]  # nothing recorded was lost
     assert Model(workspace, "keep").download(str(tmp_path / "out"))
 
 
 def test_hypersweep_models_lists_them_as_a_table_and_as_json(workspace, run) -> None:
-    run.register_model("clf", "outputs/model.joblib", tags={"stage": "dev", "data": "[/mnt/data]"},
-                       description="baseline [bold]")  # user text, not Rich markup
+    run.register_model(
+        "clf",
+        "outputs/model.joblib",
+        tags={"stage": "dev", "data": "[/mnt/data]"},
+        description="baseline [bold]",
+    )  # user text, not Rich markup
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "hypersweep", "models", "--workspace", str(workspace.path), *args],
-                              capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hypersweep",
+                "models",
+                "--workspace",
+                str(workspace.path),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "200"},
+        )
 
     table = cli()
     assert table.returncode == 0, table.stderr
     assert "clf" in table.stdout and run.id in table.stdout and "stage=dev" in table.stdout
     assert "baseline [bold]" in table.stdout and "data=[/mnt/data]" in table.stdout
     listed = json.loads(cli("--json").stdout)
-    assert [(m["name"], m["version"], m["run_id"]) for m in listed] == [("clf", 1, run.id), ("from-script", 1, run.id)]
-    assert json.loads(cli("--json", "--name", "clf").stdout)[0]["tags"] == {"stage": "dev", "data": "[/mnt/data]"}
+    assert [(m["name"], m["version"], m["run_id"]) for m in listed] == [
+        ("clf", 1, run.id),
+        ("from-script", 1, run.id),
+    ]
+    assert json.loads(cli("--json", "--name", "clf").stdout)[0]["tags"] == {
+        "stage": "dev",
+        "data": "[/mnt/data]",
+    }
 
 
 _AZURE_NAME = __import__("re").compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")

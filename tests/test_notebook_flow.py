@@ -129,14 +129,26 @@ def test_the_iris_notebook_runs_from_from_config_to_register_model(tmp_path: Pat
     (tmp_path / "training" / "train_iris.py").write_text(textwrap.dedent(TRAIN_IRIS))
     (tmp_path / "notebook.py").write_text(textwrap.dedent(NOTEBOOK))
     imports = [line for line in NOTEBOOK.splitlines() if line.startswith(("import ", "from "))]
-    assert imports == ["from hypersweep import (AmlCompute, BanditPolicy, ComputeTarget, ComputeTargetException, "
-                       "CondaDependencies,", "import json"]
-    done = subprocess.run([sys.executable, "notebook.py"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert imports == [
+        "from hypersweep import (AmlCompute, BanditPolicy, ComputeTarget, ComputeTargetException, "
+        "CondaDependencies,",
+        "import json",
+    ]
+    done = subprocess.run(
+        [sys.executable, "notebook.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "Azure region: local" in out
-    assert "Found existing compute target" not in out and "runs its trials on this machine" in done.stderr
+    assert (
+        "Found existing compute target" not in out
+        and "runs its trials on this machine" in done.stderr
+    )
     assert "Accuracy of SVM classifier on test set" in out  # the single run's output, streamed
     result = json.loads(out.split("RESULT ", 1)[1])
     assert result["model"] == ["sklearn-iris", 1, result["best"]]
@@ -147,8 +159,17 @@ def test_the_iris_notebook_runs_from_from_config_to_register_model(tmp_path: Pat
 
     ws = Workspace(tmp_path)
     model = Model(ws, "sklearn-iris")
-    assert model.tags == {"area": "iris", "type": "classification"} and float(model.properties["Accuracy"]) > 0.5
+    assert (
+        model.tags == {"area": "iris", "type": "classification"}
+        and float(model.properties["Accuracy"]) > 0.5
+    )
     assert Path(model.download(str(tmp_path / "dl"))).stat().st_size > 0
-    cli = subprocess.run([sys.executable, "-m", "hypersweep", "ls"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "COLUMNS": "200"})
+    cli = subprocess.run(
+        [sys.executable, "-m", "hypersweep", "ls"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert result["single"] in cli.stdout and result["sweep"] in cli.stdout

@@ -23,8 +23,21 @@ CHECKS = Path(__file__).parent / "plugins" / "plugin_checks.py"
 @pytest.mark.integration
 def test_plugins_defined_outside_the_package(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(CHECKS), "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t")],
-        capture_output=True, text=True, timeout=280, cwd=Path(__file__).parent.parent,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(CHECKS),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(tmp_path / "t"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        cwd=Path(__file__).parent.parent,
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert re.search(r"\b5 passed", done.stdout), done.stdout[-2000:]
@@ -66,7 +79,9 @@ def test_installed_plugins_work_in_the_hypersweep_command(tmp_path: Path) -> Non
     site = tmp_path / "site"
     info = site / "hypersweep_test_plugins-0.1.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hypersweep-test-plugins\nVersion: 0.1\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: hypersweep-test-plugins\nVersion: 0.1\n"
+    )
     (info / "entry_points.txt").write_text(
         "[hypersweep.plugins]\n"
         "stride = plugins.stride_sampling\npatience = plugins.patience_policy\nnice = plugins.nice_executor\n"
@@ -79,8 +94,14 @@ def test_installed_plugins_work_in_the_hypersweep_command(tmp_path: Path) -> Non
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
     def hypersweep(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "hypersweep", *args], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=200)
+        return subprocess.run(
+            [sys.executable, "-m", "hypersweep", *args],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=200,
+        )
 
     done = hypersweep("run", "sweep.yml", "--quiet")
     assert done.returncode == 0, done.stdout + done.stderr

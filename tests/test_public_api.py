@@ -12,11 +12,32 @@ import hypersweep
 PACKAGE = Path(hypersweep.__file__).parent
 
 HYPERDRIVE_NAMES = {
-    "BanditPolicy", "BayesianParameterSampling", "EarlyTerminationPolicy", "GridParameterSampling",
-    "HyperDriveConfig", "HyperDriveRun", "HyperParameterSampling", "MedianStoppingPolicy",
-    "NoTerminationPolicy", "PrimaryMetricGoal", "RandomParameterSampling", "TruncationSelectionPolicy",
-    "choice", "lognormal", "loguniform", "normal", "qlognormal", "qloguniform", "qnormal", "quniform",
-    "randint", "uniform", "Experiment", "Workspace", "Run", "ScriptRunConfig",
+    "BanditPolicy",
+    "BayesianParameterSampling",
+    "EarlyTerminationPolicy",
+    "GridParameterSampling",
+    "HyperDriveConfig",
+    "HyperDriveRun",
+    "HyperParameterSampling",
+    "MedianStoppingPolicy",
+    "NoTerminationPolicy",
+    "PrimaryMetricGoal",
+    "RandomParameterSampling",
+    "TruncationSelectionPolicy",
+    "choice",
+    "lognormal",
+    "loguniform",
+    "normal",
+    "qlognormal",
+    "qloguniform",
+    "qnormal",
+    "quniform",
+    "randint",
+    "uniform",
+    "Experiment",
+    "Workspace",
+    "Run",
+    "ScriptRunConfig",
 }
 
 
@@ -37,13 +58,24 @@ def test_public_classes_and_functions_have_docstrings() -> None:
 
 def test_importing_run_stays_cheap() -> None:
     code = "import sys; from hypersweep import Run; print(sorted(m for m in ('numpy', 'scipy', 'sqlite3', 'rich', 'yaml') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
 # module (or package) -> the modules it must never import
 FORBIDDEN = {
-    "space": {"sampling", "policy", "controller", "experiment", "executors", "store", "cli", "config"},
+    "space": {
+        "sampling",
+        "policy",
+        "controller",
+        "experiment",
+        "executors",
+        "store",
+        "cli",
+        "config",
+    },
     "sampling": {"policy", "controller", "experiment", "executors", "store", "cli", "config"},
     "policy": {"sampling", "controller", "experiment", "executors", "store", "cli", "config"},
     "executors": {"sampling", "policy", "controller", "experiment", "cli", "config", "store"},
@@ -52,7 +84,17 @@ FORBIDDEN = {
     "controller": {"experiment", "cli", "config"},
     # config asks the executors' registry whether an address is one an executor runs
     "config": {"controller", "experiment", "cli", "store"},
-    "importance": {"sampling", "policy", "controller", "experiment", "executors", "cli", "config", "dashboard", "widgets"},
+    "importance": {
+        "sampling",
+        "policy",
+        "controller",
+        "experiment",
+        "executors",
+        "cli",
+        "config",
+        "dashboard",
+        "widgets",
+    },
 }
 
 
@@ -60,7 +102,11 @@ def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("hypersweep."):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("hypersweep.")
+        ):
             found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
             for alias in node.names:

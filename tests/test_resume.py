@@ -71,8 +71,12 @@ def test_a_sweep_survives_sigkill_of_its_driver(tmp_path) -> None:
         "limits: {max_total_trials: 8, max_concurrent_trials: 2}\n"
     )
     cmd = [sys.executable, "-m", "hypersweep"]
-    driver = subprocess.Popen([*cmd, "run", "sweep.yml", "--quiet"], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        [*cmd, "run", "sweep.yml", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def mid_sweep():
         try:
@@ -89,28 +93,46 @@ def test_a_sweep_survives_sigkill_of_its_driver(tmp_path) -> None:
     # The crash leaves no orphans: trials die with their driver.
     _wait(lambda: not any(pid_alive(p) for p in in_flight), timeout=10)
 
-    done = subprocess.run([*cmd, "resume", "latest", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*cmd, "resume", "latest", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "2 interrupted" in " ".join(done.stderr.split())
 
     db = _db(tmp_path)
     assert db.execute("SELECT status FROM sweeps").fetchone()[0] == "Completed"
-    rows = db.execute("SELECT id, status, error, run_dir, hyperparameters, pid FROM runs ORDER BY number").fetchall()
+    rows = db.execute(
+        "SELECT id, status, error, run_dir, hyperparameters, pid FROM runs ORDER BY number"
+    ).fetchall()
     assert len(rows) == 8  # the total never exceeds max_total_runs
     interrupted = [r for r in rows if r[1] == "Failed"]
     assert len(interrupted) == 2 and all("Interrupted" in r[2] for r in interrupted)
     assert sum(r[1] == "Completed" for r in rows) == 6
     # No value logged before the kill is missing: each run's events file is the ground truth.
     for run_id, _, _, run_dir, _, pid in rows:
-        logged = [json.loads(line)["v"] for line in (Path(run_dir) / "logs" / "events.jsonl").read_text().splitlines()]
-        stored = [v for (v,) in db.execute("SELECT value FROM metrics WHERE run_id = ? ORDER BY step", (run_id,))]
+        logged = [
+            json.loads(line)["v"]
+            for line in (Path(run_dir) / "logs" / "events.jsonl").read_text().splitlines()
+        ]
+        stored = [
+            v
+            for (v,) in db.execute(
+                "SELECT value FROM metrics WHERE run_id = ? ORDER BY step", (run_id,)
+            )
+        ]
         assert stored == logged, run_id
         assert not pid_alive(pid)
     # The seeded sampler continued where it stopped: the same 8 configurations as an uninterrupted sweep.
     sampler = RandomParameterSampling({"x": uniform(0, 1)}, {"seed": 11})
     assert [json.loads(r[4]) for r in rows] == [sampler.configuration(k) for k in range(8)]
 
-    again = subprocess.run([*cmd, "resume", "latest"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [*cmd, "resume", "latest"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert again.returncode == 2 and "already ended" in again.stderr
 
 
@@ -121,8 +143,13 @@ def test_resume_refuses_a_sweep_whose_driver_is_alive(workspace) -> None:
             run.log("s", 1)
             time.sleep(0.01)
 
-    config = HyperDriveConfig(run_config=trial, hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
-                              primary_metric_name="s", primary_metric_goal="maximize", max_total_runs=2)
+    config = HyperDriveConfig(
+        run_config=trial,
+        hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
+        primary_metric_name="s",
+        primary_metric_goal="maximize",
+        max_total_runs=2,
+    )
     run = Experiment(workspace, "e").submit(config)
     time.sleep(2.5)  # a heartbeat has been written
     with pytest.raises(InvalidConfigError, match="still being driven by process"):
@@ -155,13 +182,18 @@ def _callable_sweep(workspace, values, name="parent", **kw):
 def test_warm_start_runs_take_part_in_early_termination(workspace) -> None:
     parent = _callable_sweep(workspace, [0.95, 0.9])
     child = _callable_sweep(
-        workspace, [0.5, 0.45], name="child", resume_from=[parent],
+        workspace,
+        [0.5, 0.45],
+        name="child",
+        resume_from=[parent],
         policy=BanditPolicy(evaluation_interval=1, slack_factor=0.1, delay_evaluation=3),
     )
     # Alone, a sweep of two mediocre runs run one after the other would keep its first run; the
     # warm-start sweep's better runs set the bar instead.
     details = [c.get_details() for c in child.get_children()]
-    assert all(d["status"] == "Canceled" and d["canceledReason"].startswith("Bandit") for d in details)
+    assert all(
+        d["status"] == "Canceled" and d["canceledReason"].startswith("Bandit") for d in details
+    )
     best = child.get_best_run_by_primary_metric()
     assert best.id.startswith(parent.id)
     own_best = child.get_best_run_by_primary_metric(include_resume_from_runs=False)
@@ -173,17 +205,27 @@ def test_warm_start_is_checked(workspace) -> None:
     other_metric = _callable_sweep(workspace, [0.5], name="other", metric="loss")
 
     def make(**kw):
-        base = dict(run_config=lambda cfg: 0, hyperparameter_sampling=RandomParameterSampling({"q": uniform(0, 1)}),
-                    primary_metric_name="acc", primary_metric_goal="maximize", max_total_runs=5)
+        base = dict(
+            run_config=lambda cfg: 0,
+            hyperparameter_sampling=RandomParameterSampling({"q": uniform(0, 1)}),
+            primary_metric_name="acc",
+            primary_metric_goal="maximize",
+            max_total_runs=5,
+        )
         base.update(kw)
         return Experiment(workspace, "e").submit(HyperDriveConfig(**base))
 
     with pytest.raises(InvalidConfigError, match="primary metric must be the same"):
         make(resume_from=[other_metric])
     with pytest.raises(InvalidConfigError, match="at most 5"):
-        HyperDriveConfig(run_config=lambda c: 0, hyperparameter_sampling=RandomParameterSampling({"q": uniform(0, 1)}),
-                         primary_metric_name="acc", primary_metric_goal="maximize", max_total_runs=5,
-                         resume_from=[f"HD_{i}" for i in range(6)])
+        HyperDriveConfig(
+            run_config=lambda c: 0,
+            hyperparameter_sampling=RandomParameterSampling({"q": uniform(0, 1)}),
+            primary_metric_name="acc",
+            primary_metric_goal="maximize",
+            max_total_runs=5,
+            resume_from=[f"HD_{i}" for i in range(6)],
+        )
     with pytest.raises(InvalidConfigError, match="without duplicate"):
         make(resume_from=[parent, parent.id])
     with pytest.raises(InvalidConfigError, match="not a sweep of this workspace"):
@@ -198,9 +240,14 @@ def test_a_resumed_child_run_continues_from_its_checkpoint(workspace) -> None:
 
     def sweep(epochs, **kw):
         config = HyperDriveConfig(
-            run_config=ScriptRunConfig(source_directory=EXAMPLE, script="train.py", arguments=["--epochs", epochs]),
+            run_config=ScriptRunConfig(
+                source_directory=EXAMPLE, script="train.py", arguments=["--epochs", epochs]
+            ),
             hyperparameter_sampling=GridParameterSampling({"--hidden": choice(16)}),
-            primary_metric_name="accuracy", primary_metric_goal="maximize", max_total_runs=1, **kw,
+            primary_metric_name="accuracy",
+            primary_metric_goal="maximize",
+            max_total_runs=1,
+            **kw,
         )
         run = Experiment(workspace, "digits").submit(config)
         run.wait_for_completion()
@@ -214,7 +261,12 @@ def test_a_resumed_child_run_continues_from_its_checkpoint(workspace) -> None:
     details = resumed.get_details()
     assert details["status"] == "Completed"
     assert resumed.get_metrics()["epoch"] == [4, 5]  # continued where the checkpoint left off
-    assert details["runDefinition"]["arguments"][-4:] == ["--hidden", "16", "--resume-from", str(Path(original.get_details()["logFiles"]["logs/stdout.txt"]).parents[1] / "outputs")]
+    assert details["runDefinition"]["arguments"][-4:] == [
+        "--hidden",
+        "16",
+        "--resume-from",
+        str(Path(original.get_details()["logFiles"]["logs/stdout.txt"]).parents[1] / "outputs"),
+    ]
     assert details["properties"]["origin"]["resumed_from"] == original.id
     assert [c.origin for c in second.get_children()] == [details["properties"]["origin"]]
     assert original.origin is None
@@ -228,23 +280,42 @@ def test_a_warm_started_bayesian_sweep_starts_better_than_a_cold_one(workspace) 
         return -((cfg["x"] - 0.7) ** 2 + (cfg["y"] - 0.2) ** 2)
 
     def sweep(n, seed, parents=()):
-        sampling = BayesianParameterSampling({"x": uniform(0, 1), "y": uniform(0, 1)}, {"seed": seed})
+        sampling = BayesianParameterSampling(
+            {"x": uniform(0, 1), "y": uniform(0, 1)}, {"seed": seed}
+        )
         with pytest.warns(UserWarning, match="20 x the number of hyperparameters"):
-            config = HyperDriveConfig(run_config=objective, hyperparameter_sampling=sampling, primary_metric_name="score",
-                                      primary_metric_goal="maximize", max_total_runs=n, max_concurrent_runs=1,
-                                      resume_from=list(parents))
+            config = HyperDriveConfig(
+                run_config=objective,
+                hyperparameter_sampling=sampling,
+                primary_metric_name="score",
+                primary_metric_goal="maximize",
+                max_total_runs=n,
+                max_concurrent_runs=1,
+                resume_from=list(parents),
+            )
         run = Experiment(workspace, "bayes").submit(config)
         run.wait_for_completion()
         return run
 
     def best(run):
-        return run.get_children_sorted_by_primary_metric(top=1, discard_no_metric=True)[0]["best_primary_metric"]
+        return run.get_children_sorted_by_primary_metric(top=1, discard_no_metric=True)[0][
+            "best_primary_metric"
+        ]
 
     parent = sweep(25, seed=1)
     warm, cold = sweep(4, seed=2, parents=[parent]), sweep(4, seed=2)
     assert best(warm) > best(cold)
     assert best(warm) > -1e-3  # the prior runs located the optimum already
     with pytest.raises(InvalidConfigError, match="search space must be the same"):
-        Experiment(workspace, "bayes").submit(HyperDriveConfig(
-            run_config=objective, hyperparameter_sampling=BayesianParameterSampling({"x": uniform(0, 2), "y": uniform(0, 1)}),
-            primary_metric_name="score", primary_metric_goal="maximize", max_total_runs=40, resume_from=[parent]))
+        Experiment(workspace, "bayes").submit(
+            HyperDriveConfig(
+                run_config=objective,
+                hyperparameter_sampling=BayesianParameterSampling(
+                    {"x": uniform(0, 2), "y": uniform(0, 1)}
+                ),
+                primary_metric_name="score",
+                primary_metric_goal="maximize",
+                max_total_runs=40,
+                resume_from=[parent],
+            )
+        )

@@ -15,7 +15,9 @@ from hypersweep.run import Run, _FileSink, _LiveRun
 
 
 def offline(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_offline_run_prints_what_it_would_log() -> None:
@@ -59,7 +61,12 @@ def test_live_run_writes_one_json_line_per_record(tmp_path) -> None:
     run.log_list("l", [3, 4])
     run.tag("t")
     records = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [(r["k"], r["n"]) for r in records] == [("metric", "m"), ("metric", "m"), ("list", "l"), ("tag", "t")]
+    assert [(r["k"], r["n"]) for r in records] == [
+        ("metric", "m"),
+        ("metric", "m"),
+        ("list", "l"),
+        ("tag", "t"),
+    ]
     assert records[1]["v"] != records[1]["v"]  # NaN survives the wire
     metrics = run.get_metrics()
     assert metrics["l"] == [3, 4] and metrics["m"][0] == 1 and run.get_tags() == {"t": ""}
@@ -89,12 +96,19 @@ def test_values_that_cannot_be_stored_are_converted_or_refused_with_one_warning(
         run.log_list("l", [1.0, float("inf")])  # nothing to convert: no warning
     messages = [str(w.message) for w in caught]
     assert len(messages) == 5
-    assert "run.log('count') was not logged" in messages[0] and "beyond the float range" in messages[0]
+    assert (
+        "run.log('count') was not logged" in messages[0] and "beyond the float range" in messages[0]
+    )
     assert "data_\\xff.csv" in messages[1] and "run.log_table('t') was not logged" in messages[4]
     raw = path.read_bytes()
     raw.decode("utf-8")
     records = parse_records("r1", raw.splitlines())
-    assert [(r.kind, r.name) for r in records] == [("tag", "file"), ("metric", "big"), ("row", "row"), ("list", "l")]
+    assert [(r.kind, r.name) for r in records] == [
+        ("tag", "file"),
+        ("metric", "big"),
+        ("row", "row"),
+        ("list", "l"),
+    ]
     assert records[0].value == "data_\\xff.csv" and records[1].value == float(2**70)
     assert records[2].value["path"] == "a\\xffb" and records[2].value["blob"] == "\\xff"
     assert run.get_tags() == {"file": "data_\\xff.csv"} and "count" not in run.get_metrics()
@@ -103,11 +117,19 @@ def test_values_that_cannot_be_stored_are_converted_or_refused_with_one_warning(
 def test_a_script_that_logs_a_bad_value_warns_on_stderr_and_goes_on() -> None:
     code = "from hypersweep import Run\nrun = Run.get_context()\nrun.log('count', 2**1100)\nprint('still here')\n"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "still here" in proc.stdout and "LoggedValueWarning: run.log('count') was not logged" in proc.stderr
+    assert (
+        "still here" in proc.stdout
+        and "LoggedValueWarning: run.log('count') was not logged" in proc.stderr
+    )
 
 
 values = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.integers(-(2**1100), 2**1100) | st.text() | st.binary(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.floats()
+    | st.integers(-(2**1100), 2**1100)
+    | st.text()
+    | st.binary(max_size=8)
     | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
     max_leaves=10,

@@ -18,10 +18,16 @@ from hypersweep import Experiment, InvalidConfigError, Run, ScriptRunConfig, Wor
 
 pytestmark = pytest.mark.integration
 
-CM = {"schema_type": "confusion_matrix", "schema_version": "1.0.0",
-      "data": {"class_labels": ["cat", "dog"], "matrix": [[5, 1], [2, 7]]}}
-RESIDUALS = {"schema_type": "residuals", "schema_version": "1.0.0",
-             "data": {"bin_edges": [-1, 0, 1], "bin_counts": [3, 4]}}
+CM = {
+    "schema_type": "confusion_matrix",
+    "schema_version": "1.0.0",
+    "data": {"class_labels": ["cat", "dog"], "matrix": [[5, 1], [2, 7]]},
+}
+RESIDUALS = {
+    "schema_type": "residuals",
+    "schema_version": "1.0.0",
+    "data": {"bin_edges": [-1, 0, 1], "bin_counts": [3, 4]},
+}
 
 
 def write_png(path: Path, size: int = 4) -> Path:
@@ -32,11 +38,16 @@ def write_png(path: Path, size: int = 4) -> Path:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
-TRAIN = '''
+TRAIN = """
 import io, json, os, struct, zlib
 from hypersweep import Run
 run = Run.get_context()
@@ -64,13 +75,15 @@ run.display_name = "first try"
 print("props", run.get_properties(), "tags", run.get_tags(), "name", run.name)
 print("url", run.get_portal_url())
 print("metrics", sorted(run.get_metrics()))
-'''.replace("CM", json.dumps(CM)).replace("RESIDUALS", json.dumps(RESIDUALS))
+""".replace("CM", json.dumps(CM)).replace("RESIDUALS", json.dumps(RESIDUALS))
 
 
 @pytest.fixture
 def finished(workspace, script_dir) -> Run:
     src = script_dir("train.py", TRAIN)
-    run = Experiment(workspace, "api").submit(ScriptRunConfig(source_directory=src, script="train.py"))
+    run = Experiment(workspace, "api").submit(
+        ScriptRunConfig(source_directory=src, script="train.py")
+    )
     details = run.wait_for_completion()
     assert details["status"] == "Completed", run.get_logs("stderr")
     return run
@@ -79,15 +92,28 @@ def finished(workspace, script_dir) -> Run:
 def test_a_script_logs_images_tables_uploads_properties_and_tags(finished: Run) -> None:
     run = Workspace(finished.experiment.workspace.path).get_run(finished.id)
     out = run.get_logs()
-    assert "props {'dataset': 'v1', 'display_name': 'first try'} tags {'keep': '1'} name first try" in out
+    assert (
+        "props {'dataset': 'v1', 'display_name': 'first try'} tags {'keep': '1'} name first try"
+        in out
+    )
     assert f"url http://127.0.0.1:8765/runs/{run.id}" in out
     assert "metrics ['cm', 'red square', 'res']" in out
     metrics = run.get_metrics()
-    assert metrics["red square"] == ["outputs/images/red_square.png", "outputs/images/red_square_1.png"]
+    assert metrics["red square"] == [
+        "outputs/images/red_square.png",
+        "outputs/images/red_square_1.png",
+    ]
     assert metrics["cm"] == CM and metrics["res"] == RESIDUALS
     names = run.get_file_names()
-    for name in ("extra/side.txt", "outputs/stream.bin", "outputs/model.txt", "outputs/folder/a.txt",
-                 "outputs/folder/sub/b.txt", "outputs/images/red_square.png", "outputs/images/red_square_1.png"):
+    for name in (
+        "extra/side.txt",
+        "outputs/stream.bin",
+        "outputs/model.txt",
+        "outputs/folder/a.txt",
+        "outputs/folder/sub/b.txt",
+        "outputs/images/red_square.png",
+        "outputs/images/red_square_1.png",
+    ):
         assert name in names, names
     assert run.get_tags() == {"keep": "1"}
     assert run.get_properties() == {"dataset": "v1", "display_name": "first try"}
@@ -100,16 +126,28 @@ def test_a_script_logs_images_tables_uploads_properties_and_tags(finished: Run) 
 def test_downloads_follow_azures_prefix_and_paths_rules(finished: Run, tmp_path: Path) -> None:
     written = finished.download_files(prefix="outputs/folder", output_directory=str(tmp_path / "a"))
     assert sorted(Path(p).relative_to(tmp_path / "a").as_posix() for p in written) == [
-        "outputs/folder/a.txt", "outputs/folder/sub/b.txt"]
-    written = finished.download_files(prefix="outputs/folder/", output_directory=str(tmp_path / "b"),
-                                      append_prefix=False)
-    assert sorted(Path(p).relative_to(tmp_path / "b").as_posix() for p in written) == ["a.txt", "sub/b.txt"]
-    written = finished.download_files(prefix="outputs/folder", output_directory=str(tmp_path / "c"),
-                                      output_paths=["one.txt", "two.txt"])
+        "outputs/folder/a.txt",
+        "outputs/folder/sub/b.txt",
+    ]
+    written = finished.download_files(
+        prefix="outputs/folder/", output_directory=str(tmp_path / "b"), append_prefix=False
+    )
+    assert sorted(Path(p).relative_to(tmp_path / "b").as_posix() for p in written) == [
+        "a.txt",
+        "sub/b.txt",
+    ]
+    written = finished.download_files(
+        prefix="outputs/folder",
+        output_directory=str(tmp_path / "c"),
+        output_paths=["one.txt", "two.txt"],
+    )
     assert [Path(p).read_text() for p in written] == ["a", "b"]
     with pytest.raises(InvalidConfigError, match="'output_paths' parameter of Run.download_files"):
         finished.download_files(prefix="outputs/folder", output_paths=["only-one"])
-    assert finished.download_file("extra/side.txt", str(tmp_path / "side.txt")) and (tmp_path / "side.txt").read_text() == "side"
+    assert (
+        finished.download_file("extra/side.txt", str(tmp_path / "side.txt"))
+        and (tmp_path / "side.txt").read_text() == "side"
+    )
     logs = finished.get_all_logs(destination=str(tmp_path / "logs"))
     assert any(p.endswith("stdout.txt") for p in logs)
     details = finished.get_details_with_logs()
@@ -125,12 +163,19 @@ def test_a_run_read_back_logs_tags_and_uploads_to_the_store(finished: Run, tmp_p
     run.log_image("later", path=str(write_png(tmp_path / "later.png")))
     again = Workspace(finished.experiment.workspace.path).get_run(finished.id)
     assert again.get_metrics()["after"] == 2.0 and again.get_tags() == {"reviewed": "yes"}
-    assert "notes/review.txt" in again.get_file_names() and "outputs/images/later.png" in again.get_file_names()
-    with pytest.raises(InvalidConfigError, match="'properties' parameter of Run.add_properties must not change"):
+    assert (
+        "notes/review.txt" in again.get_file_names()
+        and "outputs/images/later.png" in again.get_file_names()
+    )
+    with pytest.raises(
+        InvalidConfigError, match="'properties' parameter of Run.add_properties must not change"
+    ):
         again.add_properties({"dataset": "v2"})
     assert again.get_properties()["dataset"] == "v1"  # unchanged
     again.display_name = "renamed"
-    assert Workspace(finished.experiment.workspace.path).get_run(finished.id).display_name == "renamed"
+    assert (
+        Workspace(finished.experiment.workspace.path).get_run(finished.id).display_name == "renamed"
+    )
 
 
 def test_child_runs_and_fail_on_a_run_read_back(finished: Run) -> None:
@@ -161,7 +206,10 @@ def test_a_callable_trial_makes_a_child_run_and_fails_itself(workspace) -> None:
 
     run = Experiment(workspace, "kids").submit(train)
     details = run.wait_for_completion(raise_on_error=False)
-    assert details["status"] == "Failed" and details["error"]["message"] == "UserError: validation failed"
+    assert (
+        details["status"] == "Failed"
+        and details["error"]["message"] == "UserError: validation failed"
+    )
     assert run.get_metrics() == {"outer_metric": 2.0}  # what it logged is kept
     [child] = run.get_children()
     assert child.get_status() == "Completed" and child.get_metrics() == {"inner_metric": 1.0}
@@ -182,9 +230,19 @@ def test_a_callable_trial_logs_a_matplotlib_figure(workspace) -> None:
         ax.plot([1, 2, 3], [3, 1, 2])
         run.log_image("loss curve", plot=fig)
         plt.close(fig)
-        run.log_predictions("pred", {"schema_type": "predictions", "schema_version": "1.0.0",
-                                     "data": {"bin_averages": [0.1], "bin_errors": [0.0], "bin_counts": [2],
-                                              "bin_edges": [0, 1]}})
+        run.log_predictions(
+            "pred",
+            {
+                "schema_type": "predictions",
+                "schema_version": "1.0.0",
+                "data": {
+                    "bin_averages": [0.1],
+                    "bin_errors": [0.0],
+                    "bin_counts": [2],
+                    "bin_edges": [0, 1],
+                },
+            },
+        )
 
     run = Experiment(workspace, "fig").submit(train)
     assert run.wait_for_completion()["status"] == "Completed", run.get_details()
@@ -200,16 +258,37 @@ def test_bad_input_names_the_parameter_and_loses_nothing(finished: Run, tmp_path
     before = (run.get_metrics(), run.get_file_names())
     cases = [
         (lambda: run.log_image("x"), "'path' parameter of Run.log_image"),
-        (lambda: run.log_image("x", path="a.png", plot=object()), "'path' parameter of Run.log_image"),
+        (
+            lambda: run.log_image("x", path="a.png", plot=object()),
+            "'path' parameter of Run.log_image",
+        ),
         (lambda: run.log_image("x", path=str(tmp_path / "missing.png")), "an existing image file"),
         (lambda: run.log_image("x", plot=object()), "'plot' parameter of Run.log_image"),
-        (lambda: run.log_confusion_matrix("cm", "not json"), "'value' parameter of Run.log_confusion_matrix"),
-        (lambda: run.log_accuracy_table("t", [1, 2]), "'value' parameter of Run.log_accuracy_table"),
-        (lambda: run.upload_file("../escape.txt", io.BytesIO(b"x")), "'name' parameter of Run.upload_file"),
-        (lambda: run.upload_file("/abs.txt", io.BytesIO(b"x")), "'name' parameter of Run.upload_file"),
-        (lambda: run.upload_file("ok.txt", str(tmp_path / "missing")), "'path_or_stream' parameter of Run.upload_file"),
+        (
+            lambda: run.log_confusion_matrix("cm", "not json"),
+            "'value' parameter of Run.log_confusion_matrix",
+        ),
+        (
+            lambda: run.log_accuracy_table("t", [1, 2]),
+            "'value' parameter of Run.log_accuracy_table",
+        ),
+        (
+            lambda: run.upload_file("../escape.txt", io.BytesIO(b"x")),
+            "'name' parameter of Run.upload_file",
+        ),
+        (
+            lambda: run.upload_file("/abs.txt", io.BytesIO(b"x")),
+            "'name' parameter of Run.upload_file",
+        ),
+        (
+            lambda: run.upload_file("ok.txt", str(tmp_path / "missing")),
+            "'path_or_stream' parameter of Run.upload_file",
+        ),
         (lambda: run.upload_files(["a"], []), "'names' parameter of Run.upload_files"),
-        (lambda: run.upload_folder("dir", str(tmp_path / "nope")), "'path' parameter of Run.upload_folder"),
+        (
+            lambda: run.upload_folder("dir", str(tmp_path / "nope")),
+            "'path' parameter of Run.upload_folder",
+        ),
         (lambda: run.remove_tags("keep"), "'tags' parameter of Run.remove_tags"),
     ]
     for call, message in cases:
@@ -218,7 +297,9 @@ def test_bad_input_names_the_parameter_and_loses_nothing(finished: Run, tmp_path
     assert (run.get_metrics(), run.get_file_names()) == before
 
 
-def test_offline_the_new_calls_print_what_they_would_keep(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_offline_the_new_calls_print_what_they_would_keep(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     from hypersweep.run import _OfflineRun
 
@@ -230,16 +311,25 @@ def test_offline_the_new_calls_print_what_they_would_keep(tmp_path: Path, capsys
     run.remove_tags(["t"])
     assert run.register_model("m", "outputs/m.pkl") is None
     out = capsys.readouterr().out
-    for text in ("Attempted to log image metric img", "Attempted to log confusion matrix metric cm",
-                 "Attempted to upload file outputs/x.bin", "Attempted to set property a to b",
-                 "Attempted to remove tag t", "Attempted to register model m"):
+    for text in (
+        "Attempted to log image metric img",
+        "Attempted to log confusion matrix metric cm",
+        "Attempted to upload file outputs/x.bin",
+        "Attempted to set property a to b",
+        "Attempted to remove tag t",
+        "Attempted to register model m",
+    ):
         assert text in out
     assert not any(tmp_path.iterdir())  # nothing is written outside hypersweep
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["..", ".", "", "a", "b c", "outputs", "~", "\\", "x..y"]), max_size=6),
-       st.booleans())
+@given(
+    st.lists(
+        st.sampled_from(["..", ".", "", "a", "b c", "outputs", "~", "\\", "x..y"]), max_size=6
+    ),
+    st.booleans(),
+)
 def test_an_accepted_file_name_never_leaves_the_run(parts: list[str], absolute: bool) -> None:
     from hypersweep.run import check_artifact_name
 
@@ -253,7 +343,9 @@ def test_an_accepted_file_name_never_leaves_the_run(parts: list[str], absolute: 
     assert resolved.is_relative_to(root) and resolved != root and not absolute
 
 
-def test_a_trial_that_cannot_reach_its_workspace_says_so_and_creates_nothing(tmp_path: Path) -> None:
+def test_a_trial_that_cannot_reach_its_workspace_says_so_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
     from hypersweep import HypersweepError
     from hypersweep.run import _LiveRun
 

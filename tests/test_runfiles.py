@@ -71,11 +71,11 @@ def linked(finished: tuple[Workspace, str, Path], tmp_path: Path) -> tuple[Works
         (logs / f"{s}.txt").unlink()
         (logs / f"{s}.txt").symlink_to(target)
     made = {
-        outputs / "leak.txt": secret,                     # a file outside
-        outputs / "etc": Path("/etc"),                    # a folder outside
+        outputs / "leak.txt": secret,  # a file outside
+        outputs / "etc": Path("/etc"),  # a folder outside
         outputs / "up.txt": Path("../../../secret.txt"),  # relative, climbing out
-        outputs / "alias.txt": Path("model.txt"),         # inside: fine
-        outputs / "loop": Path("loop"),                   # a link to itself
+        outputs / "alias.txt": Path("model.txt"),  # inside: fine
+        outputs / "loop": Path("loop"),  # a link to itself
     }
     for link, target in made.items():
         link.symlink_to(target)
@@ -115,17 +115,35 @@ def test_links_out_of_the_run_are_neither_listed_nor_served(linked) -> None:
     ws, run_id, run_dir = linked
     run = ws.get_run(run_id)
     names = run.get_file_names()
-    assert "outputs/model.txt" in names and "outputs/sub/deep.txt" in names and "outputs/alias.txt" in names
-    assert not {"outputs/leak.txt", "outputs/up.txt", "outputs/loop", "logs/stdout.txt", "logs/stderr.txt"} & set(names)
+    assert (
+        "outputs/model.txt" in names
+        and "outputs/sub/deep.txt" in names
+        and "outputs/alias.txt" in names
+    )
+    assert not {
+        "outputs/leak.txt",
+        "outputs/up.txt",
+        "outputs/loop",
+        "logs/stdout.txt",
+        "logs/stderr.txt",
+    } & set(names)
     assert not any(n.startswith("outputs/etc") for n in names)
-    for name in ("outputs/leak.txt", "outputs/up.txt", "outputs/etc/passwd", "logs/stdout.txt", "outputs/loop"):
+    for name in (
+        "outputs/leak.txt",
+        "outputs/up.txt",
+        "outputs/etc/passwd",
+        "logs/stdout.txt",
+        "outputs/loop",
+    ):
         with pytest.raises(NotFoundError):
             run.download_file(name, output_file_path=str(run_dir.parent / "out"))
     assert run.get_logs() == "" and run.get_logs(tail=5) == "" and run.get_logs("stderr") == ""
     with pytest.raises(NotFoundError, match="NUL"):
         run.download_file("outputs/\x00")
     assert run.get_details()["logFiles"] == {}
-    target = run.download_file("outputs/alias.txt", output_file_path=str(run_dir.parent / "alias-copy"))
+    target = run.download_file(
+        "outputs/alias.txt", output_file_path=str(run_dir.parent / "alias-copy")
+    )
     assert Path(target).read_text() == "weights"
     written = run.download_files(prefix="outputs/", output_directory=str(run_dir.parent / "all"))
     assert sorted(Path(p).name for p in written) == ["alias.txt", "deep.txt", "model.txt"]
@@ -135,14 +153,27 @@ def test_the_cli_prints_no_log_that_links_out_of_the_run(linked) -> None:
     ws, run_id, _ = linked
     for extra in ([], ["--tail", "3"], ["--stderr"]):
         done = subprocess.run(
-            [sys.executable, "-m", "hypersweep", "logs", run_id, *extra, "--workspace", str(ws.path)],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "hypersweep",
+                "logs",
+                run_id,
+                *extra,
+                "--workspace",
+                str(ws.path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         assert "root:" not in done.stdout and "PATH=" not in done.stdout and done.stdout == ""
 
 
-def test_an_outputs_folder_replaced_by_a_link_out_of_the_run_is_not_opened(finished, tmp_path) -> None:
+def test_an_outputs_folder_replaced_by_a_link_out_of_the_run_is_not_opened(
+    finished, tmp_path
+) -> None:
     _, run_id, run_dir = finished
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "model.txt").write_text("not the run's")
@@ -155,7 +186,9 @@ def test_an_outputs_folder_replaced_by_a_link_out_of_the_run_is_not_opened(finis
         real.symlink_to(tmp_path / "elsewhere")
         with pytest.raises(NotFoundError):
             open_file(run_dir, "outputs/model.txt", run_id)
-        assert list_files(run_dir) == [(n, s) for n, s in list_files(run_dir) if n.startswith("logs/")]
+        assert list_files(run_dir) == [
+            (n, s) for n, s in list_files(run_dir) if n.startswith("logs/")
+        ]
     finally:
         real.unlink()
         moved.rename(real)
@@ -172,6 +205,7 @@ def test_a_run_folder_that_is_itself_a_link_has_no_files(finished, tmp_path) -> 
 
 
 # -- the tail of a log, read from the end ---------------------------------------------------------
+
 
 def reference_tail(data: bytes, n: int) -> bytes:
     """The last ``n`` lines of ``data`` (split on newlines only), read the slow way."""
@@ -202,7 +236,10 @@ def test_a_tail_with_lines_longer_than_the_block_and_no_final_newline() -> None:
     assert tail_bytes(io.BytesIO(data), 1) == b"last without newline"
     assert tail_bytes(io.BytesIO(data), 2) == long_line + b"y\nlast without newline"
     assert tail_bytes(io.BytesIO(data), 9) == data
-    assert tail_bytes(io.BytesIO(data), 2, limit=1000) == (long_line + b"y\nlast without newline")[-1000:]
+    assert (
+        tail_bytes(io.BytesIO(data), 2, limit=1000)
+        == (long_line + b"y\nlast without newline")[-1000:]
+    )
 
 
 PROBE = """
@@ -238,11 +275,16 @@ def test_tail_of_a_200_mb_log_reads_from_the_end(finished) -> None:
             f.write(b"the very last line, with no newline")
         assert log.stat().st_size > 200_000_000
         done = subprocess.run(
-            [sys.executable, "-c", PROBE, str(ws.path), run_id], capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", PROBE, str(ws.path), run_id],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         probe = json.loads(done.stderr.strip().splitlines()[-1])
-        expected = [(line % i).decode().rstrip("\n") for i in range(9_981, 10_000)] + ["the very last line, with no newline"]
+        expected = [(line % i).decode().rstrip("\n") for i in range(9_981, 10_000)] + [
+            "the very last line, with no newline"
+        ]
         assert probe["text"].split("\n") == expected
         assert done.stdout.splitlines() == expected
         assert probe["api"] < 10 * 2**20 and probe["cli"] < 10 * 2**20, probe

@@ -17,8 +17,18 @@ def make_tree(root: Path, files: list[str]) -> None:
 
 
 FILES = [
-    "train.py", "lib/util.py", "data/big.csv", "lib/data/keep.txt", "model.ckpt", "runs/a/model.ckpt",
-    "build/out.txt", "lib/build/keep.txt", "logs/x.txt", "logs/keep.log", ".git/HEAD", "lib/__pycache__/u.pyc",
+    "train.py",
+    "lib/util.py",
+    "data/big.csv",
+    "lib/data/keep.txt",
+    "model.ckpt",
+    "runs/a/model.ckpt",
+    "build/out.txt",
+    "lib/build/keep.txt",
+    "logs/x.txt",
+    "logs/keep.log",
+    ".git/HEAD",
+    "lib/__pycache__/u.pyc",
     ".hypersweep/hypersweep.db",
 ]
 
@@ -31,10 +41,17 @@ def copied(target: Path) -> set[str]:
 def test_ignore_files_leave_data_and_checkpoints_out(tmp_path, ignore_file) -> None:
     src = tmp_path / "src"
     make_tree(src, FILES)
-    (src / ignore_file).write_text("# data stays out\n/data/\n*.ckpt\n/build\nlogs/*.txt\n!model.ckpt\n")
+    (src / ignore_file).write_text(
+        "# data stays out\n/data/\n*.ckpt\n/build\nlogs/*.txt\n!model.ckpt\n"
+    )
     take_snapshot(src, tmp_path / "snap")
     assert copied(tmp_path / "snap") == {
-        "train.py", "lib/util.py", "lib/data/keep.txt", "lib/build/keep.txt", "logs/keep.log", ignore_file,
+        "train.py",
+        "lib/util.py",
+        "lib/data/keep.txt",
+        "lib/build/keep.txt",
+        "logs/keep.log",
+        ignore_file,
     }
 
 

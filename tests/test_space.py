@@ -59,7 +59,10 @@ def test_choice_forms_share_one_wire_format() -> None:
         (lambda: randint(2.5), "'upper' parameter of randint"),
         (lambda: uniform(1, 1), "'max_value' parameter of uniform must be greater than min_value"),
         (lambda: uniform("a", 1), "'min_value' parameter of uniform must be a finite number"),
-        (lambda: loguniform(2, 1), "'max_value' parameter of loguniform must be at least min_value"),
+        (
+            lambda: loguniform(2, 1),
+            "'max_value' parameter of loguniform must be at least min_value",
+        ),
         (lambda: quniform(0, 10, 0), "'q' parameter of quniform must be a positive number"),
         (lambda: normal(0, -1), "'sigma' parameter of normal must be a non-negative number"),
         (lambda: qlognormal(0, 1, -2), "'q' parameter of qlognormal"),
@@ -132,22 +135,42 @@ def test_grid_is_odometer_order() -> None:
     space = SearchSpace({"a": choice(1, 2), "b": choice("x", "y", "z")})
     grid = list(space.iter_grid())
     assert space.grid_size() == 6 == len(grid)
-    assert grid[:4] == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"}, {"a": 2, "b": "x"}]
+    assert grid[:4] == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 1, "b": "z"},
+        {"a": 2, "b": "x"},
+    ]
 
 
 expressions = st.one_of(
     st.builds(lambda lo, w: uniform(lo, lo + w), st.floats(-1e3, 1e3), st.floats(1e-3, 1e3)),
     st.builds(lambda lo, w: loguniform(lo, lo + w), st.floats(-20, 5), st.floats(0, 10)),
-    st.builds(lambda lo, w, q: quniform(lo, lo + w, q), st.integers(-100, 100), st.integers(1, 100), st.integers(1, 5)),
+    st.builds(
+        lambda lo, w, q: quniform(lo, lo + w, q),
+        st.integers(-100, 100),
+        st.integers(1, 100),
+        st.integers(1, 5),
+    ),
     st.builds(lambda m, s: normal(m, s), st.floats(-100, 100), st.floats(0, 50)),
-    st.builds(lambda m, s, q: qlognormal(m, s, q), st.floats(-2, 3), st.floats(0, 1), st.integers(1, 3)),
+    st.builds(
+        lambda m, s, q: qlognormal(m, s, q), st.floats(-2, 3), st.floats(0, 1), st.integers(1, 3)
+    ),
     st.builds(randint, st.integers(1, 1000)),
-    st.builds(lambda xs: choice(xs), st.lists(st.one_of(st.integers(), st.text(max_size=5)), min_size=1, max_size=6)),
+    st.builds(
+        lambda xs: choice(xs),
+        st.lists(st.one_of(st.integers(), st.text(max_size=5)), min_size=1, max_size=6),
+    ),
 )
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.dictionaries(st.text("abcdefgh", min_size=1, max_size=6), expressions, min_size=1, max_size=5), st.integers(0, 2**31))
+@given(
+    st.dictionaries(
+        st.text("abcdefgh", min_size=1, max_size=6), expressions, min_size=1, max_size=5
+    ),
+    st.integers(0, 2**31),
+)
 def test_property_samples_lie_in_the_space_and_round_trip(params, seed) -> None:
     space = SearchSpace(params)
     config = space.sample(np.random.default_rng(seed))
@@ -166,18 +189,47 @@ def test_property_samples_lie_in_the_space_and_round_trip(params, seed) -> None:
 @pytest.mark.parametrize(
     ("make", "fragments"),
     [
-        (lambda: loguniform(1e6, 1e7), ["'max_value' parameter of loguniform must be at most 709.78",
-                                        "the bounds are exponents", "exp(1e7) overflows",
-                                        "use loguniform(log(1e6), log(1e7)) = loguniform(13.8, 16.1)", "Got 1"]),
-        (lambda: qloguniform(0, 1000, 1), ["'max_value' parameter of qloguniform must be at most 709.78"]),
-        (lambda: lognormal(1000, 1), ["'mu' parameter of lognormal", "exp(mu + 40 * sigma)",
-                                      "lognormal(log(1000), 1) = lognormal(6.91, 1)", "Got 1000 instead"]),
+        (
+            lambda: loguniform(1e6, 1e7),
+            [
+                "'max_value' parameter of loguniform must be at most 709.78",
+                "the bounds are exponents",
+                "exp(1e7) overflows",
+                "use loguniform(log(1e6), log(1e7)) = loguniform(13.8, 16.1)",
+                "Got 1",
+            ],
+        ),
+        (
+            lambda: qloguniform(0, 1000, 1),
+            ["'max_value' parameter of qloguniform must be at most 709.78"],
+        ),
+        (
+            lambda: lognormal(1000, 1),
+            [
+                "'mu' parameter of lognormal",
+                "exp(mu + 40 * sigma)",
+                "lognormal(log(1000), 1) = lognormal(6.91, 1)",
+                "Got 1000 instead",
+            ],
+        ),
         (lambda: lognormal(0, 20), ["'sigma' parameter of lognormal must be at most 17.7"]),
         (lambda: qlognormal(1000, 1, 1), ["'mu' parameter of qlognormal"]),
-        (lambda: normal(0, 1e307), ["'sigma' parameter of normal must be at most 4.49e306", "mu ± 40 * sigma"]),
-        (lambda: qnormal(1e308, 1e307, 1), ["'sigma' parameter of qnormal must be at most 1.99e306 when mu is 1e308"]),
-        (lambda: uniform(-1e308, 1e308), ["'max_value' parameter of uniform must be within 1.8e308 of min_value",
-                                          "overflows", "e.g. uniform(-5e307, 5e307)"]),
+        (
+            lambda: normal(0, 1e307),
+            ["'sigma' parameter of normal must be at most 4.49e306", "mu ± 40 * sigma"],
+        ),
+        (
+            lambda: qnormal(1e308, 1e307, 1),
+            ["'sigma' parameter of qnormal must be at most 1.99e306 when mu is 1e308"],
+        ),
+        (
+            lambda: uniform(-1e308, 1e308),
+            [
+                "'max_value' parameter of uniform must be within 1.8e308 of min_value",
+                "overflows",
+                "e.g. uniform(-5e307, 5e307)",
+            ],
+        ),
         (lambda: quniform(-1e308, 1e308, 1e300), ["'max_value' parameter of quniform"]),
         (lambda: quniform(0, 1e308, 1e-300), ["'q' parameter of quniform", "overflows"]),
         (lambda: quniform(0, 1, 1e-17), ["'q' parameter of quniform must be at least", "2.22e-16"]),
@@ -185,7 +237,10 @@ def test_property_samples_lie_in_the_space_and_round_trip(params, seed) -> None:
         (lambda: uniform(0, 10**400), ["'max_value' parameter of uniform must be a finite number"]),
         (lambda: normal(math.nan, 1), ["'mu' parameter of normal must be a finite number"]),
         (lambda: quniform(0, 1, math.inf), ["'q' parameter of quniform must be a positive number"]),
-        (lambda: randint(2**60), ["'upper' parameter of randint must be a positive integer, at most 2**53"]),
+        (
+            lambda: randint(2**60),
+            ["'upper' parameter of randint must be a positive integer, at most 2**53"],
+        ),
     ],
 )
 def test_expressions_that_can_overflow_are_refused_with_bounds_that_work(make, fragments) -> None:
@@ -197,29 +252,67 @@ def test_expressions_that_can_overflow_are_refused_with_bounds_that_work(make, f
 
 def test_expressions_at_the_edge_of_the_float_range_still_construct_and_stay_finite() -> None:
     rng = np.random.default_rng(0)
-    for expr in (loguniform(13.8, 16.1), loguniform(-5, 709), uniform(-8e307, 8e307), lognormal(6.9, 1),
-                 lognormal(0, 17), normal(0, 4e306), qlognormal(0, 1, 1e-3), quniform(0, 1e15, 1)):
+    for expr in (
+        loguniform(13.8, 16.1),
+        loguniform(-5, 709),
+        uniform(-8e307, 8e307),
+        lognormal(6.9, 1),
+        lognormal(0, 17),
+        normal(0, 4e306),
+        qlognormal(0, 1, 1e-3),
+        quniform(0, 1e15, 1),
+    ):
         assert all(math.isfinite(v) for v in expr.sample(rng, size=200)), expr
-        assert all(math.isfinite(v) for v in expr.from_unit([0.0, 1e-12, 0.5, 1 - 1e-12, 1.0])), expr
+        assert all(math.isfinite(v) for v in expr.from_unit([0.0, 1e-12, 0.5, 1 - 1e-12, 1.0])), (
+            expr
+        )
 
 
 def finite_or_not():
     return st.one_of(
         st.floats(-1000, 1000),
         st.floats(allow_nan=True, allow_infinity=True),
-        st.sampled_from([0, 1e-320, 1e-17, 1e-13, 709.0, 709.79, 710.0, 1e6, 1e300, 1e308, -1e308, 2**53, 10**400]),
+        st.sampled_from(
+            [
+                0,
+                1e-320,
+                1e-17,
+                1e-13,
+                709.0,
+                709.79,
+                710.0,
+                1e6,
+                1e300,
+                1e308,
+                -1e308,
+                2**53,
+                10**400,
+            ]
+        ),
         st.integers(-(10**20), 10**20),
     )
 
 
 KINDS = {"uniform": uniform, "loguniform": loguniform, "normal": normal, "lognormal": lognormal}
-QKINDS = {"quniform": quniform, "qloguniform": qloguniform, "qnormal": qnormal, "qlognormal": qlognormal}
+QKINDS = {
+    "quniform": quniform,
+    "qloguniform": qloguniform,
+    "qnormal": qnormal,
+    "qlognormal": qlognormal,
+}
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from(sorted(KINDS) + sorted(QKINDS)), finite_or_not(), finite_or_not(), finite_or_not(),
-       st.integers(0, 2**31))
-def test_property_an_expression_that_constructs_never_draws_a_non_finite_value(kind, a, b, q, seed) -> None:
+@given(
+    st.sampled_from(sorted(KINDS) + sorted(QKINDS)),
+    finite_or_not(),
+    finite_or_not(),
+    finite_or_not(),
+    st.integers(0, 2**31),
+)
+def test_property_an_expression_that_constructs_never_draws_a_non_finite_value(
+    kind, a, b, q, seed
+) -> None:
     try:
         expr = KINDS[kind](a, b) if kind in KINDS else QKINDS[kind](a, b, q)
     except InvalidConfigError:
@@ -227,7 +320,9 @@ def test_property_an_expression_that_constructs_never_draws_a_non_finite_value(k
     values = list(expr.sample(np.random.default_rng(seed), size=20))
     values += expr.from_unit([0.0, 1e-12, 0.5, 1 - 1e-12, 1.0])
     if hasattr(expr, "mu"):  # the farthest a draw can reach, and then some
-        values += expr._quantize(expr._forward(np.array([expr.mu - 40.0 * expr.sigma, expr.mu + 40.0 * expr.sigma])))
+        values += expr._quantize(
+            expr._forward(np.array([expr.mu - 40.0 * expr.sigma, expr.mu + 40.0 * expr.sigma]))
+        )
     assert all(math.isfinite(v) for v in values), (expr, values)
     json.dumps(expr.to_list(), allow_nan=False)
 
@@ -236,18 +331,28 @@ def test_numpy_values_are_taken_as_their_python_values() -> None:
     assert choice(np.arange(3)) == choice(0, 1, 2) == choice(range(3))
     assert [type(v) for v in choice(np.arange(3)).values] == [int, int, int]
     mixed = choice(np.float64(0.1), np.int64(3), np.str_("a"), np.bool_(True))
-    assert mixed.values == [0.1, 3, "a", True] and [type(v) for v in mixed.values] == [float, int, str, bool]
+    assert mixed.values == [0.1, 3, "a", True] and [type(v) for v in mixed.values] == [
+        float,
+        int,
+        str,
+        bool,
+    ]
     assert choice(np.array([0.5, 1.5])).values == [0.5, 1.5]
     assert choice([np.int32(1), np.int32(2)]).values == [1, 2]
     expr = quniform(np.float32(0), np.int64(10), np.int64(2))
     assert expr.to_list() == ["quniform", [0.0, 10, 2]] and json.dumps(expr.to_list())
-    assert randint(np.int64(5)) == randint(5) and normal(np.float64(0), np.float32(1)) == normal(0.0, 1.0)
+    assert randint(np.int64(5)) == randint(5) and normal(np.float64(0), np.float32(1)) == normal(
+        0.0, 1.0
+    )
 
 
 @pytest.mark.parametrize(
     ("make", "fragment"),
     [
-        (lambda: choice({1, 2, 3}), "a set has no order: pass sorted(...) or a list. Got {1, 2, 3} instead."),
+        (
+            lambda: choice({1, 2, 3}),
+            "a set has no order: pass sorted(...) or a list. Got {1, 2, 3} instead.",
+        ),
         (lambda: choice([1, {2}]), "a set has no order"),
         (lambda: choice(object()), "a object is not. Got <object"),
         (lambda: choice(x for x in range(3)), "a generator is not"),
@@ -255,7 +360,10 @@ def test_numpy_values_are_taken_as_their_python_values() -> None:
         (lambda: choice(2**1100), "integers within the float range"),
         (lambda: choice([[1, math.nan]]), "finite numbers"),
         # a mapping is a branch of a nested choice, whose keys are parameter names
-        (lambda: choice({1: "a"}), "'values[0]' parameter of choice must be keyed by non-empty names"),
+        (
+            lambda: choice({1: "a"}),
+            "'values[0]' parameter of choice must be keyed by non-empty names",
+        ),
     ],
 )
 def test_choice_refuses_what_a_sweep_cannot_store(make, fragment) -> None:
@@ -282,7 +390,10 @@ def test_a_fine_q_gives_multiples_of_q_not_just_the_bounds() -> None:
         (["loguniform", [1e6, 1e7]], "search_space.x: The 'max_value' parameter of loguniform"),
         ({"type": ["uniform"], "min_value": 0, "max_value": 1}, "type must be one of"),
         ({"type": {"a": 1}}, "type must be one of"),
-        ({"type": "choice", "values": [{1, 2}]}, "search_space.x: The 'values' parameter of choice"),
+        (
+            {"type": "choice", "values": [{1, 2}]},
+            "search_space.x: The 'values' parameter of choice",
+        ),
     ],
 )
 def test_data_forms_refuse_bad_shapes_clearly(data, fragment) -> None:

@@ -35,7 +35,9 @@ from hypersweep.store import (
 )
 
 
-@pytest.mark.parametrize("value", [1.5, 0, -3, float("inf"), "text", {"a": [1, 2]}, [1, None], True])
+@pytest.mark.parametrize(
+    "value", [1.5, 0, -3, float("inf"), "text", {"a": [1, 2]}, [1, None], True]
+)
 def test_values_round_trip(value) -> None:
     assert decode_value(*encode_value(value)) == value
 
@@ -47,7 +49,9 @@ def test_nan_is_kept_as_nan() -> None:
 def test_a_newer_schema_is_refused_clearly(tmp_path) -> None:
     Store(tmp_path / "db.sqlite")
     conn = sqlite3.connect(tmp_path / "db.sqlite")
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),)
+    )
     conn.commit()
     conn.close()
     with pytest.raises(SchemaVersionError, match="newer hypersweep"):
@@ -198,32 +202,70 @@ def test_a_database_of_schema_3_keeps_its_data_and_stores_the_sweep_limits_once(
 
     store = Store(path)
     sweep = store.sweep_record("HD_3")
-    assert (sweep.status, sweep.kind, sweep.experiment, sweep.tags) == (RunStatus.COMPLETED, "sweep", "e", {"team": "a"})
+    assert (sweep.status, sweep.kind, sweep.experiment, sweep.tags) == (
+        RunStatus.COMPLETED,
+        "sweep",
+        "e",
+        {"team": "a"},
+    )
     assert (sweep.max_total_runs, sweep.max_concurrent_runs) == (7, 2)
-    assert sweep.config["max_total_runs"] == 7 and sweep.config["max_concurrent_runs"] == 2  # from the columns
-    assert sweep.config["max_duration_minutes"] == 10 and sweep.config["generator_config"] == {"name": "RANDOM"}
+    assert (
+        sweep.config["max_total_runs"] == 7 and sweep.config["max_concurrent_runs"] == 2
+    )  # from the columns
+    assert sweep.config["max_duration_minutes"] == 10 and sweep.config["generator_config"] == {
+        "name": "RANDOM"
+    }
     stored = json.loads(store.sweep("HD_3")["config"])
-    assert "max_total_runs" not in stored and "max_concurrent_runs" not in stored  # stored once: in the columns
+    assert (
+        "max_total_runs" not in stored and "max_concurrent_runs" not in stored
+    )  # stored once: in the columns
     (run,) = store.run_records("HD_3")
-    assert (run.hyperparameters, run.arguments, run.origin) == ({"--lr": 0.1}, ["--lr", 0.1], {"resumed_from": "HD_2_4"})
-    assert (run.status, run.best_value, run.intervals, run.cancel_requested) == (RunStatus.COMPLETED, 0.9, 1, False)
+    assert (run.hyperparameters, run.arguments, run.origin) == (
+        {"--lr": 0.1},
+        ["--lr", 0.1],
+        {"resumed_from": "HD_2_4"},
+    )
+    assert (run.status, run.best_value, run.intervals, run.cancel_requested) == (
+        RunStatus.COMPLETED,
+        0.9,
+        1,
+        False,
+    )
     assert store.metric_records("HD_3_0") == [MetricRecord("HD_3_0", "acc", 1, "scalar", 0.9, 2.0)]
     assert store.tags("HD_3_0") == {"k": "v"} and store.models() == []
-    assert store.connect().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert store.connect().execute(
+        "SELECT value FROM meta WHERE key = 'schema_version'"
+    ).fetchone()[0] == str(SCHEMA_VERSION)
     store.close()
     assert Store(path).sweep_record("HD_3") == sweep  # opening it again changes nothing
 
 
 def _description(**limits) -> dict:
-    return {"primary_metric": {"name": "m", "goal": "maximize"}, "max_total_runs": 4, "max_concurrent_runs": 2,
-            "run_config": {"type": "function"}, **limits}
+    return {
+        "primary_metric": {"name": "m", "goal": "maximize"},
+        "max_total_runs": 4,
+        "max_concurrent_runs": 2,
+        "run_config": {"type": "function"},
+        **limits,
+    }
 
 
 def test_a_batch_is_written_whole_in_one_transaction_or_not_at_all() -> None:
     store = Store.in_memory()
     store.create_sweep("HD_b", "e", _description(), {})
     batch = Batch()
-    batch.runs.append(NewRun("HD_b_0", "HD_b", 0, 1.0, {"x": 0.5}, ["--x", 0.5], "/runs/HD_b_0", {"resumed_from": "r"}))
+    batch.runs.append(
+        NewRun(
+            "HD_b_0",
+            "HD_b",
+            0,
+            1.0,
+            {"x": 0.5},
+            ["--x", 0.5],
+            "/runs/HD_b_0",
+            {"resumed_from": "r"},
+        )
+    )
     batch.runs.append(NewRun("HD_b_1", "HD_b", 1, 1.0, {"x": 0.7}, [], "/runs/HD_b_1"))
     batch.metrics.append(MetricRecord("HD_b_0", "m", 1, "scalar", 0.25, 2.0))
     batch.update("HD_b_0", status="Running", started=2.0, pid=42)
@@ -233,8 +275,12 @@ def test_a_batch_is_written_whole_in_one_transaction_or_not_at_all() -> None:
     batch.sweep["heartbeat"] = 3.0
     store.apply(batch, "HD_b")
     first, second = store.run_records("HD_b")
-    assert (first.status, first.pid, first.hyperparameters, first.origin) == (RunStatus.RUNNING, 42, {"x": 0.5},
-                                                                               {"resumed_from": "r"})
+    assert (first.status, first.pid, first.hyperparameters, first.origin) == (
+        RunStatus.RUNNING,
+        42,
+        {"x": 0.5},
+        {"resumed_from": "r"},
+    )
     assert (second.status, second.reason) == (RunStatus.CANCEL_REQUESTED, "Stopped by the policy.")
     assert store.metric_records("HD_b_0")[0].value == 0.25 and store.tags("HD_b_0") == {"t": "1"}
     assert store.properties("HD_b_0") == {"display_name": "first"}
@@ -246,7 +292,10 @@ def test_a_batch_is_written_whole_in_one_transaction_or_not_at_all() -> None:
     bad.update("HD_b_0", no_such_column=1)
     with pytest.raises(ValueError, match="no_such_column"):
         store.apply(bad, "HD_b")
-    assert [r.id for r in store.run_records("HD_b")] == ["HD_b_0", "HD_b_1"]  # nothing of it was written
+    assert [r.id for r in store.run_records("HD_b")] == [
+        "HD_b_0",
+        "HD_b_1",
+    ]  # nothing of it was written
     assert len(store.metric_records("HD_b_0")) == 1
 
     end = Batch()
@@ -254,7 +303,9 @@ def test_a_batch_is_written_whole_in_one_transaction_or_not_at_all() -> None:
     end.sweep.update(status="Canceled", ended=5.0)
     store.apply(end, "HD_b")
     assert [(r.status, r.reason) for r in store.run_records("HD_b")] == [
-        (RunStatus.CANCELED, "The sweep ended."), (RunStatus.CANCELED, "Stopped by the policy.")]  # a reason stays
+        (RunStatus.CANCELED, "The sweep ended."),
+        (RunStatus.CANCELED, "Stopped by the policy."),
+    ]  # a reason stays
     assert store.sweep_record("HD_b").status is RunStatus.CANCELED
     assert store.cancel_requests("HD_b") == (False, [])
 
@@ -288,13 +339,19 @@ def test_every_sql_statement_of_hypersweep_is_in_the_store() -> None:
     import hypersweep
 
     root = Path(hypersweep.__file__).parent
-    allowed = {root / "store", root / "mlflow"}  # mlflow/: the MLflow tracking server's own database
+    allowed = {
+        root / "store",
+        root / "mlflow",
+    }  # mlflow/: the MLflow tracking server's own database
     found = []
     for path in sorted(root.rglob("*.py")):
         if any(folder in path.parents for folder in allowed):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("execute", "executemany", "executescript")):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "executemany", "executescript")
+            ):
                 found.append(f"{path.relative_to(root)}:{node.lineno}")
     assert found == []

@@ -42,8 +42,18 @@ BASES: list[dict[str, Any]] = [
         },
         "sampling_algorithm": {"type": "random", "seed": 3, "rule": "random"},
         "objective": {"primary_metric": "acc", "goal": "maximize"},
-        "early_termination": {"type": "bandit", "slack_factor": 0.1, "evaluation_interval": 1, "delay_evaluation": 2},
-        "limits": {"max_total_trials": 8, "max_concurrent_trials": 2, "timeout": 600, "trial_timeout": 60},
+        "early_termination": {
+            "type": "bandit",
+            "slack_factor": 0.1,
+            "evaluation_interval": 1,
+            "delay_evaluation": 2,
+        },
+        "limits": {
+            "max_total_trials": 8,
+            "max_concurrent_trials": 2,
+            "timeout": 600,
+            "trial_timeout": 60,
+        },
         "compute": "local",
     },
     {
@@ -55,12 +65,19 @@ BASES: list[dict[str, Any]] = [
         },
         "sampling_algorithm": "grid",
         "objective": {"primary_metric": "loss", "goal": "minimize"},
-        "early_termination": {"type": "median_stopping", "evaluation_interval": 1, "delay_evaluation": 5},
+        "early_termination": {
+            "type": "median_stopping",
+            "evaluation_interval": 1,
+            "delay_evaluation": 5,
+        },
         "limits": {"max_total_trials": 6},
     },
     {
         "type": "sweep",
-        "trial": {"code": ".", "command": "python t.py --x ${{search_space.x}} --n ${{search_space.n}}"},
+        "trial": {
+            "code": ".",
+            "command": "python t.py --x ${{search_space.x}} --n ${{search_space.n}}",
+        },
         "search_space": {
             "x": {"type": "quniform", "min_value": 0, "max_value": 10, "q": 1},
             "n": {"type": "normal", "mu": 0, "sigma": 1},
@@ -81,15 +98,44 @@ ODD_VALUES = st.one_of(
     st.sampled_from([float("nan"), float("inf"), float("-inf"), 1e308, -0.0, 1e-320]),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
-    st.sampled_from(["", " ", "[/mnt/data]", "[bold]x", "\x1b[31mred", "a\rb", "\x00", "\ud800", "日本語", "~nobody-xyz/x",
-                     "${{inputs.nope}}", "${{search_space.zz}}", "${{oops}}", "'unbalanced", "a" * 300,
-                     "uniform", "choice", "random", "grid", "bayesian", "maximize", "bandit", "2024-01-31"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "[/mnt/data]",
+            "[bold]x",
+            "\x1b[31mred",
+            "a\rb",
+            "\x00",
+            "\ud800",
+            "日本語",
+            "~nobody-xyz/x",
+            "${{inputs.nope}}",
+            "${{search_space.zz}}",
+            "${{oops}}",
+            "'unbalanced",
+            "a" * 300,
+            "uniform",
+            "choice",
+            "random",
+            "grid",
+            "bayesian",
+            "maximize",
+            "bandit",
+            "2024-01-31",
+        ]
+    ),
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
     st.just(DEEP),
 )
-ANY_VALUE = st.recursive(ODD_VALUES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
-                         max_leaves=6)
+ANY_VALUE = st.recursive(
+    ODD_VALUES,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -131,16 +177,33 @@ def mutated_files(draw: st.DrawFn) -> bytes:
         elif op == "nest":
             parent[last] = [current] if draw(st.booleans()) else {"nested": current}
         elif op == "placeholder":
-            where = draw(st.sampled_from(["search_space.lr", "inputs.data", "inputs.missing", "search_space.missing", "bad", " search_space.k "]))
+            where = draw(
+                st.sampled_from(
+                    [
+                        "search_space.lr",
+                        "inputs.data",
+                        "inputs.missing",
+                        "search_space.missing",
+                        "bad",
+                        " search_space.k ",
+                    ]
+                )
+            )
             parent[last] = f"{current} ${{{{{where}}}}}"
         elif op == "key" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(["unknown", 1, None, True, "type", "values", "seed"]))] = draw(ANY_VALUE)
+            parent[draw(st.sampled_from(["unknown", 1, None, True, "type", "values", "seed"]))] = (
+                draw(ANY_VALUE)
+            )
     text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=10_000)
     text = text.replace(DEEP, "[" * depth + "]" * depth)
     data = text.encode("utf-8", "surrogatepass")
     if draw(st.integers(0, 9)) == 0:  # break the encoding
         at = draw(st.integers(0, len(data)))
-        data = data[:at] + draw(st.sampled_from([b"\xff", b"\xfe\xff", b"\xc3", b"\x80abc", b"\xed\xa0\x80"])) + data[at:]
+        data = (
+            data[:at]
+            + draw(st.sampled_from([b"\xff", b"\xfe\xff", b"\xc3", b"\x80abc", b"\xed\xa0\x80"]))
+            + data[at:]
+        )
     return data
 
 
@@ -178,13 +241,23 @@ def load_or_clean_error(path: Path) -> SweepFile | None:
 
 @pytest.fixture
 def sweep_dir(tmp_path: Path) -> Path:
-    for script in ("train.py", "t.py"):  # the scripts the bases' commands run (checked at submission)
+    for script in (
+        "train.py",
+        "t.py",
+    ):  # the scripts the bases' commands run (checked at submission)
         (tmp_path / script).write_text("print('hi')\n")
     return tmp_path
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 @given(data=mutated_files())
 def test_mutated_sweep_files_load_or_fail_with_one_clean_error(sweep_dir, data) -> None:
     path = sweep_dir / "sweep.yml"
@@ -216,39 +289,85 @@ SPACE = "search_space: {x: {type: uniform, min_value: 0, max_value: 1}}\n"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (HEAD + "search_space: {x: {type: [uniform], min_value: 0, max_value: 1}}",
-         "search_space['x'].type must be one of choice, randint"),
-        (HEAD + "search_space: {x: {type: {a: 1}, min_value: 0, max_value: 1}}", "search_space['x'].type must be one of"),
-        (HEAD + SPACE + "limits: {max_total_trials: 1" + "0" * 400 + "}",
-         "limits.max_total_trials must be an integer between -9223372036854775808 and 9223372036854775807. "
-         "Got an integer of 401 digits instead."),
-        (HEAD.replace("random", "{type: random, seed: 1" + "0" * 400 + "}") + SPACE, "sampling_algorithm.seed must be an integer"),
-        (HEAD.replace("sampling_algorithm: random", "") + SPACE + "sampling_algorithm: {type: random, seed: 99999999999999999999}",
-         "sampling_algorithm.seed must be an integer between"),
-        (HEAD.replace("--x", "${{inputs.data}} --x") + SPACE,
-         "trial.command refers to ${{inputs.data}}, which inputs does not define"),
-        (HEAD.replace("--x", "${{outputs.model}} --x") + SPACE, "${{outputs.model}}, which outputs does not define"),
+        (
+            HEAD + "search_space: {x: {type: [uniform], min_value: 0, max_value: 1}}",
+            "search_space['x'].type must be one of choice, randint",
+        ),
+        (
+            HEAD + "search_space: {x: {type: {a: 1}, min_value: 0, max_value: 1}}",
+            "search_space['x'].type must be one of",
+        ),
+        (
+            HEAD + SPACE + "limits: {max_total_trials: 1" + "0" * 400 + "}",
+            "limits.max_total_trials must be an integer between -9223372036854775808 and 9223372036854775807. "
+            "Got an integer of 401 digits instead.",
+        ),
+        (
+            HEAD.replace("random", "{type: random, seed: 1" + "0" * 400 + "}") + SPACE,
+            "sampling_algorithm.seed must be an integer",
+        ),
+        (
+            HEAD.replace("sampling_algorithm: random", "")
+            + SPACE
+            + "sampling_algorithm: {type: random, seed: 99999999999999999999}",
+            "sampling_algorithm.seed must be an integer between",
+        ),
+        (
+            HEAD.replace("--x", "${{inputs.data}} --x") + SPACE,
+            "trial.command refers to ${{inputs.data}}, which inputs does not define",
+        ),
+        (
+            HEAD.replace("--x", "${{outputs.model}} --x") + SPACE,
+            "${{outputs.model}}, which outputs does not define",
+        ),
         (HEAD.replace("train.py", "'train.py") + SPACE, "trial.command must split into words"),
-        ("search_space: " + "[" * 3000 + "]" * 3000, f"deeper than the limit of {MAX_DEPTH} levels"),
+        (
+            "search_space: " + "[" * 3000 + "]" * 3000,
+            f"deeper than the limit of {MAX_DEPTH} levels",
+        ),
         (b"type: sweep\n\xff\xfe\n", "is not UTF-8 text: byte 0xff at line 2"),
         (HEAD + SPACE + "limits: 0", "limits must be a mapping of keys to values. Got 0 instead."),
-        (HEAD + SPACE + "limits: []", "limits must be a mapping of keys to values. Got [] instead."),
+        (
+            HEAD + SPACE + "limits: []",
+            "limits must be a mapping of keys to values. Got [] instead.",
+        ),
         (HEAD + SPACE + "tags: 0", "tags must be a mapping"),
         (HEAD + SPACE + "tags: {a: [1, 2]}", "tags.a must be a string, a number or a boolean"),
         (HEAD + SPACE + "limits: {timeout: .inf}", "limits.timeout must be a finite number"),
-        (HEAD + SPACE + "limits: {max_total_trials: .nan}", "limits.max_total_trials must be a finite number"),
+        (
+            HEAD + SPACE + "limits: {max_total_trials: .nan}",
+            "limits.max_total_trials must be a finite number",
+        ),
         (HEAD + SPACE + "description: !!binary aGVsbG8=", "description must be plain YAML data"),
         (HEAD + SPACE + 'tags: {a: "\\0"}', "tags.a must not contain a NUL character"),
         (HEAD + SPACE + 'tags: {a: "\\uD800"}', "tags.a must be valid Unicode text"),
         (HEAD.replace("code: .", "code: [a]") + SPACE, "trial.code must be a path"),
-        (HEAD.replace("code: .", "code: ~nobody-such-user-xyz/src") + SPACE, "trial.code cannot be expanded"),
-        (HEAD.replace("code: .", "code: " + "a" * 300) + SPACE, "trial.code must be an existing folder"),
-        (HEAD.replace("primary_metric: acc", "primary_metric: [acc]") + SPACE, "objective.primary_metric must be"),
-        (HEAD.replace("goal: maximize", "goal: [maximize]") + SPACE, "objective.goal must be 'maximize' or 'minimize'"),
-        (HEAD + "search_space: {x: {type: choice, values: [[1, 2], 3]}}", "search_space.x.values[0] must be a string"),
+        (
+            HEAD.replace("code: .", "code: ~nobody-such-user-xyz/src") + SPACE,
+            "trial.code cannot be expanded",
+        ),
+        (
+            HEAD.replace("code: .", "code: " + "a" * 300) + SPACE,
+            "trial.code must be an existing folder",
+        ),
+        (
+            HEAD.replace("primary_metric: acc", "primary_metric: [acc]") + SPACE,
+            "objective.primary_metric must be",
+        ),
+        (
+            HEAD.replace("goal: maximize", "goal: [maximize]") + SPACE,
+            "objective.goal must be 'maximize' or 'minimize'",
+        ),
+        (
+            HEAD + "search_space: {x: {type: choice, values: [[1, 2], 3]}}",
+            "search_space.x.values[0] must be a string",
+        ),
         (HEAD + SPACE + "experiment_name: 'a b'", "experiment_name must be 1-255 letters"),
         (HEAD + SPACE + "early_termination: 3", "early_termination must be a mapping"),
-        (HEAD.replace('sampling_algorithm: random', 'sampling_algorithm: [random]') + SPACE, "sampling_algorithm must be a mapping"),
+        (
+            HEAD.replace("sampling_algorithm: random", "sampling_algorithm: [random]") + SPACE,
+            "sampling_algorithm must be a mapping",
+        ),
     ],
 )
 def test_each_malformed_field_is_one_clear_error(sweep_dir, text, message) -> None:
@@ -313,8 +432,14 @@ limits: {max_total_trials: 54}
 
 
 def hypersweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hypersweep", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "hypersweep", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 @pytest.mark.integration
@@ -322,13 +447,25 @@ def hypersweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("text", "message"),
     [
         (_bomb("tags"), "more than the limit of 100,000"),
-        (HEAD + "search_space: {x: {type: [uniform], min_value: 0, max_value: 1}}", "search_space['x'].type must be one of"),
-        (HEAD + SPACE + "limits: {max_total_trials: 1" + "0" * 400 + "}", "limits.max_total_trials must be an integer"),
+        (
+            HEAD + "search_space: {x: {type: [uniform], min_value: 0, max_value: 1}}",
+            "search_space['x'].type must be one of",
+        ),
+        (
+            HEAD + SPACE + "limits: {max_total_trials: 1" + "0" * 400 + "}",
+            "limits.max_total_trials must be an integer",
+        ),
         ("search_space: " + "[" * 3000 + "]" * 3000, "deeper than the limit"),
         (b"type: sweep\n\xff\xfe\n", "is not UTF-8 text"),
-        (HEAD + SPACE + "limits: []", "limits must be a mapping of keys to values. Got [] instead."),
-        (HEAD + "search_space: {x: {type: choice, values: ['[/mnt/data]', 2]}}\nlimits: {max_total_trials: '[/x]'}",
-         "Got '[/x]' instead"),
+        (
+            HEAD + SPACE + "limits: []",
+            "limits must be a mapping of keys to values. Got [] instead.",
+        ),
+        (
+            HEAD
+            + "search_space: {x: {type: choice, values: ['[/mnt/data]', 2]}}\nlimits: {max_total_trials: '[/x]'}",
+            "Got '[/x]' instead",
+        ),
     ],
 )
 def test_the_cli_exits_2_with_one_message_and_writes_nothing(sweep_dir, text, message) -> None:

@@ -55,8 +55,14 @@ limits: {max_total_trials: 2, max_concurrent_trials: 2}
 
 
 def hypersweep(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hypersweep", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "hypersweep", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 @pytest.fixture
@@ -90,11 +96,23 @@ def edit(path: Path, **changes: object) -> None:
 
 
 def test_set_overrides_fields_before_validation() -> None:
-    data = {"limits": {"max_total_trials": 20}, "inputs": {"csv": {"path": "wasbs://x/y.csv"}},
-            "search_space": {"k": {"type": "choice", "values": ["a", "b"]}}}
-    out = apply_overrides(data, ["inputs.csv.path=./iris.csv", "limits.max_total_trials=6",
-                                 "limits.timeout=1.5", "search_space.k.values.1=c", "limits.new_key=true",
-                                 "description=Note: a colon", "tags={a: 1}"])
+    data = {
+        "limits": {"max_total_trials": 20},
+        "inputs": {"csv": {"path": "wasbs://x/y.csv"}},
+        "search_space": {"k": {"type": "choice", "values": ["a", "b"]}},
+    }
+    out = apply_overrides(
+        data,
+        [
+            "inputs.csv.path=./iris.csv",
+            "limits.max_total_trials=6",
+            "limits.timeout=1.5",
+            "search_space.k.values.1=c",
+            "limits.new_key=true",
+            "description=Note: a colon",
+            "tags={a: 1}",
+        ],
+    )
     assert out["description"] == "Note: a colon" and out["tags"] == {"a": 1}
     assert out["inputs"]["csv"]["path"] == "./iris.csv"
     assert out["limits"] == {"max_total_trials": 6, "timeout": 1.5, "new_key": True}
@@ -133,16 +151,34 @@ def test_run_with_set_and_a_missing_path_exits_2_and_writes_nothing(project: Pat
 
 def test_run_with_set_and_compute_flags(project: Path) -> None:
     edit(project / "sweep.yml", compute="azureml:cpu-cluster")
-    result = hypersweep("run", "sweep.yml", "-q", "--set", "limits.max_total_trials=1", "--set",
-                        "sampling_algorithm.seed=5", "--compute", "local", cwd=project)
+    result = hypersweep(
+        "run",
+        "sweep.yml",
+        "-q",
+        "--set",
+        "limits.max_total_trials=1",
+        "--set",
+        "sampling_algorithm.seed=5",
+        "--compute",
+        "local",
+        cwd=project,
+    )
     assert result.returncode == 0, result.stderr
-    assert "azureml:cpu-cluster" not in result.stderr  # --compute chose the target: no warning about the file's
+    assert (
+        "azureml:cpu-cluster" not in result.stderr
+    )  # --compute chose the target: no warning about the file's
     ws = Workspace(project)
     (sweep,) = ws.store.sweeps()
-    assert sweep["max_total_runs"] == 1 and json.loads(sweep["config"])["generator_config"]["properties"]["seed"] == 5
+    assert (
+        sweep["max_total_runs"] == 1
+        and json.loads(sweep["config"])["generator_config"]["properties"]["seed"] == 5
+    )
     bad = hypersweep("run", "sweep.yml", "-q", "--compute", "cpu-cluster", cwd=project)
     assert bad.returncode == 2
-    assert "The '--compute' parameter of hypersweep run must be 'local', 'ray' or 'ray://HOST:PORT'" in bad.stderr
+    assert (
+        "The '--compute' parameter of hypersweep run must be 'local', 'ray' or 'ray://HOST:PORT'"
+        in bad.stderr
+    )
 
 
 # -- compute and the accepted v2 keys --------------------------------------------------------------
@@ -155,7 +191,9 @@ def test_an_azure_ml_cluster_runs_locally_with_one_warning(project: Path) -> Non
     assert len([m for m in messages if m.startswith("compute:")]) == 1
     assert "azureml:cpu-cluster" in messages[0] and "--compute" in messages[0]
     edit(project / "sweep.yml", compute=3)
-    with pytest.raises(InvalidConfigError, match="'compute' parameter of the sweep file.*Got 3 instead"):
+    with pytest.raises(
+        InvalidConfigError, match="'compute' parameter of the sweep file.*Got 3 instead"
+    ):
         load_sweep_file(project / "sweep.yml")
 
 
@@ -164,7 +202,11 @@ def test_accepted_v2_keys_warn_once_each_saying_what_happens_locally(project: Pa
         project / "sweep.yml",
         trial__environment="azureml:AzureML-sklearn-1.5@latest",
         trial__distribution={"type": "pytorch", "process_count_per_instance": 2},
-        trial__resources={"instance_type": "Standard_DS3_v2", "instance_count": 2, "shm_size": "2g"},
+        trial__resources={
+            "instance_type": "Standard_DS3_v2",
+            "instance_count": 2,
+            "shm_size": "2g",
+        },
         identity={"type": "user_identity"},
         queue_settings={"job_tier": "spot"},
         services={"my_jupyter": {"type": "jupyter_lab"}},
@@ -201,23 +243,46 @@ def test_accepted_v2_keys_warn_once_each_saying_what_happens_locally(project: Pa
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"trial__environmnt": "x"}, "trial.environmnt is not a known key. Did you mean 'environment'"),
+        (
+            {"trial__environmnt": "x"},
+            "trial.environmnt is not a known key. Did you mean 'environment'",
+        ),
         ({"queue_setings": {}}, "queue_setings is not a known key. Did you mean 'queue_settings'"),
         ({"trial__resources": {"instance_typ": "x"}}, "Did you mean 'instance_type'"),
-        ({"trial__resources": {"instance_count": 0}}, "'instance_count' parameter of trial.resources must be a "
-                                                       "positive integer. Got 0 instead"),
+        (
+            {"trial__resources": {"instance_count": 0}},
+            "'instance_count' parameter of trial.resources must be a "
+            "positive integer. Got 0 instead",
+        ),
         ({"trial__resources": {"shm_size": 2}}, "'shm_size' parameter of trial.resources"),
         ({"trial__distribution": "pytorch"}, "'distribution' parameter of trial must be a mapping"),
-        ({"identity": "me"}, "'identity' parameter of the sweep file must be a mapping. Got 'me' instead"),
-        ({"sampling_algorithm": {"type": "random", "logbase": -1}}, "'logbase' parameter of sampling_algorithm"),
+        (
+            {"identity": "me"},
+            "'identity' parameter of the sweep file must be a mapping. Got 'me' instead",
+        ),
+        (
+            {"sampling_algorithm": {"type": "random", "logbase": -1}},
+            "'logbase' parameter of sampling_algorithm",
+        ),
         ({"inputs": {"data": {"path": "data.txt", "typ": "uri_file"}}}, "Did you mean 'type'"),
-        ({"inputs": {"data": {"path": "data.txt", "type": "blob"}}}, "'type' parameter of inputs.data must be one of"),
-        ({"inputs": {"data": {"path": "missing.txt"}}}, "'path' parameter of inputs.data must be an existing file"),
-        ({"outputs": {"model": {"type": "folder"}}}, "'type' parameter of outputs.model must be one of"),
+        (
+            {"inputs": {"data": {"path": "data.txt", "type": "blob"}}},
+            "'type' parameter of inputs.data must be one of",
+        ),
+        (
+            {"inputs": {"data": {"path": "missing.txt"}}},
+            "'path' parameter of inputs.data must be an existing file",
+        ),
+        (
+            {"outputs": {"model": {"type": "folder"}}},
+            "'type' parameter of outputs.model must be one of",
+        ),
         ({"outputs": {"other": None}}, "'command' parameter of ScriptRunConfig|outputs"),
     ],
 )
-def test_bad_v2_keys_and_values_are_errors_naming_the_field(project: Path, changes: dict, message: str) -> None:
+def test_bad_v2_keys_and_values_are_errors_naming_the_field(
+    project: Path, changes: dict, message: str
+) -> None:
     edit(project / "sweep.yml", **changes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -240,9 +305,12 @@ def test_a_pipeline_job_says_that_the_sweep_step_can_be_run(project: Path) -> No
 
 @pytest.mark.parametrize(
     "path",
-    ["azureml:iris@latest", "wasbs://datasets@account.blob.core.windows.net/iris.csv",
-     "abfss://data@account.dfs.core.windows.net/iris.csv",
-     "azureml://datastores/workspaceblobstore/paths/data/iris.csv"],
+    [
+        "azureml:iris@latest",
+        "wasbs://datasets@account.blob.core.windows.net/iris.csv",
+        "abfss://data@account.dfs.core.windows.net/iris.csv",
+        "azureml://datastores/workspaceblobstore/paths/data/iris.csv",
+    ],
 )
 def test_cloud_inputs_are_refused_before_anything_runs(project: Path, path: str) -> None:
     edit(project / "sweep.yml", inputs={"data": {"type": "uri_file", "path": path}})
@@ -274,7 +342,9 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[str, Path, http.server.ThreadingH
         server.server_close()
 
 
-def test_an_https_input_is_downloaded_once_then_read_offline(project: Path, http_dir: tuple) -> None:
+def test_an_https_input_is_downloaded_once_then_read_offline(
+    project: Path, http_dir: tuple
+) -> None:
     url, root, server = http_dir
     (root / "iris.csv").write_text("served data")
     edit(project / "sweep.yml", inputs={"data": {"type": "uri_file", "path": f"{url}/iris.csv"}})
@@ -289,10 +359,14 @@ def test_an_https_input_is_downloaded_once_then_read_offline(project: Path, http
     ws = Workspace(project)
     for sweep in ws.store.sweeps():
         (row,) = ws.store.runs(sweep["id"])
-        assert (Path(row["run_dir"]) / "outputs" / "model" / "model.txt").read_text() == "served data"
+        assert (
+            Path(row["run_dir"]) / "outputs" / "model" / "model.txt"
+        ).read_text() == "served data"
 
 
-def test_an_input_url_that_answers_404_is_a_clear_error_and_writes_nothing(project: Path, http_dir: tuple) -> None:
+def test_an_input_url_that_answers_404_is_a_clear_error_and_writes_nothing(
+    project: Path, http_dir: tuple
+) -> None:
     url, _, _ = http_dir
     edit(project / "sweep.yml", inputs={"data": {"type": "uri_file", "path": f"{url}/missing.csv"}})
     result = hypersweep("run", "sweep.yml", "-q", cwd=project)
@@ -313,16 +387,23 @@ def test_outputs_are_folders_made_before_each_run_and_listed(project: Path) -> N
     for row in ws.store.runs(sweep["id"]):
         assert row["status"] == "Completed", row["error"]
         assert "outputs/model/model.txt" in ws.get_run(row["id"]).get_file_names()
-        assert "--model-dir outputs/model" in " ".join(ws.get_run(row["id"]).get_details()["runDefinition"]["arguments"])
+        assert "--model-dir outputs/model" in " ".join(
+            ws.get_run(row["id"]).get_details()["runDefinition"]["arguments"]
+        )
 
 
 # -- files in the layout Azure ML publishes ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["hello-sweep.yml", "sklearn-iris-sweep.yml", "lightgbm-iris-sweep.yml"])
+@pytest.mark.parametrize(
+    "name", ["hello-sweep.yml", "sklearn-iris-sweep.yml", "lightgbm-iris-sweep.yml"]
+)
 def test_published_layout_files_validate(tmp_path: Path, name: str) -> None:
-    spec, messages = load(DATA / name, sets=["inputs.iris_csv.path=" + str(DATA / "README.md")]
-                          if "iris" in name else [], workspace=tmp_path)
+    spec, messages = load(
+        DATA / name,
+        sets=["inputs.iris_csv.path=" + str(DATA / "README.md")] if "iris" in name else [],
+        workspace=tmp_path,
+    )
     assert spec.config.run_config.compute_target == "local"  # type: ignore[attr-defined]
     assert any(m.startswith("trial.environment") for m in messages)
     if "iris" in name:
@@ -334,10 +415,21 @@ def test_published_layout_sklearn_iris_runs_with_a_local_csv(tmp_path: Path) -> 
     from conftest import write_iris_csv
 
     write_iris_csv(tmp_path / "iris.csv")
-    result = hypersweep("run", str(DATA / "sklearn-iris-sweep.yml"), "-q", "-w", str(tmp_path / "ws"),
-                        "--set", f"inputs.iris_csv.path={tmp_path / 'iris.csv'}",
-                        "--set", "limits.max_total_trials=2", "--set", "limits.max_concurrent_trials=2",
-                        cwd=tmp_path, timeout=240)
+    result = hypersweep(
+        "run",
+        str(DATA / "sklearn-iris-sweep.yml"),
+        "-q",
+        "-w",
+        str(tmp_path / "ws"),
+        "--set",
+        f"inputs.iris_csv.path={tmp_path / 'iris.csv'}",
+        "--set",
+        "limits.max_total_trials=2",
+        "--set",
+        "limits.max_concurrent_trials=2",
+        cwd=tmp_path,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr
     ws = Workspace(tmp_path / "ws")
     (sweep,) = ws.store.sweeps()
@@ -400,23 +492,36 @@ def test_a_published_style_job_with_cluster_environment_https_input_output_and_n
     for row in rows:
         branch = json.loads(row["hyperparameters"])["model"]
         assert set(branch) in ({"kind", "C"}, {"kind", "trees"})
-        assert json.loads((Path(row["run_dir"]) / "outputs" / "model" / "model.json").read_text()) == branch
+        assert (
+            json.loads((Path(row["run_dir"]) / "outputs" / "model" / "model.json").read_text())
+            == branch
+        )
     assert ws.get_run(sweep["id"]).get_best_run_by_primary_metric() is not None
 
 
 def test_a_nested_choice_with_an_empty_branch_exits_2_and_writes_nothing(project: Path) -> None:
     (project / "src" / "nested.py").write_text(textwrap.dedent(NESTED_TRAIN))
-    text = textwrap.dedent(NESTED).replace("URL", "data.txt").replace("{kind: rf, trees: {type: choice, values: [10, 20]}}", "{}")
+    text = (
+        textwrap.dedent(NESTED)
+        .replace("URL", "data.txt")
+        .replace("{kind: rf, trees: {type: choice, values: [10, 20]}}", "{}")
+    )
     (project / "nested.yml").write_text(text)
     result = hypersweep("run", "nested.yml", "-q", cwd=project)
     assert result.returncode == 2
-    assert "search_space['model']" in result.stderr and "non-empty branch" in " ".join(result.stderr.split())
+    assert "search_space['model']" in result.stderr and "non-empty branch" in " ".join(
+        result.stderr.split()
+    )
     assert not (project / ".hypersweep").exists()
 
 
 def test_compute_flag_chooses_the_target_over_the_file(project: Path) -> None:
     edit(project / "sweep.yml", compute="azureml:cpu-cluster")
-    for flag, target in (("local", "local"), ("ray", "ray"), ("ray://10.0.0.1:10001", "ray://10.0.0.1:10001")):
+    for flag, target in (
+        ("local", "local"),
+        ("ray", "ray"),
+        ("ray://10.0.0.1:10001", "ray://10.0.0.1:10001"),
+    ):
         spec, messages = load(project / "sweep.yml", compute=flag)
         assert spec.config.run_config.compute_target == target  # type: ignore[attr-defined]
         assert not any(m.startswith("compute:") for m in messages)
@@ -426,7 +531,9 @@ def test_compute_flag_chooses_the_target_over_the_file(project: Path) -> None:
 
 
 def test_published_layout_hello_sweep_runs(tmp_path: Path) -> None:
-    result = hypersweep("run", str(DATA / "hello-sweep.yml"), "-q", "-w", str(tmp_path), cwd=tmp_path)
+    result = hypersweep(
+        "run", str(DATA / "hello-sweep.yml"), "-q", "-w", str(tmp_path), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     ws = Workspace(tmp_path)
     (sweep,) = ws.store.sweeps()
@@ -434,8 +541,17 @@ def test_published_layout_hello_sweep_runs(tmp_path: Path) -> None:
     assert [r["status"] for r in ws.store.runs(sweep["id"])] == ["Completed"] * 3
 
 
-@pytest.mark.parametrize("size, gpus", [("Standard_NC6", 1), ("Standard_NC24", 4), ("Standard_ND40rs_v2", 8),
-                                        ("Standard_NC6s_v3", 1), ("standard_nc4as_t4_v3", 1), ("NC12", 2)])
+@pytest.mark.parametrize(
+    "size, gpus",
+    [
+        ("Standard_NC6", 1),
+        ("Standard_NC24", 4),
+        ("Standard_ND40rs_v2", 8),
+        ("Standard_NC6s_v3", 1),
+        ("standard_nc4as_t4_v3", 1),
+        ("NC12", 2),
+    ],
+)
 def test_instance_type_of_a_gpu_size_asks_for_its_gpus(project: Path, size: str, gpus: int) -> None:
     edit(project / "sweep.yml", trial__resources={"instance_type": size})
     spec, messages = load(project / "sweep.yml")
@@ -445,13 +561,17 @@ def test_instance_type_of_a_gpu_size_asks_for_its_gpus(project: Path, size: str,
 
 
 def test_trial_resources_num_gpus_and_an_explicit_count_wins(project: Path) -> None:
-    edit(project / "sweep.yml", trial__resources={"num_gpus": 0.5, "instance_type": "Standard_NC24"})
+    edit(
+        project / "sweep.yml", trial__resources={"num_gpus": 0.5, "instance_type": "Standard_NC24"}
+    )
     spec, messages = load(project / "sweep.yml")
     assert spec.config.run_config.resources == {"num_gpus": 0.5}  # type: ignore[attr-defined]
     assert any("is not used" in m and "num_gpus (0.5)" in m for m in messages)
 
 
-@pytest.mark.parametrize("value, rule", [(-1, "a number >= 0"), ("a", "a finite number"), (1.5, "a share of one GPU")])
+@pytest.mark.parametrize(
+    "value, rule", [(-1, "a number >= 0"), ("a", "a finite number"), (1.5, "a share of one GPU")]
+)
 def test_trial_resources_bad_num_gpus(project: Path, value: object, rule: str) -> None:
     edit(project / "sweep.yml", trial__resources={"num_gpus": value})
     with pytest.raises(InvalidConfigError) as err:

@@ -46,8 +46,13 @@ def train(cfg):
 
 
 def hd(**overrides):
-    kwargs = dict(run_config=train, hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
-                  primary_metric_name="acc", primary_metric_goal="maximize", max_total_runs=10)
+    kwargs = dict(
+        run_config=train,
+        hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}),
+        primary_metric_name="acc",
+        primary_metric_goal="maximize",
+        max_total_runs=10,
+    )
     kwargs.update(overrides)
     return HyperDriveConfig(**kwargs)
 
@@ -86,7 +91,11 @@ CASES = [
     ("ScriptRunConfig", "script", lambda: src(script=3)),
     ("ScriptRunConfig", "arguments", lambda: src(arguments="--x 1")),
     ("ScriptRunConfig", "arguments", lambda: src(arguments=["--x", {1}])),
-    ("ScriptRunConfig", "command", lambda: src(script=None, command="python train.py --name 'unbalanced")),
+    (
+        "ScriptRunConfig",
+        "command",
+        lambda: src(script=None, command="python train.py --name 'unbalanced"),
+    ),
     ("ScriptRunConfig", "command", lambda: src(script=None, command=[])),
     ("ScriptRunConfig", "command", lambda: src(script=None, command="   ")),
     ("ScriptRunConfig", "command", lambda: src(script=None, command={"python": 1})),
@@ -98,7 +107,11 @@ CASES = [
     ("ScriptRunConfig", "max_run_duration_seconds", lambda: src(max_run_duration_seconds=-5)),
     ("ScriptRunConfig", "max_run_duration_seconds", lambda: src(max_run_duration_seconds="1h")),
     ("FunctionRunConfig", "compute_target", lambda: FunctionRunConfig(train, compute_target=3)),
-    ("FunctionRunConfig", "resources['num_cpus']", lambda: FunctionRunConfig(train, resources={"num_cpus": -1})),
+    (
+        "FunctionRunConfig",
+        "resources['num_cpus']",
+        lambda: FunctionRunConfig(train, resources={"num_cpus": -1}),
+    ),
     ("HyperDriveConfig", "run_config", lambda: hd(run_config=3)),
     ("HyperDriveConfig", "hyperparameter_sampling", lambda: hd(hyperparameter_sampling={"x": 1})),
     ("HyperDriveConfig", "primary_metric_name", lambda: hd(primary_metric_name="")),
@@ -113,13 +126,23 @@ CASES = [
     ("HyperDriveConfig", "custom_run_id", lambda: hd(custom_run_id="a b")),
     ("HyperDriveConfig", "resume_from", lambda: hd(resume_from=[3])),
     ("BanditPolicy", "slack_factor", lambda: BanditPolicy(slack_factor=-0.1)),
-    ("MedianStoppingPolicy", "evaluation_interval", lambda: MedianStoppingPolicy(evaluation_interval=2.5)),
-    ("TruncationSelectionPolicy", "truncation_percentage", lambda: TruncationSelectionPolicy(truncation_percentage=150)),
+    (
+        "MedianStoppingPolicy",
+        "evaluation_interval",
+        lambda: MedianStoppingPolicy(evaluation_interval=2.5),
+    ),
+    (
+        "TruncationSelectionPolicy",
+        "truncation_percentage",
+        lambda: TruncationSelectionPolicy(truncation_percentage=150),
+    ),
     ("AshaPolicy", "reduction_factor", lambda: AshaPolicy(reduction_factor=1)),
 ]
 
 
-@pytest.mark.parametrize(("owner", "param", "make"), CASES, ids=[f"{o}.{p}-{i}" for i, (o, p, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("owner", "param", "make"), CASES, ids=[f"{o}.{p}-{i}" for i, (o, p, _) in enumerate(CASES)]
+)
 def test_every_invalid_parameter_gets_the_four_part_message(owner, param, make) -> None:
     with pytest.raises(InvalidConfigError) as info:
         make()
@@ -129,8 +152,15 @@ def test_every_invalid_parameter_gets_the_four_part_message(owner, param, make) 
 
 
 def test_numpy_values_are_accepted_where_numbers_are() -> None:
-    config = hd(max_total_runs=np.int64(10), max_concurrent_runs=np.int32(2), max_duration_minutes=np.float64(5),
-                hyperparameter_sampling=RandomParameterSampling({"x": choice(np.arange(3))}))
+    config = hd(
+        max_total_runs=np.int64(10),
+        max_concurrent_runs=np.int32(2),
+        max_duration_minutes=np.float64(5),
+        hyperparameter_sampling=RandomParameterSampling({"x": choice(np.arange(3))}),
+    )
     assert config.max_total_runs == 10 and config.max_concurrent_runs == 2
-    script = src(arguments=["--lr", np.float64(0.1), "--n", np.int64(3)], max_run_duration_seconds=np.float32(2))
+    script = src(
+        arguments=["--lr", np.float64(0.1), "--n", np.int64(3)],
+        max_run_duration_seconds=np.float32(2),
+    )
     assert script.arguments == ["--lr", "0.1", "--n", "3"]

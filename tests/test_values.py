@@ -14,7 +14,10 @@ from hypersweep._values import MAX_DEPTH, Refused, clean, clean_text
 
 
 def test_lone_surrogates_are_spelled_out_and_pairs_joined() -> None:
-    assert clean_text("data_\udcff.csv") == ("data_\\xff.csv", True)  # the byte os.listdir could not decode
+    assert clean_text("data_\udcff.csv") == (
+        "data_\\xff.csv",
+        True,
+    )  # the byte os.listdir could not decode
     assert clean_text("a\ud800b") == ("a\\ud800b", True)
     assert clean_text("\ud83d\ude00") == ("\U0001f600", True)  # a pair is one character
     assert clean_text("plain é") == ("plain é", False)
@@ -34,8 +37,18 @@ def test_numbers_follow_the_rule() -> None:
 
 def test_containers_numpy_and_bytes() -> None:
     notes: list[str] = []
-    value = {1: (np.int64(3), np.float32(0.5)), "arr": np.arange(3), b"k": b"\xff\xfeok", "s": {"x\udcff"}}
-    assert clean(value, notes) == {"1": [3, 0.5], "arr": [0, 1, 2], "k": "\\xff\\xfeok", "s": "{'x\\udcff'}"}  # a set: its str(), where repr escaped the surrogate
+    value = {
+        1: (np.int64(3), np.float32(0.5)),
+        "arr": np.arange(3),
+        b"k": b"\xff\xfeok",
+        "s": {"x\udcff"},
+    }
+    assert clean(value, notes) == {
+        "1": [3, 0.5],
+        "arr": [0, 1, 2],
+        "k": "\\xff\\xfeok",
+        "s": "{'x\\udcff'}",
+    }  # a set: its str(), where repr escaped the surrogate
     assert any("not valid UTF-8" in n for n in notes)
     assert clean(b"utf-8 \xc3\xa9") == "utf-8 é"
 
@@ -52,9 +65,17 @@ def test_nesting_and_cycles_are_refused_not_recursed() -> None:
 
 
 json_like = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.integers(min_value=-(2**1200), max_value=2**1200)
-    | st.text() | st.binary() | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text() | st.integers(), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.floats()
+    | st.integers(min_value=-(2**1200), max_value=2**1200)
+    | st.text()
+    | st.binary()
+    | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text() | st.integers(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -31,24 +31,45 @@ def test_from_config_reads_azure_config_and_never_needs_it(tmp_path, monkeypatch
     notebooks = project / "notebooks"
     notebooks.mkdir(parents=True)
     monkeypatch.chdir(notebooks)
-    (project / "config.json").write_text("{not an Azure config")  # an unrelated config.json is passed over
+    (project / "config.json").write_text(
+        "{not an Azure config"
+    )  # an unrelated config.json is passed over
     ws = Workspace.from_config()  # no Azure config.json anywhere: the current folder, local names
     assert ws.path == notebooks.resolve()
-    assert (ws.name, ws.location, ws.resource_group, ws.subscription_id) == ("notebooks", "local", "local", "local")
+    assert (ws.name, ws.location, ws.resource_group, ws.subscription_id) == (
+        "notebooks",
+        "local",
+        "local",
+        "local",
+    )
     (project / ".azureml").mkdir()
-    (project / ".azureml" / "config.json").write_text(json.dumps(
-        {"subscription_id": "sub-1", "resource_group": "rg-1", "workspace_name": "ws-1"}))
+    (project / ".azureml" / "config.json").write_text(
+        json.dumps({"subscription_id": "sub-1", "resource_group": "rg-1", "workspace_name": "ws-1"})
+    )
     ws = Workspace.from_config()  # found in a parent, as Azure looks
-    assert (ws.name, ws.resource_group, ws.subscription_id, ws.location) == ("ws-1", "rg-1", "sub-1", "local")
+    assert (ws.name, ws.resource_group, ws.subscription_id, ws.location) == (
+        "ws-1",
+        "rg-1",
+        "sub-1",
+        "local",
+    )
     assert ws.path == notebooks.resolve()  # records still go where they always went
     details = ws.get_details()
-    assert details["name"] == "ws-1" and details["location"] == "local" and details["resourceGroup"] == "rg-1"
+    assert (
+        details["name"] == "ws-1"
+        and details["location"] == "local"
+        and details["resourceGroup"] == "rg-1"
+    )
     # a config file named directly; the workspace is the project folder it belongs to
     direct = Workspace.from_config(path=str(project / ".azureml" / "config.json"))
     assert direct.name == "ws-1" and direct.path == project.resolve()
     # write_config writes what from_config reads
     written = Workspace("s", "g", "n").write_config(path=tmp_path / "other")
-    assert json.loads(Path(written).read_text()) == {"subscription_id": "s", "resource_group": "g", "workspace_name": "n"}
+    assert json.loads(Path(written).read_text()) == {
+        "subscription_id": "s",
+        "resource_group": "g",
+        "workspace_name": "n",
+    }
     assert Workspace.from_config(path=tmp_path / "other").name == "n"
     bad = tmp_path / "bad" / "config.json"
     bad.parent.mkdir()
@@ -66,7 +87,11 @@ def test_azure_positional_signature_and_path_form(tmp_path, monkeypatch) -> None
     assert Workspace(tmp_path / "x").name == "x"
     assert Workspace(path=str(tmp_path / "y")).path == (tmp_path / "y").resolve()
     got = Workspace.get("named", subscription_id="s", resource_group="g")
-    assert (got.name, got.subscription_id, got.path) == ("named", "s", (tmp_path / "home").resolve())
+    assert (got.name, got.subscription_id, got.path) == (
+        "named",
+        "s",
+        (tmp_path / "home").resolve(),
+    )
 
 
 def test_compute_cluster_cell_gives_a_local_target_with_one_warning(workspace, capsys) -> None:
@@ -86,16 +111,29 @@ def test_compute_cluster_cell_gives_a_local_target_with_one_warning(workspace, c
     src_dir = workspace.path / "src"
     src_dir.mkdir(parents=True)
     (src_dir / "t.py").write_text("")
-    assert ScriptRunConfig(source_directory=src_dir, script="t.py", compute_target=again).compute_target == "local"
+    assert (
+        ScriptRunConfig(
+            source_directory=src_dir, script="t.py", compute_target=again
+        ).compute_target
+        == "local"
+    )
     # a name can stand for a Ray cluster
-    ray = ComputeTarget.create(workspace, "ray-cluster", RayCompute(address="ray://127.0.0.1:10001"))
+    ray = ComputeTarget.create(
+        workspace, "ray-cluster", RayCompute(address="ray://127.0.0.1:10001")
+    )
     assert ray.type == "Ray" and ray.hypersweep_target == "ray://127.0.0.1:10001"
-    assert ScriptRunConfig(source_directory=src_dir, script="t.py", compute_target=ray).compute_target == "ray://127.0.0.1:10001"
+    assert (
+        ScriptRunConfig(source_directory=src_dir, script="t.py", compute_target=ray).compute_target
+        == "ray://127.0.0.1:10001"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         targets = workspace.compute_targets
     assert sorted(targets) == ["hd-cluster", "local", "ray-cluster"]
-    assert {name: (t.type, t.provisioning_state) for name, t in targets.items()}["local"] == ("Local", "Succeeded")
+    assert {name: (t.type, t.provisioning_state) for name, t in targets.items()}["local"] == (
+        "Local",
+        "Succeeded",
+    )
     with pytest.raises(InvalidConfigError, match="'address' parameter of RayCompute"):
         RayCompute(address="http://x")
 
@@ -108,7 +146,7 @@ def test_workspace_environments_and_experiments(workspace) -> None:
     assert workspace.experiments == {}
 
 
-NOTEBOOK = '''
+NOTEBOOK = """
 import json, os, shutil
 from hypersweep import (AmlCompute, ComputeTarget, ComputeTargetException, Environment, Experiment,
                         HyperDriveConfig, PrimaryMetricGoal, RandomParameterSampling, ScriptRunConfig,
@@ -147,32 +185,48 @@ hyperdrive_run.wait_for_completion(show_output=False)
 assert hyperdrive_run.get_status() == "Completed"
 best_run = hyperdrive_run.get_best_run_by_primary_metric()
 print("BEST", best_run.get_details()['runDefinition']['arguments'])
-'''
+"""
 
-TRAIN_IRIS = '''
+TRAIN_IRIS = """
 import argparse
 from hypersweep import Run
 p = argparse.ArgumentParser()
 p.add_argument("--kernel"); p.add_argument("--penalty", type=float)
 a = p.parse_args()
 Run.get_context().log("Accuracy", a.penalty / 2 + (a.kernel == "rbf"))
-'''
+"""
 
 
 def test_the_sklearn_notebook_cells_around_the_sweep_run(tmp_path) -> None:
     folder = tmp_path / "nb"
     (folder / ".azureml").mkdir(parents=True)
-    (folder / ".azureml" / "config.json").write_text(json.dumps(
-        {"subscription_id": "0000", "resource_group": "my-rg", "workspace_name": "my-ws"}))
+    (folder / ".azureml" / "config.json").write_text(
+        json.dumps(
+            {"subscription_id": "0000", "resource_group": "my-rg", "workspace_name": "my-ws"}
+        )
+    )
     (folder / "notebook.py").write_text(textwrap.dedent(NOTEBOOK))
     (folder / "train_iris.py").write_text(textwrap.dedent(TRAIN_IRIS))
     env = {k: v for k, v in os.environ.items() if k != "HYPERSWEEP_WORKSPACE"}
-    for attempt in ("Creating a new compute target", "Found existing compute target"):  # run it twice, as people do
-        proc = subprocess.run([sys.executable, "-W", "default", "notebook.py"], cwd=folder, capture_output=True,
-                              text=True, env=env, timeout=300)
+    for attempt in (
+        "Creating a new compute target",
+        "Found existing compute target",
+    ):  # run it twice, as people do
+        proc = subprocess.run(
+            [sys.executable, "-W", "default", "notebook.py"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         out = proc.stdout
-        assert "Workspace name: my-ws" in out and "Azure region: local" in out and "Resource group: my-rg" in out
+        assert (
+            "Workspace name: my-ws" in out
+            and "Azure region: local" in out
+            and "Resource group: my-rg" in out
+        )
         assert attempt in out and "Succeeded" in out
         assert "hd-cluster AmlCompute Succeeded" in out and "local Local Succeeded" in out
         assert '"--kernel": ["choice", [["linear", "rbf"]]]' in out
@@ -181,16 +235,22 @@ def test_the_sklearn_notebook_cells_around_the_sweep_run(tmp_path) -> None:
         assert proc.stderr.count("curated environment") == 1
 
 
-def test_a_compute_target_name_is_resolved_in_the_workspace_at_submission(workspace, script_dir) -> None:
+def test_a_compute_target_name_is_resolved_in_the_workspace_at_submission(
+    workspace, script_dir
+) -> None:
     from hypersweep import Experiment, HyperDriveConfig, RandomParameterSampling, choice
 
     src = script_dir("train.py", "from hypersweep import Run\nRun.get_context().log('m', 1.0)\n")
 
     def config():
         return HyperDriveConfig(
-            run_config=ScriptRunConfig(source_directory=src, script="train.py", compute_target="cpu-cluster"),
-            hyperparameter_sampling=RandomParameterSampling({"x": choice(1, 2)}), primary_metric_name="m",
-            primary_metric_goal="maximize", max_total_runs=1,
+            run_config=ScriptRunConfig(
+                source_directory=src, script="train.py", compute_target="cpu-cluster"
+            ),
+            hyperparameter_sampling=RandomParameterSampling({"x": choice(1, 2)}),
+            primary_metric_name="m",
+            primary_metric_goal="maximize",
+            max_total_runs=1,
         )
 
     with pytest.raises(ComputeTargetException, match="'cpu-cluster' not found"):
@@ -198,7 +258,11 @@ def test_a_compute_target_name_is_resolved_in_the_workspace_at_submission(worksp
     (failed,) = workspace.store.sweeps("named")
     assert failed["status"] == "Failed" and "cpu-cluster" in failed["error"]
     with pytest.warns(UserWarning, match="runs its trials on this machine"):
-        ComputeTarget.create(workspace, "cpu-cluster", AmlCompute.provisioning_configuration(vm_size="X", max_nodes=2))
+        ComputeTarget.create(
+            workspace,
+            "cpu-cluster",
+            AmlCompute.provisioning_configuration(vm_size="X", max_nodes=2),
+        )
     with pytest.warns(UserWarning, match="runs its trials on this machine") as record:
         run = Experiment(workspace, "named").submit(config())
     assert len(record) == 1

@@ -1,6 +1,6 @@
 """The same sweep written as a HyperDrive notebook would, with only the import lines changed.
 
-    python examples/digits/run_sweep.py
+python examples/digits/run_sweep.py
 """
 
 import os

@@ -25,7 +25,9 @@ from hypersweep import Run
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--hidden", type=int, default=32, help="hidden units")
 parser.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty")
-parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's initial learning rate")
+parser.add_argument(
+    "--learning-rate", type=float, default=1e-3, help="Adam's initial learning rate"
+)
 parser.add_argument("--batch-size", type=int, default=64)
 parser.add_argument("--epochs", type=int, default=20)
 parser.add_argument("--seed", type=int, default=0)

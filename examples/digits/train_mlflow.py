@@ -26,7 +26,9 @@ from sklearn.preprocessing import StandardScaler
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--hidden", type=int, default=32, help="hidden units")
 parser.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty")
-parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's initial learning rate")
+parser.add_argument(
+    "--learning-rate", type=float, default=1e-3, help="Adam's initial learning rate"
+)
 parser.add_argument("--batch-size", type=int, default=64)
 parser.add_argument("--epochs", type=int, default=20)
 parser.add_argument("--seed", type=int, default=0)
@@ -34,8 +36,14 @@ parser.add_argument("--resume-from", help="a folder with a checkpoint.joblib to 
 args = parser.parse_args()
 
 mlflow.start_run()  # under hypersweep: the trial's run
-mlflow.log_params({"hidden": args.hidden, "alpha": args.alpha, "learning_rate": args.learning_rate,
-                   "batch_size": args.batch_size})
+mlflow.log_params(
+    {
+        "hidden": args.hidden,
+        "alpha": args.alpha,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
+    }
+)
 
 X, y = load_digits(return_X_y=True)
 X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
@@ -64,11 +72,15 @@ for epoch in range(first_epoch, args.epochs + 1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.partial_fit(X_train[order], y_train[order], classes=classes)
     accuracy = model.score(X_val, y_val)
-    mlflow.log_metric("accuracy", accuracy, step=epoch)  # one interval of the primary metric per epoch
+    mlflow.log_metric(
+        "accuracy", accuracy, step=epoch
+    )  # one interval of the primary metric per epoch
     mlflow.log_metric("loss", model.loss_, step=epoch)
     joblib.dump({"model": model, "epoch": epoch}, "outputs/checkpoint.joblib")
     print(f"epoch {epoch:3d}  loss {model.loss_:.4f}  accuracy {accuracy:.4f}")
 
 joblib.dump(model, "outputs/model.joblib")
-mlflow.log_artifact("outputs/model.joblib", artifact_path="model")  # the run's outputs/model/model.joblib
+mlflow.log_artifact(
+    "outputs/model.joblib", artifact_path="model"
+)  # the run's outputs/model/model.joblib
 mlflow.end_run()

@@ -32,21 +32,26 @@ def read_iris(path):
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--iris-csv", required=True)
-parser.add_argument("--model", type=json.loads, required=True, help="the chosen branch of the nested choice")
+parser.add_argument(
+    "--model", type=json.loads, required=True, help="the chosen branch of the nested choice"
+)
 parser.add_argument("--test-size", type=float, default=0.3)
 parser.add_argument("--model-dir", default="outputs")
 args = parser.parse_args()
 
 X, y = read_iris(args.iris_csv)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=args.test_size, random_state=0, stratify=y)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=args.test_size, random_state=0, stratify=y
+)
 
 settings = dict(args.model)
 kind = settings.pop("type")
 if kind == "svm":
     model = SVC(C=settings["C"], kernel=settings["kernel"])
 else:
-    model = RandomForestClassifier(n_estimators=settings["n_estimators"], max_depth=settings["max_depth"] + 1,
-                                   random_state=0)
+    model = RandomForestClassifier(
+        n_estimators=settings["n_estimators"], max_depth=settings["max_depth"] + 1, random_state=0
+    )
 model.fit(X_train, y_train)
 
 run = Run.get_context()

@@ -74,7 +74,10 @@ def json_data(value: Any, non_finite: dict[str, str], pointer: str = "") -> Any:
         non_finite[pointer] = "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")
         return None
     if isinstance(value, Mapping):
-        return {str(k): json_data(v, non_finite, f"{pointer}/{_pointer_part(k)}") for k, v in value.items()}
+        return {
+            str(k): json_data(v, non_finite, f"{pointer}/{_pointer_part(k)}")
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [json_data(v, non_finite, f"{pointer}/{i}") for i, v in enumerate(value)]
     return str(value)
@@ -115,11 +118,15 @@ def resolve_sweep(ws: Workspace, ref: str) -> HyperDriveRun:
     """A sweep by id, unique id prefix, or ``latest``."""
     rows = ws.store.sweeps()
     if not rows:
-        raise NotFoundError(f"The workspace {ws.path} has no sweeps yet. Start one with: hypersweep run SWEEP.yml")
+        raise NotFoundError(
+            f"The workspace {ws.path} has no sweeps yet. Start one with: hypersweep run SWEEP.yml"
+        )
     if ref == "latest":
         row = rows[-1]
     else:
-        matches = [r for r in rows if r["id"] == ref] or [r for r in rows if r["id"].startswith(ref)]
+        matches = [r for r in rows if r["id"] == ref] or [
+            r for r in rows if r["id"].startswith(ref)
+        ]
         if len(matches) != 1:
             what = "matches no sweep" if not matches else f"matches {len(matches)} sweeps"
             raise NotFoundError(f"{ref!r} {what} in {ws.path}; list them with: hypersweep ls")

@@ -56,7 +56,12 @@ def fetch_input(url: str, cache_dir: Path, field: str, timeout: float = 60.0) ->
         with response, os.fdopen(fd, "wb") as out:
             size = response.headers.get("Content-Length")
             total = int(size) if size and size.isdigit() else None
-            columns = (TextColumn(f"Downloading {dest.name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+            columns = (
+                TextColumn(f"Downloading {dest.name}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+            )
             with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
                 task = progress.add_task("download", total=total)
                 while chunk := response.read(1 << 16):
@@ -70,7 +75,9 @@ def fetch_input(url: str, cache_dir: Path, field: str, timeout: float = 60.0) ->
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(tmp), dest)
     except (OSError, urllib.error.URLError) as exc:
-        raise InvalidConfigError(f"{field}: the download of {url!r} failed ({exc}); nothing was kept.") from None
+        raise InvalidConfigError(
+            f"{field}: the download of {url!r} failed ({exc}); nothing was kept."
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)
     return dest

@@ -118,7 +118,12 @@ def take_sweep(store: Store, ws_path: Path, sweep_id: str) -> SweepLease:
             f"cancel it (hypersweep cancel {sweep_id}) or wait for it."
         ) from None
     os.ftruncate(fd, 0)
-    os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+    os.write(
+        fd,
+        json.dumps(
+            {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        ).encode(),
+    )
     return SweepLease(sweep_id, path, fd)
 
 
@@ -212,7 +217,9 @@ def _sweep_row(store: Store, ref: Any) -> Any:
     try:
         return store.sweep_record(sweep_id)
     except NotFoundError:
-        raise InvalidConfigError(f"resume_from names {sweep_id!r}, which is not a sweep of this workspace.") from None
+        raise InvalidConfigError(
+            f"resume_from names {sweep_id!r}, which is not a sweep of this workspace."
+        ) from None
 
 
 def _check_parent(row: Any, metric: str, goal: PrimaryMetricGoal, param: str) -> None:
@@ -247,7 +254,9 @@ def warm_start(
             )
         if sampling.uses_observations:  # the parents' runs are data for its model: the same space
             stored = row.config["generator_config"]["parameter_space"]
-            if json.dumps(stored, sort_keys=True) != json.dumps(sampling.space.to_list(), sort_keys=True):
+            if json.dumps(stored, sort_keys=True) != json.dumps(
+                sampling.space.to_list(), sort_keys=True
+            ):
                 raise InvalidConfigError(
                     f"With {sampling.sampling_title} sampling, the search space must be the same as "
                     f"resume_from sweep {row['id']}'s."
@@ -263,14 +272,24 @@ def warm_start(
         series = store.metric_series([r.id for r in runs], metric)
         for r in runs:
             best = r.best_value
-            priors.append(PriorRun(r.id, r.hyperparameters, series[r.id], r.status, math.nan if best is None else best))
+            priors.append(
+                PriorRun(
+                    r.id,
+                    r.hyperparameters,
+                    series[r.id],
+                    r.status,
+                    math.nan if best is None else best,
+                )
+            )
     resumes, child_parents = [], set()
     for ref in resume_child_runs:
         run_id = ref if isinstance(ref, str) else ref.id
         try:
             child = store.run_record(run_id)
         except NotFoundError:
-            raise InvalidConfigError(f"resume_child_runs names {run_id!r}, which is not a run of this workspace.") from None
+            raise InvalidConfigError(
+                f"resume_child_runs names {run_id!r}, which is not a run of this workspace."
+            ) from None
         if not child.status.is_terminal:
             raise InvalidConfigError(
                 f"All resume_child_runs must have ended (Completed, Failed or Canceled); {run_id} is {child.status}."
@@ -278,7 +297,13 @@ def warm_start(
         _check_parent(store.sweep_record(child.sweep_id), metric, goal, "resume_child_runs")
         child_parents.add(child.sweep_id)
         checkpoint = str(Path(child.run_dir) / "outputs")
-        resumes.append(ResumeRequest(child.hyperparameters, checkpoint, {"resumed_from": run_id, "checkpoint": checkpoint}))
+        resumes.append(
+            ResumeRequest(
+                child.hyperparameters,
+                checkpoint,
+                {"resumed_from": run_id, "checkpoint": checkpoint},
+            )
+        )
     if len(child_parents) > MAX_PARENTS:
         raise InvalidConfigError(
             f"resume_child_runs must come from at most {MAX_PARENTS} sweeps; they come from {len(child_parents)}."
@@ -306,7 +331,11 @@ def trial_factory(
     prepared = prepared or PreparedEnvironment(sys.executable)
 
     def make(
-        run_id: str, number: int, values: dict[str, Any], run_dir: Path, resume_from: str | None = None
+        run_id: str,
+        number: int,
+        values: dict[str, Any],
+        run_dir: Path,
+        resume_from: str | None = None,
     ) -> tuple[TrialSpec, list[str]]:
         arguments = rc.build_arguments(values)
         plain = {plain_name(k): v for k, v in values.items()}
@@ -316,13 +345,28 @@ def trial_factory(
             run_dir.mkdir(parents=True, exist_ok=True)
             if resume_from is not None:
                 plain["resume_from"] = resume_from
-            spec = TrialSpec(run_id, run_dir, flat_values(plain), function=rc.function, primary_metric=primary_metric,
-                             resources=dict(rc.resources), env=mlflow_trial_env(ws_path, experiment))
-            spec.env.update({ENV_WORKSPACE: str(ws_path), ENV_EXPERIMENT: experiment})  # register_model, child_run
+            spec = TrialSpec(
+                run_id,
+                run_dir,
+                flat_values(plain),
+                function=rc.function,
+                primary_metric=primary_metric,
+                resources=dict(rc.resources),
+                env=mlflow_trial_env(ws_path, experiment),
+            )
+            spec.env.update(
+                {ENV_WORKSPACE: str(ws_path), ENV_EXPERIMENT: experiment}
+            )  # register_model, child_run
             return spec, arguments
         spec = TrialSpec(
-            run_id, run_dir, plain, argv=rc.build_argv(arguments, prepared.python), primary_metric=primary_metric,
-            source_dir=snapshot, resources=dict(rc.resources), output_dirs=list(rc.outputs),
+            run_id,
+            run_dir,
+            plain,
+            argv=rc.build_argv(arguments, prepared.python),
+            primary_metric=primary_metric,
+            source_dir=snapshot,
+            resources=dict(rc.resources),
+            output_dirs=list(rc.outputs),
         )
         spec.env = {
             **mlflow_trial_env(ws_path, experiment),  # MLflow in the script logs to this run
@@ -412,9 +456,15 @@ def build_controller(
         priors=list(priors),
         resumes=list(resumes),
     )
-    target = resolve_target(run_config.compute_target, ws_path)  # a compute target's name: what it runs on
+    target = resolve_target(
+        run_config.compute_target, ws_path
+    )  # a compute target's name: what it runs on
     # the environment is built (or found in the cache) before any trial starts; a failure stops here
-    prepared = prepare(run_config.environment, ws_path) if isinstance(run_config, ScriptRunConfig) else None
+    prepared = (
+        prepare(run_config.environment, ws_path)
+        if isinstance(run_config, ScriptRunConfig)
+        else None
+    )
     if prepared is not None and prepared.built is not None and target != "local":
         warnings.warn(
             f"The environment's virtual environment ({prepared.built}) is on this machine: Ray workers on "
@@ -423,13 +473,21 @@ def build_controller(
             UserWarning,
             stacklevel=4,
         )
-    executor = make_executor(target, plan.max_concurrent_runs, isinstance(run_config, FunctionRunConfig),
-                             dict(run_config.resources))
+    executor = make_executor(
+        target,
+        plan.max_concurrent_runs,
+        isinstance(run_config, FunctionRunConfig),
+        dict(run_config.resources),
+    )
     snapshot = Path(description["run_config"].get("snapshot") or state_dir / "snapshots" / sweep_id)
-    factory = trial_factory(ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared)
+    factory = trial_factory(
+        ws_path, experiment, run_config, plan.primary_metric, snapshot, prepared
+    )
     if lease is not None:
         store.claim_driver(sweep_id, lease.token, os.getpid())
-        return SweepController(store.fenced(sweep_id, lease.token), plan, executor, factory, on_end=lease.release)
+        return SweepController(
+            store.fenced(sweep_id, lease.token), plan, executor, factory, on_end=lease.release
+        )
     return SweepController(store, plan, executor, factory)
 
 
@@ -452,13 +510,24 @@ def _as_class(built: Any, cls: type | None, data: dict[str, Any]) -> Any:
         return built
 
 
-def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriveConfig, sweep_id: str,
-                 tags: dict[str, str]) -> SweepController:
+def create_sweep(
+    store: Store,
+    ws_path: Path,
+    experiment: str,
+    config: HyperDriveConfig,
+    sweep_id: str,
+    tags: dict[str, str],
+) -> SweepController:
     """Check, record and snapshot a new sweep; return its controller (not started)."""
     sampling = config.hyperparameter_sampling.for_sweep()  # unseeded: a seed of its own, drawn now
     priors, resumes, parent_ids, child_ids = warm_start(
-        store, config.primary_metric_name, config.primary_metric_goal, sampling,
-        config.resume_from, config.resume_child_runs, config.max_total_runs,
+        store,
+        config.primary_metric_name,
+        config.primary_metric_goal,
+        sampling,
+        config.resume_from,
+        config.resume_child_runs,
+        config.max_total_runs,
     )
     description = config.describe()
     description["generator_config"] = sampling.to_json()  # with the seed this sweep uses
@@ -470,7 +539,9 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
         snapshot = ws_path / STATE_DIR / "snapshots" / sweep_id
         take_snapshot(rc.source_directory, snapshot)
         description["run_config"]["snapshot"] = str(snapshot)
-    lease = take_sweep(store, ws_path, sweep_id)  # before it is recorded: no resume can take it while Queued
+    lease = take_sweep(
+        store, ws_path, sweep_id
+    )  # before it is recorded: no resume can take it while Queued
     try:
         store.create_sweep(sweep_id, experiment, description, tags)
     except BaseException:
@@ -478,17 +549,29 @@ def create_sweep(store: Store, ws_path: Path, experiment: str, config: HyperDriv
         raise
     try:
         return build_controller(
-            store, ws_path, experiment, sweep_id, description, run_config=rc, priors=priors, resumes=resumes,
-            lease=lease, classes=(type(sampling), type(config.policy) if config.policy is not None else None),
+            store,
+            ws_path,
+            experiment,
+            sweep_id,
+            description,
+            run_config=rc,
+            priors=priors,
+            resumes=resumes,
+            lease=lease,
+            classes=(type(sampling), type(config.policy) if config.policy is not None else None),
         )
     except BaseException as exc:  # e.g. the compute target cannot be reached: no sweep stays Queued
         now = time.time()
-        store.update_sweep(sweep_id, status=RunStatus.FAILED.value, ended=now, error=f"{type(exc).__name__}: {exc}")
+        store.update_sweep(
+            sweep_id, status=RunStatus.FAILED.value, ended=now, error=f"{type(exc).__name__}: {exc}"
+        )
         lease.release()
         raise
 
 
-def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = None) -> SweepController:
+def resume_sweep(
+    store: Store, ws_path: Path, sweep_id: str, run_config: Any = None
+) -> SweepController:
     """A controller that continues ``sweep_id`` after its driver died (see ``SweepController.restore``).
 
     Raises:
@@ -497,7 +580,9 @@ def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = N
     """
     row = store.sweep(sweep_id)
     if RunStatus(row["status"]).is_terminal:
-        raise InvalidConfigError(f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume.")
+        raise InvalidConfigError(
+            f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume."
+        )
     lease = take_sweep(store, ws_path, sweep_id)
     try:
         controller = _resumed_controller(store, ws_path, sweep_id, run_config, lease)
@@ -507,10 +592,16 @@ def resume_sweep(store: Store, ws_path: Path, sweep_id: str, run_config: Any = N
     return controller
 
 
-def _resumed_controller(store: Store, ws_path: Path, sweep_id: str, run_config: Any, lease: SweepLease) -> SweepController:
-    row = store.sweep_record(sweep_id)  # read again under the lock: the last driver may have just ended it
+def _resumed_controller(
+    store: Store, ws_path: Path, sweep_id: str, run_config: Any, lease: SweepLease
+) -> SweepController:
+    row = store.sweep_record(
+        sweep_id
+    )  # read again under the lock: the last driver may have just ended it
     if RunStatus(row["status"]).is_terminal:
-        raise InvalidConfigError(f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume.")
+        raise InvalidConfigError(
+            f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume."
+        )
     if fcntl is None and driver_alive(row):
         raise SweepBusyError(
             f"Sweep {sweep_id} is still being driven by process {row['driver_pid']}; cancel it or wait for it."
@@ -521,14 +612,27 @@ def _resumed_controller(store: Store, ws_path: Path, sweep_id: str, run_config: 
         rc = FunctionRunConfig(rc)
     sampling = sampling_from_json(description["generator_config"])
     priors, resumes, _, _ = warm_start(
-        store, description["primary_metric"]["name"], PrimaryMetricGoal.from_str(description["primary_metric"]["goal"]),
-        sampling, description.get("resume_from", []), description.get("resume_child_runs", []), 0,
+        store,
+        description["primary_metric"]["name"],
+        PrimaryMetricGoal.from_str(description["primary_metric"]["goal"]),
+        sampling,
+        description.get("resume_from", []),
+        description.get("resume_child_runs", []),
+        0,
     )
     started = row["started"] or row["created"]
     elapsed = max(0.0, (row["heartbeat"] or started) - started)
     controller = build_controller(
-        store, ws_path, row.experiment, sweep_id, description, run_config=rc, priors=priors,
-        resumes=resumes, elapsed_seconds=elapsed, lease=lease,
+        store,
+        ws_path,
+        row.experiment,
+        sweep_id,
+        description,
+        run_config=rc,
+        priors=priors,
+        resumes=resumes,
+        elapsed_seconds=elapsed,
+        lease=lease,
     )
 
     def spec_for(run_id: str, run_dir: Path) -> TrialSpec:
@@ -558,7 +662,9 @@ def driver_alive(row: Any, stale_seconds: float = 10.0) -> bool:
 
 def single_description(run_config: ScriptRunConfig | FunctionRunConfig) -> dict[str, Any]:
     """The stored definition of a single run: its run config, no sampler, no policy, no primary metric."""
-    timeout = run_config.max_run_duration_seconds if isinstance(run_config, ScriptRunConfig) else None
+    timeout = (
+        run_config.max_run_duration_seconds if isinstance(run_config, ScriptRunConfig) else None
+    )
     return {
         "generator_config": SingleRunSampling().to_json(),
         "primary_metric": {"name": "", "goal": "maximize"},
@@ -574,8 +680,14 @@ def single_description(run_config: ScriptRunConfig | FunctionRunConfig) -> dict[
     }
 
 
-def create_single(store: Store, ws_path: Path, experiment: str, run_config: ScriptRunConfig | FunctionRunConfig,
-                  record_id: str, tags: dict[str, str]) -> SweepController:
+def create_single(
+    store: Store,
+    ws_path: Path,
+    experiment: str,
+    run_config: ScriptRunConfig | FunctionRunConfig,
+    record_id: str,
+    tags: dict[str, str],
+) -> SweepController:
     """Record and snapshot a single run (a record of kind ``single`` with one run); return its controller.
 
     The run goes through the same controller, executors and store as a sweep's; its id is
@@ -590,22 +702,41 @@ def create_single(store: Store, ws_path: Path, experiment: str, run_config: Scri
     store.create_sweep(record_id, experiment, description, tags, kind=SINGLE)
     try:
         return build_controller(
-            store, ws_path, experiment, record_id, description, run_config=run_config,
+            store,
+            ws_path,
+            experiment,
+            record_id,
+            description,
+            run_config=run_config,
         )
     except BaseException as exc:
         now = time.time()
-        store.update_sweep(record_id, status=RunStatus.FAILED.value, ended=now, error=f"{type(exc).__name__}: {exc}")
+        store.update_sweep(
+            record_id,
+            status=RunStatus.FAILED.value,
+            ended=now,
+            error=f"{type(exc).__name__}: {exc}",
+        )
         raise
 
 
-def create_child_run(store: Store, ws_path: Path, experiment: str, parent_id: str, name: str | None,
-                     run_id: str | None) -> str:
+def create_child_run(
+    store: Store,
+    ws_path: Path,
+    experiment: str,
+    parent_id: str,
+    name: str | None,
+    run_id: str | None,
+) -> str:
     """Record a child run of ``parent_id`` (``Run.child_run``): a single run that the caller logs to and
     completes; no process is started. Returns the child's id."""
     import uuid
 
     record_id = run_id or f"{parent_id}_child_{uuid.uuid4().hex[:8]}"
-    description = {**single_description(FunctionRunConfig(lambda cfg: None)), "parent_run_id": parent_id}
+    description = {
+        **single_description(FunctionRunConfig(lambda cfg: None)),
+        "parent_run_id": parent_id,
+    }
     description["run_config"] = {"type": "child", "target": "local", "parent": parent_id}
     store.create_sweep(record_id, experiment, description, {}, kind=SINGLE)
     child_id = f"{record_id}_0"
@@ -614,10 +745,22 @@ def create_child_run(store: Store, ws_path: Path, experiment: str, parent_id: st
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     now = time.time()
     with store.transaction() as tx:
-        store.create_runs(tx, [{
-            "id": child_id, "sweep_id": record_id, "number": 0, "status": RunStatus.RUNNING.value, "created": now,
-            "hyperparameters": "{}", "arguments": "[]", "run_dir": str(run_dir), "origin": None,
-        }])
+        store.create_runs(
+            tx,
+            [
+                {
+                    "id": child_id,
+                    "sweep_id": record_id,
+                    "number": 0,
+                    "status": RunStatus.RUNNING.value,
+                    "created": now,
+                    "hyperparameters": "{}",
+                    "arguments": "[]",
+                    "run_dir": str(run_dir),
+                    "origin": None,
+                }
+            ],
+        )
         store.add_properties(tx, child_id, {"azureml.parentRunId": parent_id})
         if name:
             store.set_run_field(tx, child_id, "display_name", "display_name", str(name))

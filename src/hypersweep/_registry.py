@@ -155,7 +155,9 @@ def kwargs_from_data(
         if key not in keys:
             shown = [k for k in first if k in keys] + [k for k in keys if k not in first]
             allowed = ", ".join(shown) if shown else "none besides type"
-            raise InvalidConfigError(f"{where}.{key} is not a known key for type {kind}; allowed: {allowed}.")
+            raise InvalidConfigError(
+                f"{where}.{key} is not a known key for type {kind}; allowed: {allowed}."
+            )
     for key in required:
         if key not in data:
             raise InvalidConfigError(f"{where}.{key} is required for type {kind}.")

@@ -163,8 +163,13 @@ class RunView:
                 shutil.copyfileobj(source, out)
         return str(target)
 
-    def download_files(self, prefix: str | None, output_directory: str | None,
-                       output_paths: list[str] | None = None, append_prefix: bool = True) -> list[str]:
+    def download_files(
+        self,
+        prefix: str | None,
+        output_directory: str | None,
+        output_paths: list[str] | None = None,
+        append_prefix: bool = True,
+    ) -> list[str]:
         """Copy the files whose names start with ``prefix``; return the paths written.
 
         Each goes to ``output_directory/<name>`` (without the prefix when ``append_prefix`` is False),
@@ -176,12 +181,23 @@ class RunView:
             if isinstance(output_paths, str) or len(output_paths) != len(names):
                 from hypersweep._validation import invalid
 
-                raise invalid("output_paths", "Run.download_files",
-                              f"a list of {len(names)} paths, one per file matched ({names[:5]}...)", output_paths)
-            return [self.download_file(n, str(out_dir / p)) for n, p in zip(names, output_paths, strict=True)]
+                raise invalid(
+                    "output_paths",
+                    "Run.download_files",
+                    f"a list of {len(names)} paths, one per file matched ({names[:5]}...)",
+                    output_paths,
+                )
+            return [
+                self.download_file(n, str(out_dir / p))
+                for n, p in zip(names, output_paths, strict=True)
+            ]
         written = []
         for name in names:
-            local = name if append_prefix or not prefix else name[len(prefix):].lstrip("/") or Path(name).name
+            local = (
+                name
+                if append_prefix or not prefix
+                else name[len(prefix) :].lstrip("/") or Path(name).name
+            )
             written.append(self.download_file(name, str(out_dir / local)))
         return written
 
@@ -199,12 +215,18 @@ class RunView:
             text = text.removesuffix("\n")  # as before: the lines joined by newlines
         return text
 
-    def follow(self, stream: str = "stdout", offset: int = 0, interval: float = 0.2) -> Iterator[str]:
+    def follow(
+        self, stream: str = "stdout", offset: int = 0, interval: float = 0.2
+    ) -> Iterator[str]:
         """The text the run writes to ``stream`` after byte ``offset``, as it comes, until the run ends."""
         root = self._dir()
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character may span two reads
+        decoder = codecs.getincrementaldecoder("utf-8")(
+            errors="replace"
+        )  # a character may span two reads
         while True:
-            ended = self.row().status.is_terminal  # read before the file, so nothing written last is missed
+            ended = (
+                self.row().status.is_terminal
+            )  # read before the file, so nothing written last is missed
             f = _runfiles.open_log(root, stream, self.run_id)
             if f is not None:
                 with f:
@@ -229,5 +251,7 @@ class RunView:
         details = self.details()
         status = details["status"]
         if raise_on_error and status == RunStatus.FAILED.value:
-            raise RunFailedError(f"Run {self.run_id} failed: {details.get('error', {}).get('message')}")
+            raise RunFailedError(
+                f"Run {self.run_id} failed: {details.get('error', {}).get('message')}"
+            )
         return details

@@ -42,13 +42,20 @@ def check_name(name: object, owner: str = "a run's file") -> str:
     if len(encoded) > MAX_NAME_BYTES:
         raise invalid("name", owner, f"at most {MAX_NAME_BYTES} bytes long", name[:64] + "...")
     if name.startswith("/") or os.path.isabs(name):
-        raise invalid("name", owner, "relative to the run's folder (e.g. 'outputs/model.txt')", name)
+        raise invalid(
+            "name", owner, "relative to the run's folder (e.g. 'outputs/model.txt')", name
+        )
     parts = [p for p in name.split("/") if p not in ("", ".")]
     for part in parts:
         if part == "..":
             raise invalid("name", owner, "free of '..' components", name)
         if len(os.fsencode(part)) > MAX_COMPONENT_BYTES:
-            raise invalid("name", owner, f"made of components of at most {MAX_COMPONENT_BYTES} bytes", name[:64] + "...")
+            raise invalid(
+                "name",
+                owner,
+                f"made of components of at most {MAX_COMPONENT_BYTES} bytes",
+                name[:64] + "...",
+            )
     return "/".join(parts)
 
 
@@ -145,7 +152,9 @@ def open_file(
     root = _real_root(run_dir)
 
     def missing() -> NotFoundError:
-        return NotFoundError(f"Run {run_id} has no file {name!r}; its files are listed by get_file_names().")
+        return NotFoundError(
+            f"Run {run_id} has no file {name!r}; its files are listed by get_file_names()."
+        )
 
     if root is None or not clean:
         raise missing()
@@ -154,7 +163,9 @@ def open_file(
     if not _allowed(real, root, extra):
         raise missing()
     try:
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(
+            real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        )
     except OSError:
         raise missing() from None
     try:
@@ -170,7 +181,9 @@ def open_file(
         raise
 
 
-def open_log(run_dir: str | os.PathLike[str], stream: str, run_id: str = "this run") -> BinaryIO | None:
+def open_log(
+    run_dir: str | os.PathLike[str], stream: str, run_id: str = "this run"
+) -> BinaryIO | None:
     """``logs/<stream>.txt`` opened for binary reading, or None when it does not exist (or points outside)."""
     if stream not in STREAMS:
         raise invalid("stream", f"the logs of run {run_id}", f"one of {STREAMS}", stream)
@@ -181,7 +194,12 @@ def open_log(run_dir: str | os.PathLike[str], stream: str, run_id: str = "this r
 
 
 def tail_bytes(
-    f: BinaryIO, lines: int, end: int | None = None, *, limit: int | None = None, block: int = _BLOCK
+    f: BinaryIO,
+    lines: int,
+    end: int | None = None,
+    *,
+    limit: int | None = None,
+    block: int = _BLOCK,
 ) -> bytes:
     """The last ``lines`` lines of the open file ``f`` (up to byte ``end``), reading back from the end.
 

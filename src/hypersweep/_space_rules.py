@@ -81,7 +81,9 @@ def _as_float(x: Any) -> float:
         return math.inf
 
 
-def _check_grid(owner: str, q: float, extremes: tuple[float, float], typical: tuple[float, float], where: str) -> None:
+def _check_grid(
+    owner: str, q: float, extremes: tuple[float, float], typical: tuple[float, float], where: str
+) -> None:
     """Reject a ``q`` whose grid overflows over ``extremes`` or is finer than a float can resolve over ``typical``.
 
     Args:
@@ -95,7 +97,8 @@ def _check_grid(owner: str, q: float, extremes: tuple[float, float], typical: tu
             y = np.round(k) * q
         if not (math.isfinite(k) and math.isfinite(y)):
             raise invalid(
-                "q", owner,
+                "q",
+                owner,
                 f"large enough that round(x / q) * q stays finite for every value x the expression can draw "
                 f"(x reaches {_fmt(x)}, and {_fmt(x)} / q overflows)",
                 q,
@@ -103,7 +106,8 @@ def _check_grid(owner: str, q: float, extremes: tuple[float, float], typical: tu
     reach = max(abs(t) for t in typical)
     if reach / q > _MAX_STEPS:
         raise invalid(
-            "q", owner,
+            "q",
+            owner,
             f"at least {where} / 2**52 = {_fmt(reach / _MAX_STEPS)}: a finer grid than float resolution "
             "gives values that are not multiples of q",
             q,
@@ -118,8 +122,6 @@ def _decimals(q: float) -> int:
     return max(0, places - int(exponent or 0))
 
 
-
-
 def _uniform_args(kind: str, low: Any, high: Any, strict: bool) -> tuple[Any, Any]:
     low = _finite(low, "min_value", kind)
     high = _finite(high, "max_value", kind)
@@ -128,7 +130,8 @@ def _uniform_args(kind: str, low: Any, high: Any, strict: bool) -> tuple[Any, An
         raise invalid("max_value", kind, rule, high)
     if not math.isfinite(float(high) - float(low)):
         raise invalid(
-            "max_value", kind,
+            "max_value",
+            kind,
             f"within {_fmt(_MAX_FLOAT)} of min_value: a draw is min_value + u * (max_value - min_value), and "
             f"{_fmt(high)} - {_fmt(low)} overflows; use bounds whose difference is finite, e.g. "
             f"{kind}({_fmt(low / 2)}, {_fmt(high / 2)})",
@@ -142,7 +145,8 @@ def _uniform_args(kind: str, low: Any, high: Any, strict: bool) -> tuple[Any, An
             else f"exp({_MAX_EXP:.2f}) is about 1.8e308, the largest float"
         )
         raise invalid(
-            "max_value", kind,
+            "max_value",
+            kind,
             f"at most {_MAX_EXP:.2f}: the bounds are exponents, and exp({_fmt(high)}) overflows; {hint}",
             high,
         )
@@ -154,7 +158,9 @@ def _normal_args(kind: str, mu: Any, sigma: Any) -> tuple[Any, Any]:
     sigma = _finite(sigma, "sigma", kind)
     if sigma < 0:
         raise invalid("sigma", kind, "a non-negative number", sigma)
-    sigma = sigma + 0.0 if isinstance(sigma, float) else sigma  # -0.0 is 0.0 (numpy refuses a negative zero scale)
+    sigma = (
+        sigma + 0.0 if isinstance(sigma, float) else sigma
+    )  # -0.0 is 0.0 (numpy refuses a negative zero scale)
     log = kind in ("lognormal", "qlognormal")
     limit = _MAX_EXP if log else _MAX_FLOAT
     reach = abs(float(mu)) + _Z_SAFE * float(sigma)
@@ -164,7 +170,9 @@ def _normal_args(kind: str, mu: Any, sigma: Any) -> tuple[Any, Any]:
             f"{kind} is unbounded, and a draw of {what} must stay a finite float "
             f"(abs(mu) + 40 * sigma at most {_fmt(limit)}{', since mu and sigma are exponents' if log else ''})"
         )
-        if abs(float(mu)) > limit or (abs(float(mu)) > limit / 2 and sigma <= limit / (2 * _Z_SAFE)):
+        if abs(float(mu)) > limit or (
+            abs(float(mu)) > limit / 2 and sigma <= limit / (2 * _Z_SAFE)
+        ):
             hint = ""
             if log and mu > 0 and math.log(mu) + _Z_SAFE * sigma <= limit:
                 hint = (
@@ -172,7 +180,12 @@ def _normal_args(kind: str, mu: Any, sigma: Any) -> tuple[Any, Any]:
                     f"{kind}(log({_fmt(mu)}), {_fmt(sigma)}) = {kind}({_fmt(math.log(mu))}, {_fmt(sigma)})"
                 )
             bound = _fmt(max(0.0, limit - _Z_SAFE * float(sigma)))
-            raise invalid("mu", kind, f"at most {bound} in absolute value when sigma is {_fmt(sigma)}: {why}{hint}", mu)
+            raise invalid(
+                "mu",
+                kind,
+                f"at most {bound} in absolute value when sigma is {_fmt(sigma)}: {why}{hint}",
+                mu,
+            )
         bound = _fmt((limit - abs(float(mu))) / _Z_SAFE)
         raise invalid("sigma", kind, f"at most {bound} when mu is {_fmt(mu)}: {why}", sigma)
     return mu, sigma

@@ -18,7 +18,9 @@ def _shown(got: Any) -> str:
 
 def invalid(param: str, owner: str, rule: str, got: Any) -> InvalidConfigError:
     """Build the uniform error: ``The 'x' parameter of Y must be <rule>. Got <value> instead.``"""
-    return InvalidConfigError(f"The {param!r} parameter of {owner} must be {rule}. Got {_shown(got)} instead.")
+    return InvalidConfigError(
+        f"The {param!r} parameter of {owner} must be {rule}. Got {_shown(got)} instead."
+    )
 
 
 def _as_float(value: Any) -> float:

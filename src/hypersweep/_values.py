@@ -85,11 +85,15 @@ def _number(value: int, notes: list[str], lenient: bool) -> int | float:
             f"{_short(value)} is an integer beyond the float range (about ±1.8e308), which no "
             "number column can hold; log it as a string or a float instead"
         ) from None
-    notes.append(f"{_short(value)} does not fit in 64 bits and was logged as the float {as_float!r}")
+    notes.append(
+        f"{_short(value)} does not fit in 64 bits and was logged as the float {as_float!r}"
+    )
     return as_float
 
 
-def clean(value: Any, notes: list[str] | None = None, *, lenient: bool = False, _depth: int = 0) -> Any:
+def clean(
+    value: Any, notes: list[str] | None = None, *, lenient: bool = False, _depth: int = 0
+) -> Any:
     """A copy of ``value`` that JSON can carry and SQLite can bind, following the module's rule.
 
     Args:
@@ -120,13 +124,17 @@ def clean(value: Any, notes: list[str] | None = None, *, lenient: bool = False, 
     if isinstance(value, str):
         text, changed = clean_text(str(value))
         if changed:
-            notes.append(f"the string {_brief(ascii(value))} holds lone surrogates (it is not valid UTF-8) "
-                f"and was written as {_brief(text)}")
+            notes.append(
+                f"the string {_brief(ascii(value))} holds lone surrogates (it is not valid UTF-8) "
+                f"and was written as {_brief(text)}"
+            )
         return text
     if isinstance(value, (bytes, bytearray, memoryview)):
         text, changed = clean_text(bytes(value).decode("utf-8", "surrogateescape"))
         if changed:
-            notes.append(f"the bytes {_brief(repr(bytes(value)))} are not valid UTF-8 and were written as {_brief(text)}")
+            notes.append(
+                f"the bytes {_brief(repr(bytes(value)))} are not valid UTF-8 and were written as {_brief(text)}"
+            )
         return text
     if _depth >= MAX_DEPTH:
         if lenient:
@@ -136,7 +144,12 @@ def clean(value: Any, notes: list[str] | None = None, *, lenient: bool = False, 
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
-            key = clean(k if isinstance(k, str) else _plain_key(k), notes, lenient=lenient, _depth=_depth + 1)
+            key = clean(
+                k if isinstance(k, str) else _plain_key(k),
+                notes,
+                lenient=lenient,
+                _depth=_depth + 1,
+            )
             out[str(key)] = clean(v, notes, lenient=lenient, _depth=_depth + 1)
         return out
     if isinstance(value, (list, tuple)):

@@ -71,7 +71,9 @@ class Kind(str, enum.Enum):
         return True
 
 
-_DOCUMENTS = frozenset({Kind.CONFUSION_MATRIX, Kind.ACCURACY_TABLE, Kind.RESIDUALS, Kind.PREDICTIONS})
+_DOCUMENTS = frozenset(
+    {Kind.CONFUSION_MATRIX, Kind.ACCURACY_TABLE, Kind.RESIDUALS, Kind.PREDICTIONS}
+)
 _METRICS = frozenset({Kind.METRIC, Kind.LIST, Kind.ROW, Kind.TABLE, Kind.IMAGE, *_DOCUMENTS})
 
 #: Every kind's name, as written on the wire.
@@ -93,7 +95,12 @@ class Record(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """The record as the JSON object of its line (``k``, ``n``, ``v``, ``t``, and ``s`` when given)."""
-        data: dict[str, Any] = {"k": str(self.kind), "n": self.name, "v": self.value, "t": self.time}
+        data: dict[str, Any] = {
+            "k": str(self.kind),
+            "n": self.name,
+            "v": self.value,
+            "t": self.time,
+        }
         if self.step is not None:
             data["s"] = self.step
         return data
@@ -119,15 +126,25 @@ def decode(line: bytes | str) -> Record | None:
         data = json.loads(line)
         if not isinstance(data, dict):
             return None
-        kind, name, value, when, step = data["k"], data["n"], data["v"], data.get("t", 0.0), data.get("s")
+        kind, name, value, when, step = (
+            data["k"],
+            data["n"],
+            data["v"],
+            data.get("t", 0.0),
+            data.get("s"),
+        )
         if not isinstance(kind, str) or kind not in KINDS or not isinstance(name, str):
             return None
         if not Kind(kind).accepts(value):
             return None
         if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
             return None
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or abs(step) >= 2**63):
+        if step is not None and (
+            isinstance(step, bool) or not isinstance(step, int) or abs(step) >= 2**63
+        ):
             return None
         return Record(Kind(kind), clean(name), clean(value), float(when), step)
     except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
-        return None  # Refused and UnicodeDecodeError are ValueErrors; deep JSON raises RecursionError
+        return (
+            None  # Refused and UnicodeDecodeError are ValueErrors; deep JSON raises RecursionError
+        )

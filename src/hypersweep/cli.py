@@ -52,7 +52,9 @@ from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
 from hypersweep.status import RunStatus
 
 
-def _warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+def _warning(
+    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
     err_console.print(f"[yellow]Warning:[/] {safe(message)}", highlight=False)
 
 
@@ -82,14 +84,28 @@ def main() -> None:
 @workspace_option
 @click.option("--experiment", "-e", help="Experiment name (default: the file's experiment_name).")
 @click.option("--quiet", "-q", is_flag=True, help="No live display; print only the final table.")
-@click.option("--compute", help="Where the trials run: local, ray or ray://HOST:PORT (default: the file's compute; "
-              "an Azure ML cluster name runs locally).")
-@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a field of the file before validation, as az ml job create --set does "
-              "(repeatable): --set inputs.iris_csv.path=./iris.csv --set limits.max_total_trials=6.")
+@click.option(
+    "--compute",
+    help="Where the trials run: local, ray or ray://HOST:PORT (default: the file's compute; "
+    "an Azure ML cluster name runs locally).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a field of the file before validation, as az ml job create --set does "
+    "(repeatable): --set inputs.iris_csv.path=./iris.csv --set limits.max_total_trials=6.",
+)
 @handle_errors
-def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool, compute: str | None,
-        sets: tuple[str, ...]) -> None:
+def run(
+    sweep_file: Path,
+    workspace: Path,
+    experiment: str | None,
+    quiet: bool,
+    compute: str | None,
+    sets: tuple[str, ...],
+) -> None:
     """Run the sweep defined in SWEEP_FILE until it ends.
 
     \b
@@ -111,7 +127,8 @@ def run(sweep_file: Path, workspace: Path, experiment: str | None, quiet: bool, 
         ctrl_c.restore()
         raise
     err_console.print(
-        f"Sweep [bold]{sweep.id}[/] started in {safe(ws.path)} (experiment {safe(exp.name)}).", highlight=False
+        f"Sweep [bold]{sweep.id}[/] started in {safe(ws.path)} (experiment {safe(exp.name)}).",
+        highlight=False,
     )
     _follow(sweep, quiet, ctrl_c)
 
@@ -137,7 +154,11 @@ def resume(sweep: str, workspace: Path, quiet: bool) -> None:
     except BaseException:
         ctrl_c.restore()
         raise
-    interrupted = [c for c in hd.get_children() if "Interrupted" in (c.get_details().get("error", {}).get("message") or "")]
+    interrupted = [
+        c
+        for c in hd.get_children()
+        if "Interrupted" in (c.get_details().get("error", {}).get("message") or "")
+    ]
     err_console.print(
         f"Sweep [bold]{hd.id}[/] resumed: {len(hd.get_children())} runs recorded, {len(interrupted)} interrupted.",
         highlight=False,
@@ -201,7 +222,11 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
     status = sweep.get_status()
     best = sweep.get_best_run_by_primary_metric()
     if best is not None:
-        console.print(f"Best run: [bold]{best.id}[/]  (hypersweep best {sweep.id})", highlight=False, soft_wrap=True)
+        console.print(
+            f"Best run: [bold]{best.id}[/]  (hypersweep best {sweep.id})",
+            highlight=False,
+            soft_wrap=True,
+        )
     else:
         console.print(
             f"No run logged the primary metric {safe(repr(sweep.primary_metric))}; check the name your script logs.",
@@ -209,14 +234,18 @@ def _follow(sweep: HyperDriveRun, quiet: bool, ctrl_c: _CtrlC | None = None) -> 
         )
     if status != RunStatus.COMPLETED.value:
         error = sweep.get_details().get("error", {}).get("message")
-        err_console.print(f"Sweep ended as {status}." + (f" {safe(error)}" if error else ""), highlight=False)
+        err_console.print(
+            f"Sweep ended as {status}." + (f" {safe(error)}" if error else ""), highlight=False
+        )
         sys.exit(1)
 
 
 @main.command(name="ls")
 @workspace_option
 @click.option("--experiment", "-e", help="Only this experiment's sweeps.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: every sweep and single run, whole.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON: every sweep and single run, whole."
+)
 @handle_errors
 def list_sweeps(workspace: Path, experiment: str | None, as_json: bool) -> None:
     """List the workspace's sweeps (status, progress, best value) and single runs.
@@ -227,11 +256,13 @@ def list_sweeps(workspace: Path, experiment: str | None, as_json: bool) -> None:
     ws = existing_workspace(workspace)
     records = sweep_records(ws.store, ws.path, experiment)
     if as_json:
-        echo_json({
-            "workspace": str(ws.path),
-            "sweeps": [r for r in records if "run_id" not in r],
-            "single_runs": [r for r in records if "run_id" in r],
-        })
+        echo_json(
+            {
+                "workspace": str(ws.path),
+                "sweeps": [r for r in records if "run_id" not in r],
+                "single_runs": [r for r in records if "run_id" in r],
+            }
+        )
         return
     print_whole(console, *sweeps_tables(records, ws.path, console))
 
@@ -240,7 +271,12 @@ def list_sweeps(workspace: Path, experiment: str | None, as_json: bool) -> None:
 @click.argument("sweep")
 @workspace_option
 @click.option("--top", type=click.IntRange(min=1), help="Show only the best N runs.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: the sweep and all its runs (or the run), whole.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: the sweep and all its runs (or the run), whole.",
+)
 @handle_errors
 def show(sweep: str, workspace: Path, top: int | None, as_json: bool) -> None:
     """Show SWEEP's runs, best first (SWEEP: an id, a unique prefix, or 'latest'); or one run."""
@@ -250,9 +286,13 @@ def show(sweep: str, workspace: Path, top: int | None, as_json: bool) -> None:
     except NotFoundError:
         sweeps = [r for r in ws.store.sweeps() if r["id"].startswith(sweep)]
         if len(sweeps) > 1:
-            _ambiguous(sweep, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in sweeps], "sweeps")
+            _ambiguous(
+                sweep, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in sweeps], "sweeps"
+            )
         try:
-            row = ws.store.run(sweep)  # a run id (a single run, or a run of a sweep), or a unique prefix
+            row = ws.store.run(
+                sweep
+            )  # a run id (a single run, or a run of a sweep), or a unique prefix
         except NotFoundError:
             runs = _runs_by_prefix(ws, sweep)
             if len(runs) != 1:
@@ -271,8 +311,11 @@ def show(sweep: str, workspace: Path, top: int | None, as_json: bool) -> None:
     if as_json:
         data = sweep_record(hd)
         if top:  # the best N, best first, as the table shows them
-            scored = sorted((r for r in data["runs"] if r["best_value"] is not None), key=lambda r: r["best_value"],
-                            reverse=data["sweep"]["goal"] == "maximize")
+            scored = sorted(
+                (r for r in data["runs"] if r["best_value"] is not None),
+                key=lambda r: r["best_value"],
+                reverse=data["sweep"]["goal"] == "maximize",
+            )
             data["runs"] = (scored + [r for r in data["runs"] if r["best_value"] is None])[:top]
         echo_json(data)
         return
@@ -291,20 +334,45 @@ def _show_run(run_: Any, as_json: bool = False) -> None:
     if as_json:
         echo_json({"run": details, "metrics": run_.get_metrics(), "files": run_.get_file_names()})
         return
-    console.print(safe(f"{run_.id} ({details['status']}) run of experiment {details['experiment']}"),
-                  style="bold", highlight=False)
+    console.print(
+        safe(f"{run_.id} ({details['status']}) run of experiment {details['experiment']}"),
+        style="bold",
+        highlight=False,
+    )
     if details.get("error"):
-        console.print("[red]error:[/] " + safe(details["error"]["message"] or ""), highlight=False, soft_wrap=True)
+        console.print(
+            "[red]error:[/] " + safe(details["error"]["message"] or ""),
+            highlight=False,
+            soft_wrap=True,
+        )
     if details.get("canceledReason"):
-        console.print("[yellow]why it stopped:[/] " + safe(details["canceledReason"]), highlight=False, soft_wrap=True)
-    console.print(safe("arguments: " + " ".join(details["runDefinition"]["arguments"])), highlight=False, soft_wrap=True)
+        console.print(
+            "[yellow]why it stopped:[/] " + safe(details["canceledReason"]),
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        safe("arguments: " + " ".join(details["runDefinition"]["arguments"])),
+        highlight=False,
+        soft_wrap=True,
+    )
     table = Table("metric", "value")
     for name, value in run_.get_metrics().items():
-        table.add_row(safe(name), safe(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
+        table.add_row(
+            safe(name), safe(fmt(value) if not isinstance(value, (list, dict)) else _short(value))
+        )
     print_whole(console, table)
     if details["tags"]:
-        console.print(safe("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())), highlight=False, soft_wrap=True)
-    console.print(safe("files: " + (", ".join(run_.get_file_names()) or "none")), highlight=False, soft_wrap=True)
+        console.print(
+            safe("tags: " + ", ".join(f"{k}={v}" for k, v in details["tags"].items())),
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        safe("files: " + (", ".join(run_.get_file_names()) or "none")),
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @main.command()
@@ -326,18 +394,31 @@ def models(workspace: Path, name: str | None, latest: bool, as_json: bool) -> No
     for col in ("name", "version", "run", "registered", "tags", "description"):
         table.add_column(col, justify="right" if col == "version" else "left")
     for m in found:
-        table.add_row(*(safe(cell) for cell in (
-            m.name, str(m.version), m.run_id or f"(file {m._source})",
-            m.created_time.astimezone().strftime("%Y-%m-%d %H:%M"),
-            ", ".join(f"{k}={v}" for k, v in m.tags.items()), m.description or "",
-        )))
+        table.add_row(
+            *(
+                safe(cell)
+                for cell in (
+                    m.name,
+                    str(m.version),
+                    m.run_id or f"(file {m._source})",
+                    m.created_time.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    ", ".join(f"{k}={v}" for k, v in m.tags.items()),
+                    m.description or "",
+                )
+            )
+        )
     print_whole(console, table)
 
 
 @main.command()
 @click.argument("sweep")
 @workspace_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (run id, arguments, hyperparameters, metrics).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON (run id, arguments, hyperparameters, metrics).",
+)
 @handle_errors
 def best(sweep: str, workspace: Path, as_json: bool) -> None:
     """Print the best run of SWEEP: its arguments and metrics."""
@@ -361,12 +442,22 @@ def best(sweep: str, workspace: Path, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    console.print(f"[bold]{safe(run_.id)}[/] ({details['status']})", highlight=False, soft_wrap=True)
-    console.print(f"{safe(hd.primary_metric)}: [bold]{safe(fmt(data['best_value']))}[/]", highlight=False, soft_wrap=True)
-    console.print("arguments: " + safe(" ".join(data["arguments"])), highlight=False, soft_wrap=True)
+    console.print(
+        f"[bold]{safe(run_.id)}[/] ({details['status']})", highlight=False, soft_wrap=True
+    )
+    console.print(
+        f"{safe(hd.primary_metric)}: [bold]{safe(fmt(data['best_value']))}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        "arguments: " + safe(" ".join(data["arguments"])), highlight=False, soft_wrap=True
+    )
     table = Table("metric", "value")
     for name, value in data["metrics"].items():
-        table.add_row(plain(name), plain(fmt(value) if not isinstance(value, (list, dict)) else _short(value)))
+        table.add_row(
+            plain(name), plain(fmt(value) if not isinstance(value, (list, dict)) else _short(value))
+        )
     print_whole(console, table)
 
 
@@ -397,9 +488,16 @@ def cancel(sweep: str, workspace: Path) -> None:
 @click.option("--stdout", "stream", flag_value="stdout", default=True, hidden=True)
 @click.option("--tail", "-n", type=click.IntRange(min=1), help="Only the last N lines.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the run ends.")
-@click.option("--all", "all_runs", is_flag=True, help="Given a sweep: the output of each of its runs, one after the other.")
+@click.option(
+    "--all",
+    "all_runs",
+    is_flag=True,
+    help="Given a sweep: the output of each of its runs, one after the other.",
+)
 @handle_errors
-def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bool, all_runs: bool) -> None:
+def logs(
+    run_id: str, workspace: Path, stream: str, tail: int | None, follow: bool, all_runs: bool
+) -> None:
     """Print the output of RUN_ID (e.g. HD_<uuid>_3; a unique prefix is enough).
 
     \b
@@ -409,7 +507,9 @@ def logs(run_id: str, workspace: Path, stream: str, tail: int | None, follow: bo
     ws = existing_workspace(workspace)
     rows = _log_runs(ws, run_id, all_runs)
     if follow and len(rows) > 1:
-        raise NotFoundError(f"--follow follows one run; {run_id!r} names {len(rows)}. Give one run's id.")
+        raise NotFoundError(
+            f"--follow follows one run; {run_id!r} names {len(rows)}. Give one run's id."
+        )
     for row in rows:
         if len(rows) > 1:
             click.echo(f"==> {row['id']} ({row['status']}) <==")
@@ -436,9 +536,13 @@ def _log_runs(ws: Workspace, ref: str, all_runs: bool) -> list[Any]:
     if ref == "latest":
         matched = sweeps[-1:]
     else:
-        matched = [r for r in sweeps if r["id"] == ref] or [r for r in sweeps if r["id"].startswith(ref)]
+        matched = [r for r in sweeps if r["id"] == ref] or [
+            r for r in sweeps if r["id"].startswith(ref)
+        ]
     if len(matched) > 1:
-        _ambiguous(ref, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in matched], "sweeps")
+        _ambiguous(
+            ref, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in matched], "sweeps"
+        )
     if len(matched) == 1:
         sweep = matched[0]
         runs = store.runs(sweep["id"])
@@ -449,24 +553,35 @@ def _log_runs(ws: Workspace, ref: str, all_runs: bool) -> list[Any]:
         if sys.stdin.isatty() and sys.stdout.isatty():
             console.print(_runs_list(runs))
             numbers = [str(r["number"]) for r in runs]
-            chosen = click.prompt(f"{sweep['id']} has {len(runs)} runs; which one (#)", type=click.Choice(numbers),
-                                  show_choices=False)
+            chosen = click.prompt(
+                f"{sweep['id']} has {len(runs)} runs; which one (#)",
+                type=click.Choice(numbers),
+                show_choices=False,
+            )
             return [r for r in runs if str(r["number"]) == chosen]
         err_console.print(_runs_list(runs))
-        raise NotFoundError(f"{sweep['id']} is a sweep of {len(runs)} runs: give one run's id "
-                            f"(hypersweep logs {runs[0]['id']}) or print them all with --all.")
+        raise NotFoundError(
+            f"{sweep['id']} is a sweep of {len(runs)} runs: give one run's id "
+            f"(hypersweep logs {runs[0]['id']}) or print them all with --all."
+        )
     runs = _runs_by_prefix(ws, ref)
     if len(runs) == 1 or (runs and all_runs):
         return runs
     if runs:
-        _ambiguous(ref, [f"{r['id']} ({r['status']})" for r in runs], "runs", " or --all for each of them")
-    raise NotFoundError(f"{ref!r} matches no run and no sweep in {ws.path}; list the sweeps with: hypersweep ls")
+        _ambiguous(
+            ref, [f"{r['id']} ({r['status']})" for r in runs], "runs", " or --all for each of them"
+        )
+    raise NotFoundError(
+        f"{ref!r} matches no run and no sweep in {ws.path}; list the sweeps with: hypersweep ls"
+    )
 
 
 def _runs_by_prefix(ws: Workspace, ref: str) -> list[Any]:
     """The runs whose id starts with ``ref`` (which names their sweep whole: run ids are SWEEP_N)."""
     candidates = [r for r in ws.store.sweeps() if ref.startswith(r["id"] + "_")]
-    runs = [r for sweep in candidates for r in ws.store.runs(sweep["id"]) if r["id"].startswith(ref)]
+    runs = [
+        r for sweep in candidates for r in ws.store.runs(sweep["id"]) if r["id"].startswith(ref)
+    ]
     if not runs:  # a run named otherwise: the store's own lookup of a unique prefix
         try:
             runs = [ws.store.find_run(ref)]
@@ -477,9 +592,13 @@ def _runs_by_prefix(ws: Workspace, ref: str) -> list[Any]:
 
 def _ambiguous(ref: str, matches: list[str], what: str, hint: str = "") -> None:
     """Raise the error of a prefix that names several sweeps or runs, listing them (the first 20)."""
-    listed = "\n  ".join(matches[:20]) + (f"\n  ... and {len(matches) - 20} more" if len(matches) > 20 else "")
-    raise NotFoundError(f"{ref!r} is ambiguous: it matches {len(matches)} {what}:\n  {listed}\n"
-                        f"Give more of the id{hint}.")
+    listed = "\n  ".join(matches[:20]) + (
+        f"\n  ... and {len(matches) - 20} more" if len(matches) > 20 else ""
+    )
+    raise NotFoundError(
+        f"{ref!r} is ambiguous: it matches {len(matches)} {what}:\n  {listed}\n"
+        f"Give more of the id{hint}."
+    )
 
 
 def _print_log(ws: Workspace, row: Any, stream: str, tail: int | None, follow: bool) -> None:
@@ -492,7 +611,9 @@ def _print_log(ws: Workspace, row: Any, stream: str, tail: int | None, follow: b
             if tail:
                 offset = f.seek(0, 2)
                 data = tail_bytes(f, tail, offset)  # read back from the end, not the whole file
-                text = data.decode(errors="replace") + ("\n" if data and not data.endswith(b"\n") else "")
+                text = data.decode(errors="replace") + (
+                    "\n" if data and not data.endswith(b"\n") else ""
+                )
                 click.echo(text, nl=False)
             else:
                 decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -514,7 +635,9 @@ def _print_log(ws: Workspace, row: Any, stream: str, tail: int | None, follow: b
 @main.command()
 @click.argument("sweep")
 @workspace_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (importances, runs used, message).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (importances, runs used, message)."
+)
 @handle_errors
 def importance(sweep: str, workspace: Path, as_json: bool) -> None:
     """How much each hyperparameter of SWEEP matters to its primary metric (fANOVA on a random forest)."""
@@ -526,13 +649,20 @@ def importance(sweep: str, workspace: Path, as_json: bool) -> None:
     if as_json:
         echo_json({"sweep_id": hd.id, "primary_metric": hd.primary_metric, **result.to_dict()})
         return
-    console.print(f"[bold]{safe(hd.id)}[/]: importance for {safe(hd.primary_metric)}, "
-                  f"from {result.n_runs} runs", highlight=False)
+    console.print(
+        f"[bold]{safe(hd.id)}[/]: importance for {safe(hd.primary_metric)}, "
+        f"from {result.n_runs} runs",
+        highlight=False,
+    )
     if result.importances:
         table = Table("hyperparameter", "importance", "± across trees", "")
         for name, share in result.importances.items():
-            table.add_row(plain(name), f"{100 * share:.1f}%", f"{100 * result.std.get(name, 0.0):.1f}%",
-                          "█" * round(30 * share))
+            table.add_row(
+                plain(name),
+                f"{100 * share:.1f}%",
+                f"{100 * result.std.get(name, 0.0):.1f}%",
+                "█" * round(30 * share),
+            )
         console.print(table)
     if result.message:
         console.print(safe(result.message), highlight=False)

@@ -63,8 +63,12 @@ class AmlCompute:
     ) -> AmlComputeProvisioningConfiguration:
         """The settings of a cluster (kept, not used: trials run here)."""
         return AmlComputeProvisioningConfiguration(
-            vm_size=vm_size, vm_priority=vm_priority, min_nodes=min_nodes, max_nodes=max_nodes,
-            idle_seconds_before_scaledown=idle_seconds_before_scaledown, **kwargs,
+            vm_size=vm_size,
+            vm_priority=vm_priority,
+            min_nodes=min_nodes,
+            max_nodes=max_nodes,
+            idle_seconds_before_scaledown=idle_seconds_before_scaledown,
+            **kwargs,
         )
 
     @staticmethod
@@ -84,7 +88,9 @@ class RayCompute:
     type = "Ray"
 
     def __init__(self, address: str = "ray") -> None:
-        if not isinstance(address, str) or not (address == "ray" or re.fullmatch(r"ray://[^\s/:]+(:\d+)?", address)):
+        if not isinstance(address, str) or not (
+            address == "ray" or re.fullmatch(r"ray://[^\s/:]+(:\d+)?", address)
+        ):
             raise invalid("address", "RayCompute", "'ray' or 'ray://HOST:PORT'", address)
         self.address = address
 
@@ -142,7 +148,9 @@ class ComputeTarget:
             if not isinstance(self._data, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:
-            raise ComputeTargetException(f"The compute target file {file} is not valid JSON: {exc}") from None
+            raise ComputeTargetException(
+                f"The compute target file {file} is not valid JSON: {exc}"
+            ) from None
         if self._data.get("type") == "Ray":
             RayCompute(self._data.get("address", "ray"))  # checks the address
         self._warn_if_local()
@@ -152,11 +160,20 @@ class ComputeTarget:
         """Create (or replace) the target ``name``: an ``AmlCompute`` configuration runs here; ``RayCompute`` on Ray."""
         _check_name(name)
         if name == LOCAL:
-            raise invalid("name", "ComputeTarget.create", "a name other than 'local' (which always exists)", name)
+            raise invalid(
+                "name",
+                "ComputeTarget.create",
+                "a name other than 'local' (which always exists)",
+                name,
+            )
         to_dict = getattr(provisioning_configuration, "to_dict", None)
         if not callable(to_dict):
-            raise invalid("provisioning_configuration", "ComputeTarget.create",
-                          "AmlCompute.provisioning_configuration(...) or RayCompute(address=...)", provisioning_configuration)
+            raise invalid(
+                "provisioning_configuration",
+                "ComputeTarget.create",
+                "AmlCompute.provisioning_configuration(...) or RayCompute(address=...)",
+                provisioning_configuration,
+            )
         data = to_dict()
         folder = _folder(workspace)
         folder.mkdir(parents=True, exist_ok=True)
@@ -173,8 +190,11 @@ class ComputeTarget:
         if folder.is_dir():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # listing is not using: no warning per cluster
-                targets += [ComputeTarget(workspace, p.stem) for p in sorted(folder.glob("*.json"))
-                            if _NAME.fullmatch(p.stem)]
+                targets += [
+                    ComputeTarget(workspace, p.stem)
+                    for p in sorted(folder.glob("*.json"))
+                    if _NAME.fullmatch(p.stem)
+                ]
         return targets
 
     # -- what notebooks read ---------------------------------------------------------------------
@@ -198,11 +218,18 @@ class ComputeTarget:
             return str(self._data.get("address", "ray"))
         return LOCAL
 
-    def wait_for_completion(self, show_output: bool = False, min_node_count: int | None = None,
-                            timeout_in_minutes: int = 20, is_delete_operation: bool = False) -> None:
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        min_node_count: int | None = None,
+        timeout_in_minutes: int = 20,
+        is_delete_operation: bool = False,
+    ) -> None:
         """Nothing to wait for: the target is ready (with ``show_output``, says so)."""
         if show_output:
-            print(f"Compute target {self.name!r} ({self.type}) is ready: trials run on {self._runs_on()}.")
+            print(
+                f"Compute target {self.name!r} ({self.type}) is ready: trials run on {self._runs_on()}."
+            )
             print("Succeeded")
 
     def get_status(self) -> ComputeTargetStatus:
@@ -221,7 +248,11 @@ class ComputeTarget:
         return {"name": self.name, **self._data}
 
     def _runs_on(self) -> str:
-        return "this machine" if self.hypersweep_target == LOCAL else f"the Ray cluster {self.hypersweep_target}"
+        return (
+            "this machine"
+            if self.hypersweep_target == LOCAL
+            else f"the Ray cluster {self.hypersweep_target}"
+        )
 
     def _warn_if_local(self) -> None:
         if self.type != "Ray":
@@ -258,7 +289,9 @@ def _folder(workspace: Any) -> Path:
 
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise invalid("name", "ComputeTarget", "2-32 letters, digits and '-', starting with a letter", name)
+        raise invalid(
+            "name", "ComputeTarget", "2-32 letters, digits and '-', starting with a letter", name
+        )
 
 
 def resolve_target(target: str, workspace_path: Path) -> str:
@@ -270,7 +303,9 @@ def resolve_target(target: str, workspace_path: Path) -> str:
     """
     from hypersweep.executors import is_target
 
-    if is_target(target) or "://" in target:  # an executor's target (an unknown address: make_executor says so)
+    if (
+        is_target(target) or "://" in target
+    ):  # an executor's target (an unknown address: make_executor says so)
         return target
 
     class _Ws:

@@ -31,12 +31,16 @@ DEFAULT_NAME = "project_environment"
 def _check_spec(data: Any, where: str) -> dict[str, Any]:
     """A conda specification as a dict ``{name, channels, dependencies}``, checked for shape."""
     if not isinstance(data, Mapping):
-        raise InvalidConfigError(f"{where} must be a conda environment specification (a mapping with "
-                                 f"'dependencies'). Got {data!r} instead.")
+        raise InvalidConfigError(
+            f"{where} must be a conda environment specification (a mapping with "
+            f"'dependencies'). Got {data!r} instead."
+        )
     spec: dict[str, Any] = {"name": str(data.get("name") or DEFAULT_NAME)}
     channels = data.get("channels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-        raise InvalidConfigError(f"{where}: 'channels' must be a list of names. Got {channels!r} instead.")
+        raise InvalidConfigError(
+            f"{where}: 'channels' must be a list of names. Got {channels!r} instead."
+        )
     spec["channels"] = list(channels)
     deps = data.get("dependencies") or []
     if not isinstance(deps, list):
@@ -46,7 +50,9 @@ def _check_spec(data: Any, where: str) -> dict[str, Any]:
         if isinstance(dep, Mapping) and set(dep) == {"pip"}:
             pip = dep["pip"] or []
             if not isinstance(pip, list) or not all(isinstance(p, str) for p in pip):
-                raise InvalidConfigError(f"{where}: 'pip' must be a list of requirements. Got {pip!r} instead.")
+                raise InvalidConfigError(
+                    f"{where}: 'pip' must be a list of requirements. Got {pip!r} instead."
+                )
             out.append({"pip": list(pip)})
         elif isinstance(dep, (str, int, float)) and not isinstance(dep, bool):
             out.append(str(dep))
@@ -81,11 +87,15 @@ class CondaDependencies:
         conda_dependencies_file_path: a conda YAML file to start from (None: an empty specification).
     """
 
-    def __init__(self, conda_dependencies_file_path: str | os.PathLike[str] | None = None,
-                 _underlying_structure: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        conda_dependencies_file_path: str | os.PathLike[str] | None = None,
+        _underlying_structure: Mapping[str, Any] | None = None,
+    ) -> None:
         if conda_dependencies_file_path is not None:
-            self._spec = load_conda_file(conda_dependencies_file_path, "conda_dependencies_file_path",
-                                         "CondaDependencies")
+            self._spec = load_conda_file(
+                conda_dependencies_file_path, "conda_dependencies_file_path", "CondaDependencies"
+            )
         elif _underlying_structure is not None:
             self._spec = _check_spec(_underlying_structure, "CondaDependencies")
         else:
@@ -154,9 +164,13 @@ class CondaDependencies:
 
     def add_conda_package(self, conda_package: str) -> None:
         """Add a conda package (``name``, ``name=version`` or ``name>=version``); once."""
-        name = self._check_name(conda_package, "conda_package", "CondaDependencies.add_conda_package")
+        name = self._check_name(
+            conda_package, "conda_package", "CondaDependencies.add_conda_package"
+        )
         if name not in self._spec["dependencies"]:
-            pip_at = next((i for i, d in enumerate(self._spec["dependencies"]) if isinstance(d, dict)), None)
+            pip_at = next(
+                (i for i, d in enumerate(self._spec["dependencies"]) if isinstance(d, dict)), None
+            )
             if pip_at is None:
                 self._spec["dependencies"].append(name)
             else:
@@ -181,8 +195,11 @@ class CondaDependencies:
             self._spec["channels"].append(name)
 
     def remove_conda_package(self, conda_package: str) -> None:
-        self._spec["dependencies"] = [d for d in self._spec["dependencies"]
-                                      if not (isinstance(d, str) and _conda_name(d) == _conda_name(conda_package))]
+        self._spec["dependencies"] = [
+            d
+            for d in self._spec["dependencies"]
+            if not (isinstance(d, str) and _conda_name(d) == _conda_name(conda_package))
+        ]
 
     def remove_pip_package(self, pip_package: str) -> None:
         pip = self._pip_list()
@@ -194,12 +211,16 @@ class CondaDependencies:
         self.remove_conda_package("python")
         self._spec["dependencies"].insert(0, f"python={version}")
 
-    def add_tensorflow_conda_package(self, core_type: str = "cpu", version: str | None = None) -> None:
+    def add_tensorflow_conda_package(
+        self, core_type: str = "cpu", version: str | None = None
+    ) -> None:
         """Azure's helper: adds ``tensorflow`` (or ``tensorflow-gpu``), optionally pinned."""
         name = "tensorflow-gpu" if core_type == "gpu" else "tensorflow"
         self.add_conda_package(f"{name}={version}" if version else name)
 
-    def add_tensorflow_pip_package(self, core_type: str = "cpu", version: str | None = None) -> None:
+    def add_tensorflow_pip_package(
+        self, core_type: str = "cpu", version: str | None = None
+    ) -> None:
         name = "tensorflow-gpu" if core_type == "gpu" else "tensorflow"
         self.add_pip_package(f"{name}=={version}" if version else name)
 
@@ -221,7 +242,9 @@ class CondaDependencies:
         target.write_text(self.serialize_to_string())
         return str(target)
 
-    def save_to_file(self, base_directory: str | os.PathLike[str], conda_file_path: str | None = None) -> str:
+    def save_to_file(
+        self, base_directory: str | os.PathLike[str], conda_file_path: str | None = None
+    ) -> str:
         """Azure's older form of :meth:`save`: the file ``conda_file_path`` in ``base_directory``."""
         return self.save(Path(base_directory) / (conda_file_path or "conda_dependencies.yml"))
 

@@ -85,7 +85,9 @@ class ScriptRunConfig:
     ) -> None:
         owner = "ScriptRunConfig"
         if not isinstance(source_directory, (str, os.PathLike)):
-            raise invalid("source_directory", owner, "a folder path (str or Path)", source_directory)
+            raise invalid(
+                "source_directory", owner, "a folder path (str or Path)", source_directory
+            )
         self.source_directory = Path(source_directory).expanduser().resolve()
         if not self.source_directory.is_dir():
             raise invalid("source_directory", owner, "an existing folder", str(source_directory))
@@ -95,28 +97,43 @@ class ScriptRunConfig:
                 f"'command'. Got script={script!r}, command={command!r}."
             )
         if script is not None and (
-            not isinstance(script, (str, os.PathLike)) or not (self.source_directory / script).is_file()
+            not isinstance(script, (str, os.PathLike))
+            or not (self.source_directory / script).is_file()
         ):
             raise invalid("script", owner, f"a file inside {self.source_directory}", script)
-        if arguments is not None and (isinstance(arguments, (str, bytes)) or not isinstance(arguments, Sequence)):
+        if arguments is not None and (
+            isinstance(arguments, (str, bytes)) or not isinstance(arguments, Sequence)
+        ):
             raise invalid("arguments", owner, "a list such as ['--epochs', 20]", arguments)
         self.compute_target = check_target(compute_target, owner)
         self.resources = check_resources(resources, owner)
         from hypersweep.environment import Environment
 
         if environment is not None and not isinstance(environment, Environment):
-            raise invalid("environment", owner, "an Environment such as Environment.get(ws, name) or None", environment)
+            raise invalid(
+                "environment",
+                owner,
+                "an Environment such as Environment.get(ws, name) or None",
+                environment,
+            )
         self.script = script
         self.arguments = [_argument(a, "arguments", owner) for a in (arguments or [])]
         self.command = _check_command(command, owner)
         self.environment = environment
-        self.environment_variables = _string_map(environment_variables, "environment_variables", owner, env=True)
+        self.environment_variables = _string_map(
+            environment_variables, "environment_variables", owner, env=True
+        )
         self.inputs = _string_map(inputs, "inputs", owner)
         self.outputs = check_output_names(outputs, owner)
         if max_run_duration_seconds is not None:
             seconds = check_number(max_run_duration_seconds, "max_run_duration_seconds", owner)
             if seconds <= 0:
-                raise invalid("max_run_duration_seconds", owner, "a positive number of seconds", max_run_duration_seconds)
+                raise invalid(
+                    "max_run_duration_seconds",
+                    owner,
+                    "a positive number of seconds",
+                    max_run_duration_seconds,
+                )
             max_run_duration_seconds = seconds
         self.max_run_duration_seconds = max_run_duration_seconds
         if command is not None:
@@ -127,21 +144,34 @@ class ScriptRunConfig:
     def _command_tokens(self) -> list[str] | None:
         if self.command is None:
             return None
-        tokens = shlex.split(self.command) if isinstance(self.command, str) else [str(c) for c in self.command]
+        tokens = (
+            shlex.split(self.command)
+            if isinstance(self.command, str)
+            else [str(c) for c in self.command]
+        )
         return tokens
 
     def _check_command_targets(self, owner: str) -> None:
         """Fail at submission, not in every trial, when the command's program or script cannot be found."""
         tokens = self._command_tokens()
         if not tokens or not isinstance(tokens[0], str) or not tokens[0].strip():
-            raise invalid("command", owner, "a non-empty command such as 'python train.py'", self.command)
+            raise invalid(
+                "command", owner, "a non-empty command such as 'python train.py'", self.command
+            )
         for m in (m for t in tokens for m in _PLACEHOLDER.finditer(t)):
             kind, name = m.group(1), m.group(2)
-            defined = self.inputs if kind == "inputs" else self.outputs if kind == "outputs" else None
+            defined = (
+                self.inputs if kind == "inputs" else self.outputs if kind == "outputs" else None
+            )
             if defined is not None and name not in defined:
                 known = ", ".join(sorted(defined)) or "none"
-                raise invalid("command", owner, f"a command whose ${{{{{kind}.NAME}}}} names a defined {kind[:-1]} "
-                              f"(defined: {known})", m.group(0))
+                raise invalid(
+                    "command",
+                    owner,
+                    f"a command whose ${{{{{kind}.NAME}}}} names a defined {kind[:-1]} "
+                    f"(defined: {known})",
+                    m.group(0),
+                )
         program = tokens[0]
         if _PLACEHOLDER.search(program):
             return
@@ -153,7 +183,9 @@ class ScriptRunConfig:
             path = path if path.is_absolute() else self.source_directory / path
             if not path.is_file():
                 raise invalid(
-                    "command", owner, f"a command whose script {script!r} is a file inside {self.source_directory}",
+                    "command",
+                    owner,
+                    f"a command whose script {script!r} is a file inside {self.source_directory}",
                     self.command,
                 )
             return
@@ -161,13 +193,22 @@ class ScriptRunConfig:
 
         local = self.source_directory / program
         if shutil.which(program) is None and not (local.is_file() and os.access(local, os.X_OK)):
-            raise invalid("command", owner, f"a command whose program {program!r} is on PATH or in the source folder",
-                          self.command)
+            raise invalid(
+                "command",
+                owner,
+                f"a command whose program {program!r} is on PATH or in the source folder",
+                self.command,
+            )
 
     def placeholders(self) -> set[str]:
         """The ``search_space`` names the command refers to."""
         tokens = self._command_tokens() or []
-        return {m.group(2) for t in tokens for m in _PLACEHOLDER.finditer(t) if m.group(1) == "search_space"}
+        return {
+            m.group(2)
+            for t in tokens
+            for m in _PLACEHOLDER.finditer(t)
+            if m.group(1) == "search_space"
+        }
 
     def validate_space(self, names: Sequence[str]) -> None:
         """Check a command's placeholders against the search space's names."""
@@ -202,7 +243,9 @@ class ScriptRunConfig:
                 def repl(m: re.Match[str]) -> str:
                     if m.group(1) == "outputs":
                         if m.group(2) not in self.outputs:
-                            raise InvalidConfigError(f"trial.command refers to undefined {m.group(0)}.")
+                            raise InvalidConfigError(
+                                f"trial.command refers to undefined {m.group(0)}."
+                            )
                         return f"outputs/{m.group(2)}"
                     table = values if m.group(1) == "search_space" else self.inputs
                     if m.group(2) not in table:
@@ -296,16 +339,30 @@ def _check_command(command: Any, owner: str) -> str | list[str] | None:
         try:
             tokens = shlex.split(command)
         except ValueError as exc:
-            raise invalid("command", owner, f"a command line with balanced quotes ({exc})", command) from None
+            raise invalid(
+                "command", owner, f"a command line with balanced quotes ({exc})", command
+            ) from None
         if not tokens:
-            raise invalid("command", owner, "a non-empty command such as 'python train.py'", command)
+            raise invalid(
+                "command", owner, "a non-empty command such as 'python train.py'", command
+            )
         if "\0" in command:
             raise invalid("command", owner, "a command line without NUL characters", command)
         return command
     if isinstance(command, (bytes, Mapping)) or not isinstance(command, Sequence):
-        raise invalid("command", owner, "a string or a list of arguments such as ['python', 'train.py']", command)
+        raise invalid(
+            "command",
+            owner,
+            "a string or a list of arguments such as ['python', 'train.py']",
+            command,
+        )
     if not command:
-        raise invalid("command", owner, "a non-empty list of arguments such as ['python', 'train.py']", command)
+        raise invalid(
+            "command",
+            owner,
+            "a non-empty list of arguments such as ['python', 'train.py']",
+            command,
+        )
     return [_argument(c, "command", owner) for c in command]
 
 
@@ -318,7 +375,11 @@ def _string_map(value: Any, param: str, owner: str, env: bool = False) -> dict[s
     out: dict[str, str] = {}
     for key, item in value.items():
         if not isinstance(key, str) or not key or (env and ("=" in key or "\0" in key)):
-            rule = "keyed by variable names (non-empty, no '=')" if env else "keyed by non-empty strings"
+            rule = (
+                "keyed by variable names (non-empty, no '=')"
+                if env
+                else "keyed by non-empty strings"
+            )
             raise invalid(param, owner, rule, key)
         out[key] = _argument(item, f"{param}[{key!r}]", owner)
     return out
@@ -332,8 +393,14 @@ def check_output_names(outputs: Any, owner: str) -> list[str]:
         raise invalid("outputs", owner, "a list of output names such as ['model']", outputs)
     names: list[str] = []
     for name in outputs:
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*", name) or name in names:
-            raise invalid("outputs", owner, "distinct names of letters, digits, '_', '-' and '.'", name)
+        if (
+            not isinstance(name, str)
+            or not re.fullmatch(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*", name)
+            or name in names
+        ):
+            raise invalid(
+                "outputs", owner, "distinct names of letters, digits, '_', '-' and '.'", name
+            )
         names.append(name)
     return names
 
@@ -351,7 +418,9 @@ def check_target(target: Any, owner: str) -> str:
     if target is None or target == "local":
         return "local"
     if isinstance(target, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,31}", target):
-        return target  # an executor's target name, or a compute target's name (ComputeTarget.create)
+        return (
+            target  # an executor's target name, or a compute target's name (ComputeTarget.create)
+        )
     if isinstance(target, str) and re.fullmatch(r"[a-z][a-z0-9+.\-]*://[^\s/:]+(:\d+)?", target):
         from hypersweep.executors import is_target, target_forms
 
@@ -359,7 +428,12 @@ def check_target(target: Any, owner: str) -> str:
             return target  # an executor's address form, such as ray://HOST:PORT
         forms = ", ".join(repr(f) for f in target_forms())
         raise invalid("compute_target", owner, f"an address an executor runs ({forms})", target)
-    raise invalid("compute_target", owner, "'local', 'ray', 'ray://HOST:PORT' or a compute target (or its name)", target)
+    raise invalid(
+        "compute_target",
+        owner,
+        "'local', 'ray', 'ray://HOST:PORT' or a compute target (or its name)",
+        target,
+    )
 
 
 def check_resources(resources: Any, owner: str) -> dict[str, Any]:
@@ -367,7 +441,9 @@ def check_resources(resources: Any, owner: str) -> dict[str, Any]:
     if resources is None:
         return {}
     if not isinstance(resources, Mapping):
-        raise invalid("resources", owner, "a dict such as {'num_cpus': 1, 'num_gpus': 0}", resources)
+        raise invalid(
+            "resources", owner, "a dict such as {'num_cpus': 1, 'num_gpus': 0}", resources
+        )
     out: dict[str, Any] = {}
     for key, value in resources.items():
         if key in ("num_cpus", "num_gpus"):
@@ -375,15 +451,29 @@ def check_resources(resources: Any, owner: str) -> dict[str, Any]:
             if number < 0:
                 raise invalid(f"resources['{key}']", owner, "a number >= 0", value)
             if key == "num_gpus" and number > 1 and not number.is_integer():
-                raise invalid("resources['num_gpus']", owner,
-                              "a share of one GPU (0 to 1, such as 0.5) or a whole number of GPUs", value)
+                raise invalid(
+                    "resources['num_gpus']",
+                    owner,
+                    "a share of one GPU (0 to 1, such as 0.5) or a whole number of GPUs",
+                    value,
+                )
             if key == "num_gpus" and 0 < number < 1 and round(number * 10_000) == 0:
-                raise invalid("resources['num_gpus']", owner, "0, or at least 0.0001 (Ray's smallest share)", value)
+                raise invalid(
+                    "resources['num_gpus']",
+                    owner,
+                    "0, or at least 0.0001 (Ray's smallest share)",
+                    value,
+                )
             out[key] = number
         elif key == "resources":
             if not isinstance(value, Mapping):
-                raise invalid("resources['resources']", owner, "a dict of custom resource amounts", value)
-            out[key] = {str(k): check_number(v, f"resources['resources'][{k!r}]", owner) for k, v in value.items()}
+                raise invalid(
+                    "resources['resources']", owner, "a dict of custom resource amounts", value
+                )
+            out[key] = {
+                str(k): check_number(v, f"resources['resources'][{k!r}]", owner)
+                for k, v in value.items()
+            }
         else:
             raise invalid("resources", owner, "keys among num_cpus, num_gpus, resources", key)
     return out
@@ -411,7 +501,9 @@ class FunctionRunConfig:
         resources: Mapping[str, Any] | None = None,
     ) -> None:
         if not callable(function):
-            raise invalid("run_config", "HyperDriveConfig", "a ScriptRunConfig or a callable", function)
+            raise invalid(
+                "run_config", "HyperDriveConfig", "a ScriptRunConfig or a callable", function
+            )
         self.function = function
         self.compute_target = check_target(compute_target, "FunctionRunConfig")
         self.resources = check_resources(resources, "FunctionRunConfig")
@@ -491,7 +583,9 @@ class HyperDriveConfig:
     ) -> None:
         owner = "HyperDriveConfig"
         if pipeline is not None:
-            raise InvalidConfigError("Pipelines are not supported: pass run_config=ScriptRunConfig(...).")
+            raise InvalidConfigError(
+                "Pipelines are not supported: pass run_config=ScriptRunConfig(...)."
+            )
         if estimator is not None:
             raise InvalidConfigError(
                 "Estimators are deprecated in HyperDrive and not supported: pass "
@@ -515,13 +609,24 @@ class HyperDriveConfig:
             )
         self.hyperparameter_sampling = hyperparameter_sampling
         if not isinstance(primary_metric_name, str) or not primary_metric_name.strip():
-            raise invalid("primary_metric_name", owner, "a non-empty string (the name your script logs)", primary_metric_name)
+            raise invalid(
+                "primary_metric_name",
+                owner,
+                "a non-empty string (the name your script logs)",
+                primary_metric_name,
+            )
         self.primary_metric_name = primary_metric_name
         if primary_metric_goal is None:
-            raise invalid("primary_metric_goal", owner, "PrimaryMetricGoal.MAXIMIZE or MINIMIZE", None)
+            raise invalid(
+                "primary_metric_goal", owner, "PrimaryMetricGoal.MAXIMIZE or MINIMIZE", None
+            )
         self.primary_metric_goal = PrimaryMetricGoal.from_str(primary_metric_goal)
-        self.max_total_runs = check_int(max_total_runs, "max_total_runs", owner, low=1, high=MAX_TOTAL_RUNS)
-        if max_concurrent_runs is None or (max_concurrent_runs == 0 and not isinstance(max_concurrent_runs, bool)):
+        self.max_total_runs = check_int(
+            max_total_runs, "max_total_runs", owner, low=1, high=MAX_TOTAL_RUNS
+        )
+        if max_concurrent_runs is None or (
+            max_concurrent_runs == 0 and not isinstance(max_concurrent_runs, bool)
+        ):
             self.max_concurrent_runs = min(self.max_total_runs, MAX_CONCURRENT_RUNS)
         else:
             self.max_concurrent_runs = check_int(
@@ -529,7 +634,9 @@ class HyperDriveConfig:
             )
         duration = check_number(max_duration_minutes, "max_duration_minutes", owner)
         if duration <= 0:
-            raise invalid("max_duration_minutes", owner, "a positive number of minutes", max_duration_minutes)
+            raise invalid(
+                "max_duration_minutes", owner, "a positive number of minutes", max_duration_minutes
+            )
         if duration > MAX_DURATION_MINUTES:
             # HyperDrive's own warning and behaviour: the value is capped
             warnings.warn(
@@ -542,7 +649,12 @@ class HyperDriveConfig:
             duration = float(MAX_DURATION_MINUTES)
         self.max_duration_minutes = duration
         if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
-            raise invalid("policy", owner, "an early-termination policy such as BanditPolicy(...) or None", policy)
+            raise invalid(
+                "policy",
+                owner,
+                "an early-termination policy such as BanditPolicy(...) or None",
+                policy,
+            )
         self.policy = policy
         if trial_timeout is None and isinstance(self.run_config, ScriptRunConfig):
             trial_timeout = self.run_config.max_run_duration_seconds
@@ -552,13 +664,18 @@ class HyperDriveConfig:
                 raise invalid("trial_timeout", owner, "a positive number of seconds", trial_timeout)
             trial_timeout = timeout
         self.trial_timeout = trial_timeout
-        if custom_run_id is not None and (not isinstance(custom_run_id, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", custom_run_id)):
+        if custom_run_id is not None and (
+            not isinstance(custom_run_id, str)
+            or not re.fullmatch(r"[A-Za-z0-9_\-]+", custom_run_id)
+        ):
             raise invalid("custom_run_id", owner, "letters, digits, '_' and '-'", custom_run_id)
         self.custom_run_id = custom_run_id
         if isinstance(self.run_config, ScriptRunConfig):
             self.run_config.validate_space(list(hyperparameter_sampling.space))
         self.resume_from = _run_refs(resume_from, "resume_from", limit=MAX_PARENTS)
-        self.resume_child_runs = _run_refs(resume_child_runs, "resume_child_runs", limit=self.max_total_runs)
+        self.resume_child_runs = _run_refs(
+            resume_child_runs, "resume_child_runs", limit=self.max_total_runs
+        )
         self._check_sampling()
 
     def _check_sampling(self) -> None:
@@ -593,7 +710,9 @@ class HyperDriveConfig:
             "trial_timeout": self.trial_timeout,
             "run_config": self.run_config.describe(),
             "resume_from": [r if isinstance(r, str) else r.id for r in self.resume_from],
-            "resume_child_runs": [r if isinstance(r, str) else r.id for r in self.resume_child_runs],
+            "resume_child_runs": [
+                r if isinstance(r, str) else r.id for r in self.resume_child_runs
+            ],
         }
 
 
@@ -608,13 +727,17 @@ def _run_refs(value: Any, param: str, limit: int) -> list[Any]:
     ids = []
     for item in items:
         run_id = item if isinstance(item, str) else getattr(item, "id", None)
-        if not isinstance(run_id, str) or (not isinstance(item, str) and not hasattr(item, "experiment")):
+        if not isinstance(run_id, str) or (
+            not isinstance(item, str) and not hasattr(item, "experiment")
+        ):
             raise invalid(param, "HyperDriveConfig", "runs (or run ids) of earlier sweeps", item)
         ids.append(run_id)
     if len(set(ids)) != len(ids):
         raise invalid(param, "HyperDriveConfig", "a list without duplicate runs", ids)
     if len(items) > limit:
-        raise invalid(param, "HyperDriveConfig", f"a list of at most {limit} runs", f"{len(items)} runs")
+        raise invalid(
+            param, "HyperDriveConfig", f"a list of at most {limit} runs", f"{len(items)} runs"
+        )
     return items
 
 

@@ -113,10 +113,14 @@ class _RunState:
     steps: dict[str, int] = field(default_factory=dict)
     best: float = math.nan
     failure: str | None = None  # set by Run.fail(): the run ends Failed with this error
-    interrupted: bool = False  # ended Failed because a driver died while it ran, not by its own doing
+    interrupted: bool = (
+        False  # ended Failed because a driver died while it ran, not by its own doing
+    )
 
     @classmethod
-    def new(cls, run_id: str, number: int, config: dict[str, Any], status: RunStatus = RunStatus.QUEUED) -> _RunState:
+    def new(
+        cls, run_id: str, number: int, config: dict[str, Any], status: RunStatus = RunStatus.QUEUED
+    ) -> _RunState:
         """A run's state, its history empty."""
         return cls(run_id, number, config, RunHistory(run_id, [], status))
 
@@ -156,7 +160,9 @@ class SweepController:
         self.store, self.plan, self.executor, self.factory = store, plan, executor, factory
         self.poll_interval = poll_interval
         self._on_end = on_end
-        self.lost: str | None = None  # why this controller stopped driving its sweep, if another took it
+        self.lost: str | None = (
+            None  # why this controller stopped driving its sweep, if another took it
+        )
         self.runs: dict[str, _RunState] = {}
         self.histories: dict[str, RunHistory] = {}
         self._cancel = threading.Event()
@@ -169,7 +175,8 @@ class SweepController:
         self.status = RunStatus.QUEUED
         self._resumes = list(plan.resumes)
         self._prior_observations = [
-            Observation(p.config, p.best, p.status, tuple(p.values), prior=True) for p in plan.priors
+            Observation(p.config, p.best, p.status, tuple(p.values), prior=True)
+            for p in plan.priors
         ]
         for p in plan.priors:
             self.histories[p.run_id] = RunHistory(p.run_id, list(p.values), p.status, prior=True)
@@ -198,10 +205,20 @@ class SweepController:
         final, error = RunStatus.COMPLETED, None
         try:
             now = time.time()
-            self._write(Batch(sweep={"status": RunStatus.RUNNING.value, "started": now, "driver_pid": os.getpid(),
-                                     "heartbeat": now}))
+            self._write(
+                Batch(
+                    sweep={
+                        "status": RunStatus.RUNNING.value,
+                        "started": now,
+                        "driver_pid": os.getpid(),
+                        "heartbeat": now,
+                    }
+                )
+            )
             events: list[Event] = []
-            while True:  # one step: what the last poll brought, decisions, new runs; one batch written
+            while (
+                True
+            ):  # one step: what the last poll brought, decisions, new runs; one batch written
                 batch = Batch()
                 self._ingest(events, batch)
                 self._check_timeouts(batch)
@@ -222,8 +239,12 @@ class SweepController:
                 for spec in specs:  # after their rows are written: a trial may read its own run
                     self.executor.start(spec)
                 finished = self._exhausted and not self._resumes
-                if not self.executor.active() and (finished or len(self.runs) >= plan.max_total_runs):
-                    self._shutdown("The sweep ended.")  # nothing runs: this only releases the executor
+                if not self.executor.active() and (
+                    finished or len(self.runs) >= plan.max_total_runs
+                ):
+                    self._shutdown(
+                        "The sweep ended."
+                    )  # nothing runs: this only releases the executor
                     break
                 events = self.executor.poll(self.poll_interval)
         except KeyboardInterrupt:
@@ -284,7 +305,9 @@ class SweepController:
             self.histories[record.id] = state.history
             for value in series.get(record.id, []):
                 self._record(state, value)
-            state.interrupted = record.status is RunStatus.FAILED and (record.error or "").startswith(INTERRUPTED)
+            state.interrupted = record.status is RunStatus.FAILED and (
+                record.error or ""
+            ).startswith(INTERRUPTED)
             done = record.origin.get("resumed_from") if record.origin else None
             if done:
                 self._resumes = [r for r in self._resumes if r.origin.get("resumed_from") != done]
@@ -353,11 +376,17 @@ class SweepController:
         n = min(free, left)
         if n <= 0 or (self._exhausted and not self._resumes):
             return []
-        room = self.executor.capacity()  # e.g. free GPUs: None when the executor sets no limit of its own
+        room = (
+            self.executor.capacity()
+        )  # e.g. free GPUs: None when the executor sets no limit of its own
         if room is not None and room < n:
             if not self._said_waiting:
                 self._said_waiting = True
-                logger.warning("hypersweep: sweep %s waits for devices: %s", plan.sweep_id, self.executor.capacity_note())
+                logger.warning(
+                    "hypersweep: sweep %s waits for devices: %s",
+                    plan.sweep_id,
+                    self.executor.capacity_note(),
+                )
             n = room
         if n <= 0:
             return []
@@ -382,8 +411,18 @@ class SweepController:
             self.runs[run_id] = state
             self.histories[run_id] = state.history
             specs.append(spec)
-            batch.runs.append(NewRun(run_id, plan.sweep_id, number, now, config, arguments, str(run_dir),
-                                     request.origin if request else None))
+            batch.runs.append(
+                NewRun(
+                    run_id,
+                    plan.sweep_id,
+                    number,
+                    now,
+                    config,
+                    arguments,
+                    str(run_dir),
+                    request.origin if request else None,
+                )
+            )
         return specs
 
     def _ingest(self, events: list[Event], batch: Batch | None = None) -> None:
@@ -405,12 +444,19 @@ class SweepController:
             if isinstance(ev, RunStarted):
                 state.status = RunStatus.RUNNING
                 state.started = time.monotonic()
-                batch.update(ev.run_id, status=RunStatus.RUNNING.value, started=ev.time or time.time(), pid=ev.pid)
+                batch.update(
+                    ev.run_id,
+                    status=RunStatus.RUNNING.value,
+                    started=ev.time or time.time(),
+                    pid=ev.pid,
+                )
             elif isinstance(ev, Logged):
                 try:
                     self._ingest_logged(state, ev, batch, stops)
                 except Exception:  # noqa: BLE001 - one bad record must not end the sweep
-                    logger.exception("hypersweep: skipped a record of %s (%s %r)", ev.run_id, ev.kind, ev.name)
+                    logger.exception(
+                        "hypersweep: skipped a record of %s (%s %r)", ev.run_id, ev.kind, ev.name
+                    )
             elif isinstance(ev, RunEnded):
                 status, error = ev.status, ev.error
                 if status is RunStatus.COMPLETED and state.failure is not None:
@@ -437,7 +483,9 @@ class SweepController:
     ) -> None:
         """One logged record into the batch: its rows, the primary metric's intervals, a stop decision."""
         if ev.kind in ("tag", "untag"):
-            batch.tags.setdefault(ev.run_id, {})[ev.name] = None if ev.kind == "untag" else str(ev.value)
+            batch.tags.setdefault(ev.run_id, {})[ev.name] = (
+                None if ev.kind == "untag" else str(ev.value)
+            )
             return
         if ev.kind == "fail":  # Run.fail(): the run ends Failed with this error
             state.failure = str(ev.value)
@@ -461,7 +509,9 @@ class SweepController:
 
     def _record(self, state: _RunState, value: float) -> None:
         state.history.values.append(value)
-        if not math.isnan(value) and (math.isnan(state.best) or self.plan.goal.better(value, state.best)):
+        if not math.isnan(value) and (
+            math.isnan(state.best) or self.plan.goal.better(value, state.best)
+        ):
             state.best = value
 
     def _report(self, state: _RunState, value: float) -> str | None:
@@ -470,7 +520,11 @@ class SweepController:
         self._record(state, value)
         policy = self.plan.policy
         interval = len(history.values)
-        if policy is None or not policy.should_evaluate(interval) or state.status is not RunStatus.RUNNING:
+        if (
+            policy is None
+            or not policy.should_evaluate(interval)
+            or state.status is not RunStatus.RUNNING
+        ):
             return None
         decision = policy.evaluate(state.run_id, interval, self.histories, self.plan.goal)
         if not decision.stop:
@@ -494,7 +548,11 @@ class SweepController:
             return
         now = time.monotonic()
         for state in self.runs.values():
-            if state.status is RunStatus.RUNNING and state.started is not None and now - state.started > timeout:
+            if (
+                state.status is RunStatus.RUNNING
+                and state.started is not None
+                and now - state.started > timeout
+            ):
                 self._request_stop(state, f"The run exceeded trial_timeout ({timeout:g} s).", batch)
 
     def _request_stop(self, state: _RunState, reason: str, batch: Batch) -> None:
@@ -518,7 +576,10 @@ class SweepController:
             return final, error
         first = min(own, key=lambda state: state.number)
         detail = (self.store.run_record(first.run_id).error or "").strip()
-        return RunStatus.FAILED, f"Every run failed ({len(self.runs)}); the first, {first.run_id}: {detail}"
+        return (
+            RunStatus.FAILED,
+            f"Every run failed ({len(self.runs)}); the first, {first.run_id}: {detail}",
+        )
 
     def _shutdown(self, reason: str) -> None:
         events = self.executor.shutdown(reason)
@@ -532,7 +593,10 @@ class SweepController:
         self.status = final
         now = time.time()
         batch = Batch()
-        batch.cancels = [(state.run_id, "The sweep ended before the run did.")
-                         for state in self.runs.values() if not state.status.is_terminal]
+        batch.cancels = [
+            (state.run_id, "The sweep ended before the run did.")
+            for state in self.runs.values()
+            if not state.status.is_terminal
+        ]
         batch.sweep.update(status=final.value, ended=now, error=error, heartbeat=now)
         self._write(batch)

@@ -40,6 +40,7 @@ class HyperDriveRun(Protocol):
     @property
     def experiment(self) -> Any: ...
 
+
 _STYLE = {
     "Completed": "green",
     "Failed": "red",
@@ -145,8 +146,10 @@ def resume_command(sweep_id: str, ws_path: str | Path) -> str:
 def interrupted_note(sweep_id: str, ws_path: str | Path) -> Text:
     """``HD_… was interrupted: no process drives it any more. Continue it with: hypersweep resume HD_…``."""
     return Text(
-        clean(f"{sweep_id} was interrupted: no process drives it any more. "
-              f"Continue it with: {resume_command(sweep_id, ws_path)}"),
+        clean(
+            f"{sweep_id} was interrupted: no process drives it any more. "
+            f"Continue it with: {resume_command(sweep_id, ws_path)}"
+        ),
         style=_STYLE[INTERRUPTED],
     )
 
@@ -158,8 +161,13 @@ def _duration(row: Any) -> str:
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
-def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, width: int | None = None,
-               whole_table: bool | None = None) -> Any:
+def runs_table(
+    sweep: HyperDriveRun,
+    top: int | None = None,
+    sort: bool = True,
+    width: int | None = None,
+    whole_table: bool | None = None,
+) -> Any:
     """A table of the sweep's runs: status, hyperparameters, best and last primary metric, duration, why it ended.
 
     Columns that do not fit ``width`` (default: the terminal's) are left out, least useful first;
@@ -178,7 +186,12 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, 
         rows = with_metric + without
     if top:
         rows = rows[:top]
-    names = [name for name, _ in flat_parameters(json.loads(row["config"])["generator_config"]["parameter_space"])]
+    names = [
+        name
+        for name, _ in flat_parameters(
+            json.loads(row["config"])["generator_config"]["parameter_space"]
+        )
+    ]
     title = plain(f"{sweep.id} · {row['primary_metric']} ({row['goal'].lower()})")
     notes = {r["number"]: _lines(r["reason"] or r["error"]) for r in rows}
     console = Console(width=width) if width else Console()
@@ -195,12 +208,21 @@ def runs_table(sweep: HyperDriveRun, top: int | None = None, sort: bool = True, 
             table.add_column(plain(name.lstrip("-")), justify="right", no_wrap=True)
         table.add_column("best", justify="right", style="bold", no_wrap=True)
         for col in optional:
-            table.add_column(col, justify="left" if col == "note" else "right", no_wrap=True,
-                             max_width=40 if col == "note" and not whole_table else None, overflow="ellipsis")
+            table.add_column(
+                col,
+                justify="left" if col == "note" else "right",
+                no_wrap=True,
+                max_width=40 if col == "note" and not whole_table else None,
+                overflow="ellipsis",
+            )
         table.add_column("n", justify="right", no_wrap=True)
         for r in rows:
             hyper = flat_values(json.loads(r["hyperparameters"]))
-            extra = {"last": fmt(r["last_value"]), "time": _duration(r), "note": (notes[r["number"]] or [""])[0]}
+            extra = {
+                "last": fmt(r["last_value"]),
+                "time": _duration(r),
+                "note": (notes[r["number"]] or [""])[0],
+            }
             table.add_row(
                 str(r["number"]),
                 Text(r["status"], style=_STYLE.get(r["status"], "")),
@@ -232,10 +254,19 @@ def summary_line(sweep: HyperDriveRun) -> Text:
     scored = [r for r in rows if r["best_value"] is not None]
     status = shown_status(row, sweep.experiment.workspace.path)
     text = Text(status, style=_STYLE.get(status, "bold"))
-    text.append(" · " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())) if counts else " · starting")
+    text.append(
+        " · " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+        if counts
+        else " · starting"
+    )
     if scored:
         best = (max if maximize else min)(scored, key=lambda r: r["best_value"])
-        text.append(clean(f" · best {row['primary_metric']} {fmt(best['best_value'])} (run {best['number']})"), style="bold")
+        text.append(
+            clean(
+                f" · best {row['primary_metric']} {fmt(best['best_value'])} (run {best['number']})"
+            ),
+            style="bold",
+        )
     return text
 
 
@@ -252,7 +283,9 @@ def watch(sweep: HyperDriveRun, console: Console | None = None, refresh: float =
         console=console,
     )
     task = progress.add_task("runs finished", total=total)
-    with Live(Group(progress, summary_line(sweep)), console=console, refresh_per_second=4, transient=False) as live:
+    with Live(
+        Group(progress, summary_line(sweep)), console=console, refresh_per_second=4, transient=False
+    ) as live:
         while True:
             status = RunStatus(store.sweep(sweep.id)["status"])
             rows = store.runs(sweep.id)
@@ -270,7 +303,9 @@ def _took(seconds: float) -> str:
     return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
-def sweep_records(store: Any, ws_path: str | Path, experiment: str | None = None) -> list[dict[str, Any]]:
+def sweep_records(
+    store: Any, ws_path: str | Path, experiment: str | None = None
+) -> list[dict[str, Any]]:
     """Every sweep and single run of a workspace as plain data: what ``hypersweep ls`` shows (and
     ``ls --json`` prints), oldest first."""
     from hypersweep._launch import SINGLE
@@ -318,7 +353,9 @@ _SWEEP_OPTIONAL = ("experiment", "metric", "started", "elapsed")
 _SWEEP_DROP = ("started", "metric", "experiment", "elapsed")
 
 
-def sweeps_tables(records: list[dict[str, Any]], ws_path: str | Path, console: Console) -> list[Any]:
+def sweeps_tables(
+    records: list[dict[str, Any]], ws_path: str | Path, console: Console
+) -> list[Any]:
     """The tables of ``hypersweep ls`` (sweeps, then single runs) and a line for each interrupted sweep.
 
     In a terminal the sweep's full id, status, progress and best value always stay; the other columns
@@ -332,12 +369,32 @@ def sweeps_tables(records: list[dict[str, Any]], ws_path: str | Path, console: C
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(r["started"] or r["created"]))
 
     def sweeps_table(optional: tuple[str, ...]) -> Table:
-        table = Table(title=plain(f"Sweeps in {ws_path}"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
-        columns = [c for c in ("sweep", "experiment", "status", "runs", "best", "metric", "started", "elapsed")
-                   if c in ("sweep", "status", "runs", "best") or c in optional]
+        table = Table(
+            title=plain(f"Sweeps in {ws_path}"),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+        )
+        columns = [
+            c
+            for c in (
+                "sweep",
+                "experiment",
+                "status",
+                "runs",
+                "best",
+                "metric",
+                "started",
+                "elapsed",
+            )
+            if c in ("sweep", "status", "runs", "best") or c in optional
+        ]
         for col in columns:
-            table.add_column(col, justify="right" if col in ("runs", "best", "elapsed") else "left",
-                             no_wrap=col not in ("experiment", "metric"))
+            table.add_column(
+                col,
+                justify="right" if col in ("runs", "best", "elapsed") else "left",
+                no_wrap=col not in ("experiment", "metric"),
+            )
         for r in sweeps:
             cells = {
                 "sweep": plain(r["id"]),
@@ -363,15 +420,28 @@ def sweeps_tables(records: list[dict[str, Any]], ws_path: str | Path, console: C
                 optional.remove(col)
                 table = sweeps_table(tuple(optional))
         shown.append(table)
-        shown.extend(interrupted_note(r["id"], ws_path) for r in sweeps if r["status"] == INTERRUPTED)
+        shown.extend(
+            interrupted_note(r["id"], ws_path) for r in sweeps if r["status"] == INTERRUPTED
+        )
     if singles:
-        table = Table(title=plain(f"Single runs in {ws_path}"), title_justify="left", box=box.SIMPLE_HEAD,
-                      show_edge=False)
+        table = Table(
+            title=plain(f"Single runs in {ws_path}"),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+        )
         for col in ("run", "experiment", "status", "started", "elapsed"):
-            table.add_column(col, justify="right" if col == "elapsed" else "left", no_wrap=col != "experiment")
+            table.add_column(
+                col, justify="right" if col == "elapsed" else "left", no_wrap=col != "experiment"
+            )
         for r in singles:
-            table.add_row(plain(r["run_id"]), plain(r["experiment"]), Text(r["status"], style=_STYLE.get(r["status"], "")),
-                          when(r), _took(r["elapsed_seconds"]))
+            table.add_row(
+                plain(r["run_id"]),
+                plain(r["experiment"]),
+                Text(r["status"], style=_STYLE.get(r["status"], "")),
+                when(r),
+                _took(r["elapsed_seconds"]),
+            )
         shown.append(table)
     return shown
 
@@ -381,24 +451,29 @@ def sweep_record(sweep: HyperDriveRun) -> dict[str, Any]:
     ws = sweep.experiment.workspace
     store = ws.store
     row = store.sweep(sweep.id)
-    record = next(r for r in sweep_records(store, ws.path, row["experiment"]) if r["id"] == sweep.id)
+    record = next(
+        r for r in sweep_records(store, ws.path, row["experiment"]) if r["id"] == sweep.id
+    )
     record["sampling"] = json.loads(row["config"])["generator_config"].get("name")
     runs = []
     for r in store.runs(sweep.id):
-        runs.append({
-            "id": r["id"],
-            "number": r["number"],
-            "status": r["status"],
-            "hyperparameters": json.loads(r["hyperparameters"]),
-            "best_value": r["best_value"],
-            "last_value": r["last_value"],
-            "intervals": r["intervals"],
-            "created": r["created"],
-            "started": r["started"],
-            "ended": r["ended"],
-            "duration_seconds": None if r["started"] is None else (r["ended"] or time.time()) - r["started"],
-            "reason": r["reason"],
-            "error": r["error"],
-        })
+        runs.append(
+            {
+                "id": r["id"],
+                "number": r["number"],
+                "status": r["status"],
+                "hyperparameters": json.loads(r["hyperparameters"]),
+                "best_value": r["best_value"],
+                "last_value": r["last_value"],
+                "intervals": r["intervals"],
+                "created": r["created"],
+                "started": r["started"],
+                "ended": r["ended"],
+                "duration_seconds": None
+                if r["started"] is None
+                else (r["ended"] or time.time()) - r["started"],
+                "reason": r["reason"],
+                "error": r["error"],
+            }
+        )
     return {"sweep": record, "runs": runs}
-

@@ -72,10 +72,40 @@ CONDA_TO_PIP = {
 }
 #: conda packages that are system libraries or toolchains: pip has no package for them
 CONDA_ONLY = {
-    "cudatoolkit", "cudnn", "nccl", "cuda", "cuda-toolkit", "cuda-version", "mkl", "mkl-service", "mkl_fft",
-    "mkl_random", "intel-openmp", "blas", "libblas", "openblas", "libgcc", "libgcc-ng", "libstdcxx-ng",
-    "_libgcc_mutex", "libgfortran", "openmpi", "mpich", "gcc", "gxx", "cmake", "make", "git", "nodejs",
-    "ffmpeg", "openssl", "ca-certificates", "certifi-conda", "r-base", "cpuonly", "magma-cuda",
+    "cudatoolkit",
+    "cudnn",
+    "nccl",
+    "cuda",
+    "cuda-toolkit",
+    "cuda-version",
+    "mkl",
+    "mkl-service",
+    "mkl_fft",
+    "mkl_random",
+    "intel-openmp",
+    "blas",
+    "libblas",
+    "openblas",
+    "libgcc",
+    "libgcc-ng",
+    "libstdcxx-ng",
+    "_libgcc_mutex",
+    "libgfortran",
+    "openmpi",
+    "mpich",
+    "gcc",
+    "gxx",
+    "cmake",
+    "make",
+    "git",
+    "nodejs",
+    "ffmpeg",
+    "openssl",
+    "ca-certificates",
+    "certifi-conda",
+    "r-base",
+    "cpuonly",
+    "magma-cuda",
 }
 #: ignored: the interpreter and its installer
 IGNORED = {"python", "pip"}
@@ -106,8 +136,10 @@ class PythonSection:
         self.conda_dependencies_file: str | None = None
 
     def __repr__(self) -> str:
-        return (f"PythonSection(user_managed_dependencies={self.user_managed_dependencies!r}, "
-                f"interpreter_path={self.interpreter_path!r}, conda_dependencies={self.conda_dependencies!r})")
+        return (
+            f"PythonSection(user_managed_dependencies={self.user_managed_dependencies!r}, "
+            f"interpreter_path={self.interpreter_path!r}, conda_dependencies={self.conda_dependencies!r})"
+        )
 
 
 class DockerSection:
@@ -141,8 +173,12 @@ class Environment:
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise invalid("name", "Environment", "1-255 letters, digits, '_', '-' or '.', starting with a letter or digit",
-                          name)
+            raise invalid(
+                "name",
+                "Environment",
+                "1-255 letters, digits, '_', '-' or '.', starting with a letter or digit",
+                name,
+            )
         self.name = name
         self.version: str | None = None
         self.python = PythonSection()
@@ -164,7 +200,9 @@ class Environment:
         return env
 
     @staticmethod
-    def from_pip_requirements(name: str, file_path: str | os.PathLike[str], pip_version: str | None = None) -> Environment:
+    def from_pip_requirements(
+        name: str, file_path: str | os.PathLike[str], pip_version: str | None = None
+    ) -> Environment:
         """An environment with the packages of a pip requirements file (one requirement a line)."""
         lines = read_requirements(file_path, "file_path", "Environment.from_pip_requirements")
         env = Environment(name)
@@ -172,8 +210,12 @@ class Environment:
         return env
 
     @staticmethod
-    def from_dockerfile(name: str, dockerfile: str, conda_specification: str | None = None,
-                        pip_requirements: str | None = None) -> Environment:
+    def from_dockerfile(
+        name: str,
+        dockerfile: str,
+        conda_specification: str | None = None,
+        pip_requirements: str | None = None,
+    ) -> Environment:
         """An environment from a Dockerfile: its packages are used, the Dockerfile is not (one warning at use)."""
         if conda_specification is not None:
             env = Environment.from_conda_specification(name, conda_specification)
@@ -184,12 +226,16 @@ class Environment:
         env.docker.base_dockerfile = dockerfile
         return env
 
-    def build_local(self, workspace: Any, platform: str | None = None, **kwargs: Any) -> PreparedEnvironment:
+    def build_local(
+        self, workspace: Any, platform: str | None = None, **kwargs: Any
+    ) -> PreparedEnvironment:
         """Build (or find in the workspace's cache) what this environment needs here, now."""
         return prepare(self, _workspace_path(workspace))
 
     @staticmethod
-    def get(workspace: Any, name: str, version: str | None = None, label: str | None = None) -> Environment:
+    def get(
+        workspace: Any, name: str, version: str | None = None, label: str | None = None
+    ) -> Environment:
         """A registered environment (the newest version unless ``version``), or a curated one.
 
         A curated name (``AzureML-...``) gives an environment that runs in this Python with the
@@ -226,7 +272,9 @@ class Environment:
         while True:
             version = max(_versions(folder), default=0) + 1
             try:
-                fd = os.open(folder / f"{version}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = os.open(
+                    folder / f"{version}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644
+                )
             except FileExistsError:
                 continue  # another process took this version: try the next
             with os.fdopen(fd, "w") as f:
@@ -248,9 +296,14 @@ class Environment:
                 "interpreter_path": self.python.interpreter_path,
                 "conda_dependencies": cd.as_dict() if cd is not None else None,
             },
-            "docker": {"enabled": bool(self.docker.enabled), "base_image": self.docker.base_image,
-                       "base_dockerfile": self.docker.base_dockerfile},
-            "environment_variables": {str(k): str(v) for k, v in self.environment_variables.items()},
+            "docker": {
+                "enabled": bool(self.docker.enabled),
+                "base_image": self.docker.base_image,
+                "base_dockerfile": self.docker.base_dockerfile,
+            },
+            "environment_variables": {
+                str(k): str(v) for k, v in self.environment_variables.items()
+            },
             "curated": bool(getattr(self, "_curated", False)),
         }
 
@@ -263,7 +316,9 @@ class Environment:
         env.python.user_managed_dependencies = bool(py.get("user_managed_dependencies"))
         env.python.interpreter_path = py.get("interpreter_path") or "python"
         if py.get("conda_dependencies") is not None:
-            env.python.conda_dependencies = CondaDependencies(_underlying_structure=py["conda_dependencies"])
+            env.python.conda_dependencies = CondaDependencies(
+                _underlying_structure=py["conda_dependencies"]
+            )
         docker = data.get("docker") or {}
         env.docker.enabled = bool(docker.get("enabled"))
         env.docker.base_image = docker.get("base_image")
@@ -282,8 +337,12 @@ class Environment:
         return f"Environment(name={self.name!r}, version={self.version!r})"
 
 
-def environment_from_job(value: Any, base_dir: str | os.PathLike[str], where: str = "trial.environment",
-                         workspace: Any = None) -> Environment:
+def environment_from_job(
+    value: Any,
+    base_dir: str | os.PathLike[str],
+    where: str = "trial.environment",
+    workspace: Any = None,
+) -> Environment:
     """A v2 job's ``environment`` as an :class:`Environment` (for sweep-job YAML files).
 
     Accepts a reference (``azureml:AzureML-sklearn-1.5@latest``, ``azureml:my-env:2``: a registered
@@ -295,22 +354,43 @@ def environment_from_job(value: Any, base_dir: str | os.PathLike[str], where: st
         InvalidConfigError: naming ``where`` when the value or its conda file is invalid.
     """
     if isinstance(value, str):
-        ref = value[len("azureml:"):] if value.startswith("azureml:") else value
+        ref = value[len("azureml:") :] if value.startswith("azureml:") else value
         name, _, version = ref.partition("@")[0].partition(":")
         if not name:
-            raise InvalidConfigError(f"{where} must name an environment such as azureml:AzureML-sklearn-1.5. Got {value!r}.")
+            raise InvalidConfigError(
+                f"{where} must name an environment such as azureml:AzureML-sklearn-1.5. Got {value!r}."
+            )
         if workspace is not None:
             return Environment.get(workspace, name, None if is_curated(name) else (version or None))
         if is_curated(name):
             return _curated(name, warn=True)
-        raise InvalidConfigError(f"{where} refers to the registered environment {name!r}, which needs a workspace.")
+        raise InvalidConfigError(
+            f"{where} refers to the registered environment {name!r}, which needs a workspace."
+        )
     if not isinstance(value, Mapping):
-        raise InvalidConfigError(f"{where} must be an environment reference or a mapping with conda_file and/or image. "
-                                 f"Got {value!r} instead.")
-    unknown = sorted(set(value) - {"name", "version", "image", "conda_file", "description", "tags", "build",
-                                   "os_type", "inference_config", "$schema"})
+        raise InvalidConfigError(
+            f"{where} must be an environment reference or a mapping with conda_file and/or image. "
+            f"Got {value!r} instead."
+        )
+    unknown = sorted(
+        set(value)
+        - {
+            "name",
+            "version",
+            "image",
+            "conda_file",
+            "description",
+            "tags",
+            "build",
+            "os_type",
+            "inference_config",
+            "$schema",
+        }
+    )
     if unknown:
-        raise InvalidConfigError(f"{where}: unknown key {unknown[0]!r}; expected conda_file and/or image.")
+        raise InvalidConfigError(
+            f"{where}: unknown key {unknown[0]!r}; expected conda_file and/or image."
+        )
     env = Environment(str(value.get("name") or "job-environment"))
     conda = value.get("conda_file")
     if isinstance(conda, str):
@@ -320,9 +400,13 @@ def environment_from_job(value: Any, base_dir: str | os.PathLike[str], where: st
     elif isinstance(conda, Mapping):
         from hypersweep.conda_dependencies import _check_spec
 
-        env.python.conda_dependencies = CondaDependencies(_underlying_structure=_check_spec(conda, f"{where}.conda_file"))
+        env.python.conda_dependencies = CondaDependencies(
+            _underlying_structure=_check_spec(conda, f"{where}.conda_file")
+        )
     elif conda is not None:
-        raise InvalidConfigError(f"{where}.conda_file must be a file path or a conda specification. Got {conda!r} instead.")
+        raise InvalidConfigError(
+            f"{where}.conda_file must be a file path or a conda specification. Got {conda!r} instead."
+        )
     if value.get("image") is not None:
         env.docker.enabled = True
         env.docker.base_image = str(value["image"])
@@ -354,7 +438,9 @@ def read_requirements(path: str | os.PathLike[str], param: str, owner: str) -> l
     try:
         text = file.read_text()
     except UnicodeDecodeError as exc:
-        raise InvalidConfigError(f"The {param!r} parameter of {owner}: {str(path)!r} is not a text file: {exc}") from None
+        raise InvalidConfigError(
+            f"The {param!r} parameter of {owner}: {str(path)!r} is not a text file: {exc}"
+        ) from None
     lines = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
@@ -392,7 +478,9 @@ def _registry_read(workspace: Any, name: str, version: str | None) -> Environmen
     folder = _registry_root(workspace) / name
     versions = _versions(folder) if folder.is_dir() else []
     if not versions:
-        raise NotFoundError(f"No environment named {name!r} is registered in this workspace (Environment.get 'name').")
+        raise NotFoundError(
+            f"No environment named {name!r} is registered in this workspace (Environment.get 'name')."
+        )
     if version is None:
         chosen = max(versions)
     else:
@@ -422,7 +510,12 @@ def classify_pip(entry: str) -> tuple[str, Any]:
         return "requirement", Requirement(text)
     except InvalidRequirement:
         pass
-    if "://" in text or text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")) or os.sep in text:
+    if (
+        "://" in text
+        or text.startswith((".", "/", "~"))
+        or text.endswith((".whl", ".tar.gz", ".zip"))
+        or os.sep in text
+    ):
         return "target", text
     return "bad", text
 
@@ -446,7 +539,9 @@ def conda_to_pip(spec: str) -> tuple[str, str | None]:
         return pip_name, pip_name
     if rest[0] in "<>!~" or rest.startswith("=="):
         return pip_name, pip_name + rest.replace(" ", "")
-    version = rest.lstrip("=").split("=")[0].split()[0]  # build strings (numpy=1.24=py311_0) are dropped
+    version = (
+        rest.lstrip("=").split("=")[0].split()[0]
+    )  # build strings (numpy=1.24=py311_0) are dropped
     if "*" in version:
         return pip_name, f"{pip_name}=={version}"
     return pip_name, f"{pip_name}=={version}.*"  # conda's "=1.24" and "1.24" mean 1.24.*
@@ -549,7 +644,9 @@ class PreparedEnvironment:
     built_now: bool = False
 
 
-def prepare(env: Environment | None, ws_path: Path, *, progress: bool = True) -> PreparedEnvironment:
+def prepare(
+    env: Environment | None, ws_path: Path, *, progress: bool = True
+) -> PreparedEnvironment:
     """Make ``env`` real here: check it, warn once about what cannot be had, build or reuse its virtual environment.
 
     Raises:
@@ -562,7 +659,9 @@ def prepare(env: Environment | None, ws_path: Path, *, progress: bool = True) ->
     notes = []
     if env.docker.enabled or env.docker.base_image or env.docker.base_dockerfile:
         image = env.docker.base_image or "a Dockerfile"
-        notes.append(f"its Docker image ({image}) is not used: trials run as local processes without Docker")
+        notes.append(
+            f"its Docker image ({image}) is not used: trials run as local processes without Docker"
+        )
     if getattr(env, "_curated", False):
         return PreparedEnvironment(sys.executable, variables, note="curated: this Python")
     if env.python.user_managed_dependencies:
@@ -572,7 +671,8 @@ def prepare(env: Environment | None, ws_path: Path, *, progress: bool = True) ->
     needs = needs_of(env)
     if needs.conda_only:
         notes.append(
-            "pip cannot install its conda-only package(s) " + ", ".join(needs.conda_only)
+            "pip cannot install its conda-only package(s) "
+            + ", ".join(needs.conda_only)
             + ", so they are left out (the trials use what this machine has)"
         )
     here = sys.version.split()[0]
@@ -581,15 +681,24 @@ def prepare(env: Environment | None, ws_path: Path, *, progress: bool = True) ->
     _warn_once(env, notes)
     missing = missing_here(needs)
     if not missing:
-        return PreparedEnvironment(sys.executable, variables, note="every package is installed here")
+        return PreparedEnvironment(
+            sys.executable, variables, note="every package is installed here"
+        )
     folder, built_now = build(env, needs, ws_path, progress=progress)
-    return PreparedEnvironment(str(folder / "bin" / "python"), variables, built=folder,
-                               note=f"virtual environment {folder}", built_now=built_now)
+    return PreparedEnvironment(
+        str(folder / "bin" / "python"),
+        variables,
+        built=folder,
+        note=f"virtual environment {folder}",
+        built_now=built_now,
+    )
 
 
 def _warn_once(env: Environment, notes: list[str]) -> None:
     if notes:
-        warnings.warn(f"Environment {env.name!r}: " + "; ".join(notes) + ".", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"Environment {env.name!r}: " + "; ".join(notes) + ".", UserWarning, stacklevel=4
+        )
 
 
 def _python_matches(wanted: str, here: str) -> bool:
@@ -652,7 +761,9 @@ def _site_dirs() -> list[str]:
     return seen
 
 
-def build(env: Environment, needs: Needs, ws_path: Path, *, progress: bool = True) -> tuple[Path, bool]:
+def build(
+    env: Environment, needs: Needs, ws_path: Path, *, progress: bool = True
+) -> tuple[Path, bool]:
     """The cached virtual environment for ``needs``, and whether it was built now (it was not complete yet)."""
     from hypersweep.store import STATE_DIR
 
@@ -668,19 +779,32 @@ def build(env: Environment, needs: Needs, ws_path: Path, *, progress: bool = Tru
             shutil.rmtree(folder)  # a build that did not finish
         with _Progress(env.name, progress) as show:
             show(f"creating a virtual environment in {folder}")
-            _run([sys.executable, "-m", "venv", "--without-pip", str(folder)], "creating the virtual environment")
+            _run(
+                [sys.executable, "-m", "venv", "--without-pip", str(folder)],
+                "creating the virtual environment",
+            )
             python = folder / "bin" / "python"
             purelib = subprocess.run(
                 [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.strip()
             # this Python's packages (and hypersweep) stay visible, after the environment's own
             lines = [f"import site; site.addsitedir({d!r})" for d in _site_dirs()]
             Path(purelib, "_hypersweep_base.pth").write_text("\n".join(lines) + "\n")
             show("pip install " + " ".join(needs.pip_args))
-            command = [*_pip(python), "install", "--disable-pip-version-check", "--no-input", *needs.pip_args]
+            command = [
+                *_pip(python),
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                *needs.pip_args,
+            ]
             _stream(command, show, env.name, needs)
-            (folder / "environment.json").write_text(json.dumps({"name": env.name, "pip": needs.pip_args}, indent=1))
+            (folder / "environment.json").write_text(
+                json.dumps({"name": env.name, "pip": needs.pip_args}, indent=1)
+            )
             (folder / MARKER).write_text(f"{time.time()}\n")
     return folder, True
 
@@ -697,7 +821,10 @@ def _pip(python: Path) -> list[str]:
         here = None
     if here is not None and here >= Version("22.3"):  # pip's --python option
         return [sys.executable, "-m", "pip", "--python", str(python)]
-    _run([str(python), "-m", "ensurepip", "--default-pip"], "installing pip into the virtual environment")
+    _run(
+        [str(python), "-m", "ensurepip", "--default-pip"],
+        "installing pip into the virtual environment",
+    )
     return [str(python), "-m", "pip"]
 
 
@@ -710,8 +837,14 @@ def _run(command: list[str], what: str) -> None:
 
 def _stream(command: list[str], show: Any, name: str, needs: Needs) -> None:
     lines: list[str] = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          stdin=subprocess.DEVNULL, env={**os.environ, "PIP_NO_INPUT": "1"}) as proc:
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip()
@@ -724,7 +857,8 @@ def _stream(command: list[str], show: Any, name: str, needs: Needs) -> None:
         asked = [a for a in needs.pip_args if not a.startswith("-")]
         raise EnvironmentBuildError(
             f"Environment {name!r} could not be built: pip could not install {', '.join(asked)} "
-            f"(exit code {code}); no trial was started. The last lines of pip's output:\n" + "\n".join(lines)
+            f"(exit code {code}); no trial was started. The last lines of pip's output:\n"
+            + "\n".join(lines)
         )
 
 
@@ -753,4 +887,6 @@ class _Progress:
         if self._status is not None:
             self._status.__exit__(*exc)
             if exc[0] is None:
-                self._console.print(f"Environment {self.name!r} built in {time.monotonic() - self._started:.1f} s.")
+                self._console.print(
+                    f"Environment {self.name!r} built in {time.monotonic() - self._started:.1f} s."
+                )

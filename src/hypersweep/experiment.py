@@ -30,7 +30,9 @@ CONFIG_FILE = "config.json"
 _CONFIG_DIRS = (".azureml", "aml_config", "")
 
 
-def find_azure_config(path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path | None:
+def find_azure_config(
+    path: str | os.PathLike[str] | None = None, file_name: str | None = None
+) -> Path | None:
     """An Azure ML ``config.json`` as Azure looks for it: ``path`` itself if it is a file, else in
     ``.azureml/``, ``aml_config/`` or the folder itself, for ``path`` (default: the current folder)
     and then each of its parents. A file found by searching counts only if it is a JSON object that
@@ -60,10 +62,15 @@ def read_azure_config(file: Path) -> dict[str, str]:
             f"The 'path' parameter of Workspace.from_config: {str(file)!r} is not a JSON config file: {exc}"
         ) from None
     if not isinstance(data, dict):
-        raise InvalidConfigError(f"The 'path' parameter of Workspace.from_config: {str(file)!r} is not a JSON object.")
+        raise InvalidConfigError(
+            f"The 'path' parameter of Workspace.from_config: {str(file)!r} is not a JSON object."
+        )
     out = {}
-    for key, alias in (("subscription_id", "Subscription ID"), ("resource_group", "Resource Group"),
-                       ("workspace_name", "Workspace Name")):
+    for key, alias in (
+        ("subscription_id", "Subscription ID"),
+        ("resource_group", "Resource Group"),
+        ("workspace_name", "Workspace Name"),
+    ):
         value = data.get(key, data.get(alias))
         if value is not None:
             out[key] = str(value)
@@ -100,8 +107,16 @@ class Workspace:
         subscription_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if subscription_id is None and path is not None and resource_group is not None and workspace_name is not None:
-            subscription_id, path = str(path), None  # Workspace(subscription_id, resource_group, workspace_name)
+        if (
+            subscription_id is None
+            and path is not None
+            and resource_group is not None
+            and workspace_name is not None
+        ):
+            subscription_id, path = (
+                str(path),
+                None,
+            )  # Workspace(subscription_id, resource_group, workspace_name)
         folder = path or os.environ.get(ENV_WORKSPACE) or Path.cwd()
         self.path = Path(folder).expanduser().resolve()
         self._store: Store | None = None
@@ -111,8 +126,14 @@ class Workspace:
         self._workspace_name = workspace_name
 
     @classmethod
-    def from_config(cls, path: str | os.PathLike[str] | None = None, auth: Any = None, _logger: Any = None,
-                    _file_name: str | None = None, **kwargs: Any) -> Workspace:
+    def from_config(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        auth: Any = None,
+        _logger: Any = None,
+        _file_name: str | None = None,
+        **kwargs: Any,
+    ) -> Workspace:
         """HyperDrive's constructor: the folder ``path`` (default: ``$HYPERSWEEP_WORKSPACE`` or the current folder).
 
         An Azure ``config.json`` is read when there is one (``path`` itself, or ``.azureml/config.json``,
@@ -125,19 +146,41 @@ class Workspace:
             parent = Path(path).expanduser().resolve().parent
             folder = parent.parent if parent.name in (".azureml", "aml_config") else parent
         names: dict[str, str] = {}
-        found = find_azure_config(path if path is not None else (os.environ.get(ENV_WORKSPACE) or None), _file_name)
+        found = find_azure_config(
+            path if path is not None else (os.environ.get(ENV_WORKSPACE) or None), _file_name
+        )
         if found is not None:
             names = read_azure_config(found)
-        return cls(folder, resource_group=names.get("resource_group"), workspace_name=names.get("workspace_name"),
-                   subscription_id=names.get("subscription_id", ""))
+        return cls(
+            folder,
+            resource_group=names.get("resource_group"),
+            workspace_name=names.get("workspace_name"),
+            subscription_id=names.get("subscription_id", ""),
+        )
 
     @classmethod
-    def get(cls, name: str, auth: Any = None, subscription_id: str | None = None, resource_group: str | None = None,
-            location: str | None = None, cloud: str | None = None, id: str | None = None, **kwargs: Any) -> Workspace:
+    def get(
+        cls,
+        name: str,
+        auth: Any = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        cloud: str | None = None,
+        id: str | None = None,
+        **kwargs: Any,
+    ) -> Workspace:
         """Azure ML's lookup by name: the workspace in ``$HYPERSWEEP_WORKSPACE`` or the current folder, named ``name``."""
         if not isinstance(name, str) or not name:
-            raise InvalidConfigError(f"The 'name' parameter of Workspace.get must be a workspace name. Got {name!r} instead.")
-        return cls(None, resource_group=resource_group, workspace_name=name, subscription_id=subscription_id)
+            raise InvalidConfigError(
+                f"The 'name' parameter of Workspace.get must be a workspace name. Got {name!r} instead."
+            )
+        return cls(
+            None,
+            resource_group=resource_group,
+            workspace_name=name,
+            subscription_id=subscription_id,
+        )
 
     create = get  # Azure ML's Workspace.create(name, ...): the same local folder
 
@@ -173,13 +216,24 @@ class Workspace:
             "database": str(self.state_dir / DB_NAME),
         }
 
-    def write_config(self, path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> str:
+    def write_config(
+        self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
+    ) -> str:
         """Write Azure's ``config.json`` (in ``<path>/.azureml/``, default: the workspace folder); return its path."""
         folder = Path(path).expanduser() if path is not None else self.path
         target = folder / ".azureml" / (file_name or CONFIG_FILE)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps({"subscription_id": self.subscription_id, "resource_group": self.resource_group,
-                                      "workspace_name": self.name}, indent=4) + "\n")
+        target.write_text(
+            json.dumps(
+                {
+                    "subscription_id": self.subscription_id,
+                    "resource_group": self.resource_group,
+                    "workspace_name": self.name,
+                },
+                indent=4,
+            )
+            + "\n"
+        )
         return str(target)
 
     @property
@@ -258,7 +312,9 @@ class Experiment:
         self.workspace, self.name = workspace, name
 
     @overload
-    def submit(self, config: HyperDriveConfig, tags: dict[str, str] | None = None, **kwargs: Any) -> HyperDriveRun: ...
+    def submit(
+        self, config: HyperDriveConfig, tags: dict[str, str] | None = None, **kwargs: Any
+    ) -> HyperDriveRun: ...
 
     @overload
     def submit(self, config: Any, tags: dict[str, str] | None = None, **kwargs: Any) -> Run: ...
@@ -288,16 +344,24 @@ class Experiment:
         except NotFoundError:
             pass
         else:
-            raise InvalidConfigError(f"A sweep with id {sweep_id!r} already exists in this workspace.")
+            raise InvalidConfigError(
+                f"A sweep with id {sweep_id!r} already exists in this workspace."
+            )
         controller = create_sweep(ws.store, ws.path, self.name, config, sweep_id, tags or {})
         run = HyperDriveRun(self, sweep_id, hyperdrive_config=config)
         run._start(controller)
         return run
 
     def _submit_single(self, config: Any, tags: dict[str, str]) -> ScriptRun:
-        rc = config if isinstance(config, (ScriptRunConfig, FunctionRunConfig)) else FunctionRunConfig(config)
+        rc = (
+            config
+            if isinstance(config, (ScriptRunConfig, FunctionRunConfig))
+            else FunctionRunConfig(config)
+        )
         if isinstance(rc, ScriptRunConfig):
-            rc.validate_space([])  # a single run has no search space: a ${{search_space.x}} is an error now
+            rc.validate_space(
+                []
+            )  # a single run has no search space: a ${{search_space.x}} is an error now
         ws = self.workspace
         record_id = f"{self.name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
         controller = create_single(ws.store, ws.path, self.name, rc, record_id, {})
@@ -308,7 +372,9 @@ class Experiment:
     def get_runs(self) -> list[Run]:
         """The experiment's sweeps (:class:`HyperDriveRun`) and single runs (:class:`ScriptRun`), newest first."""
         return [
-            ScriptRun(self, f"{record.id}_0") if record.kind == SINGLE else HyperDriveRun(self, record.id)
+            ScriptRun(self, f"{record.id}_0")
+            if record.kind == SINGLE
+            else HyperDriveRun(self, record.id)
             for record in reversed(self.workspace.store.sweep_records(self.name))
         ]
 
@@ -323,7 +389,9 @@ class ScriptRun(Run):
     works on it, and ``wait_for_completion(show_output=True)`` streams its output.
     """
 
-    def __init__(self, experiment: Experiment, run_id: str, run_config: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, experiment: Experiment, run_id: str, run_config: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(experiment, run_id)
         self._controller: SweepController | None = None
         self._environment = getattr(run_config, "environment", None)
@@ -333,7 +401,9 @@ class ScriptRun(Run):
         threading.Thread(target=controller.run, name=f"hypersweep-{self.id}").start()
         if tags:
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:  # the run's row exists once the controller launched it
+            while (
+                time.monotonic() < deadline
+            ):  # the run's row exists once the controller launched it
                 try:
                     self.experiment.workspace.store.run(self.id)
                     break
@@ -347,8 +417,13 @@ class ScriptRun(Run):
         parent = self.get_properties().get("azureml.parentRunId")
         return self.experiment.workspace.get_run(parent) if parent else None
 
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True, **kwargs: Any) -> dict[str, Any]:
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """Block until the run ends; with ``show_output``, print its output as it comes. Return :meth:`get_details`.
 
         Ctrl-C while waiting cancels the run.
@@ -380,7 +455,11 @@ class ScriptRun(Run):
                 return
             except NotFoundError:
                 controller = self._controller
-                if controller is not None and controller.done.is_set() or time.monotonic() > deadline:
+                if (
+                    controller is not None
+                    and controller.done.is_set()
+                    or time.monotonic() > deadline
+                ):
                     raise
                 time.sleep(0.02)
 
@@ -410,7 +489,13 @@ class HyperDriveRun(Run):
         >>> best.get_details()["runDefinition"]["arguments"]      # doctest: +SKIP
     """
 
-    def __init__(self, experiment: Experiment, run_id: str, hyperdrive_config: HyperDriveConfig | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        experiment: Experiment,
+        run_id: str,
+        hyperdrive_config: HyperDriveConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(experiment, run_id)
         self._config = hyperdrive_config
         self._controller: SweepController | None = None
@@ -518,7 +603,9 @@ class HyperDriveRun(Run):
             raise
         details = self.get_details()
         if raise_on_error and details["status"] == RunStatus.FAILED.value:
-            raise RunFailedError(f"Sweep {self.id} failed: {details.get('error', {}).get('message')}")
+            raise RunFailedError(
+                f"Sweep {self.id} failed: {details.get('error', {}).get('message')}"
+            )
         return details
 
     def _start(self, controller: SweepController) -> None:
@@ -567,7 +654,12 @@ class HyperDriveRun(Run):
         return self._store().run_records(self.id)
 
     def get_children(
-        self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None, status: str | None = None,
+        self,
+        recursive: bool = False,
+        tags: Any = None,
+        properties: Any = None,
+        type: Any = None,
+        status: str | None = None,
         **kwargs: Any,
     ) -> list[Run]:
         """The sweep's runs in creation order (optionally only those with ``status``)."""
@@ -585,7 +677,10 @@ class HyperDriveRun(Run):
         """``{child_run_id: {metric_name: value_or_list}}`` for every child."""
         from hypersweep._results import group_metrics
 
-        return {run_id: group_metrics(records) for run_id, records in self._store().sweep_metrics(self.id).items()}
+        return {
+            run_id: group_metrics(records)
+            for run_id, records in self._store().sweep_metrics(self.id).items()
+        }
 
     def get_children_sorted_by_primary_metric(
         self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
@@ -599,11 +694,15 @@ class HyperDriveRun(Run):
                 (otherwise they come last, in creation order).
         """
         if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-            raise InvalidConfigError(f"Value of parameter top should be 0 or a positive integer. Got {top!r}.")
+            raise InvalidConfigError(
+                f"Value of parameter top should be 0 or a positive integer. Got {top!r}."
+            )
         if not isinstance(reverse, bool):
             raise InvalidConfigError(f"Type of parameter reverse should be bool. Got {reverse!r}.")
         if not isinstance(discard_no_metric, bool):
-            raise InvalidConfigError(f"Type of parameter discard_no_metric should be bool. Got {discard_no_metric!r}.")
+            raise InvalidConfigError(
+                f"Type of parameter discard_no_metric should be bool. Got {discard_no_metric!r}."
+            )
         maximize = self.goal is PrimaryMetricGoal.MAXIMIZE
         with_metric: list[dict[str, Any]] = []
         without: list[dict[str, Any]] = []
@@ -620,7 +719,10 @@ class HyperDriveRun(Run):
         return result[:top] if top else result
 
     def get_best_run_by_primary_metric(
-        self, include_failed: bool = True, include_canceled: bool = True, include_resume_from_runs: bool = True
+        self,
+        include_failed: bool = True,
+        include_canceled: bool = True,
+        include_resume_from_runs: bool = True,
     ) -> Run | None:
         """The child with the best primary-metric value (max or min of all it logged), or None.
 
@@ -630,8 +732,13 @@ class HyperDriveRun(Run):
         entries = self.get_children_sorted_by_primary_metric(discard_no_metric=True)
         if include_resume_from_runs:
             for parent in self._definition().get("resume_from", []):
-                entries += HyperDriveRun(self.experiment, parent).get_children_sorted_by_primary_metric(discard_no_metric=True)
-            entries.sort(key=lambda e: e["best_primary_metric"], reverse=self.goal is PrimaryMetricGoal.MAXIMIZE)
+                entries += HyperDriveRun(
+                    self.experiment, parent
+                ).get_children_sorted_by_primary_metric(discard_no_metric=True)
+            entries.sort(
+                key=lambda e: e["best_primary_metric"],
+                reverse=self.goal is PrimaryMetricGoal.MAXIMIZE,
+            )
         for entry in entries:
             if entry["status"] == "Failed" and not include_failed:
                 continue
@@ -681,12 +788,23 @@ class _StoreSide:
             return None
         return HyperDriveRun(run.experiment, sweep_id)
 
-    def register_model(self, workspace: Path, run_id: str, experiment: str | None, run_dir: Path,
-                       model_name: str, model_path: str | None, **options: Any) -> Model:
-        return register_from_run(Workspace(workspace), run_id, experiment, run_dir, model_name, model_path, **options)
+    def register_model(
+        self,
+        workspace: Path,
+        run_id: str,
+        experiment: str | None,
+        run_dir: Path,
+        model_name: str,
+        model_path: str | None,
+        **options: Any,
+    ) -> Model:
+        return register_from_run(
+            Workspace(workspace), run_id, experiment, run_dir, model_name, model_path, **options
+        )
 
-    def child_run(self, workspace: Path, experiment: str, parent_id: str, name: str | None,
-                  run_id: str | None) -> Run:
+    def child_run(
+        self, workspace: Path, experiment: str, parent_id: str, name: str | None, run_id: str | None
+    ) -> Run:
         ws = Workspace(workspace)
         child_id = create_child_run(ws.store, workspace, experiment, parent_id, name, run_id)
         return Run(Experiment(ws, experiment), child_id)

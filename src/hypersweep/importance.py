@@ -55,7 +55,9 @@ MIN_RUNS = 3
 N_TREES = 64
 MAX_DEPTH = 64
 SEED = 0
-_INACTIVE = -1.0  # a numeric column's value where its parameter is inactive (below the unit interval)
+_INACTIVE = (
+    -1.0
+)  # a numeric column's value where its parameter is inactive (below the unit interval)
 _USED_STATUSES = ("Completed", "Canceled")
 _CACHE_SIZE = 64
 
@@ -99,7 +101,9 @@ class Importances:
         }
 
 
-def usable_runs(runs: Iterable[SupportsGetItem]) -> tuple[list[tuple[dict[str, Any], float]], dict[str, int]]:
+def usable_runs(
+    runs: Iterable[SupportsGetItem],
+) -> tuple[list[tuple[dict[str, Any], float]], dict[str, int]]:
     """The runs an estimate uses, as ``(flat hyperparameters, value)``, and the count of each kind left out.
 
     Args:
@@ -202,12 +206,16 @@ def _leaf_boxes(tree: Any, n_cols: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return lo[leaves], hi[leaves], tree.value[leaves].reshape(len(leaves), -1)[:, 0]
 
 
-def _tree_shares(tree: Any, columns: list[_Column], offsets: list[int], n_cols: int) -> np.ndarray | None:
+def _tree_shares(
+    tree: Any, columns: list[_Column], offsets: list[int], n_cols: int
+) -> np.ndarray | None:
     """Each parameter's main-effect variance over the tree's variance (None if the tree is constant)."""
     lo, hi, values = _leaf_boxes(tree, n_cols)
     n_leaves, n_params = len(values), len(columns)
     fracs = np.empty((n_leaves, n_params))
-    members: list[Any] = []  # per parameter: what a_p needs (interval indices or a membership matrix)
+    members: list[
+        Any
+    ] = []  # per parameter: what a_p needs (interval indices or a membership matrix)
     for j, (col, start) in enumerate(zip(columns, offsets, strict=True)):
         if col.options is None:
             cuts = np.unique(_thresholds(tree, start))
@@ -223,7 +231,9 @@ def _tree_shares(tree: Any, columns: list[_Column], offsets: list[int], n_cols: 
         else:
             points, masses = col.vertices()
             block = slice(start, start + col.width)
-            inside = ((lo[:, None, block] < points[None]) & (points[None] <= hi[:, None, block])).all(axis=2)
+            inside = (
+                (lo[:, None, block] < points[None]) & (points[None] <= hi[:, None, block])
+            ).all(axis=2)
             fracs[:, j] = inside @ masses
             members.append(("points", inside, masses))
     weights = fracs.prod(axis=1)
@@ -236,7 +246,9 @@ def _tree_shares(tree: Any, columns: list[_Column], offsets: list[int], n_cols: 
         return None
     shares = np.zeros(n_params)
     ones = np.ones((n_leaves, 1))
-    before = np.cumprod(np.hstack([ones, fracs[:, :-1]]), axis=1)  # product of the fractions left of j
+    before = np.cumprod(
+        np.hstack([ones, fracs[:, :-1]]), axis=1
+    )  # product of the fractions left of j
     after = np.cumprod(np.hstack([ones, fracs[:, :0:-1]]), axis=1)[:, ::-1]  # ... and right of j
     for j in range(n_params):
         contrib = values * before[:, j] * after[:, j] / total
@@ -287,22 +299,38 @@ def compute_importances(
     counts = dict(counts or {})
     params = flat_parameters(parameter_space)
     if not params:
-        return Importances({}, n_runs=len(runs), counts=counts, message="The sweep has no hyperparameters.")
+        return Importances(
+            {}, n_runs=len(runs), counts=counts, message="The sweep has no hyperparameters."
+        )
     if len(runs) < MIN_RUNS:
-        return Importances({}, n_runs=len(runs), counts=counts, message=(
-            f"Importance needs at least {MIN_RUNS} Completed or Canceled runs that logged the primary metric; "
-            f"this sweep has {len(runs)}."))
+        return Importances(
+            {},
+            n_runs=len(runs),
+            counts=counts,
+            message=(
+                f"Importance needs at least {MIN_RUNS} Completed or Canceled runs that logged the primary metric; "
+                f"this sweep has {len(runs)}."
+            ),
+        )
     key = _key(params, runs, n_trees, max_depth, seed)
     cached = _cache_get(key)
     if cached is not None:
         skipped_before = {k: v for k, v in cached.counts.items() if k == "outside_space"}
-        return Importances(cached.importances, cached.std, cached.n_runs, {**counts, **skipped_before}, cached.message)
+        return Importances(
+            cached.importances,
+            cached.std,
+            cached.n_runs,
+            {**counts, **skipped_before},
+            cached.message,
+        )
     values = [[hp.get(name, _MISSING) for hp, _ in runs] for name, _ in params]
     columns = [_Column(name, expr, vals) for (name, expr), vals in zip(params, values, strict=True)]
     rows, ys, skipped = [], [], 0
     for i, (_, metric) in enumerate(runs):
         try:
-            rows.append([x for col, vals in zip(columns, values, strict=True) for x in col.encode(vals[i])])
+            rows.append(
+                [x for col, vals in zip(columns, values, strict=True) for x in col.encode(vals[i])]
+            )
             ys.append(metric)
         except (TypeError, ValueError):  # a value this space cannot place (e.g. edited by hand)
             skipped += 1
@@ -310,25 +338,49 @@ def compute_importances(
         counts["outside_space"] = skipped
     zero = {col.name: 0.0 for col in columns}
     if len(ys) < MIN_RUNS:
-        return Importances({}, n_runs=len(ys), counts=counts, message=(
-            f"Importance needs at least {MIN_RUNS} runs whose values lie in the search space; this sweep has {len(ys)}."))
+        return Importances(
+            {},
+            n_runs=len(ys),
+            counts=counts,
+            message=(
+                f"Importance needs at least {MIN_RUNS} runs whose values lie in the search space; this sweep has {len(ys)}."
+            ),
+        )
     X, y = np.array(rows, dtype=float), np.array(ys, dtype=float)
     if np.ptp(y) == 0:
-        result = Importances(zero, dict(zero), len(ys), counts,
-                             "The primary metric has the same value in every run used: no parameter explains any of it.")
+        result = Importances(
+            zero,
+            dict(zero),
+            len(ys),
+            counts,
+            "The primary metric has the same value in every run used: no parameter explains any of it.",
+        )
         _cache_put(key, result)
         return result
     from sklearn.ensemble import RandomForestRegressor
 
-    forest = RandomForestRegressor(n_estimators=n_trees, max_depth=max_depth, min_samples_split=2,
-                                   min_samples_leaf=1, random_state=seed)
+    forest = RandomForestRegressor(
+        n_estimators=n_trees,
+        max_depth=max_depth,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        random_state=seed,
+    )
     forest.fit(X, y)
     offsets = list(np.cumsum([0] + [c.width for c in columns])[:-1])
-    per_tree = [s for s in (_tree_shares(e.tree_, columns, offsets, X.shape[1]) for e in forest.estimators_)
-                if s is not None]
+    per_tree = [
+        s
+        for s in (_tree_shares(e.tree_, columns, offsets, X.shape[1]) for e in forest.estimators_)
+        if s is not None
+    ]
     if not per_tree:
-        result = Importances(zero, dict(zero), len(ys), counts,
-                             "The forest found no variation in the primary metric: no parameter explains any of it.")
+        result = Importances(
+            zero,
+            dict(zero),
+            len(ys),
+            counts,
+            "The forest found no variation in the primary metric: no parameter explains any of it.",
+        )
     else:
         shares = np.array(per_tree)
         mean: np.ndarray = shares.mean(axis=0)
@@ -340,7 +392,8 @@ def compute_importances(
         result = Importances(
             {columns[j].name: float(mean[j]) for j in order},
             {columns[j].name: float(std[j]) for j in order},
-            len(ys), counts,
+            len(ys),
+            counts,
             None if len(ys) >= 10 else f"Only {len(ys)} runs: the estimate is rough.",
         )
     _cache_put(key, result)
@@ -371,7 +424,9 @@ _cache: OrderedDict[str, Importances] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _key(params: list[tuple[str, Any]], runs: Sequence[tuple[Mapping[str, Any], float]], *settings: int) -> str:
+def _key(
+    params: list[tuple[str, Any]], runs: Sequence[tuple[Mapping[str, Any], float]], *settings: int
+) -> str:
     """The cache key: the space, every run's values and the forest's settings (what the estimate depends on)."""
     digest = hashlib.sha256(repr((params, settings)).encode())
     for hp, y in runs:

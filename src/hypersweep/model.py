@@ -46,6 +46,7 @@ class _DefaultWorkspace:
         self.path = Path(os.environ.get(ENV_WORKSPACE) or Path.cwd()).expanduser().resolve()
         self.store = Store(self.path / STATE_DIR / DB_NAME)
 
+
 MODELS_DIR = "models"
 # Azure's rule for model names: letters, digits, '-', '_' and '.', at most 255, starting with a letter or digit.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}")
@@ -55,7 +56,10 @@ def check_model_name(name: Any, owner: str, param: str = "model_name") -> str:
     """A model name as Azure allows it, else :class:`InvalidConfigError` naming the parameter."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise invalid(
-            param, owner, "1-255 letters, digits, '-', '_' or '.', starting with a letter or digit", name
+            param,
+            owner,
+            "1-255 letters, digits, '-', '_' or '.', starting with a letter or digit",
+            name,
         )
     return name
 
@@ -105,8 +109,15 @@ def _register(
     try:
         version = store.add_model(
             name,
-            {"run_id": run_id, "experiment": experiment, "path": source.name, "source": source_label,
-             "tags": tags, "properties": properties, "description": description},
+            {
+                "run_id": run_id,
+                "experiment": experiment,
+                "path": source.name,
+                "source": source_label,
+                "tags": tags,
+                "properties": properties,
+                "description": description,
+            },
             place,
         )
     except BaseException:
@@ -138,13 +149,19 @@ def register_from_run(
     if model_path is None:
         model_path = "outputs"
     if not isinstance(model_path, str) or not model_path.strip():
-        raise invalid("model_path", owner, "a path in the run such as 'outputs/model.joblib'", model_path)
+        raise invalid(
+            "model_path", owner, "a path in the run such as 'outputs/model.joblib'", model_path
+        )
     root = Path(run_dir).resolve()
     source = (root / model_path).resolve()
     if not source.is_relative_to(root) or not source.exists():
-        present = sorted(
-            p.relative_to(root).as_posix() for p in (root / "outputs").rglob("*") if p.is_file()
-        ) if (root / "outputs").is_dir() else []
+        present = (
+            sorted(
+                p.relative_to(root).as_posix() for p in (root / "outputs").rglob("*") if p.is_file()
+            )
+            if (root / "outputs").is_dir()
+            else []
+        )
         raise InvalidConfigError(
             f"The 'model_path' parameter of {owner} must be a file or folder in run {run_id} "
             f"(relative to its folder, e.g. 'outputs/model.joblib'). Got {model_path!r}, which the run does not "
@@ -156,9 +173,15 @@ def register_from_run(
     if model_framework_version:
         props.setdefault("model_framework_version", str(model_framework_version))
     name, version = _register(
-        ws_path, source, model_name, run_id=run_id, experiment=experiment,
-        source_label=f"{run_id}:{Path(model_path).as_posix()}", tags=_str_dict(tags, "tags", owner),
-        properties=props, description=description,
+        ws_path,
+        source,
+        model_name,
+        run_id=run_id,
+        experiment=experiment,
+        source_label=f"{run_id}:{Path(model_path).as_posix()}",
+        tags=_str_dict(tags, "tags", owner),
+        properties=props,
+        description=description,
     )
     return Model(workspace, name, version=version)
 
@@ -202,15 +225,23 @@ class Model:
             if version is None:
                 raise invalid("id", owner, "'name:version' with an integer version", id)
         if name is None:
-            raise invalid("name", owner, "the name of a registered model (or id='name:version')", None)
+            raise invalid(
+                "name", owner, "the name of a registered model (or id='name:version')", None
+            )
         self.workspace = workspace
         row = kwargs.pop("_row", None)
         if row is None:
-            if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
-                raise invalid("version", owner, "a positive integer, or None for the latest", version)
+            if version is not None and (
+                isinstance(version, bool) or not isinstance(version, int) or version < 1
+            ):
+                raise invalid(
+                    "version", owner, "a positive integer, or None for the latest", version
+                )
             candidates = [
-                r for r in workspace.store.models(name)
-                if (version is None or r["version"] == version) and (run_id is None or r["run_id"] == run_id)
+                r
+                for r in workspace.store.models(name)
+                if (version is None or r["version"] == version)
+                and (run_id is None or r["run_id"] == run_id)
             ]
             candidates = [r for r in candidates if _matches(r, tags, properties)]
             if not candidates:
@@ -281,8 +312,15 @@ class Model:
         if model_framework_version:
             props.setdefault("model_framework_version", str(model_framework_version))
         name, version = _register(
-            workspace.path, source, model_name, run_id=None, experiment=None, source_label=str(source),
-            tags=_str_dict(tags, "tags", owner), properties=props, description=description,
+            workspace.path,
+            source,
+            model_name,
+            run_id=None,
+            experiment=None,
+            source_label=str(source),
+            tags=_str_dict(tags, "tags", owner),
+            properties=props,
+            description=description,
         )
         return Model(workspace, name, version=version)
 
@@ -313,7 +351,11 @@ class Model:
         rows = [r for r in workspace.store.models(name) if run_id is None or r["run_id"] == run_id]
         rows = [r for r in rows if _matches(r, tags, properties)]
         if model_framework is not None:
-            rows = [r for r in rows if json.loads(r["properties"]).get("model_framework") == model_framework]
+            rows = [
+                r
+                for r in rows
+                if json.loads(r["properties"]).get("model_framework") == model_framework
+            ]
         if latest:
             last: dict[str, Any] = {}
             for r in rows:
@@ -322,11 +364,15 @@ class Model:
         return [Model(workspace, r["name"], _row=r) for r in rows]
 
     @staticmethod
-    def get_model_path(model_name: str, version: int | None = None, _workspace: Workspace | None = None) -> str:
+    def get_model_path(
+        model_name: str, version: int | None = None, _workspace: Workspace | None = None
+    ) -> str:
         """The path of a registered model's file or folder in the registry (the latest version by default)."""
         return Model(_workspace or _DefaultWorkspace(), model_name, version=version).url
 
-    def download(self, target_dir: str = ".", exist_ok: bool = False, exists_ok: bool | None = None) -> str:
+    def download(
+        self, target_dir: str = ".", exist_ok: bool = False, exists_ok: bool | None = None
+    ) -> str:
         """Copy the model's file or folder into ``target_dir``; return the path written.
 
         Raises:
@@ -337,7 +383,12 @@ class Model:
         target = Path(target_dir) / self._path
         if target.exists():
             if not exist_ok:
-                raise invalid("exist_ok", "Model.download", f"True to overwrite {target}, which exists", exist_ok)
+                raise invalid(
+                    "exist_ok",
+                    "Model.download",
+                    f"True to overwrite {target}, which exists",
+                    exist_ok,
+                )
             if target.is_dir():
                 shutil.rmtree(target)
             else:
@@ -348,14 +399,26 @@ class Model:
     def serialize(self) -> dict[str, Any]:
         """The model as a JSON-ready dict (what ``hypersweep models --json`` prints)."""
         return {
-            "name": self.name, "version": self.version, "id": self.id, "run_id": self.run_id,
-            "experiment_name": self.experiment_name, "tags": self.tags, "properties": self.properties,
-            "description": self.description, "created_time": self.created_time.isoformat().replace("+00:00", "Z"),
-            "path": self._path, "source": self._source, "url": self.url,
+            "name": self.name,
+            "version": self.version,
+            "id": self.id,
+            "run_id": self.run_id,
+            "experiment_name": self.experiment_name,
+            "tags": self.tags,
+            "properties": self.properties,
+            "description": self.description,
+            "created_time": self.created_time.isoformat().replace("+00:00", "Z"),
+            "path": self._path,
+            "source": self._source,
+            "url": self.url,
         }
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Model) and other.id == self.id and other.workspace.path == self.workspace.path
+        return (
+            isinstance(other, Model)
+            and other.id == self.id
+            and other.workspace.path == self.workspace.path
+        )
 
     def __hash__(self) -> int:
         return hash(self.id)

@@ -37,7 +37,9 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from hypersweep._values import Refused, clean
 from hypersweep._wire import Kind, Record, encode
 
-if TYPE_CHECKING:  # pathlib, re and shutil are imported where used: every training run pays for this module
+if (
+    TYPE_CHECKING
+):  # pathlib, re and shutil are imported where used: every training run pays for this module
     from pathlib import Path
 
 ENV_RUN_ID = "HYPERSWEEP_RUN_ID"
@@ -52,7 +54,9 @@ JSON_RECORD_KINDS = tuple(k.value for k in Kind if k.is_document)
 _COPY_CHUNK = 1 << 20
 
 #: The live run of the callable trial running in this thread (set by the thread executor).
-_CURRENT: contextvars.ContextVar[LiveRun | None] = contextvars.ContextVar("hypersweep_run", default=None)
+_CURRENT: contextvars.ContextVar[LiveRun | None] = contextvars.ContextVar(
+    "hypersweep_run", default=None
+)
 _PROCESS_RUN: Run | None = None
 _PROCESS_LOCK = threading.Lock()
 
@@ -86,12 +90,21 @@ class StoreSide(Protocol):
     def parent(self, run: Run) -> Run | None:
         """The sweep ``run`` belongs to (None for a single run)."""
 
-    def register_model(self, workspace: Path, run_id: str, experiment: str | None, run_dir: Path,
-                       model_name: str, model_path: str | None, **options: Any) -> Any:
+    def register_model(
+        self,
+        workspace: Path,
+        run_id: str,
+        experiment: str | None,
+        run_dir: Path,
+        model_name: str,
+        model_path: str | None,
+        **options: Any,
+    ) -> Any:
         """Register the run's file or folder ``model_path``; return the new ``Model``."""
 
-    def child_run(self, workspace: Path, experiment: str, parent_id: str, name: str | None,
-                  run_id: str | None) -> Run:
+    def child_run(
+        self, workspace: Path, experiment: str, parent_id: str, name: str | None, run_id: str | None
+    ) -> Run:
         """A new run of ``experiment``, recorded as the child of ``parent_id``."""
 
     def children(self, workspace: Path, run_id: str) -> list[Run]:
@@ -136,7 +149,9 @@ def check_artifact_name(name: Any, param: str, owner: str) -> str:
     clean = name.replace("\\", "/").strip("/")
     parts = [p for p in clean.split("/") if p not in ("", ".")]
     if name.startswith("/") or os.path.isabs(name) or not parts or ".." in parts:
-        raise _invalid(param, owner, "a relative file name inside the run (no absolute path, no '..')", name)
+        raise _invalid(
+            param, owner, "a relative file name inside the run (no absolute path, no '..')", name
+        )
     return "/".join(parts)
 
 
@@ -168,7 +183,9 @@ def copy_into_run(run_dir: Path, name: str, path_or_stream: Any, owner: str) -> 
         raise _invalid("path_or_stream", owner, "an existing file", str(path_or_stream))
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and os.path.samefile(source, target):
-        return target.stat().st_size  # the file is in the run already (a script writing to outputs/)
+        return (
+            target.stat().st_size
+        )  # the file is in the run already (a script writing to outputs/)
     shutil.copyfile(source, target)  # chunked (sendfile on Linux)
     return target.stat().st_size
 
@@ -250,7 +267,9 @@ class Run:
     def _results(self) -> Any:
         return _store_side().view(self)
 
-    def get_metrics(self, name: str | None = None, recursive: bool = False, **kwargs: Any) -> dict[str, Any]:
+    def get_metrics(
+        self, name: str | None = None, recursive: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
         """``{metric_name: value}``: a scalar if logged once, a list if logged several times.
 
         Rows logged with ``log_row`` come back as a dict of column lists.
@@ -296,9 +315,15 @@ class Run:
         """
         return self._results().download_file(name, output_file_path)
 
-    def download_files(self, prefix: str | None = None, output_directory: str | None = None,
-                       output_paths: list[str] | None = None, batch_size: int = 100, append_prefix: bool = True,
-                       timeout_seconds: int | None = None) -> list[str]:
+    def download_files(
+        self,
+        prefix: str | None = None,
+        output_directory: str | None = None,
+        output_paths: list[str] | None = None,
+        batch_size: int = 100,
+        append_prefix: bool = True,
+        timeout_seconds: int | None = None,
+    ) -> list[str]:
         """Copy every file whose name starts with ``prefix`` into ``output_directory`` (keeping its name,
         without the prefix if ``append_prefix`` is False), or to ``output_paths``, one per file. Returns the paths."""
         return self._results().download_files(prefix, output_directory, output_paths, append_prefix)
@@ -314,8 +339,13 @@ class Run:
         self.experiment.workspace.store.request_run_cancel(self.id)
         return True
 
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True, **kwargs: Any) -> dict[str, Any]:
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """Block until the run is Completed, Failed or Canceled; return :meth:`get_details`.
 
         ``wait_post_processing`` is accepted as in Azure's ``Run`` and has no effect here."""
@@ -398,8 +428,13 @@ class Run:
 
         return f"{DASHBOARD_URL}/runs/{quote(self.id, safe='')}"
 
-    def log_image(self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None,
-                  description: str = "") -> None:
+    def log_image(
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        plot: Any = None,
+        description: str = "",
+    ) -> None:
         """Log an image: a file (``path``) or a matplotlib figure or ``pyplot`` (``plot``, saved as PNG).
 
         The image is copied into the run's ``outputs/images/`` and shown on the dashboard's run page.
@@ -409,8 +444,12 @@ class Run:
 
         owner = "Run.log_image"
         if (path is None) == (plot is None):
-            raise _invalid("path", owner, "given, or else 'plot' (exactly one of the two)",
-                           f"path={path!r}, plot={plot!r}")
+            raise _invalid(
+                "path",
+                owner,
+                "given, or else 'plot' (exactly one of the two)",
+                f"path={path!r}, plot={plot!r}",
+            )
         if plot is not None and not callable(getattr(plot, "savefig", None)):
             raise _invalid("plot", owner, "a matplotlib figure or matplotlib.pyplot", plot)
         if path is not None and not Path(path).is_file():
@@ -465,14 +504,22 @@ class Run:
         self._submit("upload_file", Kind.FILE, rel, {"size": size})
         return rel
 
-    def upload_files(self, names: Sequence[str], paths: Sequence[Any], return_artifacts: bool = False,
-                     timeout_seconds: int | None = None, datastore_name: str | None = None) -> list[str]:
+    def upload_files(
+        self,
+        names: Sequence[str],
+        paths: Sequence[Any],
+        return_artifacts: bool = False,
+        timeout_seconds: int | None = None,
+        datastore_name: str | None = None,
+    ) -> list[str]:
         """Upload several files: ``names[i]`` gets the file at ``paths[i]``."""
         if isinstance(names, str) or isinstance(paths, str) or len(names) != len(paths):
             raise _invalid("names", "Run.upload_files", "a list as long as 'paths'", names)
         return [self.upload_file(n, p) for n, p in zip(names, paths, strict=True)]
 
-    def upload_folder(self, name: str, path: str | os.PathLike[str], datastore_name: str | None = None) -> list[str]:
+    def upload_folder(
+        self, name: str, path: str | os.PathLike[str], datastore_name: str | None = None
+    ) -> list[str]:
         """Upload every file under the folder ``path`` as ``name/<relative path>``."""
         from pathlib import Path
 
@@ -483,11 +530,21 @@ class Run:
         files = sorted(p for p in root.rglob("*") if p.is_file())
         return [self.upload_file(f"{prefix}/{f.relative_to(root).as_posix()}", f) for f in files]
 
-    def register_model(self, model_name: str, model_path: str | None = None, tags: Mapping[str, Any] | None = None,
-                       properties: Mapping[str, Any] | None = None, model_framework: str | None = None,
-                       model_framework_version: str | None = None, description: str | None = None,
-                       datasets: Any = None, sample_input_dataset: Any = None, sample_output_dataset: Any = None,
-                       resource_configuration: Any = None, **kwargs: Any) -> Any:
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        model_framework: str | None = None,
+        model_framework_version: str | None = None,
+        description: str | None = None,
+        datasets: Any = None,
+        sample_input_dataset: Any = None,
+        sample_output_dataset: Any = None,
+        resource_configuration: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         """Register the run's file or folder ``model_path`` (e.g. ``outputs/model.joblib``) as a new version
         of the model ``model_name``; its files are copied into the workspace's registry.
 
@@ -496,8 +553,16 @@ class Run:
         """
         workspace = self._workspace_path()
         return _store_side().register_model(
-            workspace, self.id, self._experiment_name(), self._run_dir(), model_name, model_path,
-            tags=tags, properties=properties, description=description, model_framework=model_framework,
+            workspace,
+            self.id,
+            self._experiment_name(),
+            self._run_dir(),
+            model_name,
+            model_path,
+            tags=tags,
+            properties=properties,
+            description=description,
+            model_framework=model_framework,
             model_framework_version=model_framework_version,
         )
 
@@ -517,25 +582,41 @@ class Run:
 
         details = self.get_details()
         details["logFiles"] = {
-            name: Path(path).read_text(errors="replace") for name, path in details.get("logFiles", {}).items()
+            name: Path(path).read_text(errors="replace")
+            for name, path in details.get("logFiles", {}).items()
         }
         return details
 
-    def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
+    def fail(
+        self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True
+    ) -> None:
         """Mark the run Failed (inside a trial: when it ends, whatever its exit status)."""
-        message = str(error_details) if error_details is not None else "Marked failed by Run.fail()."
+        message = (
+            str(error_details) if error_details is not None else "Marked failed by Run.fail()."
+        )
         if error_code:
             message = f"{error_code}: {message}"
         self._store().end_run(self.id, "Failed", message)
 
-    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: str | None = None) -> Run:
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
         """A new run of this run's experiment, recorded as this run's child; log to it, then
         :meth:`complete` (or :meth:`fail`) it."""
         workspace = self._workspace_path()
-        return _store_side().child_run(workspace, self._experiment_name() or "default", self.id, name, run_id)
+        return _store_side().child_run(
+            workspace, self._experiment_name() or "default", self.id, name, run_id
+        )
 
-    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None, type: Any = None,
-                     status: str | None = None, **kwargs: Any) -> list[Run]:
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: Any = None,
+        properties: Any = None,
+        type: Any = None,
+        status: str | None = None,
+        **kwargs: Any,
+    ) -> list[Run]:
         """The child runs made with :meth:`child_run` (optionally only those with ``status``)."""
         children = _store_side().children(self._workspace_path(), self.id)
         return [c for c in children if status is None or c.get_status() == status]
@@ -546,15 +627,24 @@ class Run:
         """A run read from the workspace writes what it logs straight to the store."""
         self._store().append_records(self.id, [record.to_dict()])
 
-    def _submit(self, method: str, kind: Kind, name: Any, value: Any, step: int | None = None) -> None:
+    def _submit(
+        self, method: str, kind: Kind, name: Any, value: Any, step: int | None = None
+    ) -> None:
         """Clean a record by the rule of :mod:`hypersweep._values`, emit it, and warn about changes."""
         notes: list[str] = []
         try:
-            record = Record(kind, clean(str(name), notes), clean(value, notes), time.time(),
-                            None if step is None else clean(step, notes))
+            record = Record(
+                kind,
+                clean(str(name), notes),
+                clean(value, notes),
+                time.time(),
+                None if step is None else clean(step, notes),
+            )
         except Refused as exc:
             warnings.warn(
-                f"run.{method}({str(name)!r}) was not logged: {exc}.", LoggedValueWarning, stacklevel=3
+                f"run.{method}({str(name)!r}) was not logged: {exc}.",
+                LoggedValueWarning,
+                stacklevel=3,
             )
             return
         self._emit(record)
@@ -588,13 +678,20 @@ class Run:
         """Append a row (``column=value`` keyword arguments) to the table metric ``name``."""
         self._submit("log_row", Kind.ROW, name, kwargs)
 
-    def log_table(self, name: str, value: Mapping[str, Iterable[Any]], description: str = "") -> None:
+    def log_table(
+        self, name: str, value: Mapping[str, Iterable[Any]], description: str = ""
+    ) -> None:
         """Log a table given as ``{column: [values...]}``."""
         self._submit("log_table", Kind.TABLE, name, {str(k): list(vs) for k, vs in value.items()})
 
     def tag(self, key: str, value: Any = None) -> None:
         """Set a tag (``value`` defaults to an empty string; other values are logged as their ``str()``)."""
-        self._submit("tag", Kind.TAG, key, "" if value is None else value if isinstance(value, str) else str(value))
+        self._submit(
+            "tag",
+            Kind.TAG,
+            key,
+            "" if value is None else value if isinstance(value, str) else str(value),
+        )
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set several tags."""
@@ -644,8 +741,14 @@ class LiveRun(Run):
         workspace, experiment: the workspace folder and experiment name (default: from the environment).
     """
 
-    def __init__(self, run_id: str, sink: Any, run_dir: str | os.PathLike[str] | None = None,
-                 workspace: str | os.PathLike[str] | None = None, experiment: str | None = None) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        sink: Any,
+        run_dir: str | os.PathLike[str] | None = None,
+        workspace: str | os.PathLike[str] | None = None,
+        experiment: str | None = None,
+    ) -> None:
         self.experiment = None
         self.id = run_id
         self._sink = sink
@@ -682,7 +785,9 @@ class LiveRun(Run):
         from hypersweep.errors import HypersweepError
 
         if not self._workspace:
-            raise HypersweepError(f"Run {self.id} does not know its workspace (${ENV_WORKSPACE} is not set).")
+            raise HypersweepError(
+                f"Run {self.id} does not know its workspace (${ENV_WORKSPACE} is not set)."
+            )
 
         path = Path(self._workspace)
         if not (path / STATE_DIR / DB_NAME).is_file():  # e.g. a trial on another node of a cluster
@@ -699,9 +804,13 @@ class LiveRun(Run):
         with self._lock:
             return dict(self._properties)
 
-    def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
+    def fail(
+        self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True
+    ) -> None:
         """Mark the run Failed: it ends as Failed with this error, even if the script exits with status 0."""
-        message = str(error_details) if error_details is not None else "Marked failed by Run.fail()."
+        message = (
+            str(error_details) if error_details is not None else "Marked failed by Run.fail()."
+        )
         if error_code:
             message = f"{error_code}: {message}"
         self._submit("fail", Kind.FAIL, "error", message)
@@ -722,9 +831,13 @@ class LiveRun(Run):
                 self._tags.pop(name, None)
             elif kind in (Kind.PROPERTY, Kind.DISPLAY_NAME):
                 if kind is Kind.PROPERTY and self._properties.get(name, value) != value:
-                    raise _invalid("properties", "Run.add_properties",
-                                   f"a new key or the same value (a property keeps its value; {name!r} is "
-                                   f"{self._properties[name]!r})", value)
+                    raise _invalid(
+                        "properties",
+                        "Run.add_properties",
+                        f"a new key or the same value (a property keeps its value; {name!r} is "
+                        f"{self._properties[name]!r})",
+                        value,
+                    )
                 self._properties[name] = value
             elif kind in (Kind.FAIL, Kind.FILE):
                 pass
@@ -736,7 +849,9 @@ class LiveRun(Run):
                 self._kinds[name] = kind
             self._sink.write(record)
 
-    def get_metrics(self, name: str | None = None, recursive: bool = False, **kwargs: Any) -> dict[str, Any]:
+    def get_metrics(
+        self, name: str | None = None, recursive: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
         with self._lock:
             metrics = {k: self._shape(k, v) for k, v in self._metrics.items() if k in self._kinds}
         if name is not None:
@@ -796,11 +911,20 @@ class _OfflineRun(LiveRun):
 
     # Outside hypersweep nothing is copied: what would be kept is printed.
 
-    def log_image(self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None,
-                  description: str = "") -> None:
+    def log_image(
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        plot: Any = None,
+        description: str = "",
+    ) -> None:
         if (path is None) == (plot is None):
-            raise _invalid("path", "Run.log_image", "given, or else 'plot' (exactly one of the two)",
-                           f"path={path!r}, plot={plot!r}")
+            raise _invalid(
+                "path",
+                "Run.log_image",
+                "given, or else 'plot' (exactly one of the two)",
+                f"path={path!r}, plot={plot!r}",
+            )
         print(f"Attempted to log image metric {name}:\n{path if path is not None else plot}")
         sys.stdout.flush()
 
@@ -810,12 +934,16 @@ class _OfflineRun(LiveRun):
         sys.stdout.flush()
         return rel
 
-    def register_model(self, model_name: str, model_path: str | None = None, *args: Any, **kwargs: Any) -> Any:
+    def register_model(
+        self, model_name: str, model_path: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         print(f"Attempted to register model {model_name} from {model_path}")
         sys.stdout.flush()
         return None
 
-    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: str | None = None) -> Run:
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
         return _OfflineRun()
 
     def __repr__(self) -> str:

@@ -18,8 +18,17 @@ from pathlib import Path
 from hypersweep.store import STATE_DIR
 
 ALWAYS_IGNORED = (
-    STATE_DIR, ".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".ipynb_checkpoints",
-    ".pytest_cache", ".mypy_cache", ".ruff_cache",
+    STATE_DIR,
+    ".git",
+    "__pycache__",
+    "*.pyc",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".ipynb_checkpoints",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
 )
 LARGE_SNAPSHOT_BYTES = 300 * 1024 * 1024  # Azure ML's limit; here only a warning
 

@@ -66,6 +66,7 @@ __all__ = [
     "uniform",
 ]
 
+
 class ParameterExpression(list):
     """Base class of the ten parameter expressions.
 
@@ -418,20 +419,29 @@ def _choice_value(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, int):
         if not math.isfinite(_as_float(value)):
-            raise invalid("values", "choice", "finite numbers (integers within the float range)", value)
+            raise invalid(
+                "values", "choice", "finite numbers (integers within the float range)", value
+            )
         return int(value)
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise invalid("values", "choice", "strings that are valid Unicode (no lone surrogates)", value) from None
+            raise invalid(
+                "values", "choice", "strings that are valid Unicode (no lone surrogates)", value
+            ) from None
         return str(value)
     if depth < 20 and isinstance(value, (list, tuple)):
         return [_choice_value(v, depth + 1) for v in value]
     if depth < 20 and isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return {k: _choice_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
-        raise invalid("values", "choice", f"{_CHOICE_RULE}; a set has no order: pass sorted(...) or a list", value)
+        raise invalid(
+            "values",
+            "choice",
+            f"{_CHOICE_RULE}; a set has no order: pass sorted(...) or a list",
+            value,
+        )
     raise invalid("values", "choice", f"{_CHOICE_RULE}; a {type(value).__name__} is not", value)
 
 
@@ -463,7 +473,9 @@ def choice(*options: Any) -> Choice:
     else:
         values = list(options)
     if not values:
-        raise InvalidConfigError("choice() needs a non-empty list or range. Got an empty one instead.")
+        raise InvalidConfigError(
+            "choice() needs a non-empty list or range. Got an empty one instead."
+        )
     if any(isinstance(v, Mapping) for v in values):  # branches: a nested (conditional) choice
         return nested_choice(values)
     return Choice([_choice_value(v) for v in values])
@@ -567,7 +579,9 @@ def expression_from_data(data: Any, where: str = "search_space") -> ParameterExp
     if isinstance(data, (list, tuple)) and len(data) == 2 and isinstance(data[0], str):
         kind, args = data[0], data[1]
         if kind not in _FACTORIES:
-            raise InvalidConfigError(f"{where}: unknown expression {kind!r}; expected one of {kinds}.")
+            raise InvalidConfigError(
+                f"{where}: unknown expression {kind!r}; expected one of {kinds}."
+            )
         if kind == "choice":
             args = [args[0]] if isinstance(args, list) and len(args) == 1 else [args]
         keys = _YAML_KEYS[kind]
@@ -672,7 +686,10 @@ class SearchSpace(dict[str, ParameterExpression]):
 
     def from_unit(self, point: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """The configuration at a point of the unit cube (one coordinate per parameter)."""
-        return {name: expr.from_unit([u])[0] for (name, expr), u in zip(self._exprs.items(), point, strict=True)}
+        return {
+            name: expr.from_unit([u])[0]
+            for (name, expr), u in zip(self._exprs.items(), point, strict=True)
+        }
 
     def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
         """The unit-cube point of a configuration."""
@@ -747,12 +764,18 @@ def _branch_value(value: Any, where: str) -> Any:
     if isinstance(value, Mapping):
         return expression_from_data(value, where=where)
     if isinstance(value, float) and not math.isfinite(value):
-        raise invalid(where, _NESTED_OWNER, "a finite number, a string, a boolean or an expression", value)
+        raise invalid(
+            where, _NESTED_OWNER, "a finite number, a string, a boolean or an expression", value
+        )
     if value is None or isinstance(value, (str, numbers.Real, bool)):
         return value
-    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, numbers.Real, bool)) for v in value):
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, (str, numbers.Real, bool)) for v in value
+    ):
         return list(value)
-    raise invalid(where, _NESTED_OWNER, "a fixed value (number, string, boolean) or an expression", value)
+    raise invalid(
+        where, _NESTED_OWNER, "a fixed value (number, string, boolean) or an expression", value
+    )
 
 
 def nested_choice(values: Sequence[Any]) -> NestedChoice:
@@ -766,10 +789,20 @@ def nested_choice(values: Sequence[Any]) -> NestedChoice:
     kinds: dict[str, tuple[int, str]] = {}
     for i, branch in enumerate(values):
         if not isinstance(branch, Mapping):
-            raise invalid(f"values[{i}]", _NESTED_OWNER, "a mapping like the other values (a nested choice has only "
-                          "branches of name -> value)", branch)
+            raise invalid(
+                f"values[{i}]",
+                _NESTED_OWNER,
+                "a mapping like the other values (a nested choice has only "
+                "branches of name -> value)",
+                branch,
+            )
         if not branch:
-            raise invalid(f"values[{i}]", _NESTED_OWNER, "a non-empty branch of name -> value or expression", dict(branch))
+            raise invalid(
+                f"values[{i}]",
+                _NESTED_OWNER,
+                "a non-empty branch of name -> value or expression",
+                dict(branch),
+            )
         out: dict[str, Any] = {}
         for key, value in branch.items():
             if not isinstance(key, str) or not key.strip():
@@ -778,9 +811,12 @@ def nested_choice(values: Sequence[Any]) -> NestedChoice:
             kind = _kind(out[key])
             if key in kinds and kinds[key][1] != kind:
                 j, other = kinds[key]
-                raise invalid(f"values[{i}].{key}", _NESTED_OWNER,
-                              f"of the same type as in values[{j}] ({other}), since both branches name {key!r}",
-                              value)
+                raise invalid(
+                    f"values[{i}].{key}",
+                    _NESTED_OWNER,
+                    f"of the same type as in values[{j}] ({other}), since both branches name {key!r}",
+                    value,
+                )
             kinds.setdefault(key, (i, kind))
         branches.append(out)
     return NestedChoice(branches)
@@ -801,7 +837,8 @@ class NestedChoice(Choice):
         """True when every expression inside every branch is a (finite) choice."""
         return all(
             not isinstance(v, ParameterExpression) or (isinstance(v, Choice) and v.enumerable)
-            for branch in self.values for v in branch.values()
+            for branch in self.values
+            for v in branch.values()
         )
 
     def options(self) -> list[dict[str, Any]]:
@@ -809,7 +846,9 @@ class NestedChoice(Choice):
         out: list[dict[str, Any]] = []
         for branch in self.values:
             keys = list(branch)
-            lists = [branch[k].options() if isinstance(branch[k], Choice) else [branch[k]] for k in keys]
+            lists = [
+                branch[k].options() if isinstance(branch[k], Choice) else [branch[k]] for k in keys
+            ]
             out += [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*lists)]
         return out
 
@@ -817,7 +856,12 @@ class NestedChoice(Choice):
         draws = []
         for _ in range(1 if size is None else size):
             branch = self.values[int(rng.integers(len(self.values)))]
-            draws.append({k: v.sample(rng) if isinstance(v, ParameterExpression) else v for k, v in branch.items()})
+            draws.append(
+                {
+                    k: v.sample(rng) if isinstance(v, ParameterExpression) else v
+                    for k, v in branch.items()
+                }
+            )
         return draws[0] if size is None else draws
 
     def from_unit(self, u: Sequence[float] | np.ndarray) -> list[Any]:
@@ -825,7 +869,10 @@ class NestedChoice(Choice):
         n = len(self.values)
         idx = np.clip(np.floor(np.asarray(u, dtype=float) * n), 0, n - 1).astype(int)
         return [
-            {k: v.from_unit([0.5])[0] if isinstance(v, ParameterExpression) else v for k, v in self.values[i].items()}
+            {
+                k: v.from_unit([0.5])[0] if isinstance(v, ParameterExpression) else v
+                for k, v in self.values[i].items()
+            }
             for i in idx
         ]
 
@@ -834,7 +881,9 @@ class NestedChoice(Choice):
         if isinstance(value, Mapping):
             for i, branch in enumerate(self.values):
                 if set(branch) == set(value) and all(
-                    v.contains(value[k]) if isinstance(v, ParameterExpression) else same_value(v, value[k])
+                    v.contains(value[k])
+                    if isinstance(v, ParameterExpression)
+                    else same_value(v, value[k])
                     for k, v in branch.items()
                 ):
                     return i
@@ -844,7 +893,10 @@ class NestedChoice(Choice):
         return ["choice", [[{k: _data(v) for k, v in b.items()} for b in self.values]]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "choice", "values": [{k: _data(v) for k, v in b.items()} for b in self.values]}
+        return {
+            "type": "choice",
+            "values": [{k: _data(v) for k, v in b.items()} for b in self.values],
+        }
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NestedChoice) and self.to_dict() == other.to_dict()
@@ -858,7 +910,14 @@ class NestedChoice(Choice):
 
 def same_value(a: Any, b: Any) -> bool:
     """True for equal fixed values of the same kind (``1`` and ``1.0`` are; ``True`` and ``1`` are not)."""
-    return type(a) is type(b) and a == b or (
-        isinstance(a, numbers.Real) and isinstance(b, numbers.Real)
-        and not isinstance(a, bool) and not isinstance(b, bool) and a == b
+    return (
+        type(a) is type(b)
+        and a == b
+        or (
+            isinstance(a, numbers.Real)
+            and isinstance(b, numbers.Real)
+            and not isinstance(a, bool)
+            and not isinstance(b, bool)
+            and a == b
+        )
     )

@@ -103,7 +103,9 @@ class UnitView:
             self._flatten(name, expr, config[name], out)
         return out
 
-    def _flatten(self, name: str, expr: ParameterExpression, value: Any, out: dict[str, Any]) -> None:
+    def _flatten(
+        self, name: str, expr: ParameterExpression, value: Any, out: dict[str, Any]
+    ) -> None:
         if not isinstance(expr, NestedChoice):
             out[name] = value
             return
@@ -112,7 +114,9 @@ class UnitView:
         for i, branch in enumerate(expr.values):
             for key, sub in branch.items():
                 if isinstance(sub, ParameterExpression):
-                    self._flatten(f"{name}[{i}].{key}", sub, value[key] if i == chosen else INACTIVE, out)
+                    self._flatten(
+                        f"{name}[{i}].{key}", sub, value[key] if i == chosen else INACTIVE, out
+                    )
 
     def unflatten(self, flat: Mapping[str, Any]) -> dict[str, Any]:
         """The configuration that column values describe (inactive columns are ignored)."""
@@ -123,17 +127,24 @@ class UnitView:
             return flat[name]
         i = int(flat[name])
         return {
-            key: self._unflatten(f"{name}[{i}].{key}", sub, flat) if isinstance(sub, ParameterExpression) else sub
+            key: self._unflatten(f"{name}[{i}].{key}", sub, flat)
+            if isinstance(sub, ParameterExpression)
+            else sub
             for key, sub in expr.values[i].items()
         }
 
     def from_unit(self, point: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """The configuration at a point of the unit cube (one coordinate per column)."""
-        flat = {name: expr.from_unit([u])[0] for (name, expr), u in zip(self.columns.items(), point, strict=True)}
+        flat = {
+            name: expr.from_unit([u])[0]
+            for (name, expr), u in zip(self.columns.items(), point, strict=True)
+        }
         return self.unflatten(flat)
 
 
-def flat_parameters(parameter_space: Mapping[str, Any]) -> list[tuple[str, ParameterExpression | list[Any]]]:
+def flat_parameters(
+    parameter_space: Mapping[str, Any],
+) -> list[tuple[str, ParameterExpression | list[Any]]]:
     """The columns a table shows for a stored search space: a plain parameter as itself, a nested
     choice as the keys of its branches (each with its expression, or the list of its fixed values)."""
     out: dict[str, Any] = {}
@@ -148,6 +159,8 @@ def flat_parameters(parameter_space: Mapping[str, Any]) -> list[tuple[str, Param
                     out.setdefault(key, value)
                 else:
                     fixed = out.setdefault(key, [])
-                    if not isinstance(fixed, ParameterExpression) and not any(same_value(value, v) for v in fixed):
+                    if not isinstance(fixed, ParameterExpression) and not any(
+                        same_value(value, v) for v in fixed
+                    ):
                         fixed.append(value)
     return list(out.items())

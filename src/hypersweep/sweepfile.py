@@ -57,16 +57,41 @@ INT_RANGE = (-(2**63), 2**63 - 1)
 """The integers a sweep file may hold: SQLite's 64-bit range."""
 
 _TOP = {
-    "$schema", "type", "name", "display_name", "experiment_name", "description", "tags",
-    "sampling_algorithm", "search_space", "objective", "early_termination", "limits", "compute",
-    "trial", "inputs", "outputs", "identity", "queue_settings", "services", "properties",
+    "$schema",
+    "type",
+    "name",
+    "display_name",
+    "experiment_name",
+    "description",
+    "tags",
+    "sampling_algorithm",
+    "search_space",
+    "objective",
+    "early_termination",
+    "limits",
+    "compute",
+    "trial",
+    "inputs",
+    "outputs",
+    "identity",
+    "queue_settings",
+    "services",
+    "properties",
 }
 _TRIAL = {"command", "code", "environment", "environment_variables", "distribution", "resources"}
 _LIMITS = {"max_total_trials", "max_concurrent_trials", "timeout", "trial_timeout"}
 _OBJECTIVE = {"goal", "primary_metric"}
 _KINDS = (
-    "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform",
-    "normal", "qnormal", "lognormal", "qlognormal",
+    "choice",
+    "randint",
+    "uniform",
+    "quniform",
+    "loguniform",
+    "qloguniform",
+    "normal",
+    "qnormal",
+    "lognormal",
+    "qlognormal",
 )
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,254}")  # experiment names (see Experiment)
 _INPUT_NAME = re.compile(r"[A-Za-z0-9_.\-]+")  # what ${{inputs.NAME}} can refer to
@@ -126,8 +151,10 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _TooLarge(f"it nests lists and mappings deeper than the limit of {MAX_DEPTH} levels",
-                                self.peek_event().start_mark)
+                raise _TooLarge(
+                    f"it nests lists and mappings deeper than the limit of {MAX_DEPTH} levels",
+                    self.peek_event().start_mark,
+                )
             return super().compose_node(parent, index)  # type: ignore[return-value]
         finally:
             self._depth -= 1
@@ -150,7 +177,9 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 _BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_bounded_int)
-_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _BoundedLoader.construct_timestamp_as_text)
+_BoundedLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _BoundedLoader.construct_timestamp_as_text
+)
 
 
 def _children(node: Node) -> list[Node]:
@@ -167,7 +196,9 @@ def _check_expanded_size(root: Node) -> None:
     Each node is visited once (an iterative depth-first walk with memoized sizes), so a bomb of
     nested aliases costs as much to check as its text is long.
     """
-    sizes: dict[int, tuple[int, int, int]] = {}  # id(node) -> (nodes, characters, depth) of its tree
+    sizes: dict[
+        int, tuple[int, int, int]
+    ] = {}  # id(node) -> (nodes, characters, depth) of its tree
     open_nodes: set[int] = set()  # the nodes on the current path: meeting one again is a cycle
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
@@ -183,20 +214,31 @@ def _check_expanded_size(root: Node) -> None:
                 chars, depth = sum(k[1] for k in kids), 1 + max((k[2] for k in kids), default=0)
             sizes[key] = (nodes, chars, depth)
             if nodes > MAX_NODES:
-                raise _TooLarge(f"once its aliases are expanded it holds more than the limit of {MAX_NODES:,} "
-                                "values, lists and mappings", node.start_mark)
+                raise _TooLarge(
+                    f"once its aliases are expanded it holds more than the limit of {MAX_NODES:,} "
+                    "values, lists and mappings",
+                    node.start_mark,
+                )
             if chars > MAX_CHARS:
-                raise _TooLarge(f"once its aliases are expanded it holds more than the limit of {MAX_CHARS:,} "
-                                "characters of values", node.start_mark)
+                raise _TooLarge(
+                    f"once its aliases are expanded it holds more than the limit of {MAX_CHARS:,} "
+                    "characters of values",
+                    node.start_mark,
+                )
             if depth > MAX_DEPTH:
-                raise _TooLarge(f"once its aliases are expanded it nests lists and mappings deeper than the "
-                                f"limit of {MAX_DEPTH} levels", node.start_mark)
+                raise _TooLarge(
+                    f"once its aliases are expanded it nests lists and mappings deeper than the "
+                    f"limit of {MAX_DEPTH} levels",
+                    node.start_mark,
+                )
             continue
         if key in sizes:
             continue
         if key in open_nodes:
-            raise _TooLarge("an alias refers to a list or mapping that contains it (a recursive structure)",
-                            node.start_mark)
+            raise _TooLarge(
+                "an alias refers to a list or mapping that contains it (a recursive structure)",
+                node.start_mark,
+            )
         open_nodes.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
@@ -213,7 +255,9 @@ def read_yaml(path: Path) -> Any:
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise InvalidConfigError(f"Cannot read the sweep file {path}: {exc.strerror or exc}.") from None
+        raise InvalidConfigError(
+            f"Cannot read the sweep file {path}: {exc.strerror or exc}."
+        ) from None
     if len(data) > MAX_FILE_BYTES:
         raise InvalidConfigError(
             f"The sweep file {path} is larger than the limit of {MAX_FILE_BYTES // 1024} KiB for a sweep file."
@@ -229,7 +273,11 @@ def read_yaml(path: Path) -> Any:
     try:
         return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
     except _TooLarge as exc:
-        where = f" (line {exc.mark.line + 1}, column {exc.mark.column + 1})" if exc.mark is not None else ""
+        where = (
+            f" (line {exc.mark.line + 1}, column {exc.mark.column + 1})"
+            if exc.mark is not None
+            else ""
+        )
         raise InvalidConfigError(f"The sweep file {path} is refused{where}: {exc}.") from None
     except yaml.YAMLError as exc:
         raise InvalidConfigError(f"{path} is not valid YAML: {exc}") from None
@@ -240,7 +288,11 @@ def read_yaml(path: Path) -> Any:
 
 def _shown(value: Any, limit: int = 120) -> str:
     """``repr(value)``, shortened for a message (a 400-digit integer is not printed in full)."""
-    if isinstance(value, int) and not isinstance(value, bool) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and not INT_RANGE[0] <= value <= INT_RANGE[1]
+    ):
         return f"an integer of {len(str(abs(value)))} digits"
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 5]} ...{text[-4:]}"
@@ -261,7 +313,9 @@ def _check_plain(value: Any, where: str) -> None:
             raise InvalidConfigError(f"{where} must be a finite number. Got {value!r} instead.")
     elif isinstance(value, str):
         if "\x00" in value:
-            raise InvalidConfigError(f"{where} must not contain a NUL character (\\0). Got {_shown(value)} instead.")
+            raise InvalidConfigError(
+                f"{where} must not contain a NUL character (\\0). Got {_shown(value)} instead."
+            )
         if _SURROGATE.search(value):
             raise InvalidConfigError(
                 f"{where} must be valid Unicode text; it holds a lone surrogate (a \\uD800-\\uDFFF escape). "
@@ -285,7 +339,11 @@ def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     for key in data:
         if key not in allowed:
             hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-            also = f" Did you mean {hint[0]!r}?" if hint else f" Allowed keys: {', '.join(sorted(allowed))}."
+            also = (
+                f" Did you mean {hint[0]!r}?"
+                if hint
+                else f" Allowed keys: {', '.join(sorted(allowed))}."
+            )
             raise InvalidConfigError(f"{where}{key} is not a known key.{also}")
 
 
@@ -299,7 +357,9 @@ def _section(data: Mapping[str, Any], key: str, where: str = "", required: bool 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidConfigError(f"{where} must be a mapping of keys to values. Got {_shown(value)} instead.")
+        raise InvalidConfigError(
+            f"{where} must be a mapping of keys to values. Got {_shown(value)} instead."
+        )
     return value
 
 
@@ -309,7 +369,9 @@ def _optional_mapping(data: Mapping[str, Any], key: str, where: str = "") -> Map
     return {} if value is None else _mapping(value, f"{where}{key}")
 
 
-def _text(value: Any, where: str, *, required: bool = True, what: str = "a non-empty string") -> str | None:
+def _text(
+    value: Any, where: str, *, required: bool = True, what: str = "a non-empty string"
+) -> str | None:
     """A non-empty string (or None when not ``required``)."""
     if value is None and not required:
         return None
@@ -323,7 +385,9 @@ def _scalar_text(value: Any, where: str) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
-        raise InvalidConfigError(f"{where} must be a string, a number or a boolean. Got {_shown(value)} instead.")
+        raise InvalidConfigError(
+            f"{where} must be a string, a number or a boolean. Got {_shown(value)} instead."
+        )
     return str(value)
 
 
@@ -334,7 +398,9 @@ def _folder(value: Any, base: Path, where: str) -> Path:
         path = Path(str(text)).expanduser()
         return path if path.is_absolute() else base / path
     except RuntimeError as exc:  # ~user that does not exist
-        raise InvalidConfigError(f"{where} cannot be expanded ({exc}). Got {_shown(value)} instead.") from None
+        raise InvalidConfigError(
+            f"{where} cannot be expanded ({exc}). Got {_shown(value)} instead."
+        ) from None
 
 
 def _is_dir(path: Path) -> bool:
@@ -351,7 +417,9 @@ def _sampling(data: Any, space: Mapping[str, Any]) -> HyperParameterSampling:
         data = {"type": data}
     data = dict(_mapping(data, "sampling_algorithm"))
     methods = list(SAMPLERS)
-    _check_keys(data, {"type"}.union(*(cls.property_names for cls in methods)), "sampling_algorithm.")
+    _check_keys(
+        data, {"type"}.union(*(cls.property_names for cls in methods)), "sampling_algorithm."
+    )
     kind = data.pop("type", None)
     cls = SAMPLERS.by_type(kind)
     if cls is None:
@@ -363,7 +431,9 @@ def _sampling(data: Any, space: Mapping[str, Any]) -> HyperParameterSampling:
         _text(properties["rule"], "sampling_algorithm.rule", what="'random' or 'sobol'")
     extra = sorted(set(properties) - set(cls.property_names))
     if extra:
-        takers = " or ".join(str(c.yaml_type) for c in methods if extra[0] in c.property_names and c.yaml_type)
+        takers = " or ".join(
+            str(c.yaml_type) for c in methods if extra[0] in c.property_names and c.yaml_type
+        )
         raise InvalidConfigError(f"sampling_algorithm.{extra[0]} applies only to type {takers}.")
     return cls(space, properties=properties or None)
 
@@ -373,7 +443,9 @@ def _search_space(data: Mapping[str, Any]) -> Mapping[str, Any]:
     space = _mapping(_section(data, "search_space"), "search_space")
     for name, expr in space.items():
         if not isinstance(name, str) or not name.strip("-").strip():
-            raise InvalidConfigError(f"search_space names must be non-empty strings. Got {_shown(name)} instead.")
+            raise InvalidConfigError(
+                f"search_space names must be non-empty strings. Got {_shown(name)} instead."
+            )
         where = f"search_space.{name}"
         expr = _mapping(expr, where)
         kind = expr.get("type")
@@ -391,11 +463,15 @@ def _search_space(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return space
 
 
-def _command(trial: Mapping[str, Any], inputs: Mapping[str, str], outputs: Sequence[str] = ()) -> str:
+def _command(
+    trial: Mapping[str, Any], inputs: Mapping[str, str], outputs: Sequence[str] = ()
+) -> str:
     """``trial.command``: a string shlex can split, whose every ``${{...}}`` is a placeholder it can fill."""
     command = _section(trial, "command", "trial.")
     if not isinstance(command, str) or not command.strip():
-        raise InvalidConfigError(f"trial.command must be a command string. Got {_shown(command)} instead.")
+        raise InvalidConfigError(
+            f"trial.command must be a command string. Got {_shown(command)} instead."
+        )
     try:
         shlex.split(command)
     except ValueError as exc:
@@ -509,7 +585,9 @@ def sweep_from_data(
     command = _command(trial, inputs, outputs)
     code = _folder("." if trial.get("code") is None else trial["code"], base, "trial.code")
     if not _is_dir(code):
-        raise InvalidConfigError(f"trial.code must be an existing folder. Got {str(code)!r} instead.")
+        raise InvalidConfigError(
+            f"trial.code must be an existing folder. Got {str(code)!r} instead."
+        )
     env = _environment(trial)
     resources = v2_resources(trial.get("resources"))
     environment = _job_environment(trial.get("environment"), base, workspace)
@@ -517,19 +595,28 @@ def sweep_from_data(
     space = _search_space(data)
     objective = _mapping(_section(data, "objective"), "objective")
     _check_keys(objective, _OBJECTIVE, "objective.")
-    metric = _text(_section(objective, "primary_metric", "objective."), "objective.primary_metric",
-                   what="the name of the metric your script logs")
+    metric = _text(
+        _section(objective, "primary_metric", "objective."),
+        "objective.primary_metric",
+        what="the name of the metric your script logs",
+    )
     goal = _section(objective, "goal", "objective.")
     if not isinstance(goal, str) or goal.lower() not in ("maximize", "minimize"):
-        raise InvalidConfigError(f"objective.goal must be 'maximize' or 'minimize'. Got {_shown(goal)} instead.")
+        raise InvalidConfigError(
+            f"objective.goal must be 'maximize' or 'minimize'. Got {_shown(goal)} instead."
+        )
 
     limits = _optional_mapping(data, "limits")
     _check_keys(limits, _LIMITS, "limits.")
     timeout = limits.get("timeout")
     trial_timeout = limits.get("trial_timeout")
     for key, value in (("timeout", timeout), ("trial_timeout", trial_timeout)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise InvalidConfigError(f"limits.{key} must be a positive number of seconds. Got {_shown(value)} instead.")
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+        ):
+            raise InvalidConfigError(
+                f"limits.{key} must be a positive number of seconds. Got {_shown(value)} instead."
+            )
     policy_data = data.get("early_termination")
     if policy_data is not None:
         _mapping(policy_data, "early_termination")
@@ -565,8 +652,14 @@ def sweep_from_data(
             ("'max_total_runs' parameter of HyperDriveConfig", "limits.max_total_trials"),
             ("'max_concurrent_runs' parameter of HyperDriveConfig", "limits.max_concurrent_trials"),
             ("parameter_space[", "search_space["),
-            ('The "resources[\'num_gpus\']" parameter of ScriptRunConfig', "trial.resources.num_gpus"),
-            ('The "resources[\'num_cpus\']" parameter of ScriptRunConfig', "trial.resources.num_cpus"),
+            (
+                "The \"resources['num_gpus']\" parameter of ScriptRunConfig",
+                "trial.resources.num_gpus",
+            ),
+            (
+                "The \"resources['num_cpus']\" parameter of ScriptRunConfig",
+                "trial.resources.num_cpus",
+            ),
             ("'resources' parameter of ScriptRunConfig", "trial.resources"),
             ("'command' parameter of ScriptRunConfig", "'trial.command' of the sweep file"),
             ("parameter of ScriptRunConfig", "of trial.resources"),
@@ -585,16 +678,48 @@ def sweep_from_data(
 # -- Azure ML v2 sweep jobs as published: overrides, compute, inputs, outputs, accepted keys ---------
 
 _RUN = "hypersweep run"
-_CLOUD_SCHEMES = ("azureml:", "wasbs://", "wasb://", "abfss://", "abfs://", "adl://", "s3://", "gs://")
+_CLOUD_SCHEMES = (
+    "azureml:",
+    "wasbs://",
+    "wasb://",
+    "abfss://",
+    "abfs://",
+    "adl://",
+    "s3://",
+    "gs://",
+)
 _INPUT_KEYS = {"type", "path", "value", "default", "mode", "description", "optional"}
 _INPUT_TYPES = {
-    "uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model",
-    "string", "integer", "number", "boolean",
+    "uri_file",
+    "uri_folder",
+    "mltable",
+    "mlflow_model",
+    "custom_model",
+    "triton_model",
+    "string",
+    "integer",
+    "number",
+    "boolean",
 }
 _OUTPUT_KEYS = {"type", "mode", "path", "description", "name", "version"}
-_OUTPUT_TYPES = {"uri_folder", "uri_file", "mltable", "mlflow_model", "custom_model", "triton_model"}
-_RESOURCE_KEYS = {"instance_type", "instance_count", "shm_size", "properties", "locations", "num_cpus", "num_gpus",
-                  "resources"}
+_OUTPUT_TYPES = {
+    "uri_folder",
+    "uri_file",
+    "mltable",
+    "mlflow_model",
+    "custom_model",
+    "triton_model",
+}
+_RESOURCE_KEYS = {
+    "instance_type",
+    "instance_count",
+    "shm_size",
+    "properties",
+    "locations",
+    "num_cpus",
+    "num_gpus",
+    "resources",
+}
 
 
 def _notice(message: str) -> None:
@@ -613,7 +738,9 @@ def apply_overrides(data: Any, sets: Sequence[str]) -> Any:
     if not sets:
         return data
     if not isinstance(data, Mapping):
-        raise invalid("--set", _RUN, "applied to a sweep file that is a mapping", type(data).__name__)
+        raise invalid(
+            "--set", _RUN, "applied to a sweep file that is a mapping", type(data).__name__
+        )
     data = _copy(data)
     for item in sets:
         if not isinstance(item, str) or "=" not in item:
@@ -621,14 +748,21 @@ def apply_overrides(data: Any, sets: Sequence[str]) -> Any:
         key, _, text = item.partition("=")
         parts = key.strip().split(".")
         if not key.strip() or any(not p.strip() or p != p.strip() for p in parts):
-            raise invalid("--set", _RUN, "a dotted path of non-empty keys before '=', such as inputs.iris_csv.path", item)
+            raise invalid(
+                "--set",
+                _RUN,
+                "a dotted path of non-empty keys before '=', such as inputs.iris_csv.path",
+                item,
+            )
         if not text.strip():
             raise invalid("--set", _RUN, f"a value after '=' (for {key})", item)
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or "not valid YAML"
-            raise invalid("--set", _RUN, f"a value that is a valid YAML scalar ({problem})", item) from None
+            raise invalid(
+                "--set", _RUN, f"a value that is a valid YAML scalar ({problem})", item
+            ) from None
         if isinstance(value, (dict, list)) and not text.strip().startswith(("{", "[")):
             value = text  # "Note: x" is a string, not a mapping; write {a: 1} or [1, 2] for those
         node: Any = data
@@ -637,8 +771,13 @@ def apply_overrides(data: Any, sets: Sequence[str]) -> Any:
             last = depth == len(parts) - 1
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise invalid("--set", _RUN, f"a path that exists: {here} is a list of {len(node)} items, "
-                                  f"indexed 0 to {len(node) - 1}", item)
+                    raise invalid(
+                        "--set",
+                        _RUN,
+                        f"a path that exists: {here} is a list of {len(node)} items, "
+                        f"indexed 0 to {len(node) - 1}",
+                        item,
+                    )
                 if last:
                     node[int(part)] = value
                 else:
@@ -649,12 +788,19 @@ def apply_overrides(data: Any, sets: Sequence[str]) -> Any:
                 elif part not in node or not isinstance(node[part], (dict, list)):
                     keys = ", ".join(map(str, node)) or "none"
                     what = "does not exist" if part not in node else "is not a mapping or a list"
-                    raise invalid("--set", _RUN, f"a path that exists: {'.'.join(parts[:depth + 1])} {what}; "
-                                  f"the keys at {here} are: {keys}", item)
+                    raise invalid(
+                        "--set",
+                        _RUN,
+                        f"a path that exists: {'.'.join(parts[: depth + 1])} {what}; "
+                        f"the keys at {here} are: {keys}",
+                        item,
+                    )
                 else:
                     node = node[part]
             else:
-                raise invalid("--set", _RUN, f"a path that exists: {here} is a value, not a mapping", item)
+                raise invalid(
+                    "--set", _RUN, f"a path that exists: {here} is a value, not a mapping", item
+                )
     return data
 
 
@@ -690,8 +836,10 @@ def compute_target(value: Any, override: str | None) -> str | None:
     if not isinstance(value, str) or not value.strip():
         rule = f"a compute name such as azureml:cpu-cluster, {_alternatives(forms, quote=False)}"
         raise invalid("compute", "the sweep file", rule, value)
-    _notice(f"compute: {value!r} is an Azure ML cluster; the trials run on this machine (the local target). "
-            f"Choose the target with --compute {'|'.join(forms)}.")
+    _notice(
+        f"compute: {value!r} is an Azure ML cluster; the trials run on this machine (the local target). "
+        f"Choose the target with --compute {'|'.join(forms)}."
+    )
     return None
 
 
@@ -703,23 +851,50 @@ def _alternatives(items: Sequence[str], *, quote: bool = True) -> str:
 
 #: Azure's GPU VM sizes and their GPUs (without the ``Standard_`` prefix, lower case).
 AZURE_GPU_SIZES = {
-    "nc6": 1, "nc12": 2, "nc24": 4, "nc24r": 4,
-    "nc6s_v2": 1, "nc12s_v2": 2, "nc24s_v2": 4, "nc24rs_v2": 4,
-    "nc6s_v3": 1, "nc12s_v3": 2, "nc24s_v3": 4, "nc24rs_v3": 4,
-    "nc4as_t4_v3": 1, "nc8as_t4_v3": 1, "nc16as_t4_v3": 1, "nc64as_t4_v3": 4,
-    "nc24ads_a100_v4": 1, "nc48ads_a100_v4": 2, "nc96ads_a100_v4": 4,
-    "nc40ads_h100_v5": 1, "nc80adis_h100_v5": 2,
-    "nd6s": 1, "nd12s": 2, "nd24s": 4, "nd24rs": 4,
-    "nd40rs_v2": 8, "nd96asr_v4": 8, "nd96amsr_a100_v4": 8, "nd96isr_h100_v5": 8,
-    "nv6": 1, "nv12": 2, "nv24": 4, "nv12s_v3": 1, "nv24s_v3": 2, "nv48s_v3": 4,
-    "nv36ads_a10_v5": 1, "nv72ads_a10_v5": 2,
+    "nc6": 1,
+    "nc12": 2,
+    "nc24": 4,
+    "nc24r": 4,
+    "nc6s_v2": 1,
+    "nc12s_v2": 2,
+    "nc24s_v2": 4,
+    "nc24rs_v2": 4,
+    "nc6s_v3": 1,
+    "nc12s_v3": 2,
+    "nc24s_v3": 4,
+    "nc24rs_v3": 4,
+    "nc4as_t4_v3": 1,
+    "nc8as_t4_v3": 1,
+    "nc16as_t4_v3": 1,
+    "nc64as_t4_v3": 4,
+    "nc24ads_a100_v4": 1,
+    "nc48ads_a100_v4": 2,
+    "nc96ads_a100_v4": 4,
+    "nc40ads_h100_v5": 1,
+    "nc80adis_h100_v5": 2,
+    "nd6s": 1,
+    "nd12s": 2,
+    "nd24s": 4,
+    "nd24rs": 4,
+    "nd40rs_v2": 8,
+    "nd96asr_v4": 8,
+    "nd96amsr_a100_v4": 8,
+    "nd96isr_h100_v5": 8,
+    "nv6": 1,
+    "nv12": 2,
+    "nv24": 4,
+    "nv12s_v3": 1,
+    "nv24s_v3": 2,
+    "nv48s_v3": 4,
+    "nv36ads_a10_v5": 1,
+    "nv72ads_a10_v5": 2,
 }
 
 
 def azure_gpu_count(size: str) -> int | None:
     """The GPUs of an Azure VM size such as ``Standard_NC24`` (None for a size without whole GPUs)."""
     name = size.strip().lower()
-    name = name[len("standard_"):] if name.startswith("standard_") else name
+    name = name[len("standard_") :] if name.startswith("standard_") else name
     return AZURE_GPU_SIZES.get(name)
 
 
@@ -733,26 +908,36 @@ def v2_resources(data: Any) -> dict[str, Any]:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise invalid("instance_count", "trial.resources", "a positive integer", count)
         if count != 1:
-            _notice(f"trial.resources.instance_count ({count}): each trial runs as one process on one machine.")
+            _notice(
+                f"trial.resources.instance_count ({count}): each trial runs as one process on one machine."
+            )
     size = resources.get("instance_type")
     gpus = azure_gpu_count(size) if isinstance(size, str) else None
     if gpus is not None:
         resources.pop("instance_type")
         if "num_gpus" in resources:
-            _notice(f"trial.resources.instance_type ({size!r}) is not used: the trials run on this machine, "
-                    f"each with num_gpus ({resources['num_gpus']!r}) of its GPUs.")
+            _notice(
+                f"trial.resources.instance_type ({size!r}) is not used: the trials run on this machine, "
+                f"each with num_gpus ({resources['num_gpus']!r}) of its GPUs."
+            )
         else:
             resources["num_gpus"] = gpus
-            _notice(f"trial.resources.instance_type ({size!r}): the trials run on this machine, each with "
-                    f"the {gpus} GPU{'s' if gpus != 1 else ''} of that size (num_gpus: {gpus}).")
-    for key, what in (("instance_type", "the trials run on this machine"),
-                      ("shm_size", "the trials use this machine's shared memory"),
-                      ("properties", "it applies to Azure ML clusters only"),
-                      ("locations", "the trials run on this machine")):
+            _notice(
+                f"trial.resources.instance_type ({size!r}): the trials run on this machine, each with "
+                f"the {gpus} GPU{'s' if gpus != 1 else ''} of that size (num_gpus: {gpus})."
+            )
+    for key, what in (
+        ("instance_type", "the trials run on this machine"),
+        ("shm_size", "the trials use this machine's shared memory"),
+        ("properties", "it applies to Azure ML clusters only"),
+        ("locations", "the trials run on this machine"),
+    ):
         if key in resources:
             value = resources.pop(key)
             if key in ("instance_type", "shm_size") and not isinstance(value, str):
-                raise invalid(key, "trial.resources", "a string such as 'Standard_DS3_v2' or '2g'", value)
+                raise invalid(
+                    key, "trial.resources", "a string such as 'Standard_DS3_v2' or '2g'", value
+                )
             _notice(f"trial.resources.{key} ({value!r}) is not used: {what}.")
     return resources
 
@@ -762,12 +947,16 @@ def v2_notices(data: Mapping[str, Any]) -> None:
     trial: Mapping[str, Any] = data["trial"] if isinstance(data.get("trial"), Mapping) else {}
     env = trial.get("environment")
     if env is not None and not isinstance(env, (str, Mapping)):
-        raise invalid("environment", "trial", "an environment name (azureml:NAME@latest) or a mapping", env)
+        raise invalid(
+            "environment", "trial", "an environment name (azureml:NAME@latest) or a mapping", env
+        )
     dist = trial.get("distribution")
     if dist is not None:
         if not isinstance(dist, Mapping):
             raise invalid("distribution", "trial", "a mapping such as {type: pytorch}", dist)
-        _notice(f"trial.distribution (type {dist.get('type')!r}) is not set up: each trial runs as one process.")
+        _notice(
+            f"trial.distribution (type {dist.get('type')!r}) is not set up: each trial runs as one process."
+        )
     for key, what in (
         ("identity", "the trials run as you, with your credentials"),
         ("queue_settings", "trials start as soon as a slot is free; there is no job queue"),
@@ -778,7 +967,9 @@ def v2_notices(data: Mapping[str, Any]) -> None:
     ):
         if data.get(key) is not None:
             value = data[key]
-            if key in ("identity", "queue_settings", "services", "properties") and not isinstance(value, Mapping):
+            if key in ("identity", "queue_settings", "services", "properties") and not isinstance(
+                value, Mapping
+            ):
                 raise invalid(key, "the sweep file", "a mapping", value)
             if key in ("description", "display_name") and not isinstance(value, str):
                 raise invalid(key, "the sweep file", "a string", value)
@@ -786,15 +977,21 @@ def v2_notices(data: Mapping[str, Any]) -> None:
     sampling = data.get("sampling_algorithm")
     if isinstance(sampling, Mapping) and sampling.get("logbase") is not None:
         base = sampling["logbase"]
-        if base != "e" and (isinstance(base, bool) or not isinstance(base, (int, float)) or base <= 0):
+        if base != "e" and (
+            isinstance(base, bool) or not isinstance(base, (int, float)) or base <= 0
+        ):
             raise invalid("logbase", "sampling_algorithm", "a positive number or 'e'", base)
-        _notice(f"sampling_algorithm.logbase ({base!r}) is not used: log expressions sample with base e, as "
-                "HyperDrive's loguniform and lognormal do.")
+        _notice(
+            f"sampling_algorithm.logbase ({base!r}) is not used: log expressions sample with base e, as "
+            "HyperDrive's loguniform and lognormal do."
+        )
 
 
 def v2_tags(data: Mapping[str, Any]) -> dict[str, str]:
     """The sweep's tags: ``tags``, then ``properties``, ``description`` and ``display_name``."""
-    tags = {str(k): _scalar_text(v, f"tags.{k}") for k, v in _optional_mapping(data, "tags").items()}
+    tags = {
+        str(k): _scalar_text(v, f"tags.{k}") for k, v in _optional_mapping(data, "tags").items()
+    }
     for k, v in _optional_mapping(data, "properties").items():
         tags.setdefault(str(k), _scalar_text(v, f"properties.{k}"))
     for key in ("description", "display_name"):
@@ -821,7 +1018,9 @@ def _inputs(data: Any, base: Path, workspace: str | Path | None = None) -> dict[
         if kind is not None and (not isinstance(kind, str) or kind not in _INPUT_TYPES):
             raise invalid("type", where, f"one of {', '.join(sorted(_INPUT_TYPES))}", kind)
         if value.get("mode") is not None:
-            _notice(f"{where}.mode ({value['mode']!r}) is not used: the input is read in place on this machine.")
+            _notice(
+                f"{where}.mode ({value['mode']!r}) is not used: the input is read in place on this machine."
+            )
         if "path" in value:
             out[name] = _input_path(value["path"], where, base, workspace)
         elif "value" in value or "default" in value:
@@ -846,8 +1045,10 @@ def _job_environment(value: Any, base: Path, workspace: str | Path | None) -> An
             warnings.simplefilter("always")
             env = environment_from_job(value, base, "trial.environment", root)
     except NotFoundError:
-        _notice(f"trial.environment ({value!r}) is not registered in this workspace: the trials run in this "
-                f"Python ({sys.executable}) with its installed packages. Register it with env.register(ws).")
+        _notice(
+            f"trial.environment ({value!r}) is not registered in this workspace: the trials run in this "
+            f"Python ({sys.executable}) with its installed packages. Register it with env.register(ws)."
+        )
         return None
     for warning in caught:
         _notice(f"trial.environment: {warning.message}")
@@ -875,8 +1076,12 @@ def _input_path(path: Any, where: str, base: Path, workspace: str | Path | None)
     local = Path(path.removeprefix("file://")).expanduser()
     local = local if local.is_absolute() else (base / local).resolve()
     if not local.exists():
-        raise invalid("path", where, "an existing file or folder (relative paths start at the sweep file's folder)",
-                      str(local))
+        raise invalid(
+            "path",
+            where,
+            "an existing file or folder (relative paths start at the sweep file's folder)",
+            str(local),
+        )
     return str(local)
 
 
@@ -893,7 +1098,9 @@ def output_names(data: Any) -> list[str]:
                 raise invalid("type", where, f"one of {', '.join(sorted(_OUTPUT_TYPES))}", kind)
             for key in ("mode", "path"):
                 if value.get(key) is not None:
-                    _notice(f"{where}.{key} ({value[key]!r}) is not used: the output is the folder "
-                            f"outputs/{name} of each run.")
+                    _notice(
+                        f"{where}.{key} ({value[key]!r}) is not used: the output is the folder "
+                        f"outputs/{name} of each run."
+                    )
         names.append(str(name))
     return names

@@ -89,7 +89,9 @@ def _library_needed() -> bool:
     here = _current_cell()
     with _library_lock:
         held = _library_output
-        rerun = held is not None and held[0] is not None and held[0] == here[0] and held[1] != here[1]
+        rerun = (
+            held is not None and held[0] is not None and held[0] == here[0] and held[1] != here[1]
+        )
         if held is None or rerun:
             _library_output = here
             return True
@@ -108,7 +110,7 @@ def _plain_labels(data: dict[str, Any]) -> dict[str, Any]:
     run["hyperparameters"] = {plain_label(k): v for k, v in run["hyperparameters"].items()}
     prefix = "hyperparameters."
     run["nonfinite"] = {
-        (prefix + plain_label(key[len(prefix):]) if key.startswith(prefix) else key): mark
+        (prefix + plain_label(key[len(prefix) :]) if key.startswith(prefix) else key): mark
         for key, mark in (run.get("nonfinite") or {}).items()
     }
     return data
@@ -142,12 +144,16 @@ class RunDetails:
         >>> RunDetails(hyperdrive_run).show()                          # doctest: +SKIP
     """
 
-    def __init__(self, run: Any, refresh_seconds: float = 3.0, *, controls: bool | None = None) -> None:
+    def __init__(
+        self, run: Any, refresh_seconds: float = 3.0, *, controls: bool | None = None
+    ) -> None:
         from hypersweep.experiment import HyperDriveRun
         from hypersweep.run import Run
 
         if not isinstance(run, Run) or not hasattr(run, "experiment"):
-            raise TypeError(f"RunDetails expects a HyperDriveRun or a Run. Got {type(run).__name__} instead.")
+            raise TypeError(
+                f"RunDetails expects a HyperDriveRun or a Run. Got {type(run).__name__} instead."
+            )
         self.run = run
         self.is_sweep = isinstance(run, HyperDriveRun)
         self.refresh_seconds = float(refresh_seconds)
@@ -175,7 +181,9 @@ class RunDetails:
         from hypersweep.dashboard import report
 
         if self.is_sweep:
-            return report.fragment("sweep", report.sweep_data(self._workspace(), self.run.id), element_id)
+            return report.fragment(
+                "sweep", report.sweep_data(self._workspace(), self.run.id), element_id
+            )
         data = _plain_labels(report.run_data(self._workspace(), self.run.id))
         return report.fragment("run", data, element_id)
 
@@ -223,13 +231,17 @@ class RunDetails:
         self._element = f"hs-{id(self):x}-{int(time.time() * 1000) % 10**8}"
         finished = self._finished()
         self._final_drawn = finished
-        self._handle = display(html(_guard(self._element) + self.get_html(self._element)), display_id=True)
+        self._handle = display(
+            html(_guard(self._element) + self.get_html(self._element)), display_id=True
+        )
         if finished:
             return
         self._bar = self._make_bar(display)
         self._hook()
         self._stop.clear()
-        self._thread = threading.Thread(target=self._refresh, name="hypersweep-RunDetails", daemon=True)
+        self._thread = threading.Thread(
+            target=self._refresh, name="hypersweep-RunDetails", daemon=True
+        )
         self._thread.start()
 
     def _make_bar(self, display: Any) -> Any:
@@ -336,13 +348,21 @@ class ControlBar:
     def __init__(self, redraw: Callable[[], Any], stop: Callable[[], Any]) -> None:
         import ipywidgets  # ImportError without it: RunDetails then shows the HTML view alone
 
-        self.progress = ipywidgets.IntProgress(value=0, min=0, max=1, description="runs", bar_style="info")
+        self.progress = ipywidgets.IntProgress(
+            value=0, min=0, max=1, description="runs", bar_style="info"
+        )
         self.status = ipywidgets.Label(value="")
-        self.redraw_button = ipywidgets.Button(description="Redraw now", tooltip="Draw the current state now")
-        self.stop_button = ipywidgets.Button(description="Stop refreshing", tooltip="Keep the last drawing")
+        self.redraw_button = ipywidgets.Button(
+            description="Redraw now", tooltip="Draw the current state now"
+        )
+        self.stop_button = ipywidgets.Button(
+            description="Stop refreshing", tooltip="Keep the last drawing"
+        )
         self.redraw_button.on_click(lambda _: redraw())
         self.stop_button.on_click(lambda _: stop())
-        self.box = ipywidgets.HBox([self.progress, self.status, self.redraw_button, self.stop_button])
+        self.box = ipywidgets.HBox(
+            [self.progress, self.status, self.redraw_button, self.stop_button]
+        )
 
     def update(self, status: str, done: int, total: int, finished: bool = False) -> None:
         """Show ``done`` of ``total`` finished runs and the status line; a finished run ends the bar."""

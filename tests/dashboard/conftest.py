@@ -45,7 +45,9 @@ def sweeps(tmp_path_factory: pytest.TempPathFactory) -> Sweeps:
     (src / "train.py").write_text(textwrap.dedent(TRAIN))
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script="train.py"),
-        hyperparameter_sampling=RandomParameterSampling({"--width": choice(2, 4, 8)}, properties={"seed": 1}),
+        hyperparameter_sampling=RandomParameterSampling(
+            {"--width": choice(2, 4, 8)}, properties={"seed": 1}
+        ),
         primary_metric_name="loss",
         primary_metric_goal="minimize",
         max_total_runs=3,

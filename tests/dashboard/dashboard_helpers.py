@@ -56,7 +56,9 @@ def trial(cfg: dict[str, Any]) -> float:
     return value
 
 
-def callable_config(n: int, *, pause: float = 0.0, intervals: int = 8, concurrent: int = 4) -> HyperDriveConfig:
+def callable_config(
+    n: int, *, pause: float = 0.0, intervals: int = 8, concurrent: int = 4
+) -> HyperDriveConfig:
     """A sweep of ``n`` callable trials (``pause`` seconds between intervals)."""
 
     def train(cfg: dict[str, Any]) -> float:
@@ -65,7 +67,8 @@ def callable_config(n: int, *, pause: float = 0.0, intervals: int = 8, concurren
     return HyperDriveConfig(
         run_config=train,
         hyperparameter_sampling=RandomParameterSampling(
-            {"x": uniform(0, 1), "kind": choice("a", EVIL_VALUE), "lr": loguniform(-7, -1)}, properties={"seed": 3}
+            {"x": uniform(0, 1), "kind": choice("a", EVIL_VALUE), "lr": loguniform(-7, -1)},
+            properties={"seed": 3},
         ),
         primary_metric_name="score",
         primary_metric_goal="maximize",
@@ -116,7 +119,9 @@ class LiveServer:
         self.app = create_app(workspace, token=token)
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -135,5 +140,3 @@ class LiveServer:
 
 def browser_available() -> bool:
     return os.path.exists(CHROMIUM) or bool(os.environ.get("CI"))
-
-

@@ -25,7 +25,12 @@ def test_the_list_has_every_sweep_with_progress_and_best(server, sweeps) -> None
     listed = {s["id"]: s for s in get(server, "/api/sweeps").json()}
     assert set(listed) == {sweeps.fn.id, sweeps.script.id}
     fn = listed[sweeps.fn.id]
-    assert (fn["status"], fn["done"], fn["n_runs"], fn["max_total_runs"]) == ("Completed", 12, 12, 12)
+    assert (fn["status"], fn["done"], fn["n_runs"], fn["max_total_runs"]) == (
+        "Completed",
+        12,
+        12,
+        12,
+    )
     best = sweeps.fn.get_children_sorted_by_primary_metric(top=1)[0]["best_primary_metric"]
     assert fn["best"] == pytest.approx(best)
     assert listed[sweeps.script.id]["goal"] == "minimize"
@@ -50,12 +55,17 @@ def test_a_sweep_has_its_runs_parameters_and_every_interval(server, sweeps) -> N
 
 def test_updates_send_only_what_changed_after_the_cursor(server, sweeps) -> None:
     data = get(server, f"/api/sweeps/{sweeps.fn.id}").json()
-    later = get(server, f"/api/sweeps/{sweeps.fn.id}/updates", params={"since": data["cursor"]}).json()
+    later = get(
+        server, f"/api/sweeps/{sweeps.fn.id}/updates", params={"since": data["cursor"]}
+    ).json()
     assert later["points"] == {} and later["sweep"]["status"] == "Completed"
     everything = get(server, f"/api/sweeps/{sweeps.fn.id}/updates", params={"since": "0:0"}).json()
     assert sum(len(p) for p in everything["points"].values()) == 12 * 8
     assert everything["points"]["0"][0][0] == 1  # [interval, value]
-    assert get(server, f"/api/sweeps/{sweeps.fn.id}/updates", params={"since": "nonsense"}).status_code == 400
+    assert (
+        get(server, f"/api/sweeps/{sweeps.fn.id}/updates", params={"since": "nonsense"}).status_code
+        == 400
+    )
 
 
 def test_unknown_ids_are_404(server) -> None:
@@ -67,10 +77,17 @@ def test_unknown_ids_are_404(server) -> None:
 def test_a_run_has_metrics_tags_and_files_with_user_text_as_data(server, sweeps) -> None:
     run = sweeps.fn.get_children()[0]
     data = get(server, f"/api/runs/{run.id}").json()
-    assert data["run"]["number"] == 0 and data["run"]["hyperparameters"].keys() == {"x", "kind", "lr"}
+    assert data["run"]["number"] == 0 and data["run"]["hyperparameters"].keys() == {
+        "x",
+        "kind",
+        "lr",
+    }
     assert len(data["metrics"]["score"]["values"]) == 8
     assert data["metrics"][EVIL]["values"] == [1.0]
-    assert data["metrics"]["summary"] == {"kind": "table", "columns": {"epoch": [1], "loss": [0.25]}}
+    assert data["metrics"]["summary"] == {
+        "kind": "table",
+        "columns": {"epoch": [1], "loss": [0.25]},
+    }
     assert data["tags"] == {"note": EVIL, EVIL: "tag key"}
     script_run = sweeps.script.get_children()[0]
     files = [f["name"] for f in get(server, f"/api/runs/{script_run.id}").json()["files"]]
@@ -122,14 +139,23 @@ def test_pages_carry_a_strict_csp_and_no_user_data(server, sweeps) -> None:
     assert "<script>" not in response.text.replace("<script src=", "")
     assert sweeps.fn.id not in response.text  # ids reach the page as data, through the API
     assert get(server, "/").status_code == 200 and get(server, "/runs/x").status_code == 200
-    assert get(server, "/static/echarts.min.js").headers["content-type"].startswith("text/javascript")
+    assert (
+        get(server, "/static/echarts.min.js").headers["content-type"].startswith("text/javascript")
+    )
 
 
 def test_the_api_is_described_by_openapi(server) -> None:
     schema = get(server, "/api/openapi.json").json()
     paths = set(schema["paths"])
-    assert {"/api/sweeps", "/api/sweeps/{sweep_id}", "/api/sweeps/{sweep_id}/updates", "/api/sweeps/{sweep_id}/cancel",
-            "/api/runs/{run_id}", "/api/runs/{run_id}/logs/{stream}", "/api/runs/{run_id}/file"} <= paths
+    assert {
+        "/api/sweeps",
+        "/api/sweeps/{sweep_id}",
+        "/api/sweeps/{sweep_id}/updates",
+        "/api/sweeps/{sweep_id}/cancel",
+        "/api/runs/{run_id}",
+        "/api/runs/{run_id}/logs/{stream}",
+        "/api/runs/{run_id}/file",
+    } <= paths
     assert "SweepPage" in schema["components"]["schemas"]
 
 
@@ -152,15 +178,24 @@ def test_with_a_token_every_request_carries_it(serve, sweeps) -> None:
     assert httpx.get(live.url + "/api/sweeps").status_code == 403
     assert httpx.get(live.url + "/static/hs.css").status_code == 403
     assert httpx.get(live.url + "/api/sweeps", params={"token": "wrong"}).status_code == 403
-    assert httpx.get(live.url + "/api/sweeps", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    assert (
+        httpx.get(
+            live.url + "/api/sweeps", headers={"Authorization": "Bearer s3cret-token"}
+        ).status_code
+        == 200
+    )
     with httpx.Client(base_url=live.url) as client:
         first = client.get("/", params={"token": "s3cret-token"})
         assert first.status_code == 200 and COOKIE in first.cookies
         assert "samesite=strict" in first.headers["set-cookie"].lower()
-        assert client.get("/static/hs.css").status_code == 200  # the cookie, for the page's own files
+        assert (
+            client.get("/static/hs.css").status_code == 200
+        )  # the cookie, for the page's own files
         cancel = client.post(f"/api/sweeps/{sweeps.fn.id}/cancel")
         assert cancel.status_code == 403  # the cookie alone never cancels
-        cancel = client.post(f"/api/sweeps/{sweeps.fn.id}/cancel", headers={"X-Hypersweep-Token": "s3cret-token"})
+        cancel = client.post(
+            f"/api/sweeps/{sweeps.fn.id}/cancel", headers={"X-Hypersweep-Token": "s3cret-token"}
+        )
         assert cancel.status_code == 200
 
 
@@ -168,7 +203,10 @@ def test_an_empty_folder_serves_an_empty_list(serve, tmp_path) -> None:
     live = serve(tmp_path)
     assert httpx.get(live.url + "/api/sweeps").json() == []
     assert httpx.get(live.url + "/api/sweeps/HD_x").status_code == 404
-    assert httpx.get(live.url + "/api/runs/HD_x_1/file", params={"name": "outputs/a"}).status_code == 404
+    assert (
+        httpx.get(live.url + "/api/runs/HD_x_1/file", params={"name": "outputs/a"}).status_code
+        == 404
+    )
     assert not (tmp_path / ".hypersweep").exists()  # reading creates nothing
 
 
@@ -177,12 +215,16 @@ def test_cancel_through_the_api_stops_a_running_sweep(serve, tmp_path) -> None:
     run = Experiment(ws, "slow").submit(callable_config(6, pause=0.2, intervals=50, concurrent=2))
     try:
         live = serve(ws.path)
-        token = re.search(r'content="([^"]+)"', httpx.get(live.url + "/").text.split('name="hs-token"')[1]).group(1)
+        token = re.search(
+            r'content="([^"]+)"', httpx.get(live.url + "/").text.split('name="hs-token"')[1]
+        ).group(1)
         deadline = time.monotonic() + 10
         while httpx.get(f"{live.url}/api/sweeps/{run.id}").json()["sweep"]["status"] != "Running":
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        response = httpx.post(f"{live.url}/api/sweeps/{run.id}/cancel", headers={"Authorization": f"Bearer {token}"})
+        response = httpx.post(
+            f"{live.url}/api/sweeps/{run.id}/cancel", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.json()["canceled"] is True
     finally:
         run.wait_for_completion(raise_on_error=False)
@@ -216,16 +258,22 @@ def test_cancel_one_run_through_the_api_and_the_sweep_goes_on(serve, tmp_path) -
     run = Experiment(ws, "one").submit(callable_config(3, pause=0.05, intervals=30, concurrent=2))
     try:
         live = serve(ws.path)
-        token = re.search(r'name="hs-token" content="([^"]+)"', httpx.get(live.url + "/").text).group(1)
+        token = re.search(
+            r'name="hs-token" content="([^"]+)"', httpx.get(live.url + "/").text
+        ).group(1)
         target = f"{run.id}_0"
         deadline = time.monotonic() + 10
         while httpx.get(f"{live.url}/api/runs/{target}").json()["run"]["status"] != "Running":
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert httpx.post(f"{live.url}/api/runs/{target}/cancel").status_code == 403
-        as_run = httpx.post(f"{live.url}/api/runs/{run.id}/cancel", headers={"Authorization": f"Bearer {token}"})
+        as_run = httpx.post(
+            f"{live.url}/api/runs/{run.id}/cancel", headers={"Authorization": f"Bearer {token}"}
+        )
         assert as_run.status_code == 404  # a sweep is not a run
-        response = httpx.post(f"{live.url}/api/runs/{target}/cancel", headers={"Authorization": f"Bearer {token}"})
+        response = httpx.post(
+            f"{live.url}/api/runs/{target}/cancel", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.json()["canceled"] is True
     finally:
         run.wait_for_completion(raise_on_error=False)

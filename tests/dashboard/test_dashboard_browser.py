@@ -38,8 +38,12 @@ def test_the_sweep_page_of_a_finished_sweep_has_its_table_and_charts(page, serve
     inked = page.evaluate(INKED, ".hs-chart")
     # intervals, best so far, parallel, heat map, distribution, timeline, 3 scatters
     assert len(inked) == 3 + 3 + 3 and min(inked) > 500, inked
-    option = page.evaluate("echarts.getInstanceByDom(document.getElementById('hs-chart-intervals')).getOption()")
-    assert len(option["series"]) == 12 and option["series"][-1]["name"] == f"run #{best.number} (best)"
+    option = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('hs-chart-intervals')).getOption()"
+    )
+    assert (
+        len(option["series"]) == 12 and option["series"][-1]["name"] == f"run #{best.number} (best)"
+    )
     # sort by run number, then filter
     page.locator("th[data-key='number']").click()
     assert rows(page) == [str(i) for i in range(12)]
@@ -72,7 +76,9 @@ def test_the_run_page_escapes_tags_metric_names_and_logs(page, server, sweeps) -
     assert page.locator("script:not([src])").count() == 0
     script_run = sweeps.script.get_children()[0]
     page.goto(f"{server.url}/runs/{script_run.id}")
-    page.wait_for_function("() => document.getElementById('app').dataset.logsLoaded === '1'", timeout=15_000)
+    page.wait_for_function(
+        "() => document.getElementById('app').dataset.logsLoaded === '1'", timeout=15_000
+    )
     assert "epoch 3 <b>loss</b>" in page.locator("#hs-log-stdout").inner_text()
     assert page.locator("#hs-log-stdout b").count() == 0
     link = page.locator("a", has_text="outputs/model.txt")
@@ -84,7 +90,9 @@ def test_the_run_page_escapes_tags_metric_names_and_logs(page, server, sweeps) -
 
 def test_the_index_lists_every_sweep(page, server, sweeps) -> None:
     page.goto(server.url + "/")
-    page.wait_for_function("() => document.getElementById('app').dataset.sweeps === '2'", timeout=15_000)
+    page.wait_for_function(
+        "() => document.getElementById('app').dataset.sweeps === '2'", timeout=15_000
+    )
     text = page.locator("main").inner_text()
     assert sweeps.fn.id in text and "12 / 12" in text and "callables" in text
     page.locator(f"a[href='/sweeps/{sweeps.fn.id}']").click()
@@ -106,14 +114,19 @@ def test_a_running_sweep_updates_without_a_reload(page, serve, tmp_path) -> None
                 break
             time.sleep(0.1)
         run.wait_for_completion()
-        page.wait_for_function("() => document.querySelectorAll('table.hs-table tbody .hs-completed').length === 6", timeout=10_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('table.hs-table tbody .hs-completed').length === 6",
+            timeout=10_000,
+        )
     finally:
         run.wait_for_completion(raise_on_error=False)
     assert page.locator("header .hs-status").first.inner_text() == "Completed"
     assert len(seen) >= 2, seen  # rows appeared while the page was open
     assert int(page.evaluate("document.getElementById('app').dataset.updates")) >= 2
     page.wait_for_timeout(2500)  # charts redraw at most every 2 s
-    option = page.evaluate("echarts.getInstanceByDom(document.getElementById('hs-chart-intervals')).getOption()")
+    option = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('hs-chart-intervals')).getOption()"
+    )
     assert sum(len(s["data"]) for s in option["series"]) == 6 * 8
 
 
@@ -132,14 +145,22 @@ def test_the_report_draws_offline_from_one_file(page, sweeps, tmp_path) -> None:
 def test_the_widget_fragment_draws_a_run_and_a_sweep(page, sweeps) -> None:
     run = sweeps.script.get_children()[0]
     html = report.library_html()
-    html += report.fragment("sweep", report.sweep_data(sweeps.workspace.path, sweeps.script.id), "w1")
-    page.set_content(f"<html><body>{html}</body></html>")
-    page.wait_for_function("() => document.getElementById('w1').dataset.chartsDrawn === '6'", timeout=15_000)  # one parameter: no heat map
-    page.set_content(
-        "<html><body>" + report.library_html()
-        + report.fragment("run", report.run_data(sweeps.workspace.path, run.id), "w2") + "</body></html>"
+    html += report.fragment(
+        "sweep", report.sweep_data(sweeps.workspace.path, sweeps.script.id), "w1"
     )
-    page.wait_for_function("() => document.getElementById('w2').dataset.chartsDrawn === '1'", timeout=15_000)
+    page.set_content(f"<html><body>{html}</body></html>")
+    page.wait_for_function(
+        "() => document.getElementById('w1').dataset.chartsDrawn === '6'", timeout=15_000
+    )  # one parameter: no heat map
+    page.set_content(
+        "<html><body>"
+        + report.library_html()
+        + report.fragment("run", report.run_data(sweeps.workspace.path, run.id), "w2")
+        + "</body></html>"
+    )
+    page.wait_for_function(
+        "() => document.getElementById('w2').dataset.chartsDrawn === '1'", timeout=15_000
+    )
     assert "<b>loss</b>" in page.locator("#hs-log-stdout").inner_text()
 
 
@@ -150,11 +171,17 @@ def test_the_cancel_buttons_stop_a_run_then_the_sweep(page, serve, tmp_path) -> 
         live = serve(ws.path)
         page.goto(f"{live.url}/runs/{run.id}_0")
         page.get_by_role("button", name="Cancel run").click()
-        page.wait_for_function("() => document.querySelector('h1 .hs-status').textContent === 'Canceled'", timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('h1 .hs-status').textContent === 'Canceled'",
+            timeout=15_000,
+        )
         assert "Canceled by the user." in page.locator(".hs-reason").inner_text()
         page.goto(f"{live.url}/sweeps/{run.id}")
         page.get_by_role("button", name="Cancel sweep").click()
-        page.wait_for_function("() => document.querySelector('header .hs-status').textContent === 'Canceled'", timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('header .hs-status').textContent === 'Canceled'",
+            timeout=15_000,
+        )
     finally:
         run.wait_for_completion(raise_on_error=False)
     assert run.get_status() == "Canceled"
@@ -168,9 +195,19 @@ def test_a_nested_choice_sweep_shows_flattened_values(page, serve, tmp_path) -> 
         return cfg.get("C", 1.0) if cfg["model"] == "svm" else cfg["n_estimators"] / 100
 
     ws = Workspace(tmp_path / "ws")
-    space = {"model": choice({"model": "svm", "C": loguniform(-3, 0)}, {"model": "rf", "n_estimators": choice(50, 100)})}
-    config = HyperDriveConfig(run_config=train, hyperparameter_sampling=RandomParameterSampling(space, properties={"seed": 2}),
-                              primary_metric_name="score", primary_metric_goal="maximize", max_total_runs=8)
+    space = {
+        "model": choice(
+            {"model": "svm", "C": loguniform(-3, 0)},
+            {"model": "rf", "n_estimators": choice(50, 100)},
+        )
+    }
+    config = HyperDriveConfig(
+        run_config=train,
+        hyperparameter_sampling=RandomParameterSampling(space, properties={"seed": 2}),
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=8,
+    )
     sweep = Experiment(ws, "nested").submit(config)
     sweep.wait_for_completion()
     live = serve(ws.path)

@@ -77,7 +77,9 @@ class World:
         self.inf_sweep = Experiment(self.ws, "nonfinite").submit(
             HyperDriveConfig(
                 run_config=non_finite_trial,
-                hyperparameter_sampling=RandomParameterSampling({"x": choice(1, 2)}, properties={"seed": 1}),
+                hyperparameter_sampling=RandomParameterSampling(
+                    {"x": choice(1, 2)}, properties={"seed": 1}
+                ),
                 primary_metric_name="score",
                 primary_metric_goal="maximize",
                 max_total_runs=2,
@@ -113,7 +115,9 @@ class World:
                         "number": 2,
                         "status": "Completed",
                         "created": time.time(),
-                        "hyperparameters": json.dumps({"x": INF, "y": -INF, "z": math.nan, "w": [1, INF]}),
+                        "hyperparameters": json.dumps(
+                            {"x": INF, "y": -INF, "z": math.nan, "w": [1, INF]}
+                        ),
                         "arguments": json.dumps(["--x", INF]),
                         "run_dir": str(self.run_dir.parent / "none"),
                         "origin": None,
@@ -156,7 +160,9 @@ def live(world: World) -> Iterator[LiveServer]:
 def client(live: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client of the server, carrying the cancel token."""
     token = live.app.state.guard.action_token
-    with httpx.Client(base_url=live.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
+    with httpx.Client(
+        base_url=live.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as c:
         yield c
 
 
@@ -188,7 +194,9 @@ def test_sweep_run_and_updates_answer_valid_json_with_non_finite_values(client, 
     page = strict(run.text)
     assert page["run"]["best"] is None and page["run"]["nonfinite"]["best"] == "inf"
     metrics = page["metrics"]
-    assert metrics["score"]["values"] == [0.5, None, None, None] and metrics["loss"]["values"] == [None]
+    assert metrics["score"]["values"] == [0.5, None, None, None] and metrics["loss"]["values"] == [
+        None
+    ]
     assert metrics["curve"]["values"] == [1.0, None, None, None]
     assert metrics["rows"]["columns"] == {"a": [None], "b": [None]}
     assert metrics["table"]["columns"] == {"x": [1.0, None], "y": [None, 2.0]}
@@ -196,14 +204,21 @@ def test_sweep_run_and_updates_answer_valid_json_with_non_finite_values(client, 
     hp = strict(client.get(f"/api/runs/{world.hp_run}").text)["run"]
     assert hp["hyperparameters"] == {"x": None, "y": None, "z": None, "w": [1, None]}
     assert hp["arguments"] == ["--x", None]
-    assert hp["nonfinite"] == {"hyperparameters.x": "inf", "hyperparameters.y": "-inf", "hyperparameters.z": "nan",
-                               "hyperparameters.w.1": "inf", "arguments.1": "inf"}
+    assert hp["nonfinite"] == {
+        "hyperparameters.x": "inf",
+        "hyperparameters.y": "-inf",
+        "hyperparameters.z": "nan",
+        "hyperparameters.w.1": "inf",
+        "arguments.1": "inf",
+    }
 
 
 @pytest.mark.browser
 def test_the_pages_name_the_values_that_were_not_finite(page, live, world) -> None:
     page.goto(f"{live.url}/sweeps/{world.inf_sweep.id}")
-    page.wait_for_function("() => document.documentElement.dataset.hsChartsDrawn !== undefined", timeout=15_000)
+    page.wait_for_function(
+        "() => document.documentElement.dataset.hsChartsDrawn !== undefined", timeout=15_000
+    )
     cells = page.locator("table.hs-table tbody tr[data-run='2'] td").all_inner_texts()
     assert cells[2] == "inf" and any("not finite: x=inf" in c for c in cells), cells
     cells = page.locator("table.hs-table tbody tr[data-run='0'] td").all_inner_texts()
@@ -217,10 +232,16 @@ def test_the_pages_name_the_values_that_were_not_finite(page, live, world) -> No
 
 def test_the_report_of_a_sweep_with_non_finite_values_is_written(world, tmp_path) -> None:
     out = tmp_path / "r.html"
-    result = CliRunner().invoke(report, [world.inf_sweep.id, "--workspace", str(world.ws.path), "--html", str(out)])
+    result = CliRunner().invoke(
+        report, [world.inf_sweep.id, "--workspace", str(world.ws.path), "--html", str(out)]
+    )
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    data = strict(re.search(r'<script type="application/json" id="app-data">(.*?)</script>', text, re.S).group(1))
+    data = strict(
+        re.search(
+            r'<script type="application/json" id="app-data">(.*?)</script>', text, re.S
+        ).group(1)
+    )
     assert {r["number"]: r["nonfinite"] for r in data["runs"]}[2]["x"] == "inf"
 
 
@@ -232,14 +253,32 @@ def test_logs_and_files_that_link_out_of_the_run_are_not_served(client, world) -
     for stream in ("stdout", "stderr"):
         for params in ({}, {"offset": 0}, {"tail": 5}):
             answer = client.get(f"/api/runs/{run}/logs/{stream}", params=params)
-            assert answer.status_code == 200 and answer.json() == {"text": "", "offset": 0, "truncated": False}
+            assert answer.status_code == 200 and answer.json() == {
+                "text": "",
+                "offset": 0,
+                "truncated": False,
+            }
     files = {f["name"] for f in client.get(f"/api/runs/{run}").json()["files"]}
-    assert "outputs/model.txt" in files and "outputs/alias.txt" in files and "logs/real-stdout.txt" in files
+    assert (
+        "outputs/model.txt" in files
+        and "outputs/alias.txt" in files
+        and "logs/real-stdout.txt" in files
+    )
     assert not files & {"outputs/leak.txt", "outputs/db", "logs/stdout.txt", "logs/stderr.txt"}
     assert not any(name.startswith("outputs/etc") for name in files)
-    for name in ("logs/stdout.txt", "logs/stderr.txt", "outputs/leak.txt", "outputs/etc/passwd", "outputs/db"):
+    for name in (
+        "logs/stdout.txt",
+        "logs/stderr.txt",
+        "outputs/leak.txt",
+        "outputs/etc/passwd",
+        "outputs/db",
+    ):
         answer = client.get(f"/api/runs/{run}/file", params={"name": name})
-        assert answer.status_code == 404 and b"root:" not in answer.content and b"SQLite" not in answer.content
+        assert (
+            answer.status_code == 404
+            and b"root:" not in answer.content
+            and b"SQLite" not in answer.content
+        )
     alias = client.get(f"/api/runs/{run}/file", params={"name": "outputs/alias.txt"})
     assert alias.status_code == 200 and alias.content == b"weights"
     real = client.get(f"/api/runs/{run}/file", params={"name": "logs/real-stdout.txt"})
@@ -256,14 +295,28 @@ def test_the_log_tail_endpoint_reads_from_the_end(client, world) -> None:
         with open(log, "w") as f:
             f.truncate(50 * 2**20)  # a sparse 50 MB start without a newline
             f.seek(0, 2)
-            f.write("first\n" + long_line + "\n" + "\n".join(f"line {i}" for i in range(30)) + "\nno newline at the end")
+            f.write(
+                "first\n"
+                + long_line
+                + "\n"
+                + "\n".join(f"line {i}" for i in range(30))
+                + "\nno newline at the end"
+            )
         size = log.stat().st_size
         answer = client.get(f"/api/runs/{world.script_run}/logs/stdout", params={"tail": 3}).json()
-        assert answer == {"text": "line 28\nline 29\nno newline at the end", "offset": size, "truncated": False}
+        assert answer == {
+            "text": "line 28\nline 29\nno newline at the end",
+            "offset": size,
+            "truncated": False,
+        }
         answer = client.get(f"/api/runs/{world.script_run}/logs/stdout", params={"tail": 32}).json()
         assert answer["text"].startswith(long_line + "\nline 0\n") and answer["offset"] == size
-        everything = client.get(f"/api/runs/{world.script_run}/logs/stdout", params={"tail": 100_000}).json()
-        assert len(everything["text"]) <= 256 * 1024 and everything["text"].endswith("no newline at the end")
+        everything = client.get(
+            f"/api/runs/{world.script_run}/logs/stdout", params={"tail": 100_000}
+        ).json()
+        assert len(everything["text"]) <= 256 * 1024 and everything["text"].endswith(
+            "no newline at the end"
+        )
     finally:
         log.unlink()
         log.symlink_to(target)
@@ -292,26 +345,117 @@ def test_bad_query_values_are_4xx_with_a_message(client, world, url, says) -> No
 # -- a seeded fuzz over every route of the schema --------------------------------------------------
 
 HOSTILE_TEXT = [
-    "", " ", ".", "..", "../", "../../hypersweep.db", "/etc/passwd", "//etc/passwd", "outputs", "outputs/",
-    "outputs/model.txt", "logs/stdout.txt", "logs/real-stdout.txt", "outputs/..", "outputs/../logs/stdout.txt",
-    "a" * 255, "a" * 256, "outputs/" + "b" * 300, "x/" * 2000, "é" * 200, "😀" * 70, "\x00", "outputs/\x00",
-    "\x01\x7f", "\u202e", "\ufeff", "%", "%00", "%2e%2e%2f", "latest", "HD_", "HD_%", "*", "'; DROP TABLE runs; --",
-    "<script>", "stdout", "stderr", "environ", "0", "-1", "1e400", "nan", "inf",
+    "",
+    " ",
+    ".",
+    "..",
+    "../",
+    "../../hypersweep.db",
+    "/etc/passwd",
+    "//etc/passwd",
+    "outputs",
+    "outputs/",
+    "outputs/model.txt",
+    "logs/stdout.txt",
+    "logs/real-stdout.txt",
+    "outputs/..",
+    "outputs/../logs/stdout.txt",
+    "a" * 255,
+    "a" * 256,
+    "outputs/" + "b" * 300,
+    "x/" * 2000,
+    "é" * 200,
+    "😀" * 70,
+    "\x00",
+    "outputs/\x00",
+    "\x01\x7f",
+    "\u202e",
+    "\ufeff",
+    "%",
+    "%00",
+    "%2e%2e%2f",
+    "latest",
+    "HD_",
+    "HD_%",
+    "*",
+    "'; DROP TABLE runs; --",
+    "<script>",
+    "stdout",
+    "stderr",
+    "environ",
+    "0",
+    "-1",
+    "1e400",
+    "nan",
+    "inf",
 ]
 # sent verbatim in a query (already percent-encoded): invalid UTF-8, overlong dots, encoded NUL and slashes
-RAW_QUERY = ["%00", "%ff%fe", "%C0%AE%C0%AE%2F", "%ED%B3%BF", "%2e%2e%2f%2e%2e%2f", "outputs%2F%00", "%25%30%30"]
+RAW_QUERY = [
+    "%00",
+    "%ff%fe",
+    "%C0%AE%C0%AE%2F",
+    "%ED%B3%BF",
+    "%2e%2e%2f%2e%2e%2f",
+    "outputs%2F%00",
+    "%25%30%30",
+]
 HOSTILE_INT = [
-    "0", "1", "-1", "7", "999", "1000", "5000000", "5000001", "100000", "100001", str(2**62), str(2**63),
-    str(2**64), "9" * 20, "9" * 400, "-" + "9" * 30, "1e3", "1.5", "nan", "inf", "-inf", "", "0x10", "١٢", " 5",
+    "0",
+    "1",
+    "-1",
+    "7",
+    "999",
+    "1000",
+    "5000000",
+    "5000001",
+    "100000",
+    "100001",
+    str(2**62),
+    str(2**63),
+    str(2**64),
+    "9" * 20,
+    "9" * 400,
+    "-" + "9" * 30,
+    "1e3",
+    "1.5",
+    "nan",
+    "inf",
+    "-inf",
+    "",
+    "0x10",
+    "١٢",
+    " 5",
 ]
 CURSORS = [
-    "0:0", "1:1", "0:1e308", "0:-1e308", "99999999999999999999:0", str(2**63) + ":0", str(2**63 - 1) + ":0",
-    "-1:0", "0:nan", "0:inf", "0:-inf", ":", "0:", ":0", "12", "a:b", "1:2:3", "0:" + "9" * 60, " 1 : 2 ",
-    "٣:٤", "0x1:0", "1_000:0", "1e3:0",
+    "0:0",
+    "1:1",
+    "0:1e308",
+    "0:-1e308",
+    "99999999999999999999:0",
+    str(2**63) + ":0",
+    str(2**63 - 1) + ":0",
+    "-1:0",
+    "0:nan",
+    "0:inf",
+    "0:-inf",
+    ":",
+    "0:",
+    ":0",
+    "12",
+    "a:b",
+    "1:2:3",
+    "0:" + "9" * 60,
+    " 1 : 2 ",
+    "٣:٤",
+    "0x1:0",
+    "1_000:0",
+    "1e3:0",
 ]
 
 
-def _value(rng: random.Random, name: str, schema: dict[str, Any], ids: list[str]) -> tuple[str, bool]:
+def _value(
+    rng: random.Random, name: str, schema: dict[str, Any], ids: list[str]
+) -> tuple[str, bool]:
     """A value for the parameter ``name`` and whether it is already percent-encoded."""
     roll = rng.random()
     if name in ("run_id", "sweep_id") and roll < 0.6:
@@ -326,13 +470,17 @@ def _value(rng: random.Random, name: str, schema: dict[str, Any], ids: list[str]
     if roll < 0.12:
         return rng.choice(RAW_QUERY), True
     if roll < 0.2:
-        return "".join(chr(rng.randrange(1, 0x2FFF)) for _ in range(rng.randrange(1, 40))).replace("\ud800", ""), False
+        return "".join(chr(rng.randrange(1, 0x2FFF)) for _ in range(rng.randrange(1, 40))).replace(
+            "\ud800", ""
+        ), False
     return rng.choice(HOSTILE_TEXT), False
 
 
 def test_fuzz_every_route_never_answers_5xx(client, world) -> None:
     schema = client.get("/api/openapi.json").json()
-    routes = [(path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
+    routes = [
+        (path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()
+    ]
     assert len(routes) >= 8
     ids = world.run_ids + world.sweep_ids + [world.hp_run]
     rng = random.Random(12)
@@ -359,4 +507,6 @@ def test_fuzz_every_route_never_answers_5xx(client, world) -> None:
                 strict(answer.text)
     elapsed = time.monotonic() - started
     assert total >= 2000 and elapsed < 60, (total, elapsed)
-    assert seen.get(200, 0) > 100 and sum(n for code, n in seen.items() if 400 <= code < 500) > 500, seen
+    assert (
+        seen.get(200, 0) > 100 and sum(n for code, n in seen.items() if 400 <= code < 500) > 500
+    ), seen

@@ -36,7 +36,11 @@ def test_the_route_answers_the_results_apis_estimate(server, sweeps) -> None:
         assert entry["importance"] == pytest.approx(expected[entry["name"]])
         assert entry["label"] == entry["name"] and entry["std"] >= 0
     assert (data["sweep_id"], data["primary_metric"], data["goal"], data["method"]) == (
-        sweeps.fn.id, "score", "maximize", "fanova")
+        sweeps.fn.id,
+        "score",
+        "maximize",
+        "fanova",
+    )
     assert data["n_runs"] == 12 and data["counts"] == {"failed": 0, "unfinished": 0, "no_metric": 0}
     assert data["message"] is None
     again = get(server, f"/api/sweeps/{sweeps.fn.id}/importance").json()
@@ -55,7 +59,9 @@ def test_the_route_says_why_with_too_few_runs(serve, tmp_path) -> None:
 
 def test_the_report_has_the_importance_section(sweeps) -> None:
     text = sweep_report_html(sweeps.workspace.path, sweeps.fn.id)
-    found = re.search(r'<script type="application/json" id="app-importance">(.*?)</script>', text, re.S)
+    found = re.search(
+        r'<script type="application/json" id="app-importance">(.*?)</script>', text, re.S
+    )
     assert found is not None
     data = json.loads(found.group(1))
     assert [e["name"] for e in data["importances"]] == list(sweeps.fn.get_parameter_importances())
@@ -65,12 +71,20 @@ def test_the_report_has_the_importance_section(sweeps) -> None:
 @pytest.mark.browser
 def test_the_sweep_page_draws_the_importance_bars(page, server, sweeps) -> None:
     page.goto(f"{server.url}/sweeps/{sweeps.fn.id}")
-    page.wait_for_function("() => document.getElementById('hs-importance')?.dataset.state === 'drawn'", timeout=60_000)
+    page.wait_for_function(
+        "() => document.getElementById('hs-importance')?.dataset.state === 'drawn'", timeout=60_000
+    )
     assert "hyperparameter importance for score" in page.locator("#hs-importance h3").inner_text()
     assert "from 12 runs" in page.locator(".hs-importance-note").inner_text()
-    option = page.evaluate("echarts.getInstanceByDom(document.getElementById('hs-chart-importance')).getOption()")
+    option = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('hs-chart-importance')).getOption()"
+    )
     labels = option["yAxis"][0]["data"]
-    assert labels[-1] == "x" and sorted(labels) == ["kind", "lr", "x"]  # the most important at the top
+    assert labels[-1] == "x" and sorted(labels) == [
+        "kind",
+        "lr",
+        "x",
+    ]  # the most important at the top
     values = option["series"][0]["data"]
     assert values == sorted(values) and sum(values) == pytest.approx(1.0)
     inked = page.evaluate("""() => { const c = document.querySelector('#hs-chart-importance canvas');
@@ -87,13 +101,17 @@ def test_the_sweep_page_and_the_report_say_why_there_is_no_estimate(page, serve,
     ws, sweep_id = _few_runs(tmp_path)
     live = serve(ws.path)
     page.goto(f"{live.url}/sweeps/{sweep_id}")
-    page.wait_for_function("() => document.getElementById('hs-importance')?.dataset.state === 'empty'", timeout=60_000)
+    page.wait_for_function(
+        "() => document.getElementById('hs-importance')?.dataset.state === 'empty'", timeout=60_000
+    )
     assert "at least 3" in page.locator(".hs-importance-note").inner_text()
     assert page.locator("#hs-chart-importance").is_hidden()
     report = tmp_path / "report.html"
     report.write_text(sweep_report_html(ws.path, sweep_id))
     page.goto(report.as_uri())
-    page.wait_for_function("() => document.getElementById('hs-importance')?.dataset.state === 'empty'", timeout=60_000)
+    page.wait_for_function(
+        "() => document.getElementById('hs-importance')?.dataset.state === 'empty'", timeout=60_000
+    )
     assert "at least 3" in page.locator(".hs-importance-note").inner_text()
 
 
@@ -102,23 +120,33 @@ def test_the_report_draws_the_importance_bars_offline(page, sweeps, tmp_path) ->
     report = tmp_path / "report.html"
     report.write_text(sweep_report_html(sweeps.workspace.path, sweeps.fn.id))
     page.goto(report.as_uri())
-    page.wait_for_function("() => document.getElementById('hs-importance')?.dataset.state === 'drawn'", timeout=60_000)
-    option = page.evaluate("echarts.getInstanceByDom(document.getElementById('hs-chart-importance')).getOption()")
+    page.wait_for_function(
+        "() => document.getElementById('hs-importance')?.dataset.state === 'drawn'", timeout=60_000
+    )
+    option = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('hs-chart-importance')).getOption()"
+    )
     assert option["yAxis"][0]["data"][-1] == "x"
 
 
 @pytest.mark.browser
-def test_a_live_sweep_page_shows_the_estimate_once_enough_runs_have_ended(page, serve, tmp_path) -> None:
+def test_a_live_sweep_page_shows_the_estimate_once_enough_runs_have_ended(
+    page, serve, tmp_path
+) -> None:
     ws = Workspace(tmp_path / "live")
     run = Experiment(ws, "live").submit(callable_config(6, pause=0.3, intervals=8, concurrent=2))
     try:
         live = serve(ws.path)
         page.goto(f"{live.url}/sweeps/{run.id}")
-        page.wait_for_function("() => !!document.getElementById('hs-importance')?.dataset.state", timeout=60_000)
+        page.wait_for_function(
+            "() => !!document.getElementById('hs-importance')?.dataset.state", timeout=60_000
+        )
         run.wait_for_completion()
         # the page fetches the panel again when the sweep ends: the estimate from all six runs
-        page.wait_for_function("() => document.getElementById('hs-importance').dataset.state === 'drawn'"
-                               " && document.querySelector('.hs-importance-note').textContent.includes('from 6 runs')",
-                               timeout=60_000)
+        page.wait_for_function(
+            "() => document.getElementById('hs-importance').dataset.state === 'drawn'"
+            " && document.querySelector('.hs-importance-note').textContent.includes('from 6 runs')",
+            timeout=60_000,
+        )
     finally:
         run.wait_for_completion(raise_on_error=False)

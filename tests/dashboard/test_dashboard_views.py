@@ -29,15 +29,22 @@ from .dashboard_helpers import LiveServer
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 DRAWN = "() => document.documentElement.dataset.hsChartsDrawn !== undefined"
-REASON = "diverged: the loss became nan at step 3 " + "and the gradient norm had grown past every bound " * 3
+REASON = (
+    "diverged: the loss became nan at step 3 "
+    + "and the gradient norm had grown past every bound " * 3
+)
 
 
 def option(page: Any, element_id: str) -> dict[str, Any]:
-    return page.evaluate(f"echarts.getInstanceByDom(document.getElementById('{element_id}')).getOption()")
+    return page.evaluate(
+        f"echarts.getInstanceByDom(document.getElementById('{element_id}')).getOption()"
+    )
 
 
 def rows(page: Any) -> list[int]:
-    return page.locator("table.hs-table tbody tr").evaluate_all("rs => rs.map(r => Number(r.dataset.run))")
+    return page.locator("table.hs-table tbody tr").evaluate_all(
+        "rs => rs.map(r => Number(r.dataset.run))"
+    )
 
 
 def hyperparameters(sweep: Any) -> dict[int, dict[str, Any]]:
@@ -69,7 +76,9 @@ def failing_train(cfg: dict[str, Any]) -> float:
 def submit(ws: Workspace, name: str, fn: Any, n: int) -> Any:
     config = HyperDriveConfig(
         run_config=fn,
-        hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1), "opt": choice("adam", "sgd")}, properties={"seed": 5}),
+        hyperparameter_sampling=RandomParameterSampling(
+            {"x": uniform(0, 1), "opt": choice("adam", "sgd")}, properties={"seed": 5}
+        ),
         primary_metric_name="loss",
         primary_metric_goal="minimize",
         max_total_runs=n,
@@ -89,10 +98,16 @@ class States:
         self.failed = submit(self.ws, "failing", failing_train, 3)
         store = Store(self.ws.path / ".hypersweep" / DB_NAME)
         config = {
-            "generator_config": {"name": "RANDOM", "parameter_space": {"x": ["uniform", [0, 1]]}, "properties": {}},
+            "generator_config": {
+                "name": "RANDOM",
+                "parameter_space": {"x": ["uniform", [0, 1]]},
+                "properties": {},
+            },
             "primary_metric": {"name": "loss", "goal": "minimize"},
             "policy_config": {"name": "Default", "properties": {}},
-            "max_total_runs": 4, "max_concurrent_runs": 2, "max_duration_minutes": 10080.0,
+            "max_total_runs": 4,
+            "max_concurrent_runs": 2,
+            "max_duration_minutes": 10080.0,
             "run_config": {"type": "function", "target": "local"},
         }
         store.create_sweep("HD_empty", "states", config, {})
@@ -113,12 +128,16 @@ def states_server(states: States) -> Iterator[LiveServer]:
         yield live
 
 
-def test_the_heat_map_shows_the_metric_over_two_chosen_hyperparameters(page, server, sweeps) -> None:
+def test_the_heat_map_shows_the_metric_over_two_chosen_hyperparameters(
+    page, server, sweeps
+) -> None:
     page.goto(f"{server.url}/sweeps/{sweeps.fn.id}")
     page.wait_for_function(DRAWN, timeout=30_000)
     opt = option(page, "hs-chart-contour")
     assert opt["xAxis"][0]["name"] == "x" and opt["xAxis"][0]["type"] == "value"
-    assert opt["yAxis"][0]["name"] == "kind" and opt["yAxis"][0]["type"] == "category"  # a choice: its categories
+    assert (
+        opt["yAxis"][0]["name"] == "kind" and opt["yAxis"][0]["type"] == "category"
+    )  # a choice: its categories
     cells = opt["series"][0]["data"]
     assert cells and sum(c[5] for c in cells) == 12  # every run falls in one cell
     assert sum(len(s["data"]) for s in opt["series"][1:]) == 12  # and is drawn on top
@@ -126,7 +145,10 @@ def test_the_heat_map_shows_the_metric_over_two_chosen_hyperparameters(page, ser
     best = sweeps.fn.get_best_run_by_primary_metric().get_metrics()["score"][-1]
     assert max(c[4] for c in cells) == pytest.approx(best, rel=1e-6)
     page.select_option("select.hs-contour-y", label="lr")
-    wait_until(page, "() => echarts.getInstanceByDom(document.getElementById('hs-chart-contour')).getOption().yAxis[0].name === 'lr'")
+    wait_until(
+        page,
+        "() => echarts.getInstanceByDom(document.getElementById('hs-chart-contour')).getOption().yAxis[0].name === 'lr'",
+    )
     opt = option(page, "hs-chart-contour")
     assert opt["yAxis"][0]["type"] == "log"  # loguniform: a log axis, its bins evenly spaced in log
     lows = sorted({c[2] for c in opt["series"][0]["data"]})
@@ -137,7 +159,9 @@ def test_the_heat_map_shows_the_metric_over_two_chosen_hyperparameters(page, ser
     assert inked > 500
 
 
-def test_the_timeline_shows_each_run_its_concurrency_and_why_it_ended(page, states_server, states) -> None:
+def test_the_timeline_shows_each_run_its_concurrency_and_why_it_ended(
+    page, states_server, states
+) -> None:
     page.goto(f"{states_server.url}/sweeps/{states.mixed.id}")
     page.wait_for_function(DRAWN, timeout=30_000)
     opt = option(page, "hs-chart-timeline")
@@ -153,7 +177,11 @@ def test_the_timeline_shows_each_run_its_concurrency_and_why_it_ended(page, stat
     failed = next(i for i, s in enumerate(opt["series"]) if s["name"] == "Failed")
     page.evaluate(f"""() => echarts.getInstanceByDom(document.getElementById('hs-chart-timeline'))
       .dispatchAction({{type: 'showTip', seriesIndex: {failed}, dataIndex: 0}})""")
-    wait_until(page, "(t) => document.getElementById('hs-chart-timeline').innerText.includes(t)", "diverged: the loss became nan")
+    wait_until(
+        page,
+        "(t) => document.getElementById('hs-chart-timeline').innerText.includes(t)",
+        "diverged: the loss became nan",
+    )
     assert "Failed" in page.locator("#hs-chart-timeline").inner_text()
 
 
@@ -171,10 +199,14 @@ def test_the_distribution_legends_status_marks_and_log_scale(page, states_server
     legend = intervals["legend"][0]["data"]
     assert {"Completed", "Failed", f"run #{best.number} (best)"} <= set(legend)
     failed = {r.number for r in children if r.get_status() == "Failed"}
-    assert {s["id"] for s in intervals["series"] if s["name"] == "Failed"} == {f"run #{n}" for n in failed}
+    assert {s["id"] for s in intervals["series"] if s["name"] == "Failed"} == {
+        f"run #{n}" for n in failed
+    }
     # every scatter names its y axis and marks runs by status, with a legend
     for box in page.locator(".hs-scatters .hs-chart").all():
-        opt = page.evaluate("(el) => echarts.getInstanceByDom(el).getOption()", box.element_handle())
+        opt = page.evaluate(
+            "(el) => echarts.getInstanceByDom(el).getOption()", box.element_handle()
+        )
         assert opt["yAxis"][0]["name"] == "loss"
         shapes = {s["name"]: s.get("symbol") for s in opt["series"]}
         assert shapes["Completed"] == "circle" and shapes["Failed"] == "diamond"
@@ -186,7 +218,10 @@ def test_the_distribution_legends_status_marks_and_log_scale(page, states_server
     # log scale on the metric axes
     assert intervals["yAxis"][0]["type"] == "value"
     page.locator("input.hs-log-metric").check()
-    wait_until(page, "() => echarts.getInstanceByDom(document.getElementById('hs-chart-intervals')).getOption().yAxis[0].type === 'log'")
+    wait_until(
+        page,
+        "() => echarts.getInstanceByDom(document.getElementById('hs-chart-intervals')).getOption().yAxis[0].type === 'log'",
+    )
     assert option(page, "hs-chart-best")["yAxis"][0]["type"] == "log"
     assert option(page, "hs-chart-edf")["xAxis"][0]["type"] == "log"
     # a long "why it stopped" cell is ellipsized and shows its whole text on hover
@@ -205,20 +240,31 @@ def test_brushing_the_parallel_axes_filters_the_table_and_the_charts(page, serve
     # what the brush controller dispatches when a range is dragged along the x axis
     page.evaluate("""() => echarts.getInstanceByDom(document.getElementById('hs-chart-parallel'))
       .dispatchAction({type: 'axisAreaSelect', parallelAxisId: 'hp-0', intervals: [[-1, 0.5]]})""")
-    wait_until(page, "(n) => document.getElementById('app').dataset.selected === String(n)", len(low))
+    wait_until(
+        page, "(n) => document.getElementById('app').dataset.selected === String(n)", len(low)
+    )
     assert set(rows(page)) == low
     assert page.locator(".hs-selection-note").inner_text() == f"{len(low)} of 12 runs selected"
     assert page.locator(".hs-count").inner_text() == f"{len(low)} of 12 runs"
     assert len(option(page, "hs-chart-edf")["series"][0]["data"]) == len(low)
     assert sum(len(s["data"]) for s in option(page, "hs-chart-timeline")["series"]) == len(low)
-    scatter = page.evaluate("() => echarts.getInstanceByDom(document.querySelector(\"[data-param='x']\")).getOption()")
+    scatter = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector(\"[data-param='x']\")).getOption()"
+    )
     assert sum(len(s["data"]) for s in scatter["series"]) == len(low)
     assert {s["id"] for s in option(page, "hs-chart-intervals")["series"]} == {
-        f"run #{n}" + (" (best)" if n == sweeps.fn.get_best_run_by_primary_metric().number else "") for n in low}
+        f"run #{n}" + (" (best)" if n == sweeps.fn.get_best_run_by_primary_metric().number else "")
+        for n in low
+    }
     # a log scale keeps the selection (and the parallel chart its brush)
     page.locator("input.hs-log-metric").check()
-    wait_until(page, "() => echarts.getInstanceByDom(document.getElementById('hs-chart-best')).getOption().yAxis[0].type === 'log'")
-    assert set(rows(page)) == low and page.evaluate("document.getElementById('app').dataset.selected") == str(len(low))
+    wait_until(
+        page,
+        "() => echarts.getInstanceByDom(document.getElementById('hs-chart-best')).getOption().yAxis[0].type === 'log'",
+    )
+    assert set(rows(page)) == low and page.evaluate(
+        "document.getElementById('app').dataset.selected"
+    ) == str(len(low))
     # the other filters narrow the selection further
     page.select_option("select.hs-filter-status", "Failed")
     assert rows(page) == []
@@ -244,7 +290,11 @@ def test_checked_runs_are_compared_side_by_side(page, server, sweeps) -> None:
     head = box.locator("thead th").all_inner_texts()
     assert head == ["", "run #1", "run #3", "run #7"]
     fields = box.locator("tbody th").all_inner_texts()
-    assert fields[:4] == ["status", "x", "kind", "lr"] and {"duration", "why it stopped", "score best"} <= set(fields)
+    assert fields[:4] == ["status", "x", "kind", "lr"] and {
+        "duration",
+        "why it stopped",
+        "score best",
+    } <= set(fields)
     by_number = {r.number: r for r in sweeps.fn.get_children()}
     x_row = box.locator("tr[data-field='x'] td").all_inner_texts()
     hps = hyperparameters(sweeps.fn)
@@ -253,7 +303,11 @@ def test_checked_runs_are_compared_side_by_side(page, server, sweeps) -> None:
     durations = box.locator("tr[data-field='duration'] td").all_inner_texts()
     assert all(d.endswith(("s", "m", "h")) for d in durations)
     curves = option(page, "hs-chart-compare")
-    assert [s["name"] for s in curves["series"]] == ["run #1 (Completed)", "run #3 (Completed)", "run #7 (Completed)"]
+    assert [s["name"] for s in curves["series"]] == [
+        "run #1 (Completed)",
+        "run #3 (Completed)",
+        "run #7 (Completed)",
+    ]
     assert [len(s["data"]) for s in curves["series"]] == [8, 8, 8]
     assert curves["legend"][0]["data"] == [s["name"] for s in curves["series"]]
     scores = by_number[3].get_metrics()["score"]
@@ -266,9 +320,14 @@ def test_the_table_exports_as_csv_and_json_with_its_filters(page, server, sweeps
     page.goto(f"{server.url}/sweeps/{sweeps.fn.id}")
     page.wait_for_function(DRAWN, timeout=30_000)
     hps = hyperparameters(sweeps.fn)
-    page.fill("input.hs-filter", "a")  # a text filter: the runs of kind "a" (no other cell has an "a")
+    page.fill(
+        "input.hs-filter", "a"
+    )  # a text filter: the runs of kind "a" (no other cell has an "a")
     shown = rows(page)
-    assert sorted(shown) == sorted(n for n, hp in hps.items() if hp["kind"] == "a") and 0 < len(shown) < 12
+    assert (
+        sorted(shown) == sorted(n for n, hp in hps.items() if hp["kind"] == "a")
+        and 0 < len(shown) < 12
+    )
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
     assert download.value.suggested_filename == f"{sweeps.fn.id}-runs.csv"
@@ -307,7 +366,9 @@ FITS = """() => Array.from(document.querySelectorAll('.hs-chart')).filter((b) =>
 def test_charts_follow_the_window_wider_then_narrower(page, server, sweeps) -> None:
     page.goto(f"{server.url}/sweeps/{sweeps.fn.id}")
     page.wait_for_function(DRAWN, timeout=30_000)
-    width = "() => document.querySelector('#hs-chart-intervals canvas').getBoundingClientRect().width"
+    width = (
+        "() => document.querySelector('#hs-chart-intervals canvas').getBoundingClientRect().width"
+    )
     before = page.evaluate(width)
     page.set_viewport_size({"width": 1900, "height": 1000})
     wait_until(page, f"(w) => ({width})() > w + 100", before)
@@ -330,11 +391,17 @@ def test_a_sweep_whose_runs_all_failed_says_why(page, states_server, states) -> 
     assert state.get_attribute("data-state") == "failed"
     first = min(states.failed.get_children(), key=lambda r: r.number)
     text = state.inner_text()
-    assert "Every run failed (3 of 3)" in text and f"run #{first.number}" in text and "diverged: the loss became nan" in text
+    assert (
+        "Every run failed (3 of 3)" in text
+        and f"run #{first.number}" in text
+        and "diverged: the loss became nan" in text
+    )
     assert state.locator("a").get_attribute("href") == f"/runs/{first.id}"
     assert not page.locator(".hs-chart-area").is_visible()  # no empty charts
     state.locator("a").click()
-    page.wait_for_function("() => document.getElementById('app').dataset.logsLoaded === '1'", timeout=30_000)
+    page.wait_for_function(
+        "() => document.getElementById('app').dataset.logsLoaded === '1'", timeout=30_000
+    )
 
 
 def test_an_empty_and_a_starting_sweep_say_what_is_happening(page, states_server) -> None:
@@ -366,10 +433,15 @@ def test_the_dark_theme_follows_the_system(browser, server, sweeps) -> None:
             dark_bg = page.evaluate(luminance, background) < 60
             light_text = page.evaluate(luminance, text) > 180
             assert (dark_bg, light_text) == (scheme == "dark", scheme == "dark"), (background, text)
-            assert page.evaluate("() => document.getElementById('hs-chart-intervals')._hsTheme") == theme
+            assert (
+                page.evaluate("() => document.getElementById('hs-chart-intervals')._hsTheme")
+                == theme
+            )
             # the charts' own text follows the theme (ECharts' dark theme draws other axis labels)
-            labels[scheme] = page.evaluate("""() => echarts.getInstanceByDom(document.getElementById('hs-chart-best'))
+            labels[scheme] = (
+                page.evaluate("""() => echarts.getInstanceByDom(document.getElementById('hs-chart-best'))
               .getModel().getComponent('xAxis').get('axisLabel.color')""")
+            )
             assert not errors, errors
         finally:
             context.close()

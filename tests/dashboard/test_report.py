@@ -19,7 +19,9 @@ from .dashboard_helpers import EVIL_VALUE
 
 def test_report_writes_one_self_contained_file(sweeps, tmp_path) -> None:
     out = tmp_path / "sub" / "report.html"
-    result = CliRunner().invoke(report, [sweeps.fn.id[:12], "--workspace", str(sweeps.workspace.path), "--html", str(out)])
+    result = CliRunner().invoke(
+        report, [sweeps.fn.id[:12], "--workspace", str(sweeps.workspace.path), "--html", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert str(out) in result.output
     text = out.read_text()
@@ -27,7 +29,11 @@ def test_report_writes_one_self_contained_file(sweeps, tmp_path) -> None:
     markup = re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S)
     assert not re.search(r"(src|href)=|url\(", markup)  # nothing loaded from elsewhere
     assert EVIL_VALUE not in text and "\\u003cimg src=x onerror" in text
-    data = json.loads(re.search(r'<script type="application/json" id="app-data">(.*?)</script>', text, re.S).group(1))
+    data = json.loads(
+        re.search(
+            r'<script type="application/json" id="app-data">(.*?)</script>', text, re.S
+        ).group(1)
+    )
     assert len(data["runs"]) == 12 and data["sweep"]["id"] == sweeps.fn.id
 
 
@@ -41,7 +47,9 @@ def test_report_of_latest_and_unknown_sweeps(sweeps, tmp_path) -> None:
 
 
 def test_report_refuses_a_folder_without_a_workspace(tmp_path) -> None:
-    result = CliRunner().invoke(report, ["latest", "-w", str(tmp_path), "--html", str(tmp_path / "r.html")])
+    result = CliRunner().invoke(
+        report, ["latest", "-w", str(tmp_path), "--html", str(tmp_path / "r.html")]
+    )
     assert result.exit_code == 2 and "not a hypersweep workspace" in " ".join(result.output.split())
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -53,7 +61,9 @@ def test_json_for_html_cannot_close_its_script_element() -> None:
 
 
 def test_the_report_names_the_sweep_in_its_title(sweeps) -> None:
-    assert f"<title>{sweeps.script.id} · hypersweep report</title>" in sweep_report_html(sweeps.workspace.path, sweeps.script.id)
+    assert f"<title>{sweeps.script.id} · hypersweep report</title>" in sweep_report_html(
+        sweeps.workspace.path, sweeps.script.id
+    )
 
 
 @pytest.mark.integration
@@ -89,13 +99,20 @@ def test_ui_on_another_address_makes_up_a_token_and_prints_it(monkeypatch, sweep
 
     served = []
     monkeypatch.setattr("hypersweep.dashboard.commands._bind", loopback_instead)
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: served.append(self.config.app))
-    result = CliRunner().invoke(ui, ["--host", "0.0.0.0", "--port", "0", "-w", str(sweeps.workspace.path)])
+    monkeypatch.setattr(
+        uvicorn.Server, "run", lambda self, sockets=None: served.append(self.config.app)
+    )
+    result = CliRunner().invoke(
+        ui, ["--host", "0.0.0.0", "--port", "0", "-w", str(sweeps.workspace.path)]
+    )
     assert result.exit_code == 0, result.output
     token = re.search(r"http://0\.0\.0\.0:\d+/\?token=([\w-]{20,})", result.output).group(1)
     assert bound[0][0] == "0.0.0.0"
     assert served[0].state.guard.token == token
-    result = CliRunner().invoke(ui, ["--host", "0.0.0.0", "--port", "0", "--token", "mine", "-w", str(sweeps.workspace.path)])
+    result = CliRunner().invoke(
+        ui,
+        ["--host", "0.0.0.0", "--port", "0", "--token", "mine", "-w", str(sweeps.workspace.path)],
+    )
     assert "?token=mine" in result.output and served[1].state.guard.token == "mine"
     result = CliRunner().invoke(ui, ["--port", "0", "-w", str(sweeps.workspace.path)])
     assert "token" not in result.output and served[2].state.guard.token is None

@@ -73,7 +73,9 @@ def test_in_a_notebook_a_finished_sweep_is_drawn_once(sweeps, notebook) -> None:
 
 
 def test_in_a_notebook_a_running_sweep_refreshes_until_it_ends(tmp_path, notebook) -> None:
-    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(callable_config(4, pause=0.05, intervals=6, concurrent=2))
+    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(
+        callable_config(4, pause=0.05, intervals=6, concurrent=2)
+    )
     details = RunDetails(run, refresh_seconds=0.2)
     details.show()
     run.wait_for_completion()
@@ -95,10 +97,16 @@ def test_only_runs_are_accepted() -> None:
 
 
 def _libraries(log: list[tuple[str, Any]]) -> int:
-    return sum(1 for kind, obj in log if kind == "display" and isinstance(obj, str) and "define, module, exports" in obj)
+    return sum(
+        1
+        for kind, obj in log
+        if kind == "display" and isinstance(obj, str) and "define, module, exports" in obj
+    )
 
 
-def test_the_chart_library_goes_once_per_session_and_again_when_its_cell_is_run_again(sweeps, notebook, monkeypatch) -> None:
+def test_the_chart_library_goes_once_per_session_and_again_when_its_cell_is_run_again(
+    sweeps, notebook, monkeypatch
+) -> None:
     cell = ["cell-a", 1]
     monkeypatch.setattr(widgets, "_current_cell", lambda: tuple(cell))
     RunDetails(sweeps.fn).show()
@@ -108,7 +116,9 @@ def test_the_chart_library_goes_once_per_session_and_again_when_its_cell_is_run_
     assert _libraries(notebook.log) == 1
     views = [obj for kind, obj in notebook.log if kind == "display" and "HS.SweepView" in str(obj)]
     assert len(views) == 3 and all("define, module, exports" not in v for v in views)
-    assert all(widgets.MISSING_LIBRARY_NOTE.split(":")[0] in v for v in views)  # said if the library is gone
+    assert all(
+        widgets.MISSING_LIBRARY_NOTE.split(":")[0] in v for v in views
+    )  # said if the library is gone
     cell[:] = ["cell-a", 3]  # the cell that held the library is run again: its outputs are replaced
     RunDetails(sweeps.fn).show()
     assert _libraries(notebook.log) == 2
@@ -123,8 +133,12 @@ def test_a_run_view_names_hyperparameters_as_the_sweep_view_does(tmp_path) -> No
         Run.get_context().log("acc", cfg["hidden"])
 
     config = HyperDriveConfig(
-        run_config=train, hyperparameter_sampling=RandomParameterSampling({"--hidden": uniform(0, 1)}),
-        primary_metric_name="acc", primary_metric_goal="maximize", max_total_runs=1, max_concurrent_runs=1,
+        run_config=train,
+        hyperparameter_sampling=RandomParameterSampling({"--hidden": uniform(0, 1)}),
+        primary_metric_name="acc",
+        primary_metric_goal="maximize",
+        max_total_runs=1,
+        max_concurrent_runs=1,
     )
     sweep = Experiment(Workspace(tmp_path / "ws"), "labels").submit(config)
     sweep.wait_for_completion()
@@ -135,8 +149,12 @@ def test_a_run_view_names_hyperparameters_as_the_sweep_view_does(tmp_path) -> No
 
 
 def test_redraw_after_the_end_draws_the_final_state_once(tmp_path, notebook) -> None:
-    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(callable_config(3, pause=0.2, intervals=3, concurrent=2))
-    details = RunDetails(run, refresh_seconds=600, controls=False)  # the thread would wait ten minutes
+    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(
+        callable_config(3, pause=0.2, intervals=3, concurrent=2)
+    )
+    details = RunDetails(
+        run, refresh_seconds=600, controls=False
+    )  # the thread would wait ten minutes
     details.show()
     run.wait_for_completion()
     assert details.redraw() is True  # what the end of a cell does once the run has finished
@@ -147,9 +165,13 @@ def test_redraw_after_the_end_draws_the_final_state_once(tmp_path, notebook) -> 
     assert not details._thread.is_alive()
 
 
-def test_with_ipywidgets_a_running_sweep_gets_a_live_bar_that_ends_finished(tmp_path, notebook) -> None:
+def test_with_ipywidgets_a_running_sweep_gets_a_live_bar_that_ends_finished(
+    tmp_path, notebook
+) -> None:
     ipywidgets = pytest.importorskip("ipywidgets")
-    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(callable_config(3, pause=0.2, intervals=3, concurrent=2))
+    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(
+        callable_config(3, pause=0.2, intervals=3, concurrent=2)
+    )
     details = RunDetails(run, refresh_seconds=0.2)
     details.show()
     bars = [obj for kind, obj in notebook.log if isinstance(obj, ipywidgets.HBox)]
@@ -161,9 +183,13 @@ def test_with_ipywidgets_a_running_sweep_gets_a_live_bar_that_ends_finished(tmp_
     assert details._bar.status.value.startswith("Completed") and details._bar.stop_button.disabled
 
 
-def test_without_ipywidgets_a_running_sweep_is_the_html_view_alone(tmp_path, notebook, monkeypatch) -> None:
+def test_without_ipywidgets_a_running_sweep_is_the_html_view_alone(
+    tmp_path, notebook, monkeypatch
+) -> None:
     monkeypatch.setitem(__import__("sys").modules, "ipywidgets", None)  # import ipywidgets fails
-    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(callable_config(2, pause=0.2, intervals=3, concurrent=2))
+    run = Experiment(Workspace(tmp_path / "ws"), "nb").submit(
+        callable_config(2, pause=0.2, intervals=3, concurrent=2)
+    )
     details = RunDetails(run, refresh_seconds=0.2)
     details.show()
     assert details._bar is None and all(isinstance(obj, str) for _, obj in notebook.log)
@@ -176,7 +202,8 @@ def test_without_ipywidgets_a_running_sweep_is_the_html_view_alone(tmp_path, not
 
 @pytest.mark.browser
 def test_reopened_the_outputs_in_order_draw_every_view_and_a_view_without_the_library_says_why(
-        sweeps, notebook, page) -> None:
+    sweeps, notebook, page
+) -> None:
     """What a saved notebook shows when it is opened again: its outputs' HTML, in order, in one page."""
     RunDetails(sweeps.fn).show()
     RunDetails(sweeps.script).show()
@@ -188,11 +215,15 @@ def test_reopened_the_outputs_in_order_draw_every_view_and_a_view_without_the_li
     assert views.count() == 3
     for i in range(3):
         page.wait_for_function(
-            "i => document.querySelectorAll('.hs-embedded')[i].querySelectorAll('canvas').length > 0", arg=i,
-            timeout=30_000)
+            "i => document.querySelectorAll('.hs-embedded')[i].querySelectorAll('canvas').length > 0",
+            arg=i,
+            timeout=30_000,
+        )
     assert page.locator("[id$='-nolib']:visible").count() == 0
     without = page.context.new_page()  # its script errors are expected: no chart library
-    without.set_content("<!doctype html><html><body>" + outputs[-1] + "</body></html>")  # the library output lost
+    without.set_content(
+        "<!doctype html><html><body>" + outputs[-1] + "</body></html>"
+    )  # the library output lost
     note = without.locator("[id$='-nolib']")
     assert note.is_visible() and "run that cell again" in note.inner_text()
     without.close()

@@ -79,13 +79,27 @@ class LocalRayCluster:
     def _ray_start(self, args: list[str]) -> None:
         ray_cli = Path(sys.executable).with_name("ray")
         cmd = [str(ray_cli) if ray_cli.exists() else "ray", "start", *args]
-        cmd += [f"--temp-dir={self.temp_dir}", "--disable-usage-stats", "--node-ip-address=127.0.0.1"]
+        cmd += [
+            f"--temp-dir={self.temp_dir}",
+            "--disable-usage-stats",
+            "--node-ip-address=127.0.0.1",
+        ]
         cmd += [f"--dashboard-agent-listen-port={free_port()}"]
         # a busy machine can take more than Ray's default 30 s to start a Ray Client server
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "120", **self.auth}
+        env = {
+            **os.environ,
+            "RAY_USAGE_STATS_ENABLED": "0",
+            "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "120",
+            **self.auth,
+        }
         env.pop("RAY_ADDRESS", None)
         proc = subprocess.Popen(
-            cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.sids.add(proc.pid)
         out, _ = proc.communicate(timeout=120)
@@ -105,7 +119,9 @@ class LocalRayCluster:
                 ]
             )
             # two (fake) GPUs on the worker: Ray schedules num_gpus on them without real devices
-            self._ray_start([f"--address={self.address}", f"--num-cpus={self.worker_cpus}", "--num-gpus=2"])
+            self._ray_start(
+                [f"--address={self.address}", f"--num-cpus={self.worker_cpus}", "--num-gpus=2"]
+            )
         except BaseException:
             self.stop()
             raise

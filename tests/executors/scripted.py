@@ -33,7 +33,9 @@ class Script:
     def __init__(self, steps: Iterable[tuple[Any, ...]]) -> None:
         self.steps = steps
 
-    def __call__(self, config: dict[str, Any]) -> None:  # pragma: no cover - never called: the steps are run
+    def __call__(
+        self, config: dict[str, Any]
+    ) -> None:  # pragma: no cover - never called: the steps are run
         raise TypeError("a Script is run by ScriptedExecutor, step by step")
 
 

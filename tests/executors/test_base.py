@@ -54,9 +54,16 @@ def test_coerce_number_never_raises() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=200) | st.builds(lambda v: json.dumps({"k": "metric", "n": "x", "v": v, "t": 1}).encode(),
-                                           st.recursive(st.none() | st.integers() | st.floats() | st.text(),
-                                                        lambda c: st.lists(c) | st.dictionaries(st.text(), c))))
+@given(
+    st.binary(max_size=200)
+    | st.builds(
+        lambda v: json.dumps({"k": "metric", "n": "x", "v": v, "t": 1}).encode(),
+        st.recursive(
+            st.none() | st.integers() | st.floats() | st.text(),
+            lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+        ),
+    )
+)
 def test_no_line_raises(line) -> None:
     rec = parse_record("r", line)
     if rec is not None:

@@ -25,7 +25,10 @@ def metrics(sink: ListSink) -> list[tuple[str, Any]]:
 def test_a_returned_number_is_the_primary_metric_unless_the_trial_logged_it() -> None:
     sink = ListSink()
     run = live_run("r0", sink)
-    assert run_callable(run, lambda: 0.5, primary_metric="acc", stderr=io.StringIO()) == (RunStatus.COMPLETED, None)
+    assert run_callable(run, lambda: 0.5, primary_metric="acc", stderr=io.StringIO()) == (
+        RunStatus.COMPLETED,
+        None,
+    )
     assert metrics(sink) == [("acc", 0.5)]
 
     sink = ListSink()
@@ -42,7 +45,9 @@ def test_a_returned_number_is_the_primary_metric_unless_the_trial_logged_it() ->
 def test_a_returned_dict_gives_its_numbers_as_metrics() -> None:
     sink = ListSink()
     run = live_run("r0", sink)
-    run_callable(run, lambda: {"a": 1, "b": 2.5, "note": "text"}, primary_metric="acc", stderr=io.StringIO())
+    run_callable(
+        run, lambda: {"a": 1, "b": 2.5, "note": "text"}, primary_metric="acc", stderr=io.StringIO()
+    )
     assert metrics(sink) == [("a", 1), ("b", 2.5)]
 
 
@@ -63,8 +68,14 @@ def test_a_stopped_run_is_canceled_with_the_first_reason() -> None:
     request_stop(run, "second")
     assert stop_reason(run) == "first"
     called: list[bool] = []
-    status, error = run_callable(run, lambda: called.append(True), primary_metric="m", stderr=io.StringIO())
-    assert (status, error, called) == (RunStatus.CANCELED, "first", [])  # stopped before its call: never called
+    status, error = run_callable(
+        run, lambda: called.append(True), primary_metric="m", stderr=io.StringIO()
+    )
+    assert (status, error, called) == (
+        RunStatus.CANCELED,
+        "first",
+        [],
+    )  # stopped before its call: never called
 
     run = live_run("r1", ListSink())
 
@@ -73,7 +84,9 @@ def test_a_stopped_run_is_canceled_with_the_first_reason() -> None:
         return 1.0  # returns without logging again: still Canceled
 
     assert run_callable(run, stopped_while_running, primary_metric="m", stderr=io.StringIO()) == (
-        RunStatus.CANCELED, "late")
+        RunStatus.CANCELED,
+        "late",
+    )
 
     run = live_run("r2", ListSink())
 
@@ -82,7 +95,9 @@ def test_a_stopped_run_is_canceled_with_the_first_reason() -> None:
         Run.get_context().log("m", 1.0)  # raises TrialStopped
 
     assert run_callable(run, logs_after_the_stop, primary_metric="m", stderr=io.StringIO()) == (
-        RunStatus.CANCELED, "policy")
+        RunStatus.CANCELED,
+        "policy",
+    )
 
 
 def test_interrupts_and_cancels_an_executor_names() -> None:
@@ -96,10 +111,17 @@ def test_interrupts_and_cancels_an_executor_names() -> None:
         raise KeyboardInterrupt
 
     run = live_run("r0", ListSink())
-    assert run_callable(run, interrupted, primary_metric="m", stderr=io.StringIO(), interrupts=(Interrupted,)) == (
-        RunStatus.CANCELED, "told to stop")
-    assert run_callable(live_run("r1", ListSink()), cancelled, primary_metric="m", stderr=io.StringIO(),
-                        canceled_by={KeyboardInterrupt: "The Ray task was canceled."}) == (
-        RunStatus.CANCELED, "The Ray task was canceled.")
-    status, error = run_callable(live_run("r2", ListSink()), cancelled, primary_metric="m", stderr=io.StringIO())
+    assert run_callable(
+        run, interrupted, primary_metric="m", stderr=io.StringIO(), interrupts=(Interrupted,)
+    ) == (RunStatus.CANCELED, "told to stop")
+    assert run_callable(
+        live_run("r1", ListSink()),
+        cancelled,
+        primary_metric="m",
+        stderr=io.StringIO(),
+        canceled_by={KeyboardInterrupt: "The Ray task was canceled."},
+    ) == (RunStatus.CANCELED, "The Ray task was canceled.")
+    status, error = run_callable(
+        live_run("r2", ListSink()), cancelled, primary_metric="m", stderr=io.StringIO()
+    )
     assert status is RunStatus.FAILED and error == "KeyboardInterrupt: "

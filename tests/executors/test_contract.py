@@ -96,7 +96,11 @@ def span_trial(config: dict[str, Any]) -> None:
 
 
 CALLABLES: dict[str, Callable[[dict[str, Any]], None]] = {
-    "ok": ok_trial, "fail": fail_trial, "forever": forever_trial, "stubborn": stubborn_trial, "span": span_trial,
+    "ok": ok_trial,
+    "fail": fail_trial,
+    "forever": forever_trial,
+    "stubborn": stubborn_trial,
+    "span": span_trial,
 }
 STEPS: dict[str, Callable[[], Script]] = {
     "ok": lambda: Script([("log", "m", 0.0), ("log", "m", 1.0), ("log", "m", 2.0)]),
@@ -125,26 +129,43 @@ class Backend:
             return TrialSpec(run_id, run_dir, {}, function=STEPS[behaviour]())
         if self.kind == "callable":
             (run_dir / "outputs").mkdir(parents=True, exist_ok=True)
-            return TrialSpec(run_id, run_dir, {"out": str(run_dir / "outputs")}, function=CALLABLES[behaviour],
-                             primary_metric="m")
+            return TrialSpec(
+                run_id,
+                run_dir,
+                {"out": str(run_dir / "outputs")},
+                function=CALLABLES[behaviour],
+                primary_metric="m",
+            )
         src = self.root / f"src-{run_id}"
         src.mkdir(parents=True)
         (src / "t.py").write_text(textwrap.dedent(SCRIPTS[behaviour]))
-        spec = TrialSpec(run_id, run_dir, {}, argv=[sys.executable, "t.py"], source_dir=src,
-                         resources={"num_cpus": 0.25})
+        spec = TrialSpec(
+            run_id,
+            run_dir,
+            {},
+            argv=[sys.executable, "t.py"],
+            source_dir=src,
+            resources={"num_cpus": 0.25},
+        )
         spec.env = {ENV_RUN_ID: run_id, ENV_EVENTS: str(spec.events_path)}
         return spec
 
     def pids(self, spec: TrialSpec) -> list[int]:
         """The processes a script trial wrote down (its own and its child's)."""
         path = spec.run_dir / "outputs" / "pids"
-        return [int(p) for p in path.read_text().split()] if self.kind == "script" and path.exists() else []
+        return (
+            [int(p) for p in path.read_text().split()]
+            if self.kind == "script" and path.exists()
+            else []
+        )
 
     def most_at_once(self, ex: Executor, specs: list[TrialSpec]) -> int:
         """The most trials that ran at once, from the spans they wrote (the fake counts its own)."""
         if isinstance(ex, ScriptedExecutor):
             return ex.most_running
-        spans = [tuple(map(float, (s.run_dir / "outputs" / "span").read_text().split())) for s in specs]
+        spans = [
+            tuple(map(float, (s.run_dir / "outputs" / "span").read_text().split())) for s in specs
+        ]
         return max(sum(1 for a, b in spans if a <= t < b) for t, _ in spans)
 
 
@@ -175,7 +196,9 @@ BACKENDS = [
     pytest.param("local", id="local", marks=pytest.mark.integration),
     pytest.param("thread", id="thread"),
     pytest.param("ray-script", id="ray-script", marks=[pytest.mark.ray, pytest.mark.integration]),
-    pytest.param("ray-callable", id="ray-callable", marks=[pytest.mark.ray, pytest.mark.integration]),
+    pytest.param(
+        "ray-callable", id="ray-callable", marks=[pytest.mark.ray, pytest.mark.integration]
+    ),
 ]
 
 
@@ -185,14 +208,21 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if name == "scripted":
         return Backend(name, lambda n: ScriptedExecutor(max_workers=n), "steps", tmp_path)
     if name == "local":
-        return Backend(name, lambda n: LocalProcessExecutor(grace_seconds=0.5, max_workers=n), "script", tmp_path)
+        return Backend(
+            name,
+            lambda n: LocalProcessExecutor(grace_seconds=0.5, max_workers=n),
+            "script",
+            tmp_path,
+        )
     if name == "thread":
         return Backend(name, lambda n: ThreadExecutor(n or 100), "callable", tmp_path)
     request.getfixturevalue("ray_cluster")
     from hypersweep.executors.ray import RayExecutor
 
     kind = "script" if name == "ray-script" else "callable"
-    return Backend(name, lambda n: RayExecutor(max_workers=n or 100, grace_seconds=0.5), kind, tmp_path)
+    return Backend(
+        name, lambda n: RayExecutor(max_workers=n or 100, grace_seconds=0.5), kind, tmp_path
+    )
 
 
 @pytest.fixture
@@ -248,7 +278,11 @@ def test_a_trial_that_succeeds_logs_its_metrics_in_order(backend, executors) -> 
     assert ex.active() == 1 and ex.running_ids() == ["r0"]
     events = of(drain(ex), "r0")
     assert isinstance(events[0], RunStarted)
-    assert [(e.name, e.value) for e in events if isinstance(e, Logged)] == [("m", 0.0), ("m", 1.0), ("m", 2.0)]
+    assert [(e.name, e.value) for e in events if isinstance(e, Logged)] == [
+        ("m", 0.0),
+        ("m", 1.0),
+        ("m", 2.0),
+    ]
     assert events[-1] == RunEnded("r0", RunStatus.COMPLETED, None, events[-1].time)
     assert ex.running_ids() == [] and ex.active() == 0
 
@@ -263,7 +297,9 @@ def test_a_trial_that_fails_ends_failed_with_its_message(backend, executors) -> 
     assert ends["r1"].status is RunStatus.COMPLETED  # one failure fails one run
 
 
-def test_a_stopped_trial_ends_canceled_with_the_first_reason_and_leaves_nothing(backend, executors) -> None:
+def test_a_stopped_trial_ends_canceled_with_the_first_reason_and_leaves_nothing(
+    backend, executors
+) -> None:
     ex = make(backend, executors)
     spec = backend.spec("r0", "forever")
     ex.start(spec)
@@ -305,8 +341,9 @@ def test_max_workers_is_never_exceeded_and_the_others_wait(backend, executors) -
         ex.start(spec)
     assert ex.active() == 4 and ex.capacity() == 0
     events = drain(ex)
-    assert {e.run_id for e in events if isinstance(e, RunEnded) and e.status is RunStatus.COMPLETED} == {
-        s.run_id for s in specs}
+    assert {
+        e.run_id for e in events if isinstance(e, RunEnded) and e.status is RunStatus.COMPLETED
+    } == {s.run_id for s in specs}
     assert backend.most_at_once(ex, specs) == 2
     assert ex.capacity() == 2
 
@@ -318,7 +355,9 @@ def test_a_waiting_trial_that_is_stopped_ends_at_once_and_never_starts(backend, 
     assert ex.running_ids() == ["r0", "r1"]
     ex.stop("r1", "no longer wanted")
     events = ex.poll(0)
-    assert RunEnded("r1", RunStatus.CANCELED, "no longer wanted", of(events, "r1")[-1].time) in events
+    assert (
+        RunEnded("r1", RunStatus.CANCELED, "no longer wanted", of(events, "r1")[-1].time) in events
+    )
     ex.stop("r0", "done")
     events += drain(ex)
     assert not [e for e in events if isinstance(e, RunStarted) and e.run_id == "r1"]
@@ -334,7 +373,9 @@ def test_shutdown_stops_everything_and_reports_each_end(backend, executors) -> N
     events += ex.shutdown("sweep ended", wait_seconds=30)
     ends = {e.run_id: e for e in events if isinstance(e, RunEnded)}
     assert {r: (e.status, e.error) for r, e in ends.items()} == {
-        "r0": (RunStatus.CANCELED, "sweep ended"), "r1": (RunStatus.CANCELED, "sweep ended")}
+        "r0": (RunStatus.CANCELED, "sweep ended"),
+        "r1": (RunStatus.CANCELED, "sweep ended"),
+    }
     assert not ex.active()
     for spec in specs:
         assert_gone(backend.pids(spec))
@@ -347,7 +388,9 @@ def test_the_scripted_executor_runs_a_sweep_in_the_controller() -> None:
     """The base's books hold for the fake too: a stopped script ends Canceled, time is polls."""
     ex = ScriptedExecutor(max_workers=3)
     for i in range(5):
-        ex.start(TrialSpec(f"r{i}", Path("unused"), {}, function=forever() if i == 0 else STEPS["ok"]()))
+        ex.start(
+            TrialSpec(f"r{i}", Path("unused"), {}, function=forever() if i == 0 else STEPS["ok"]())
+        )
     events: list[Event] = []
     while ex.active():
         events += ex.poll(0)
@@ -358,7 +401,6 @@ def test_the_scripted_executor_runs_a_sweep_in_the_controller() -> None:
     assert ex.most_running == 3 and ex.clock < 20
 
 
-
 def test_the_scripted_executor_drives_a_real_sweep_in_milliseconds(tmp_path) -> None:
     """The real controller, store and policy, with the fake under them: the bad runs are stopped by the policy."""
     from hypersweep import BanditPolicy, GridParameterSampling, PrimaryMetricGoal, choice
@@ -367,17 +409,31 @@ def test_the_scripted_executor_drives_a_real_sweep_in_milliseconds(tmp_path) -> 
 
     qualities = [0.9, 0.1, 0.8, 0.2]
     store = Store(tmp_path / "hypersweep.db")
-    store.create_sweep("HD_fake", "e", {"primary_metric": {"name": "acc", "goal": "maximize"}, "max_total_runs": 4,
-                                        "max_concurrent_runs": 4}, {})
+    store.create_sweep(
+        "HD_fake",
+        "e",
+        {
+            "primary_metric": {"name": "acc", "goal": "maximize"},
+            "max_total_runs": 4,
+            "max_concurrent_runs": 4,
+        },
+        {},
+    )
     plan = SweepPlan(
-        sweep_id="HD_fake", sampling=GridParameterSampling({"q": choice(*qualities)}),
+        sweep_id="HD_fake",
+        sampling=GridParameterSampling({"q": choice(*qualities)}),
         policy=BanditPolicy(evaluation_interval=1, slack_amount=0.2, delay_evaluation=2),
-        goal=PrimaryMetricGoal.MAXIMIZE, primary_metric="acc", max_total_runs=4, max_concurrent_runs=4,
-        max_duration_seconds=600.0, trial_timeout=None, runs_dir=tmp_path / "runs",
+        goal=PrimaryMetricGoal.MAXIMIZE,
+        primary_metric="acc",
+        max_total_runs=4,
+        max_concurrent_runs=4,
+        max_duration_seconds=600.0,
+        trial_timeout=None,
+        runs_dir=tmp_path / "runs",
     )
 
     def factory(run_id: str, number: int, config: dict, run_dir: Path, resume_from: str | None):
-        steps = [("log", "acc", config["q"] * (1 - 0.5 ** epoch)) for epoch in range(1, 11)]
+        steps = [("log", "acc", config["q"] * (1 - 0.5**epoch)) for epoch in range(1, 11)]
         return TrialSpec(run_id, run_dir, config, function=Script(steps), primary_metric="acc"), []
 
     ex = ScriptedExecutor(max_workers=4)

@@ -49,21 +49,44 @@ with open(os.path.join(os.environ["RECORD_DIR"], seen["run"] + ".json"), "w") as
 def four_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
     """The driver sees four (fake) devices; no nvidia-smi on PATH to contradict them."""
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3")
-    for name in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                 "OPENBLAS_NUM_THREADS"):
+    for name in (
+        "HIP_VISIBLE_DEVICES",
+        "ROCR_VISIBLE_DEVICES",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
-def sweep(workspace, script_dir, tmp_path: Path, n: int, hold: float, resources: dict, concurrent: int = 8,
-          code: str = RECORDER, extra_env: dict | None = None):
+def sweep(
+    workspace,
+    script_dir,
+    tmp_path: Path,
+    n: int,
+    hold: float,
+    resources: dict,
+    concurrent: int = 8,
+    code: str = RECORDER,
+    extra_env: dict | None = None,
+):
     records = tmp_path / "records"
     records.mkdir(exist_ok=True)
-    src = ScriptRunConfig(source_directory=script_dir("t.py", code), script="t.py",
-                          arguments=["--hold", hold], resources=resources,
-                          environment_variables={"RECORD_DIR": str(records), **(extra_env or {})})
-    config = HyperDriveConfig(run_config=src, hyperparameter_sampling=RandomParameterSampling({"x": choice(*range(n))}),
-                              primary_metric_name="m", primary_metric_goal="maximize",
-                              max_total_runs=n, max_concurrent_runs=concurrent)
+    src = ScriptRunConfig(
+        source_directory=script_dir("t.py", code),
+        script="t.py",
+        arguments=["--hold", hold],
+        resources=resources,
+        environment_variables={"RECORD_DIR": str(records), **(extra_env or {})},
+    )
+    config = HyperDriveConfig(
+        run_config=src,
+        hyperparameter_sampling=RandomParameterSampling({"x": choice(*range(n))}),
+        primary_metric_name="m",
+        primary_metric_goal="maximize",
+        max_total_runs=n,
+        max_concurrent_runs=concurrent,
+    )
     started = time.monotonic()
     run = Experiment(workspace, "gpus").submit(config)
     run.wait_for_completion(timeout=120)
@@ -76,15 +99,16 @@ def overlapping(a: dict, b: dict) -> bool:
     return a["start"] < b["end"] and b["start"] < a["end"]
 
 
-def test_each_trial_gets_its_own_device_and_the_sweep_waits_for_them(workspace, script_dir, tmp_path, four_gpus,
-                                                                      caplog) -> None:
+def test_each_trial_gets_its_own_device_and_the_sweep_waits_for_them(
+    workspace, script_dir, tmp_path, four_gpus, caplog
+) -> None:
     hold = 1.5
     run, seen, wall = sweep(workspace, script_dir, tmp_path, 8, hold, {"num_gpus": 1})
     assert run.get_status() == "Completed"
     assert len(seen) == 8
     assert all(s["CUDA_VISIBLE_DEVICES"] in {"0", "1", "2", "3"} for s in seen)
     for i, a in enumerate(seen):
-        for b in seen[i + 1:]:
+        for b in seen[i + 1 :]:
             if a["CUDA_VISIBLE_DEVICES"] == b["CUDA_VISIBLE_DEVICES"]:
                 assert not overlapping(a, b), (a, b)
     # at most four at once (counted at each start)
@@ -96,7 +120,10 @@ def test_each_trial_gets_its_own_device_and_the_sweep_waits_for_them(workspace, 
     assert details["tags"]["hypersweep.devices"] == seen[0]["CUDA_VISIBLE_DEVICES"]
     assert wall >= 2 * hold
     said = [r.getMessage() for r in caplog.records if "waits for devices" in r.getMessage()]
-    assert len(said) == 1 and "4 GPUs found from CUDA_VISIBLE_DEVICES=0,1,2,3 hold 4 such trials at once" in said[0]
+    assert (
+        len(said) == 1
+        and "4 GPUs found from CUDA_VISIBLE_DEVICES=0,1,2,3 hold 4 such trials at once" in said[0]
+    )
 
 
 BARRIER = """
@@ -117,7 +144,16 @@ def test_fractions_share_devices(workspace, script_dir, tmp_path, four_gpus) -> 
     run, seen, _ = sweep(workspace, script_dir, tmp_path, 8, 0, {"num_gpus": 0.5}, code=BARRIER)
     assert run.get_status() == "Completed"
     assert all(s["together"] for s in seen)  # all eight ran at once
-    assert sorted(s["CUDA_VISIBLE_DEVICES"] for s in seen) == ["0", "0", "1", "1", "2", "2", "3", "3"]
+    assert sorted(s["CUDA_VISIBLE_DEVICES"] for s in seen) == [
+        "0",
+        "0",
+        "1",
+        "1",
+        "2",
+        "2",
+        "3",
+        "3",
+    ]
 
 
 def test_whole_devices_above_one_and_waiting(workspace, script_dir, tmp_path, four_gpus) -> None:
@@ -125,8 +161,10 @@ def test_whole_devices_above_one_and_waiting(workspace, script_dir, tmp_path, fo
     assert run.get_status() == "Completed"
     assert all(len(s["CUDA_VISIBLE_DEVICES"].split(",")) == 2 for s in seen)
     for i, a in enumerate(seen):
-        for b in seen[i + 1:]:
-            if set(a["CUDA_VISIBLE_DEVICES"].split(",")) & set(b["CUDA_VISIBLE_DEVICES"].split(",")):
+        for b in seen[i + 1 :]:
+            if set(a["CUDA_VISIBLE_DEVICES"].split(",")) & set(
+                b["CUDA_VISIBLE_DEVICES"].split(",")
+            ):
                 assert not overlapping(a, b)
 
 
@@ -147,8 +185,9 @@ else:
 """
 
 
-def test_a_device_is_freed_only_when_the_trials_grandchildren_have_ended(workspace, script_dir, tmp_path,
-                                                                         monkeypatch) -> None:
+def test_a_device_is_freed_only_when_the_trials_grandchildren_have_ended(
+    workspace, script_dir, tmp_path, monkeypatch
+) -> None:
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
     run, _, _ = sweep(workspace, script_dir, tmp_path, 2, 0, {"num_gpus": 1}, code=GRANDCHILD)
     assert run.get_status() == "Completed"
@@ -176,7 +215,9 @@ def test_executor_holds_the_device_while_a_leftover_process_lives(tmp_path, monk
         run_dir = tmp_path / f"r{i}"
         run_dir.mkdir()
         (run_dir / "t.py").write_text(code)
-        spec = TrialSpec(f"r{i}", run_dir, {}, argv=[sys.executable, "t.py"], resources={"num_gpus": 1})
+        spec = TrialSpec(
+            f"r{i}", run_dir, {}, argv=[sys.executable, "t.py"], resources={"num_gpus": 1}
+        )
         spec.env = {ENV_RUN_ID: spec.run_id, ENV_EVENTS: str(spec.events_path)}
         specs.append(spec)
     assert ex.capacity() == 1
@@ -200,7 +241,9 @@ def test_executor_holds_the_device_while_a_leftover_process_lives(tmp_path, monk
         time.sleep(0.05)
     leftover_end = float(end_file.read_text())
     assert float((specs[1].run_dir / "outputs" / "start").read_text()) > leftover_end
-    assert [e.value for e in events if isinstance(e, Logged) and e.name == "hypersweep.devices"] == ["5", "5"]
+    assert [
+        e.value for e in events if isinstance(e, Logged) and e.name == "hypersweep.devices"
+    ] == ["5", "5"]
     assert ex.capacity() == 1
 
 
@@ -212,7 +255,9 @@ def test_a_trial_waiting_for_devices_can_be_stopped(tmp_path, monkeypatch) -> No
         run_dir = tmp_path / f"r{i}"
         run_dir.mkdir()
         (run_dir / "t.py").write_text("import time\ntime.sleep(0.5)\n")
-        spec = TrialSpec(f"r{i}", run_dir, {}, argv=[sys.executable, "t.py"], resources={"num_gpus": 1})
+        spec = TrialSpec(
+            f"r{i}", run_dir, {}, argv=[sys.executable, "t.py"], resources={"num_gpus": 1}
+        )
         spec.env = {ENV_RUN_ID: spec.run_id, ENV_EVENTS: str(spec.events_path)}
         specs.append(spec)
         ex.start(spec)
@@ -227,12 +272,20 @@ def test_a_trial_waiting_for_devices_can_be_stopped(tmp_path, monkeypatch) -> No
     assert not any(isinstance(e, RunStarted) and e.run_id == "r1" for e in events)
 
 
-def test_too_many_devices_is_an_error_at_submission(workspace, script_dir, tmp_path, four_gpus) -> None:
-    src = ScriptRunConfig(source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": 8})
+def test_too_many_devices_is_an_error_at_submission(
+    workspace, script_dir, tmp_path, four_gpus
+) -> None:
+    src = ScriptRunConfig(
+        source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": 8}
+    )
     with pytest.raises(InvalidConfigError) as err:
         Experiment(workspace, "gpus").submit(src)
     message = str(err.value)
-    assert "resources['num_gpus']" in message and "4 GPUs" in message and "CUDA_VISIBLE_DEVICES=0,1,2,3" in message
+    assert (
+        "resources['num_gpus']" in message
+        and "4 GPUs" in message
+        and "CUDA_VISIBLE_DEVICES=0,1,2,3" in message
+    )
     assert "Got 8.0 instead" in message
     assert not list(Experiment(workspace, "gpus").get_runs())
 
@@ -241,28 +294,41 @@ def test_no_devices_found(workspace, script_dir, monkeypatch, tmp_path) -> None:
     for name in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi
-    src = ScriptRunConfig(source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": 1})
+    src = ScriptRunConfig(
+        source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": 1}
+    )
     with pytest.raises(InvalidConfigError, match=r"0 GPUs \(found from no CUDA_VISIBLE_DEVICES"):
         Experiment(workspace, "gpus").submit(src)
 
 
-@pytest.mark.parametrize("value, rule", [
-    (-1, "a number >= 0"),
-    ("a", "a finite number"),
-    (1.5, "a share of one GPU"),
-    (float("nan"), "a finite number"),
-])
+@pytest.mark.parametrize(
+    "value, rule",
+    [
+        (-1, "a number >= 0"),
+        ("a", "a finite number"),
+        (1.5, "a share of one GPU"),
+        (float("nan"), "a finite number"),
+    ],
+)
 def test_bad_num_gpus(script_dir, value, rule) -> None:
     with pytest.raises(InvalidConfigError) as err:
-        ScriptRunConfig(source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": value})
-    assert "resources['num_gpus']\" parameter of ScriptRunConfig must be" in str(err.value) and rule in str(err.value)
+        ScriptRunConfig(
+            source_directory=script_dir("t.py", "pass\n"),
+            script="t.py",
+            resources={"num_gpus": value},
+        )
+    assert "resources['num_gpus']\" parameter of ScriptRunConfig must be" in str(
+        err.value
+    ) and rule in str(err.value)
     with pytest.raises(InvalidConfigError, match=r"resources\['num_gpus'\].*FunctionRunConfig"):
         FunctionRunConfig(lambda cfg: 0, resources={"num_gpus": value})
 
 
 @pytest.mark.parametrize("value", [0, 0.25, 0.5, 1, 2, 8])
 def test_good_num_gpus(script_dir, value) -> None:
-    src = ScriptRunConfig(source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": value})
+    src = ScriptRunConfig(
+        source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": value}
+    )
     assert src.resources["num_gpus"] == value
 
 
@@ -273,7 +339,9 @@ def fake_nvidia_smi(folder: Path, count: int) -> None:
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
 
 
-def test_nvidia_smi_lists_the_devices_and_checks_cuda_visible_devices(tmp_path, monkeypatch) -> None:
+def test_nvidia_smi_lists_the_devices_and_checks_cuda_visible_devices(
+    tmp_path, monkeypatch
+) -> None:
     fake_nvidia_smi(tmp_path, 2)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     env = {"PATH": os.environ["PATH"]}
@@ -294,8 +362,15 @@ def test_discovery_without_nvidia_smi(tmp_path, monkeypatch) -> None:
     assert rocm.ids == ("0", "1") and rocm.rocm
     assert rocm.variables(["1"]) == {"CUDA_VISIBLE_DEVICES": "1", "HIP_VISIBLE_DEVICES": "1"}
     rocr = discover({"ROCR_VISIBLE_DEVICES": "2,3"})
-    assert rocr.ids == ("2", "3") and rocr.rocm and rocr.variables(["3"]) == {"ROCR_VISIBLE_DEVICES": "3"}
-    assert discover({"CUDA_VISIBLE_DEVICES": "1", "HIP_VISIBLE_DEVICES": "0"}).variable == "CUDA_VISIBLE_DEVICES"
+    assert (
+        rocr.ids == ("2", "3")
+        and rocr.rocm
+        and rocr.variables(["3"]) == {"ROCR_VISIBLE_DEVICES": "3"}
+    )
+    assert (
+        discover({"CUDA_VISIBLE_DEVICES": "1", "HIP_VISIBLE_DEVICES": "0"}).variable
+        == "CUDA_VISIBLE_DEVICES"
+    )
     with pytest.raises(InvalidConfigError, match="distinct"):
         discover({"CUDA_VISIBLE_DEVICES": "0,0"})
 
@@ -312,16 +387,29 @@ def test_pool_spreads_shares_and_counts_exactly() -> None:
 
 
 def test_num_cpus_sets_thread_variables(workspace, script_dir, tmp_path, monkeypatch) -> None:
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES"):
+    for name in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "CUDA_VISIBLE_DEVICES",
+    ):
         monkeypatch.delenv(name, raising=False)
-    run, seen, _ = sweep(workspace, script_dir, tmp_path, 2, 0, {"num_cpus": 2}, extra_env={"MKL_NUM_THREADS": "3"})
+    run, seen, _ = sweep(
+        workspace, script_dir, tmp_path, 2, 0, {"num_cpus": 2}, extra_env={"MKL_NUM_THREADS": "3"}
+    )
     assert run.get_status() == "Completed"
     for s in seen:
-        assert (s["OMP_NUM_THREADS"], s["MKL_NUM_THREADS"], s["OPENBLAS_NUM_THREADS"]) == ("2", "3", "2")
+        assert (s["OMP_NUM_THREADS"], s["MKL_NUM_THREADS"], s["OPENBLAS_NUM_THREADS"]) == (
+            "2",
+            "3",
+            "2",
+        )
         assert s["CUDA_VISIBLE_DEVICES"] is None
 
 
-def test_no_gpu_request_changes_nothing(workspace, script_dir, tmp_path, monkeypatch, recwarn, caplog) -> None:
+def test_no_gpu_request_changes_nothing(
+    workspace, script_dir, tmp_path, monkeypatch, recwarn, caplog
+) -> None:
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
     run, seen, _ = sweep(workspace, script_dir, tmp_path, 2, 0, {})
     assert run.get_status() == "Completed"
@@ -331,15 +419,21 @@ def test_no_gpu_request_changes_nothing(workspace, script_dir, tmp_path, monkeyp
     assert not [r for r in caplog.records if "devices" in r.getMessage()]
 
 
-def test_a_device_nvidia_smi_does_not_list_is_an_error_at_submission(workspace, script_dir, tmp_path,
-                                                                       monkeypatch) -> None:
+def test_a_device_nvidia_smi_does_not_list_is_an_error_at_submission(
+    workspace, script_dir, tmp_path, monkeypatch
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake_nvidia_smi(bin_dir, 1)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
-    src = ScriptRunConfig(source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": 1})
-    with pytest.raises(InvalidConfigError, match=r"'CUDA_VISIBLE_DEVICES' parameter of the environment.*indexes 0\b"):
+    src = ScriptRunConfig(
+        source_directory=script_dir("t.py", "pass\n"), script="t.py", resources={"num_gpus": 1}
+    )
+    with pytest.raises(
+        InvalidConfigError,
+        match=r"'CUDA_VISIBLE_DEVICES' parameter of the environment.*indexes 0\b",
+    ):
         Experiment(workspace, "gpus").submit(src)
 
 
@@ -356,9 +450,14 @@ def test_callables_in_threads_are_told_they_share_the_devices(workspace, four_gp
         return 1.0
 
     rc = FunctionRunConfig(trial, resources={"num_gpus": 2})
-    config = HyperDriveConfig(run_config=rc, hyperparameter_sampling=RandomParameterSampling({"x": choice(*range(4))}),
-                              primary_metric_name="m", primary_metric_goal="maximize",
-                              max_total_runs=4, max_concurrent_runs=4)
+    config = HyperDriveConfig(
+        run_config=rc,
+        hyperparameter_sampling=RandomParameterSampling({"x": choice(*range(4))}),
+        primary_metric_name="m",
+        primary_metric_goal="maximize",
+        max_total_runs=4,
+        max_concurrent_runs=4,
+    )
     with pytest.warns(UserWarning, match="share every GPU.*ScriptRunConfig.*compute_target='ray'"):
         run = Experiment(workspace, "gpus").submit(config)
     run.wait_for_completion(timeout=60)
@@ -368,12 +467,17 @@ def test_callables_in_threads_are_told_they_share_the_devices(workspace, four_gp
         for b, sb in spans.items():
             if a != b and set(sa[2].split(",")) & set(sb[2].split(",")):
                 assert not (sa[0] < sb[1] and sb[0] < sa[1])
-    assert {r.id: r.get_tags()["hypersweep.devices"] for r in run.get_children()} == {k: v[2] for k, v in spans.items()}
+    assert {r.id: r.get_tags()["hypersweep.devices"] for r in run.get_children()} == {
+        k: v[2] for k, v in spans.items()
+    }
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 8), st.sampled_from([0.1, 0.25, 0.3, 0.5, 1, 2, 3]),
-       st.lists(st.tuples(st.booleans(), st.integers(0, 15)), max_size=60))
+@given(
+    st.integers(1, 8),
+    st.sampled_from([0.1, 0.25, 0.3, 0.5, 1, 2, 3]),
+    st.lists(st.tuples(st.booleans(), st.integers(0, 15)), max_size=60),
+)
 def test_pool_never_gives_more_than_a_device_holds(count: int, share: float, steps: list) -> None:
     pool = DevicePool(Devices(tuple(str(i) for i in range(count)), "fuzz"))
     held: dict[str, list[str]] = {}

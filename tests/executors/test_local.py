@@ -36,11 +36,21 @@ def drain(ex: LocalProcessExecutor, timeout: float = 30.0) -> list:
 
 def test_metrics_and_status_of_a_completed_script(tmp_path) -> None:
     ex = LocalProcessExecutor()
-    ex.start(spec_for(tmp_path, "from hypersweep import Run\nr = Run.get_context()\nfor i in range(3): r.log('m', i)\nr.tag('t', 'v')\nprint('hi')\n"))
+    ex.start(
+        spec_for(
+            tmp_path,
+            "from hypersweep import Run\nr = Run.get_context()\nfor i in range(3): r.log('m', i)\nr.tag('t', 'v')\nprint('hi')\n",
+        )
+    )
     events = drain(ex)
     assert isinstance(events[0], RunStarted)
     logged = [e for e in events if isinstance(e, Logged)]
-    assert [(e.kind, e.name, e.value) for e in logged] == [("metric", "m", 0), ("metric", "m", 1), ("metric", "m", 2), ("tag", "t", "v")]
+    assert [(e.kind, e.name, e.value) for e in logged] == [
+        ("metric", "m", 0),
+        ("metric", "m", 1),
+        ("metric", "m", 2),
+        ("tag", "t", "v"),
+    ]
     assert events[-1] == RunEnded("r0", RunStatus.COMPLETED, None, events[-1].time)
     assert (tmp_path / "r0" / "logs" / "stdout.txt").read_text() == "hi\n"
     assert (tmp_path / "r0" / "outputs").is_dir()
@@ -93,7 +103,11 @@ def test_stop_kills_the_whole_process_group(tmp_path) -> None:
 
 def test_megabytes_of_output_do_not_block(tmp_path) -> None:
     ex = LocalProcessExecutor()
-    ex.start(spec_for(tmp_path, "import sys\nfor _ in range(20000): sys.stdout.write('x' * 200 + '\\n')\n"))
+    ex.start(
+        spec_for(
+            tmp_path, "import sys\nfor _ in range(20000): sys.stdout.write('x' * 200 + '\\n')\n"
+        )
+    )
     assert drain(ex)[-1].status is RunStatus.COMPLETED
     assert (tmp_path / "r0" / "logs" / "stdout.txt").stat().st_size > 4_000_000
 

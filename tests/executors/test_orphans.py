@@ -23,7 +23,10 @@ from hypersweep.executors.local import LocalProcessExecutor
 from hypersweep.run import ENV_EVENTS, ENV_RUN_ID
 from hypersweep.status import RunStatus
 
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc"),
+]
 
 # A child in the trial's group, a grandchild in a session of its own, and a double-forked daemon;
 # their pids go to pids.txt. Then it exits at once, or (HANG=1) sleeps until stopped.
@@ -79,7 +82,11 @@ def spec_for(tmp_path: Path, run_id: str, hang: bool) -> TrialSpec:
     run_dir.mkdir()
     (run_dir / "t.py").write_text(textwrap.dedent(SPAWNER))
     spec = TrialSpec(run_id, run_dir, {}, argv=[sys.executable, "t.py"])
-    spec.env = {ENV_RUN_ID: run_id, ENV_EVENTS: str(spec.events_path), **({"HANG": "1"} if hang else {})}
+    spec.env = {
+        ENV_RUN_ID: run_id,
+        ENV_EVENTS: str(spec.events_path),
+        **({"HANG": "1"} if hang else {}),
+    }
     return spec
 
 
@@ -139,14 +146,24 @@ def _run_dirs(project: Path) -> list[Path]:
 
 def _start_and_kill(project: Path, kill_watchdog: bool) -> dict[str, list[int]]:
     """Start the sweep, wait until both trials have spawned everything, kill -9 the driver."""
-    driver = subprocess.Popen([sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"], cwd=project,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", "run", "sweep.yml", "--quiet"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        spawned = wait_for(lambda: (d := _run_dirs(project)) and len(d) == 2 and all(recorded_pids(x) for x in d) and d)
+        spawned = wait_for(
+            lambda: (
+                (d := _run_dirs(project)) and len(d) == 2 and all(recorded_pids(x) for x in d) and d
+            )
+        )
         pids = {d.name: recorded_pids(d) for d in spawned}
         if kill_watchdog:  # what is left to `resume`: the driver's watchdog is gone too
             for pid in _children(driver.pid):
-                if "_reaper.py" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                if "_reaper.py" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(
+                    errors="replace"
+                ):
                     os.kill(pid, signal.SIGKILL)
     finally:
         driver.kill()
@@ -166,7 +183,9 @@ def test_nothing_outlives_a_driver_killed_with_sigkill(tmp_path) -> None:
     project = _project(tmp_path)
     pids = _start_and_kill(project, kill_watchdog=False)
     for run_id, run_pids in pids.items():  # ended by the watchdog, with no resume
-        wait_for(lambda run_id=run_id, run_pids=run_pids: not survivors(run_pids, run_id), timeout=30)
+        wait_for(
+            lambda run_id=run_id, run_pids=run_pids: not survivors(run_pids, run_id), timeout=30
+        )
 
 
 @pytest.mark.slow
@@ -175,12 +194,21 @@ def test_resume_ends_what_a_killed_driver_left_even_without_group_leaders(tmp_pa
     pids = _start_and_kill(project, kill_watchdog=True)
     time.sleep(0.5)
     left = {run_id: survivors(p, run_id) for run_id, p in pids.items()}
-    assert all(len(s) == 3 for s in left.values()), left  # the watchdog was gone: everything survived the driver
-    resume = subprocess.Popen([sys.executable, "-m", "hypersweep", "resume", "latest", "--quiet"], cwd=project,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert all(len(s) == 3 for s in left.values()), (
+        left
+    )  # the watchdog was gone: everything survived the driver
+    resume = subprocess.Popen(
+        [sys.executable, "-m", "hypersweep", "resume", "latest", "--quiet"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for run_id, run_pids in pids.items():
-            wait_for(lambda run_id=run_id, run_pids=run_pids: not survivors(run_pids, run_id), timeout=30)
+            wait_for(
+                lambda run_id=run_id, run_pids=run_pids: not survivors(run_pids, run_id), timeout=30
+            )
         _, err = resume.communicate(timeout=60)
     finally:
         resume.kill()

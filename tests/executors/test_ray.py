@@ -41,7 +41,8 @@ pytestmark = [
     pytest.mark.timeout(240),
 ]
 needs_ray = pytest.mark.skipif(
-    not HAVE_RAY and not os.environ.get("CI"), reason="Ray is not installed (pip install 'hypersweep[ray]')"
+    not HAVE_RAY and not os.environ.get("CI"),
+    reason="Ray is not installed (pip install 'hypersweep[ray]')",
 )
 
 
@@ -102,7 +103,9 @@ def test_sweep_on_ray_with_a_policy_that_kills_bad_runs(workspace, script_dir, r
     src = script_dir("learner.py", LEARNER)
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script="learner.py", compute_target="ray"),
-        hyperparameter_sampling=GridParameterSampling({"quality": choice(0.9, 0.2, 0.85, 0.1, -1.0)}),
+        hyperparameter_sampling=GridParameterSampling(
+            {"quality": choice(0.9, 0.2, 0.85, 0.1, -1.0)}
+        ),
         policy=BanditPolicy(evaluation_interval=1, slack_amount=0.2, delay_evaluation=2),
         primary_metric_name="accuracy",
         primary_metric_goal="maximize",
@@ -113,7 +116,9 @@ def test_sweep_on_ray_with_a_policy_that_kills_bad_runs(workspace, script_dir, r
     run = Experiment(workspace, "ray-bandit").submit(config)
     run.wait_for_completion(raise_on_error=False)
     assert time.monotonic() - started < 90
-    children = {json.loads(run.get_hyperparameters()[c.id])["quality"]: c for c in run.get_children()}
+    children = {
+        json.loads(run.get_hyperparameters()[c.id])["quality"]: c for c in run.get_children()
+    }
     assert set(children) == {0.9, 0.2, 0.85, 0.1, -1.0}
     this_host_pid = os.getpid()
     for quality in (0.9, 0.85):
@@ -123,7 +128,9 @@ def test_sweep_on_ray_with_a_policy_that_kills_bad_runs(workspace, script_dir, r
         folder = run_dir(child)
         assert (folder / "outputs" / "model.txt").read_text() == f"model {quality}"
         stdout = (folder / "logs" / "stdout.txt").read_text()
-        assert f"hello from {quality}" in stdout and str(workspace.path) not in stdout  # ran in a worker's folder
+        assert (
+            f"hello from {quality}" in stdout and str(workspace.path) not in stdout
+        )  # ran in a worker's folder
         assert int((folder / "outputs" / "pid").read_text()) != this_host_pid
         assert child.get_details()["runDefinition"]["arguments"] == ["--quality", str(quality)]
     for quality in (0.2, 0.1):
@@ -132,12 +139,17 @@ def test_sweep_on_ray_with_a_policy_that_kills_bad_runs(workspace, script_dir, r
         assert details["status"] == "Canceled", details
         assert details["canceledReason"].startswith("Bandit")
         assert 2 <= len(child.get_metrics()["accuracy"]) < 15  # stopped soon after the delay
-        pid = int((run_dir(child) / "outputs" / "pid").read_text())  # outputs of a killed run came back
+        pid = int(
+            (run_dir(child) / "outputs" / "pid").read_text()
+        )  # outputs of a killed run came back
         assert not pid_alive(pid)  # the cluster runs on this machine: the killed script is gone
         assert "hello from" in (run_dir(child) / "logs" / "stdout.txt").read_text()
     failed = children[-1.0].get_details()
     assert failed["status"] == "Failed"
-    assert "exited with code 1" in failed["error"]["message"] and "bad quality: -1.0" in failed["error"]["message"]
+    assert (
+        "exited with code 1" in failed["error"]["message"]
+        and "bad quality: -1.0" in failed["error"]["message"]
+    )
     assert run.get_status() == "Completed"
     assert run.get_best_run_by_primary_metric().id == children[0.9].id
 
@@ -203,13 +215,28 @@ def test_a_sweep_file_with_compute_ray_client_address(cluster, tmp_path) -> None
     # Ray Client (ray://) in a process of its own: this one is already connected to the cluster.
     src = tmp_path / "sweep"
     src.mkdir()
-    (src / "t.py").write_text("import sys\nfrom hypersweep import Run\nRun.get_context().log('a', float(sys.argv[2]))\n")
-    (src / "sweep.yml").write_text(SWEEP_YAML.format(compute=f"ray://127.0.0.1:{cluster.client_port}"))
+    (src / "t.py").write_text(
+        "import sys\nfrom hypersweep import Run\nRun.get_context().log('a', float(sys.argv[2]))\n"
+    )
+    (src / "sweep.yml").write_text(
+        SWEEP_YAML.format(compute=f"ray://127.0.0.1:{cluster.client_port}")
+    )
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     ws = tmp_path / "ws"
     ws.mkdir()
-    cmd = [sys.executable, "-m", "hypersweep", "run", str(src / "sweep.yml"), "--workspace", str(ws), "--quiet"]
-    for _ in range(2):  # Ray's own client server can time out starting on a very busy machine: once more
+    cmd = [
+        sys.executable,
+        "-m",
+        "hypersweep",
+        "run",
+        str(src / "sweep.yml"),
+        "--workspace",
+        str(ws),
+        "--quiet",
+    ]
+    for _ in range(
+        2
+    ):  # Ray's own client server can time out starting on a very busy machine: once more
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
         if "Starting Ray client server failed" not in out.stderr:
             break
@@ -219,19 +246,25 @@ def test_a_sweep_file_with_compute_ray_client_address(cluster, tmp_path) -> None
         pytest.fail(f"{out.stdout}{out.stderr}{server}")
     best = subprocess.run(
         [sys.executable, "-m", "hypersweep", "best", "latest", "--json", "--workspace", str(ws)],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert json.loads(best.stdout)["metrics"]["a"] == 3.0
 
 
-def test_a_v2_sweep_file_run_with_compute_ray_makes_and_returns_output_folders(tmp_path, ray_address) -> None:
+def test_a_v2_sweep_file_run_with_compute_ray_makes_and_returns_output_folders(
+    tmp_path, ray_address
+) -> None:
     src = tmp_path / "sweep"
     src.mkdir()
     (src / "t.py").write_text(
         "import os, sys\nfrom hypersweep import Run\nassert os.path.isdir(sys.argv[2])\n"
         "open(os.path.join(sys.argv[2], 'm.txt'), 'w').write('m')\nRun.get_context().log('a', 1.0)\n"
     )
-    (src / "sweep.yml").write_text(textwrap.dedent("""
+    (src / "sweep.yml").write_text(
+        textwrap.dedent("""
         type: sweep
         compute: azureml:cpu-cluster
         trial: {code: ., command: "python t.py --out ${{outputs.model}} --x ${{search_space.x}}"}
@@ -240,10 +273,26 @@ def test_a_v2_sweep_file_run_with_compute_ray_makes_and_returns_output_folders(t
         sampling_algorithm: grid
         objective: {primary_metric: a, goal: maximize}
         limits: {max_total_trials: 2, max_concurrent_trials: 2}
-    """))
+    """)
+    )
     ws = tmp_path / "ws"
-    out = subprocess.run([sys.executable, "-m", "hypersweep", "run", str(src / "sweep.yml"), "--workspace", str(ws),
-                          "--quiet", "--compute", "ray"], capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hypersweep",
+            "run",
+            str(src / "sweep.yml"),
+            "--workspace",
+            str(ws),
+            "--quiet",
+            "--compute",
+            "ray",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr
     files = sorted((ws / ".hypersweep" / "runs").glob("HD_*_*/outputs/model/m.txt"))
     assert len(files) == 2
@@ -256,7 +305,9 @@ def spec_for(tmp_path: Path, code: str, run_id: str = "r0") -> TrialSpec:
     src = tmp_path / f"src-{run_id}"
     src.mkdir()
     (src / "t.py").write_text(textwrap.dedent(code))
-    spec = TrialSpec(run_id, tmp_path / "runs" / run_id, {}, argv=[sys.executable, "t.py"], source_dir=src)
+    spec = TrialSpec(
+        run_id, tmp_path / "runs" / run_id, {}, argv=[sys.executable, "t.py"], source_dir=src
+    )
     spec.env = {ENV_RUN_ID: run_id, ENV_EVENTS: str(spec.events_path)}
     return spec
 
@@ -336,7 +387,9 @@ def test_a_worker_that_dies_fails_its_run_and_takes_the_script_along(tmp_path, r
     pid_file = Path("/tmp") / f"{run_id}.pid"
     pid = int(pid_file.read_text())
     pid_file.unlink()
-    (kept,) = Path(tempfile.gettempdir(), "hypersweep-ray").glob(f"{run_id}-*")  # for a resume to collect
+    (kept,) = Path(tempfile.gettempdir(), "hypersweep-ray").glob(
+        f"{run_id}-*"
+    )  # for a resume to collect
     shutil.rmtree(kept)
     deadline = time.monotonic() + 5
     while pid_alive(pid) and time.monotonic() < deadline:
@@ -376,7 +429,9 @@ def test_a_lost_hub_costs_live_metrics_not_the_run(tmp_path, ray_address) -> Non
     events += drain(ex)
     assert events[-1].status is RunStatus.COMPLETED
     values = [e.value for e in events if isinstance(e, Logged)]
-    assert values == sorted(values) and values[-1] == 9  # what the hub had not taken came with the result
+    assert (
+        values == sorted(values) and values[-1] == 9
+    )  # what the hub had not taken came with the result
 
 
 @needs_ray
@@ -390,12 +445,16 @@ def test_the_resource_request_is_what_ray_schedules(tmp_path, ray_address) -> No
         spec.resources = {"num_cpus": 2}  # the whole worker node: the two trials cannot overlap
         ex.start(spec)
     assert all(e.status is RunStatus.COMPLETED for e in drain(ex) if isinstance(e, RunEnded))
-    (a0, a1), (b0, b1) = sorted(tuple(map(float, (s.run_dir / "outputs" / "span").read_text().split())) for s in specs)
+    (a0, a1), (b0, b1) = sorted(
+        tuple(map(float, (s.run_dir / "outputs" / "span").read_text().split())) for s in specs
+    )
     assert a1 <= b0
 
 
 @needs_ray
-def test_num_gpus_means_what_it_means_to_ray_and_the_run_records_the_ids(tmp_path, ray_address) -> None:
+def test_num_gpus_means_what_it_means_to_ray_and_the_run_records_the_ids(
+    tmp_path, ray_address
+) -> None:
     from hypersweep.executors.ray import RayExecutor
 
     code = "import os, time\nopen('outputs/seen', 'w').write(os.environ.get('CUDA_VISIBLE_DEVICES', '-'))\ntime.sleep(0.5)\n"
@@ -406,9 +465,16 @@ def test_num_gpus_means_what_it_means_to_ray_and_the_run_records_the_ids(tmp_pat
         ex.start(spec)
     events = drain(ex)
     assert all(e.status is RunStatus.COMPLETED for e in events if isinstance(e, RunEnded))
-    tags = {e.run_id: e.value for e in events if isinstance(e, Logged) and e.name == "hypersweep.devices"}
+    tags = {
+        e.run_id: e.value
+        for e in events
+        if isinstance(e, Logged) and e.name == "hypersweep.devices"
+    }
     seen = {s.run_id: (s.run_dir / "outputs" / "seen").read_text() for s in specs}
-    assert tags == seen and sorted(seen.values()) == ["0", "1"]  # each its own of the worker's two GPUs
+    assert tags == seen and sorted(seen.values()) == [
+        "0",
+        "1",
+    ]  # each its own of the worker's two GPUs
 
 
 @needs_ray
@@ -416,7 +482,9 @@ def test_shared_workspace_runs_in_the_run_folder(tmp_path, ray_address) -> None:
     from hypersweep.executors.ray import RayExecutor
 
     ex = RayExecutor(max_workers=1, shared_workspace=True)
-    spec = spec_for(tmp_path, "import os\nprint(os.getcwd())\nopen('outputs/o.txt', 'w').write('x')\n")
+    spec = spec_for(
+        tmp_path, "import os\nprint(os.getcwd())\nopen('outputs/o.txt', 'w').write('x')\n"
+    )
     ex.start(spec)
     assert drain(ex)[-1].status is RunStatus.COMPLETED
     assert (spec.run_dir / "logs" / "stdout.txt").read_text().strip() == str(spec.run_dir)
@@ -452,9 +520,14 @@ def test_a_crashed_driver_leaves_no_trial_running_and_its_sweep_resumes(cluster,
     env = {**os.environ, "RAY_ADDRESS": cluster.address}
     driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(src), str(ws)], env=env)
     try:
+
         def logged_all() -> bool:
             try:
-                rows = sqlite3.connect(ws / ".hypersweep" / "hypersweep.db").execute("SELECT COUNT(*) FROM metrics").fetchall()
+                rows = (
+                    sqlite3.connect(ws / ".hypersweep" / "hypersweep.db")
+                    .execute("SELECT COUNT(*) FROM metrics")
+                    .fetchall()
+                )
             except sqlite3.Error:
                 return False
             return rows[0][0] == 3
@@ -466,15 +539,30 @@ def test_a_crashed_driver_leaves_no_trial_running_and_its_sweep_resumes(cluster,
     finally:
         driver.kill()  # SIGKILL: no clean-up code runs in the driver
         driver.wait()
-    (sweep_id,) = sqlite3.connect(ws / ".hypersweep" / "hypersweep.db").execute("SELECT id FROM sweeps").fetchone()
+    (sweep_id,) = (
+        sqlite3.connect(ws / ".hypersweep" / "hypersweep.db")
+        .execute("SELECT id FROM sweeps")
+        .fetchone()
+    )
     (worker_folder,) = Path(tempfile.gettempdir(), "hypersweep-ray").glob(f"{sweep_id}_0-*")
     script = int((worker_folder / "outputs" / "pid").read_text())
     deadline = time.monotonic() + 30
     while pid_alive(script) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not pid_alive(script)  # Ray ends the dead driver's tasks; the script dies with its worker
+    assert not pid_alive(
+        script
+    )  # Ray ends the dead driver's tasks; the script dies with its worker
 
-    cmd = [sys.executable, "-m", "hypersweep", "resume", "latest", "--quiet", "--workspace", str(ws)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hypersweep",
+        "resume",
+        "latest",
+        "--quiet",
+        "--workspace",
+        str(ws),
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     sweep = Workspace(ws).get_run(sweep_id)
@@ -502,7 +590,9 @@ def test_choosing_ray_without_ray_says_how_to_install_it(tmp_path) -> None:
         "except HypersweepError as exc:\n"
         "    print(exc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert "pip install 'hypersweep[ray]'" in out.stdout
 
 
@@ -515,11 +605,26 @@ def test_an_unreachable_cluster_fails_the_sweep_with_the_reason(tmp_path) -> Non
     ws = tmp_path / "ws"
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     cmd = [sys.executable, "-m", "hypersweep"]
-    out = subprocess.run([*cmd, "run", str(src / "sweep.yml"), "--workspace", str(ws), "--quiet"],
-                         env=env, capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [*cmd, "run", str(src / "sweep.yml"), "--workspace", str(ws), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 1
     message = " ".join(out.stderr.split())
-    assert "Could not connect to the Ray cluster at ray://127.0.0.1:1" in message and "Traceback" not in message
-    listing = subprocess.run([*cmd, "ls", "--workspace", str(ws)], capture_output=True, text=True, timeout=60,
-                             env={**env, "COLUMNS": "200"})
-    assert "Failed" in listing.stdout and "Queued" not in listing.stdout  # recorded as failed, not left waiting
+    assert (
+        "Could not connect to the Ray cluster at ray://127.0.0.1:1" in message
+        and "Traceback" not in message
+    )
+    listing = subprocess.run(
+        [*cmd, "ls", "--workspace", str(ws)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "COLUMNS": "200"},
+    )
+    assert (
+        "Failed" in listing.stdout and "Queued" not in listing.stdout
+    )  # recorded as failed, not left waiting

@@ -36,7 +36,11 @@ class PatiencePolicy(EarlyTerminationPolicy):
         return {"patience": self.patience, "min_delta": self.min_delta}
 
     def evaluate(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], goal: PrimaryMetricGoal
+        self,
+        run_id: str,
+        interval: int,
+        histories: Mapping[str, RunHistory],
+        goal: PrimaryMetricGoal,
     ) -> Decision:
         sign = 1.0 if goal is PrimaryMetricGoal.MAXIMIZE else -1.0
         best, since = -math.inf, 0

@@ -67,7 +67,9 @@ def _check_sweep(sweep, sampler: StrideParameterSampling) -> None:
     assert sweep.get_status() == "Completed"
     assert len(children) == 3
     wanted = [json.dumps(sampler.configuration(k), sort_keys=True) for k in range(3)]
-    got = sorted(json.dumps(json.loads(h), sort_keys=True) for h in sweep.get_hyperparameters().values())
+    got = sorted(
+        json.dumps(json.loads(h), sort_keys=True) for h in sweep.get_hyperparameters().values()
+    )
     assert got == sorted(wanted)
     for child in children:
         assert child.get_status() == RunStatus.CANCELED.value
@@ -86,7 +88,8 @@ def _check_sweep(sweep, sampler: StrideParameterSampling) -> None:
 def test_plugins_by_their_sweep_file_type(workspace, script_dir, tmp_path: Path) -> None:
     src = script_dir("train.py", TRAIN)
     sweep_file = tmp_path / "sweep.yml"
-    sweep_file.write_text(textwrap.dedent(f"""
+    sweep_file.write_text(
+        textwrap.dedent(f"""
         type: sweep
         experiment_name: plugins
         trial:
@@ -100,7 +103,8 @@ def test_plugins_by_their_sweep_file_type(workspace, script_dir, tmp_path: Path)
         objective: {{primary_metric: score, goal: maximize}}
         limits: {{max_total_trials: 3, max_concurrent_trials: 3}}
         compute: nice
-    """))
+    """)
+    )
     spec = load_sweep_file(sweep_file)
     assert isinstance(spec.config.hyperparameter_sampling, StrideParameterSampling)
     assert spec.config.policy == PatiencePolicy(2)
@@ -115,8 +119,12 @@ def test_plugins_as_objects_in_hyperdrive_config(workspace, script_dir) -> None:
     sampler = StrideParameterSampling(SPACE, properties={"seed": 9, "stride": 2})
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=src, script="train.py", compute_target="nice"),
-        hyperparameter_sampling=sampler, policy=PatiencePolicy(patience=2),
-        primary_metric_name="score", primary_metric_goal="maximize", max_total_runs=3, max_concurrent_runs=3,
+        hyperparameter_sampling=sampler,
+        policy=PatiencePolicy(patience=2),
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=3,
+        max_concurrent_runs=3,
     )
     sweep = Experiment(workspace, "plugins").submit(config)
     sweep.wait_for_completion()
@@ -130,23 +138,36 @@ def test_plugin_forms_round_trip() -> None:
     assert policy.to_json() == {"name": "Patience", "properties": {"patience": 4, "min_delta": 0.5}}
     assert policy_from_json(json.loads(json.dumps(policy.to_json()))) == policy
     assert policy_from_data({"type": "Patience", "patience": 4, "min_delta": 0.5}) == policy
-    assert StrideParameterSampling.SAMPLING_NAME == "Stride" and PatiencePolicy.POLICY_NAME == "Patience"
+    assert (
+        StrideParameterSampling.SAMPLING_NAME == "Stride"
+        and PatiencePolicy.POLICY_NAME == "Patience"
+    )
 
 
 def test_plugin_sweep_file_keys_come_from_the_declarations() -> None:
     # the policy's keys are its constructor's; the sampler's its property_names
-    with pytest.raises(InvalidConfigError, match=r"early_termination\.patient is not a known key for type patience; "
-                       r"allowed: patience, min_delta\."):
+    with pytest.raises(
+        InvalidConfigError,
+        match=r"early_termination\.patient is not a known key for type patience; "
+        r"allowed: patience, min_delta\.",
+    ):
         policy_from_data({"type": "patience", "patient": 2})
-    with pytest.raises(InvalidConfigError, match=r"'type' parameter of early_termination must be one of bandit, "
-                       r"median_stopping, truncation_selection, asha, robust_asha, none, default, patience\."):
+    with pytest.raises(
+        InvalidConfigError,
+        match=r"'type' parameter of early_termination must be one of bandit, "
+        r"median_stopping, truncation_selection, asha, robust_asha, none, default, patience\.",
+    ):
         policy_from_data({"type": "hyperband"})
     from hypersweep.sweepfile import _sampling
 
     assert _sampling({"type": "stride", "stride": 2}, SPACE).stride == 2  # type: ignore[attr-defined]
-    with pytest.raises(InvalidConfigError, match=r"sampling_algorithm\.stride applies only to type stride\."):
+    with pytest.raises(
+        InvalidConfigError, match=r"sampling_algorithm\.stride applies only to type stride\."
+    ):
         _sampling({"type": "random", "stride": 2}, SPACE)
-    with pytest.raises(InvalidConfigError, match=r"sampling_algorithm\.type must be one of .*stride"):
+    with pytest.raises(
+        InvalidConfigError, match=r"sampling_algorithm\.type must be one of .*stride"
+    ):
         _sampling({"type": "halton"}, SPACE)
     assert "stride" in SAMPLERS.types()
 
@@ -155,15 +176,26 @@ def test_plugin_executor_by_its_compute_target(tmp_path: Path) -> None:
     assert is_target("nice") and "nice" in target_forms()
     assert isinstance(make_executor("nice", 2, callable_trials=False), NiceExecutor)
     # it runs scripts only: a callable on it is refused, naming the targets there are
-    with pytest.raises(InvalidConfigError, match=r"No executor runs callable trials on the compute target 'nice'"):
+    with pytest.raises(
+        InvalidConfigError, match=r"No executor runs callable trials on the compute target 'nice'"
+    ):
         make_executor("nice", 2, callable_trials=True)
-    with pytest.raises(InvalidConfigError, match=r"the targets are 'local', 'ray', 'ray://HOST:PORT', .*'nice'"):
+    with pytest.raises(
+        InvalidConfigError, match=r"the targets are 'local', 'ray', 'ray://HOST:PORT', .*'nice'"
+    ):
         make_executor("nowhere://x", 2, callable_trials=False)
     assert FunctionRunConfig(lambda cfg: 1.0, compute_target="nice").compute_target == "nice"
     sweep_file = tmp_path / "s.yml"
-    sweep_file.write_text(yaml.safe_dump({
-        "type": "sweep", "trial": {"code": str(tmp_path), "command": "python -c pass ${{search_space.x}}"},
-        "search_space": {"x": {"type": "choice", "values": [1]}}, "sampling_algorithm": "grid",
-        "objective": {"primary_metric": "m", "goal": "maximize"}, "compute": "nice",
-    }))
+    sweep_file.write_text(
+        yaml.safe_dump(
+            {
+                "type": "sweep",
+                "trial": {"code": str(tmp_path), "command": "python -c pass ${{search_space.x}}"},
+                "search_space": {"x": {"type": "choice", "values": [1]}},
+                "sampling_algorithm": "grid",
+                "objective": {"primary_metric": "m", "goal": "maximize"},
+                "compute": "nice",
+            }
+        )
+    )
     assert load_sweep_file(sweep_file).config.run_config.compute_target == "nice"  # type: ignore[union-attr]

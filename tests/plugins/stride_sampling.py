@@ -28,11 +28,17 @@ class StrideParameterSampling(HyperParameterSampling):
     yaml_type = "stride"
     property_names = ("seed", "stride")
 
-    def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(parameter_space, properties)
-        self.stride = check_int(self.properties.get("stride", 1), "properties['stride']", type(self).__name__, low=1)
+        self.stride = check_int(
+            self.properties.get("stride", 1), "properties['stride']", type(self).__name__, low=1
+        )
 
-    def suggest(self, n: int, observations: Sequence[Observation], goal: PrimaryMetricGoal) -> list[dict[str, Any]]:
+    def suggest(
+        self, n: int, observations: Sequence[Observation], goal: PrimaryMetricGoal
+    ) -> list[dict[str, Any]]:
         start = own_count(observations)
         return [self.configuration(k) for k in range(start, start + n)]
 

@@ -112,9 +112,11 @@ def test_a_run_that_only_ties_the_cutoff_stops_once_keep_others_hold_it(
         f"ties, with 3 earlier runs, the cutoff {sign * 1.0:.4g} of the top 3 of 9 (1/3)"
     )
     # ASHA's rule (keep_ties=True) keeps every tied run.
-    assert not RobustAshaPolicy(3, 2, noise_factor=0.5, keep_ties=True).evaluate(
-        "sat3", 2, histories, goal
-    ).stop
+    assert (
+        not RobustAshaPolicy(3, 2, noise_factor=0.5, keep_ties=True)
+        .evaluate("sat3", 2, histories, goal)
+        .stop
+    )
     assert not AshaPolicy(3, 2, compare="best").evaluate("sat3", 2, histories, goal).stop
     # With only two others at 1.0 the tied run is within the top 3 and goes on.
     histories["sat0"] = RunHistory("sat0", [sign * 0.5, sign * 0.5])
@@ -206,9 +208,11 @@ def test_climb_factor_keeps_a_run_that_climbs_without_slowing(
     # A steady climb too slow to catch up by the end still stops: 0.103 + 0.001 * 46 < 0.8.
     assert policy.evaluate("slow", 4, histories, goal).stop
     # Without the margin the steady climber stops too.
-    assert RobustAshaPolicy(2, 2, max_interval=50, noise_factor=0.0, climb_factor=0.0).evaluate(
-        "steady", 4, histories, goal
-    ).stop
+    assert (
+        RobustAshaPolicy(2, 2, max_interval=50, noise_factor=0.0, climb_factor=0.0)
+        .evaluate("steady", 4, histories, goal)
+        .stop
+    )
     # A drop inside the window (a step <= 0) is not a steady climb.
     histories["steady"] = RunHistory("steady", [sign * v for v in [0.60, 0.59, 0.61, 0.62]])
     assert policy.evaluate("steady", 4, histories, goal).stop
@@ -288,7 +292,6 @@ def test_nan_and_unknown_runs_are_not_judged() -> None:
     policy = RobustAshaPolicy()
     assert not policy.evaluate("r", 2, histories, MAX).stop
     assert not policy.evaluate("missing", 2, histories, MAX).stop
-
 
 
 @settings(max_examples=150, deadline=None)

@@ -46,7 +46,9 @@ def _run(
     return observations
 
 
-def _done(configs: list[dict[str, Any]], objective: Callable[[dict[str, Any]], float]) -> list[Observation]:
+def _done(
+    configs: list[dict[str, Any]], objective: Callable[[dict[str, Any]], float]
+) -> list[Observation]:
     return [Observation(c, objective(c)) for c in configs]
 
 
@@ -96,7 +98,11 @@ def test_quantized_columns_snap_to_the_grid() -> None:
 
 def test_string_choice_is_categorical_and_numeric_choice_is_ordinal() -> None:
     cat = _Column("act", choice("relu", "tanh", "gelu"))
-    assert cat.kind == "cat" and [cat.encode(v) for v in ("relu", "tanh", "gelu")] == [0.0, 1.0, 2.0]
+    assert cat.kind == "cat" and [cat.encode(v) for v in ("relu", "tanh", "gelu")] == [
+        0.0,
+        1.0,
+        2.0,
+    ]
     ordinal = _Column("bs", choice(64, 16, 128, 32))
     assert ordinal.kind == "ord"
     assert [ordinal.encode(v) for v in (16, 32, 64, 128)] == pytest.approx([0, 1 / 3, 2 / 3, 1])
@@ -147,7 +153,12 @@ def test_mixed_space_suggestions_stay_in_the_space() -> None:
     sampler = BayesianParameterSampling(space, properties={"seed": 1})
 
     def objective(c: dict[str, Any]) -> float:
-        return (math.log10(c["lr"]) + 2) ** 2 + (c["units"] - 128) ** 2 / 1e4 + (c["opt"] == "sgd") + c["w"] ** 2
+        return (
+            (math.log10(c["lr"]) + 2) ** 2
+            + (c["units"] - 128) ** 2 / 1e4
+            + (c["opt"] == "sgd")
+            + c["w"] ** 2
+        )
 
     obs = _run(sampler, objective, 16, batch=2)
     assert all(sampler.space.contains(o.config) for o in obs)
@@ -260,8 +271,14 @@ def test_prior_observations_are_used_as_data() -> None:
     "space, message",
     [
         ({"a": choice(True, False)}, "must be int, float or str"),
-        ({"a": choice((1, 2), (3, 4))}, "must be int, float or str"),  # dicts: a nested choice, supported
-        ({"a": choice(1, "two")}, "Either all or none of the 'choice' values should be 'str' type."),
+        (
+            {"a": choice((1, 2), (3, 4))},
+            "must be int, float or str",
+        ),  # dicts: a nested choice, supported
+        (
+            {"a": choice(1, "two")},
+            "Either all or none of the 'choice' values should be 'str' type.",
+        ),
         (None, "must be a non-empty dict"),
         ({}, "must be a non-empty dict"),
     ],

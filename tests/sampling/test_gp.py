@@ -78,7 +78,8 @@ def test_log_posterior_gradient_matches_finite_differences() -> None:
     _, grad = _neg_log_posterior(theta, comp, y)
     eps = 1e-6
     numeric = [
-        (_neg_log_posterior(theta + e, comp, y)[0] - _neg_log_posterior(theta - e, comp, y)[0]) / (2 * eps)
+        (_neg_log_posterior(theta + e, comp, y)[0] - _neg_log_posterior(theta - e, comp, y)[0])
+        / (2 * eps)
         for e in np.eye(len(theta)) * eps
     ]
     assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-5)
@@ -88,7 +89,9 @@ def test_posterior_gradients_match_finite_differences() -> None:
     rng = np.random.default_rng(3)
     X = rng.random((10, 2))
     y = _standardize(np.cos(3 * X[:, 0]) * X[:, 1])
-    gp = GaussianProcess(X, y, np.array([False, False]), KernelParams(np.array([0.3, 0.5]), 1.2, 1e-4))
+    gp = GaussianProcess(
+        X, y, np.array([False, False]), KernelParams(np.array([0.3, 0.5]), 1.2, 1e-4)
+    )
     Xs = rng.random((4, 2))
     _, _, dmean, dvar = gp.predict_with_grad(Xs, np.array([0, 1]))
     for j in range(2):

@@ -31,7 +31,9 @@ def test_seeded_random_is_reproducible_and_resumable() -> None:
 
 def test_unseeded_random_differs_between_sweeps() -> None:
     space = {"x": uniform(0, 1)}
-    assert RandomParameterSampling(space).suggest(3, [], MAX) != RandomParameterSampling(space).suggest(3, [], MAX)
+    assert RandomParameterSampling(space).suggest(3, [], MAX) != RandomParameterSampling(
+        space
+    ).suggest(3, [], MAX)
 
 
 def test_sobol_rule_covers_the_space_evenly() -> None:
@@ -65,9 +67,7 @@ def test_grid_enumerates_every_combination_once_then_stops() -> None:
     g = GridParameterSampling({"--lr": choice(0.01, 0.1, 1.0), "--n": choice(10, 100)})
     first = g.suggest(4, [], MAX)
     rest = g.suggest(10, as_observations(first), MAX)
-    assert first + rest == [
-        {"--lr": lr, "--n": n} for lr in (0.01, 0.1, 1.0) for n in (10, 100)
-    ]
+    assert first + rest == [{"--lr": lr, "--n": n} for lr in (0.01, 0.1, 1.0) for n in (10, 100)]
     assert g.suggest(1, as_observations(first + rest), MAX) == []
     assert g.max_configurations() == 6
 

@@ -87,11 +87,21 @@ def quiet_submit(client: MLClient, job: object) -> object:
 
 
 def test_the_v2_flow_from_mlclient_to_the_best_trial(project: Path) -> None:
-    client = MLClient(DefaultAzureCredential(), "<SUBSCRIPTION_ID>", "<RESOURCE_GROUP>", "<WORKSPACE>")
-    sweep_job = make_job().sweep(compute="azureml:cpu-cluster", sampling_algorithm=RandomSamplingAlgorithm(seed=3),
-                                 primary_metric="accuracy", goal="Maximize")
-    sweep_job.set_limits(max_total_trials=4, max_concurrent_trials=2, timeout=600, trial_timeout=120)
-    sweep_job.early_termination = BanditPolicy(slack_factor=0.5, evaluation_interval=1, delay_evaluation=10)
+    client = MLClient(
+        DefaultAzureCredential(), "<SUBSCRIPTION_ID>", "<RESOURCE_GROUP>", "<WORKSPACE>"
+    )
+    sweep_job = make_job().sweep(
+        compute="azureml:cpu-cluster",
+        sampling_algorithm=RandomSamplingAlgorithm(seed=3),
+        primary_metric="accuracy",
+        goal="Maximize",
+    )
+    sweep_job.set_limits(
+        max_total_trials=4, max_concurrent_trials=2, timeout=600, trial_timeout=120
+    )
+    sweep_job.early_termination = BanditPolicy(
+        slack_factor=0.5, evaluation_interval=1, delay_evaluation=10
+    )
     returned = quiet_submit(client, sweep_job)
     assert returned.name.startswith("HD_")
     assert returned.studio_url == f"http://127.0.0.1:8765/sweeps/{returned.name}"
@@ -111,7 +121,9 @@ def test_the_v2_flow_from_mlclient_to_the_best_trial(project: Path) -> None:
     assert (project / "dl" / "named-outputs" / "model" / "model.txt").is_file()
     client.jobs.download(best_id, download_path="all", all=True)
     assert (project / "all" / "artifacts" / "logs" / "stdout.txt").is_file()
-    with pytest.raises(InvalidConfigError, match="'output_name' parameter of ml_client.jobs.download"):
+    with pytest.raises(
+        InvalidConfigError, match="'output_name' parameter of ml_client.jobs.download"
+    ):
         client.jobs.download(best_id, download_path="x", output_name="nope")
 
 
@@ -127,10 +139,13 @@ def test_begin_cancel_stops_a_running_sweep(project: Path) -> None:
 
 def test_a_command_job_runs_as_one_trial(project: Path) -> None:
     client = MLClient(workspace_path=project / "ws")
-    job = command(code="./src", command="python train.py --data ${{inputs.data}} --lr ${{inputs.lr}} "
-                  "--kind ${{inputs.kind}} --out ${{outputs.model}}",
-                  inputs={"data": Input(type="uri_file", path="./data.txt"), "lr": 0.3, "kind": "b"},
-                  outputs={"model": Output()})
+    job = command(
+        code="./src",
+        command="python train.py --data ${{inputs.data}} --lr ${{inputs.lr}} "
+        "--kind ${{inputs.kind}} --out ${{outputs.model}}",
+        inputs={"data": Input(type="uri_file", path="./data.txt"), "lr": 0.3, "kind": "b"},
+        outputs={"model": Output()},
+    )
     returned = quiet_submit(client, job)
     client.jobs.stream(returned.name)
     (trial,) = client.jobs.list(parent_job_name=returned.name)
@@ -139,10 +154,15 @@ def test_a_command_job_runs_as_one_trial(project: Path) -> None:
     assert details["properties"]["hyperparameters"] == {"lr": 0.3, "kind": "b"}
 
 
-def test_a_sweep_job_dumps_to_a_yaml_that_hypersweep_run_accepts_and_round_trips(project: Path) -> None:
-    sweep_job = make_job().sweep(sampling_algorithm=RandomSamplingAlgorithm(seed=1, rule="sobol"),
-                                 primary_metric="accuracy", goal="Maximize",
-                                 early_termination_policy=MedianStoppingPolicy(delay_evaluation=2))
+def test_a_sweep_job_dumps_to_a_yaml_that_hypersweep_run_accepts_and_round_trips(
+    project: Path,
+) -> None:
+    sweep_job = make_job().sweep(
+        sampling_algorithm=RandomSamplingAlgorithm(seed=1, rule="sobol"),
+        primary_metric="accuracy",
+        goal="Maximize",
+        early_termination_policy=MedianStoppingPolicy(delay_evaluation=2),
+    )
     sweep_job.set_limits(max_total_trials=2, max_concurrent_trials=2)
     (project / "jobs").mkdir()
     sweep_job.dump(project / "jobs" / "sweep.yml")
@@ -157,18 +177,31 @@ def test_a_sweep_job_dumps_to_a_yaml_that_hypersweep_run_accepts_and_round_trips
     assert from_file == from_other == direct  # one description, whichever way it was written
     text = (project / "jobs" / "sweep.yml").read_text()
     assert "${{search_space.lr}}" in text and "code: ../src" in text and "path: ../data.txt" in text
-    result = subprocess.run([sys.executable, "-m", "hypersweep", "run", "jobs/sweep.yml", "-q"], cwd=project,
-                            capture_output=True, text=True, timeout=180, env={**os.environ, "COLUMNS": "200"})
+    result = subprocess.run(
+        [sys.executable, "-m", "hypersweep", "run", "jobs/sweep.yml", "-q"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert result.returncode == 0, result.stderr
     assert "Best run" in result.stdout
 
 
 def test_nested_choice_in_v2(project: Path) -> None:
-    (project / "src" / "echo.py").write_text("import json, sys\nfrom hypersweep import Run\n"
-                                             "json.loads(sys.argv[2]); Run.get_context().log('s', 1)\n")
-    job = command(code="./src", command="python echo.py --model ${{inputs.model}}", inputs={"model": "x"})
-    sweep_job = job(model=Choice([{"model": "svm", "C": LogUniform(-3, 3)},
-                                  {"model": "rf", "n": Choice([50, 100])}])).sweep(primary_metric="s", goal="maximize")
+    (project / "src" / "echo.py").write_text(
+        "import json, sys\nfrom hypersweep import Run\n"
+        "json.loads(sys.argv[2]); Run.get_context().log('s', 1)\n"
+    )
+    job = command(
+        code="./src", command="python echo.py --model ${{inputs.model}}", inputs={"model": "x"}
+    )
+    sweep_job = job(
+        model=Choice(
+            [{"model": "svm", "C": LogUniform(-3, 3)}, {"model": "rf", "n": Choice([50, 100])}]
+        )
+    ).sweep(primary_metric="s", goal="maximize")
     sweep_job.set_limits(max_total_trials=3)
     client = MLClient(workspace_path=project)
     returned = quiet_submit(client, sweep_job)
@@ -189,7 +222,9 @@ def iris_url(tmp_path: Path) -> Iterator[str]:
     root = tmp_path / "served"
     root.mkdir()
     write_iris_csv(root / "iris.csv")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a, **k: _Files(*a, directory=str(root), **k))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a, **k: _Files(*a, directory=str(root), **k)
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/iris.csv"
@@ -201,9 +236,14 @@ def iris_url(tmp_path: Path) -> Iterator[str]:
 def test_the_sdk_v2_notebook_flow_runs(tmp_path: Path, iris_url: str) -> None:
     folder = tmp_path / "notebook"
     folder.mkdir()
-    result = subprocess.run([sys.executable, str(HERE / "v2_notebook_flow.py"), iris_url, str(DATA / "src")],
-                            cwd=folder, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "COLUMNS": "200"})
+    result = subprocess.run(
+        [sys.executable, str(HERE / "v2_notebook_flow.py"), iris_url, str(DATA / "src")],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     last = result.stdout.strip().splitlines()[-1].split()
     assert last[0] == "best" and last[2].startswith(last[1]) and last[3] == "Completed"
@@ -219,7 +259,10 @@ def test_the_sdk_v2_notebook_flow_runs(tmp_path: Path, iris_url: str) -> None:
     [
         (lambda: Choice(values=[]), "'values' parameter of Choice must be a non-empty list"),
         (lambda: Choice(values="abc"), "'values' parameter of Choice"),
-        (lambda: Choice(values=[{"a": 1}, {}]), r"'values\[1\]' parameter of choice must be a non-empty branch"),
+        (
+            lambda: Choice(values=[{"a": 1}, {}]),
+            r"'values\[1\]' parameter of choice must be a non-empty branch",
+        ),
         (lambda: Uniform(min_value=1, max_value=0), "'max_value' parameter of Uniform"),
         (lambda: Uniform(min_value="a", max_value=1), "'min_value' parameter of Uniform"),
         (lambda: LogUniform(min_value=None, max_value=1), "'min_value' parameter of LogUniform"),
@@ -231,36 +274,80 @@ def test_the_sdk_v2_notebook_flow_runs(tmp_path: Path, iris_url: str) -> None:
         (lambda: QLogNormal(mu=0, sigma=1, q="1"), "'q' parameter of QLogNormal"),
         (lambda: Randint(upper=0), "'upper' parameter of Randint"),
         (lambda: BanditPolicy(), "'slack_factor' parameter of BanditPolicy"),
-        (lambda: BanditPolicy(slack_factor=0.1, slack_amount=1), "'slack_factor' parameter of BanditPolicy"),
-        (lambda: BanditPolicy(slack_factor=0.1, delay_evaluation=-1), "'delay_evaluation' parameter of BanditPolicy"),
-        (lambda: MedianStoppingPolicy(evaluation_interval=-1), "'evaluation_interval' parameter of Median"),
-        (lambda: TruncationSelectionPolicy(truncation_percentage=0), "'truncation_percentage' parameter of Trunc"),
-        (lambda: TruncationSelectionPolicy(truncation_percentage=10, exclude_finished_jobs="y"),
-         "'exclude_finished_jobs' parameter"),
-        (lambda: RandomSamplingAlgorithm(rule="halton"), "'rule' parameter of RandomSamplingAlgorithm"),
+        (
+            lambda: BanditPolicy(slack_factor=0.1, slack_amount=1),
+            "'slack_factor' parameter of BanditPolicy",
+        ),
+        (
+            lambda: BanditPolicy(slack_factor=0.1, delay_evaluation=-1),
+            "'delay_evaluation' parameter of BanditPolicy",
+        ),
+        (
+            lambda: MedianStoppingPolicy(evaluation_interval=-1),
+            "'evaluation_interval' parameter of Median",
+        ),
+        (
+            lambda: TruncationSelectionPolicy(truncation_percentage=0),
+            "'truncation_percentage' parameter of Trunc",
+        ),
+        (
+            lambda: TruncationSelectionPolicy(truncation_percentage=10, exclude_finished_jobs="y"),
+            "'exclude_finished_jobs' parameter",
+        ),
+        (
+            lambda: RandomSamplingAlgorithm(rule="halton"),
+            "'rule' parameter of RandomSamplingAlgorithm",
+        ),
         (lambda: RandomSamplingAlgorithm(seed=-1), "'seed' parameter of RandomSamplingAlgorithm"),
-        (lambda: RandomSamplingAlgorithm(logbase=0), "'logbase' parameter of RandomSamplingAlgorithm"),
+        (
+            lambda: RandomSamplingAlgorithm(logbase=0),
+            "'logbase' parameter of RandomSamplingAlgorithm",
+        ),
         (lambda: Input(type="blob"), "'type' parameter of Input must be one of"),
         (lambda: Output(type="uri_fil"), "'type' parameter of Output must be one of"),
         (lambda: command(command=""), "'command' parameter of command"),
         (lambda: command(command="python t.py", inputs=[1]), "'inputs' parameter of command"),
-        (lambda: command(command="python t.py", outputs={"m": "folder"}), "'outputs' parameter of command"),
+        (
+            lambda: command(command="python t.py", outputs={"m": "folder"}),
+            "'outputs' parameter of command",
+        ),
         (lambda: command(command="python t.py", comptue="x"), "'comptue' parameter of command"),
-        (lambda: command(command="python t.py --a ${{inputs.a}}", inputs={"a": 1})(b=Uniform(0, 1)),
-         "'b' parameter of the command job must be one of its inputs"),
-        (lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(goal="best",
-                                                                                         primary_metric="m"),
-         "'goal' parameter of Objective"),
-        (lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(goal="max",
-                                                                                        primary_metric="m"),
-         "'goal' parameter of Objective"),
-        (lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(goal="maximize",
-                                                                                        primary_metric=""),
-         "'primary_metric' parameter of Objective"),
-        (lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(
-            goal="maximize", primary_metric="m", max_total_trials=0), "'max_total_trials' parameter of SweepJob"),
-        (lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(
-            goal="maximize", primary_metric="m", timeout=-5), "'timeout' parameter of SweepJob.set_limits"),
+        (
+            lambda: command(command="python t.py --a ${{inputs.a}}", inputs={"a": 1})(
+                b=Uniform(0, 1)
+            ),
+            "'b' parameter of the command job must be one of its inputs",
+        ),
+        (
+            lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(
+                goal="best", primary_metric="m"
+            ),
+            "'goal' parameter of Objective",
+        ),
+        (
+            lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(
+                goal="max", primary_metric="m"
+            ),
+            "'goal' parameter of Objective",
+        ),
+        (
+            lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(
+                goal="maximize", primary_metric=""
+            ),
+            "'primary_metric' parameter of Objective",
+        ),
+        (
+            lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(
+                goal="maximize", primary_metric="m", max_total_trials=0
+            ),
+            "'max_total_trials' parameter of SweepJob",
+        ),
+        (
+            lambda: command(command="python t.py --a ${{inputs.a}}")(a=Uniform(0, 1)).sweep(
+                goal="maximize", primary_metric="m", timeout=-5
+            ),
+            "'timeout' parameter of SweepJob.set_limits",
+        ),
         (lambda: MLClient(subscription_id=5), "'subscription_id' parameter of MLClient"),
     ],
 )
@@ -281,13 +368,21 @@ def test_bad_jobs_given_to_the_client(project: Path) -> None:
     bad_policy.early_termination = "median"
     with pytest.raises(InvalidConfigError, match="'early_termination' parameter of SweepJob"):
         client.create_or_update(bad_policy)
-    cloud = command(code="./src", command="python train.py --data ${{inputs.data}} --lr ${{inputs.lr}}",
-                    inputs={"data": Input(type="uri_file", path="wasbs://c@a.blob.core.windows.net/iris.csv")})
+    cloud = command(
+        code="./src",
+        command="python train.py --data ${{inputs.data}} --lr ${{inputs.lr}}",
+        inputs={"data": Input(type="uri_file", path="wasbs://c@a.blob.core.windows.net/iris.csv")},
+    )
     with pytest.raises(InvalidConfigError, match=r"inputs.data.*Input\(path='./iris.csv'\)"):
         client.create_or_update(cloud(lr=Uniform(0, 1)).sweep(primary_metric="a", goal="maximize"))
     assert not (project / ".hypersweep").exists()
-    for algorithm in (GridSamplingAlgorithm(), "grid"):  # a grid needs choices; the uniform lr refuses it
-        job = make_job().sweep(primary_metric="accuracy", goal="maximize", sampling_algorithm=algorithm)
+    for algorithm in (
+        GridSamplingAlgorithm(),
+        "grid",
+    ):  # a grid needs choices; the uniform lr refuses it
+        job = make_job().sweep(
+            primary_metric="accuracy", goal="maximize", sampling_algorithm=algorithm
+        )
         with pytest.raises(InvalidConfigError, match="supports only choice"):
             quiet_submit(client, job)
     assert "bayesian" in repr(BayesianSamplingAlgorithm())

@@ -10,14 +10,20 @@ from hypersweep.v2.sweep import Choice, MedianStoppingPolicy, Uniform
 
 iris_url, code = sys.argv[1], sys.argv[2]
 
-ml_client = MLClient(DefaultAzureCredential(), "<SUBSCRIPTION_ID>", "<RESOURCE_GROUP>", "<AML_WORKSPACE_NAME>")
+ml_client = MLClient(
+    DefaultAzureCredential(), "<SUBSCRIPTION_ID>", "<RESOURCE_GROUP>", "<AML_WORKSPACE_NAME>"
+)
 
 command_job = command(
     code=code,
     command="python boosting.py --iris-csv ${{inputs.iris_csv}} --learning-rate ${{inputs.learning_rate}} "
     "--boosting ${{inputs.boosting}}",
     environment="AzureML-lightgbm-3.2-ubuntu18.04-py37-cpu@latest",
-    inputs={"iris_csv": Input(type="uri_file", path=iris_url), "learning_rate": 0.9, "boosting": "gbdt"},
+    inputs={
+        "iris_csv": Input(type="uri_file", path=iris_url),
+        "learning_rate": 0.9,
+        "boosting": "gbdt",
+    },
     compute="cpu-cluster",
 )
 returned_job = ml_client.jobs.create_or_update(command_job)
@@ -29,7 +35,10 @@ command_job_for_sweep = command_job(
     boosting=Choice(values=["gbdt", "dart"]),
 )
 sweep_job = command_job_for_sweep.sweep(
-    compute="cpu-cluster", sampling_algorithm="random", primary_metric="test-multi_logloss", goal="Minimize",
+    compute="cpu-cluster",
+    sampling_algorithm="random",
+    primary_metric="test-multi_logloss",
+    goal="Minimize",
 )
 sweep_job.set_limits(max_total_trials=4, max_concurrent_trials=2, timeout=7200)
 returned_sweep_job = ml_client.create_or_update(sweep_job)
@@ -52,13 +61,18 @@ component_for_sweep = command_component(
     iris_csv=Input(type="uri_file", path=iris_url),
 )
 component_sweep_job = component_for_sweep.sweep(
-    compute="cpu-cluster", sampling_algorithm="random", primary_metric="test-multi_logloss", goal="Minimize",
+    compute="cpu-cluster",
+    sampling_algorithm="random",
+    primary_metric="test-multi_logloss",
+    goal="Minimize",
 )
 component_sweep_job.display_name = "lightgbm-iris-sweep-example"
 component_sweep_job.experiment_name = "lightgbm-iris-sweep-example"
 component_sweep_job.description = "Run a hyperparameter sweep job on the Iris dataset."
 component_sweep_job.set_limits(max_total_trials=4, max_concurrent_trials=2, timeout=7200)
-component_sweep_job.early_termination = MedianStoppingPolicy(delay_evaluation=5, evaluation_interval=2)
+component_sweep_job.early_termination = MedianStoppingPolicy(
+    delay_evaluation=5, evaluation_interval=2
+)
 returned_component_job = ml_client.jobs.create_or_update(component_sweep_job)
 ml_client.jobs.stream(returned_component_job.name)
 

@@ -22,4 +22,9 @@ def importance_payload(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any
     data = sweep_importances(sweep, q.runs(conn, sweep_id)).to_dict()
     for entry in data["importances"]:
         entry["label"] = entry["name"].lstrip("-")
-    return {"sweep_id": sweep_id, "primary_metric": sweep["primary_metric"], "goal": sweep["goal"].lower(), **data}
+    return {
+        "sweep_id": sweep_id,
+        "primary_metric": sweep["primary_metric"],
+        "goal": sweep["goal"].lower(),
+        **data,
+    }

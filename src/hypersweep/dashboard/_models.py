@@ -16,7 +16,9 @@ class SweepSummary(BaseModel):
 
     id: str
     experiment: str
-    status: str = Field(description="Queued, Running, CancelRequested, Completed, Failed or Canceled.")
+    status: str = Field(
+        description="Queued, Running, CancelRequested, Completed, Failed or Canceled."
+    )
     created: float = Field(description="UNIX time.")
     started: float | None = None
     ended: float | None = None
@@ -28,8 +30,13 @@ class SweepSummary(BaseModel):
     done: int = Field(description="Runs that have ended (Completed, Failed, Canceled).")
     best: float | None = Field(None, description="Best value of the primary metric so far.")
     cancel_requested: bool
-    kind: str = Field("sweep", description="sweep, or single for a single run (Experiment.submit(ScriptRunConfig)).")
-    run_id: str | None = Field(None, description="For a single run: the run's id (its page is /runs/<run_id>).")
+    kind: str = Field(
+        "sweep",
+        description="sweep, or single for a single run (Experiment.submit(ScriptRunConfig)).",
+    )
+    run_id: str | None = Field(
+        None, description="For a single run: the run's id (its page is /runs/<run_id>)."
+    )
     run_status: str | None = Field(None, description="For a single run: the run's status.")
 
 
@@ -42,11 +49,15 @@ class RunSummary(BaseModel):
     started: float | None = None
     ended: float | None = None
     duration: float | None = Field(None, description="Seconds (so far, while it runs).")
-    hp: dict[str, Any] = Field(description="The sampled hyperparameters (a value that is not finite is null).")
+    hp: dict[str, Any] = Field(
+        description="The sampled hyperparameters (a value that is not finite is null)."
+    )
     best: float | None = Field(None, description="Best value of the primary metric.")
     last: float | None = Field(None, description="Last value of the primary metric.")
     intervals: int = Field(description="How many values of the primary metric it logged.")
-    note: str = Field(description="Why it was stopped, or its error (first line), or which values were not finite.")
+    note: str = Field(
+        description="Why it was stopped, or its error (first line), or which values were not finite."
+    )
     nonfinite: dict[str, str] = Field(
         description='The values sent as null because they were not finite: {"lr": "inf", "best": "-inf", "w.1": "nan"}.'
     )
@@ -62,14 +73,18 @@ class SweepDetail(SweepSummary):
     tags: dict[str, str]
     sampling: str | None = None
     policy: dict[str, Any] | None = None
-    parameters: list[dict[str, Any]] = Field(description="[{name, label, type, log, values}] per hyperparameter.")
+    parameters: list[dict[str, Any]] = Field(
+        description="[{name, label, type, log, values}] per hyperparameter."
+    )
 
 
 class Series(BaseModel):
     """The primary metric of every run: ``y[number][i]`` is interval ``x[number][i]`` (or ``i + 1``)."""
 
     y: dict[str, list[float | None]]
-    x: dict[str, list[int]] = Field(description="Intervals, only for runs thinned to the point budget.")
+    x: dict[str, list[int]] = Field(
+        description="Intervals, only for runs thinned to the point budget."
+    )
 
 
 class SweepPage(BaseModel):
@@ -78,15 +93,21 @@ class SweepPage(BaseModel):
     sweep: SweepDetail
     runs: list[RunSummary]
     series: Series
-    cursor: str = Field(description="Pass as ?since= to /updates to get only what changed after this answer.")
+    cursor: str = Field(
+        description="Pass as ?since= to /updates to get only what changed after this answer."
+    )
 
 
 class SweepUpdates(BaseModel):
     """What changed since a cursor."""
 
     sweep: SweepDetail
-    runs: list[RunSummary] = Field(description="Runs that may have changed (upsert them by number).")
-    points: dict[str, list[tuple[int, float | None]]] = Field(description="New [interval, value] per run number.")
+    runs: list[RunSummary] = Field(
+        description="Runs that may have changed (upsert them by number)."
+    )
+    points: dict[str, list[tuple[int, float | None]]] = Field(
+        description="New [interval, value] per run number."
+    )
     cursor: str
 
 
@@ -101,7 +122,9 @@ class RunPage(BaseModel):
     metrics: dict[str, dict[str, Any]] = Field(
         description='{name: {"kind": "series", "steps", "values"}} or {name: {"kind": "table", "columns"}}.'
     )
-    files: list[dict[str, Any]] = Field(description="[{name, size}] under outputs/ and logs/, and uploaded files.")
+    files: list[dict[str, Any]] = Field(
+        description="[{name, size}] under outputs/ and logs/, and uploaded files."
+    )
     images: list[dict[str, Any]] = Field(
         default_factory=list, description="[{name, path, description, step}] logged with log_image."
     )
@@ -131,7 +154,9 @@ class ModelSummary(BaseModel):
 
     name: str
     version: int
-    run_id: str | None = Field(None, description="The run it was registered from (None for a local file).")
+    run_id: str | None = Field(
+        None, description="The run it was registered from (None for a local file)."
+    )
     experiment: str | None = None
     path: str = Field(description="The file or folder's name in the registry.")
     source: str
@@ -144,9 +169,13 @@ class ModelSummary(BaseModel):
 class ParameterImportance(BaseModel):
     """One hyperparameter's share of the primary metric's variance."""
 
-    name: str = Field(description="As in the search space (a nested choice: the key in its branches).")
+    name: str = Field(
+        description="As in the search space (a nested choice: the key in its branches)."
+    )
     label: str = Field(description="The name without leading dashes, as the table shows it.")
-    importance: float = Field(description="Share of the variance its main effect explains; the shares sum to 1.")
+    importance: float = Field(
+        description="Share of the variance its main effect explains; the shares sum to 1."
+    )
     std: float = Field(description="Standard deviation of the share across the forest's trees.")
 
 
@@ -157,7 +186,13 @@ class ImportancePage(BaseModel):
     primary_metric: str
     goal: str
     method: str = Field(description="fanova.")
-    importances: list[ParameterImportance] = Field(description="Most important first; empty with too few runs.")
-    n_runs: int = Field(description="Runs used: Completed or Canceled, with a finite primary-metric value.")
+    importances: list[ParameterImportance] = Field(
+        description="Most important first; empty with too few runs."
+    )
+    n_runs: int = Field(
+        description="Runs used: Completed or Canceled, with a finite primary-metric value."
+    )
     counts: dict[str, int] = Field(description="Runs left out: failed, unfinished, no_metric.")
-    message: str | None = Field(None, description="Why there is no estimate, or why it says little.")
+    message: str | None = Field(
+        None, description="Why there is no estimate, or why it says little."
+    )

@@ -36,7 +36,9 @@ def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
             rows = value if kind == "row" else None
             if rows is None and isinstance(value, dict):
                 for col, values in value.items():
-                    columns.setdefault(col, []).extend(values if isinstance(values, list) else [values])
+                    columns.setdefault(col, []).extend(
+                        values if isinstance(values, list) else [values]
+                    )
             elif isinstance(rows, dict):
                 n = max((len(v) for v in columns.values()), default=0)
                 for col, v in rows.items():
@@ -66,16 +68,24 @@ def _document_columns(kind: str, doc: Any) -> dict[str, list[Any]]:
     if kind == "confusion_matrix" and isinstance(labels, list) and isinstance(matrix, list):
         columns: dict[str, list[Any]] = {"actual \\ predicted": [str(x) for x in labels]}
         for j, label in enumerate(labels):
-            columns[str(label)] = [row[j] if isinstance(row, list) and j < len(row) else None for row in matrix]
+            columns[str(label)] = [
+                row[j] if isinstance(row, list) and j < len(row) else None for row in matrix
+            ]
         return columns
-    flat = {k: v for k, v in data.items() if isinstance(v, list) and all(not isinstance(x, (list, dict)) for x in v)}
+    flat = {
+        k: v
+        for k, v in data.items()
+        if isinstance(v, list) and all(not isinstance(x, (list, dict)) for x in v)
+    }
     if not flat:
         return {}
     n = max(len(v) for v in flat.values())
     return {k: list(v) + [None] * (n - len(v)) for k, v in flat.items()}
 
 
-def logged_media(conn: sqlite3.Connection, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+def logged_media(
+    conn: sqlite3.Connection, run_id: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """(images, documents, uploaded file names) of a run."""
     images, documents, uploaded = [], [], []
     for record in q.metrics(conn, run_id, (FILE_KIND, IMAGE_KIND, *JSON_KINDS), logged_order=True):
@@ -83,17 +93,36 @@ def logged_media(conn: sqlite3.Connection, run_id: str) -> tuple[list[dict[str, 
         if record.kind == FILE_KIND:
             uploaded.append(record.name)
         elif record.kind == IMAGE_KIND and isinstance(value, dict):
-            images.append({"name": record.name, "step": record.step, "path": value.get("path"),
-                           "description": value.get("description") or ""})
+            images.append(
+                {
+                    "name": record.name,
+                    "step": record.step,
+                    "path": value.get("path"),
+                    "description": value.get("description") or "",
+                }
+            )
         else:
-            documents.append({"name": record.name, "kind": record.kind, "step": record.step,
-                              "schema_type": value.get("schema_type") if isinstance(value, dict) else None,
-                              "columns": finite(_document_columns(record.kind, value)), "value": finite(value)})
+            documents.append(
+                {
+                    "name": record.name,
+                    "kind": record.kind,
+                    "step": record.step,
+                    "schema_type": value.get("schema_type") if isinstance(value, dict) else None,
+                    "columns": finite(_document_columns(record.kind, value)),
+                    "value": finite(value),
+                }
+            )
     return images, documents, uploaded
 
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".webp": "image/webp", ".bmp": "image/bmp"}  # no SVG: it can carry scripts
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+}  # no SVG: it can carry scripts
 MAX_INLINE_IMAGE = 8 * 1024 * 1024
 
 
@@ -120,9 +149,18 @@ def image_data_uri(run_dir: str, name: str | None) -> str | None:
 def models_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every registered model version, newest first."""
     out = [
-        {"name": r["name"], "version": r["version"], "run_id": r["run_id"], "experiment": r["experiment"],
-         "path": r["path"], "source": r["source"], "tags": json.loads(r["tags"]),
-         "properties": json.loads(r["properties"]), "description": r["description"], "created": r["created"]}
+        {
+            "name": r["name"],
+            "version": r["version"],
+            "run_id": r["run_id"],
+            "experiment": r["experiment"],
+            "path": r["path"],
+            "source": r["source"],
+            "tags": json.loads(r["tags"]),
+            "properties": json.loads(r["properties"]),
+            "description": r["description"],
+            "created": r["created"],
+        }
         for r in model_rows(conn)
     ]
     return sorted(out, key=lambda m: m["created"], reverse=True)

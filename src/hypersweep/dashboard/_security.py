@@ -85,7 +85,9 @@ class Guard:
         """Whether a state-changing request (cancel) carries the token in a header."""
         return self.can_read(request)[0] and _same(_header_token(request), self.action_token)
 
-    async def __call__(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def __call__(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         allowed, via_query = self.can_read(request)
         if not allowed:
             detail = "A valid token is required: open the URL that 'hypersweep ui' printed."

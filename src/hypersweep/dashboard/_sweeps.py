@@ -79,8 +79,15 @@ def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _is_nested(spec: Any) -> bool:
-    return (isinstance(spec, list) and len(spec) == 2 and spec[0] == "choice" and isinstance(spec[1], list)
-            and bool(spec[1]) and isinstance(spec[1][0], list) and any(isinstance(v, dict) for v in spec[1][0]))
+    return (
+        isinstance(spec, list)
+        and len(spec) == 2
+        and spec[0] == "choice"
+        and isinstance(spec[1], list)
+        and bool(spec[1])
+        and isinstance(spec[1][0], list)
+        and any(isinstance(v, dict) for v in spec[1][0])
+    )
 
 
 def _flat_parameters(space: dict[str, Any]) -> list[dict[str, Any]]:
@@ -89,11 +96,23 @@ def _flat_parameters(space: dict[str, Any]) -> list[dict[str, Any]]:
 
     out = []
     for name, expr in flat_parameters(space):
-        if not isinstance(expr, ParameterExpression):  # a branch key's fixed values (expressions are lists too)
-            entry: dict[str, Any] = {"name": name, "label": name.lstrip("-"), "type": "choice", "log": False,
-                                     "values": expr}
+        if not isinstance(
+            expr, ParameterExpression
+        ):  # a branch key's fixed values (expressions are lists too)
+            entry: dict[str, Any] = {
+                "name": name,
+                "label": name.lstrip("-"),
+                "type": "choice",
+                "log": False,
+                "values": expr,
+            }
         else:
-            entry = {"name": name, "label": name.lstrip("-"), "type": expr.kind, "log": expr.kind in _LOG_TYPES}
+            entry = {
+                "name": name,
+                "label": name.lstrip("-"),
+                "type": expr.kind,
+                "log": expr.kind in _LOG_TYPES,
+            }
             if isinstance(expr, Choice):
                 entry["values"] = expr.options()
         out.append(entry)
@@ -166,7 +185,9 @@ def _cursor(conn: sqlite3.Connection, now: float) -> str:
     return f"{q.last_metric_rowid(conn)}:{now:.3f}"
 
 
-def _thin(xs: list[int], ys: list[float | None], limit: int, maximize: bool) -> tuple[list[int], list[Any]]:
+def _thin(
+    xs: list[int], ys: list[float | None], limit: int, maximize: bool
+) -> tuple[list[int], list[Any]]:
     """At most ``limit`` evenly spaced points, always keeping the first, the last and the best."""
     n = len(ys)
     keep = {round(i * (n - 1) / (limit - 1)) for i in range(limit - 1)} | {n - 1}
@@ -180,7 +201,9 @@ def _thin(xs: list[int], ys: list[float | None], limit: int, maximize: bool) -> 
 def _series(
     conn: sqlite3.Connection, sweep_id: str, metric: str, max_points: int, maximize: bool
 ) -> tuple[Raw, dict[int, list[int]]]:
-    rows = q.series_summary(conn, sweep_id, metric)  # each run's values as JSON text, built by SQLite
+    rows = q.series_summary(
+        conn, sweep_id, metric
+    )  # each run's values as JSON text, built by SQLite
     limit = max(50, max_points // max(1, len(rows)))
     parts: list[str] = []
     odd: list[int] = []  # runs to thin, or whose intervals are not 1..n: done in Python
@@ -204,7 +227,9 @@ def _series(
     return Raw("{" + ",".join(parts) + "}"), out_x
 
 
-def sweep_payload(conn: sqlite3.Connection, sweep_id: str, max_points: int = 200_000) -> dict[str, Any]:
+def sweep_payload(
+    conn: sqlite3.Connection, sweep_id: str, max_points: int = 200_000
+) -> dict[str, Any]:
     """A sweep's summary, its runs and every run's primary metric against interval.
 
     Args:
@@ -246,9 +271,13 @@ def parse_cursor(cursor: str) -> tuple[int, float]:
         raise ValueError(f"The cursor must be 'ROWID:TIME'. Got {cursor!r} instead.")
     rowid, stamp = int(rowid_text), float(stamp_text)
     if not 0 <= rowid <= _MAX_ROWID:
-        raise ValueError(f"The cursor's row id must be an integer in [0, {_MAX_ROWID}]. Got {rowid_text!r} instead.")
+        raise ValueError(
+            f"The cursor's row id must be an integer in [0, {_MAX_ROWID}]. Got {rowid_text!r} instead."
+        )
     if not math.isfinite(stamp) or abs(stamp) > 1e15:
-        raise ValueError(f"The cursor's time must be a finite number of seconds. Got {stamp_text!r} instead.")
+        raise ValueError(
+            f"The cursor's time must be a finite number of seconds. Got {stamp_text!r} instead."
+        )
     return rowid, stamp
 
 
@@ -271,9 +300,16 @@ def sweep_updates(conn: sqlite3.Connection, sweep_id: str, since: str) -> dict[s
     changed = [
         r
         for r in all_runs
-        if not RunStatus(r["status"]).is_terminal or (r["ended"] or 0) >= edge or (r["started"] or 0) >= edge
+        if not RunStatus(r["status"]).is_terminal
+        or (r["ended"] or 0) >= edge
+        or (r["started"] or 0) >= edge
     ]
     points: dict[int, list[list[Any]]] = {}
     for number, step, value in q.points_since(conn, sweep_id, row.primary_metric, last_rowid):
         points.setdefault(number, []).append([step, value])
-    return {"sweep": _summary(row, all_runs, now), "runs": changed, "points": points, "cursor": cursor}
+    return {
+        "sweep": _summary(row, all_runs, now),
+        "runs": changed,
+        "points": points,
+        "cursor": cursor,
+    }

@@ -36,17 +36,27 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     def _404(exc: Exception) -> HTTPException:
         return HTTPException(status_code=404, detail=str(exc))
 
-    @api.get("/sweeps", summary="Every sweep, newest first", responses={200: {"model": list[_models.SweepSummary]}})
+    @api.get(
+        "/sweeps",
+        summary="Every sweep, newest first",
+        responses={200: {"model": list[_models.SweepSummary]}},
+    )
     def list_sweeps() -> Any:
         if not reader.exists:
             return FastJSON([])
         with reader.snapshot() as conn:
             return FastJSON(_sweeps.sweep_list(conn))
 
-    @api.get("/sweeps/{sweep_id}", summary="A sweep, its runs and their primary metric", responses=_doc(_models.SweepPage))
+    @api.get(
+        "/sweeps/{sweep_id}",
+        summary="A sweep, its runs and their primary metric",
+        responses=_doc(_models.SweepPage),
+    )
     def sweep(
         sweep_id: str,
-        max_points: int = Query(200_000, ge=1000, le=5_000_000, description="Budget of chart points for all runs."),
+        max_points: int = Query(
+            200_000, ge=1000, le=5_000_000, description="Budget of chart points for all runs."
+        ),
     ) -> Any:
         try:
             with reader.snapshot() as conn:
@@ -57,10 +67,14 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     @api.get(
         "/sweeps/{sweep_id}/updates",
         summary="What changed since a cursor",
-        responses={**_doc(_models.SweepUpdates), 400: {"description": "A malformed or out-of-range cursor."}},
+        responses={
+            **_doc(_models.SweepUpdates),
+            400: {"description": "A malformed or out-of-range cursor."},
+        },
     )
     def sweep_updates(
-        sweep_id: str, since: str = Query(..., description="The cursor of an earlier answer.", max_length=64)
+        sweep_id: str,
+        since: str = Query(..., description="The cursor of an earlier answer.", max_length=64),
     ) -> Any:
         try:
             _sweeps.parse_cursor(since)
@@ -116,12 +130,18 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         except NotFoundError as exc:
             raise _404(exc) from exc
         if isinstance(run, HyperDriveRun):
-            raise HTTPException(status_code=404, detail=f"{run_id!r} is a sweep; cancel it at /api/sweeps/{run_id}/cancel.")
+            raise HTTPException(
+                status_code=404,
+                detail=f"{run_id!r} is a sweep; cancel it at /api/sweeps/{run_id}/cancel.",
+            )
         canceled = run.cancel()
         return FastJSON({"canceled": canceled, "status": run.get_status()})
 
-    @api.get("/models", summary="Every registered model version, newest first",
-             responses={200: {"model": list[_models.ModelSummary]}})
+    @api.get(
+        "/models",
+        summary="Every registered model version, newest first",
+        responses={200: {"model": list[_models.ModelSummary]}},
+    )
     def list_models() -> Any:
         if not reader.exists:
             return FastJSON([])
@@ -133,7 +153,9 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         try:
             with reader.snapshot() as conn:
                 run_dir = _runs.run_row(conn, run_id)["run_dir"]
-                uploaded = _runs.logged_media(conn, run_id)[2]  # upload_file() names outside outputs/
+                uploaded = _runs.logged_media(conn, run_id)[
+                    2
+                ]  # upload_file() names outside outputs/
             return _runfiles.open_file(run_dir, name, run_id, uploaded)
         except InvalidConfigError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
@@ -146,13 +168,17 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         response_class=StreamingResponse,
         responses={
             200: {"content": {media: {} for media in sorted(set(_runs.IMAGE_TYPES.values()))}},
-            400: {"description": "A malformed name (NUL, absolute, '..', a component over 255 bytes)."},
+            400: {
+                "description": "A malformed name (NUL, absolute, '..', a component over 255 bytes)."
+            },
             404: {"description": "No such image in the run."},
         },
     )
     def image(
         run_id: str,
-        name: str = Query(..., max_length=4096, description="The image's path, e.g. outputs/images/loss.png."),
+        name: str = Query(
+            ..., max_length=4096, description="The image's path, e.g. outputs/images/loss.png."
+        ),
     ) -> Any:
         media = _runs.IMAGE_TYPES.get(PurePosixPath(name).suffix.lower())
         if media is None:
@@ -161,11 +187,16 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         f = open_run_file(run_id, name)
         size = os.fstat(f.fileno()).st_size
         return StreamingResponse(
-            _runfiles.iter_chunks(f, size), media_type=media,
+            _runfiles.iter_chunks(f, size),
+            media_type=media,
             headers={"Cache-Control": "no-store", "content-length": str(size)},
         )
 
-    @api.get("/runs/{run_id}", summary="A run: definition, metrics, tags, files", responses=_doc(_models.RunPage))
+    @api.get(
+        "/runs/{run_id}",
+        summary="A run: definition, metrics, tags, files",
+        responses=_doc(_models.RunPage),
+    )
     def run(run_id: str) -> Any:
         try:
             with reader.snapshot() as conn:
@@ -173,14 +204,23 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         except NotFoundError as exc:
             raise _404(exc) from exc
 
-    @api.get("/runs/{run_id}/logs/{stream}", summary="A run's stdout or stderr", responses=_doc(_models.LogChunk))
+    @api.get(
+        "/runs/{run_id}/logs/{stream}",
+        summary="A run's stdout or stderr",
+        responses=_doc(_models.LogChunk),
+    )
     def logs(
         run_id: str,
         stream: str,
         offset: int | None = Query(
-            None, ge=0, le=2**62, description="Byte offset from an earlier answer; omit for the tail."
+            None,
+            ge=0,
+            le=2**62,
+            description="Byte offset from an earlier answer; omit for the tail.",
         ),
-        tail: int = Query(200, ge=0, le=100_000, description="Lines of the tail, when offset is omitted."),
+        tail: int = Query(
+            200, ge=0, le=100_000, description="Lines of the tail, when offset is omitted."
+        ),
     ) -> Any:
         if stream not in ("stdout", "stderr"):
             raise HTTPException(status_code=404, detail="The stream is stdout or stderr.")
@@ -196,21 +236,35 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         response_class=StreamingResponse,
         responses={
             200: {"content": {"application/octet-stream": {}}},
-            400: {"description": "A malformed name (NUL, absolute, '..', a component over 255 bytes)."},
-            404: {"description": "No such file in the run's outputs/ or logs/ (links out of the run count as none)."},
+            400: {
+                "description": "A malformed name (NUL, absolute, '..', a component over 255 bytes)."
+            },
+            404: {
+                "description": "No such file in the run's outputs/ or logs/ (links out of the run count as none)."
+            },
         },
     )
     def download(
         run_id: str,
-        name: str = Query(..., max_length=4096, description="As listed in the run's files, e.g. outputs/model.joblib."),
+        name: str = Query(
+            ...,
+            max_length=4096,
+            description="As listed in the run's files, e.g. outputs/model.joblib.",
+        ),
     ) -> Any:
         f = open_run_file(run_id, name)
         size = os.fstat(f.fileno()).st_size
         base = PurePosixPath(_runfiles.check_name(name)).name
         quoted = quote(base, errors="replace")
-        disposition = f"attachment; filename*=utf-8''{quoted}" if quoted != base else f'attachment; filename="{base}"'
+        disposition = (
+            f"attachment; filename*=utf-8''{quoted}"
+            if quoted != base
+            else f'attachment; filename="{base}"'
+        )
         return StreamingResponse(
-            _runfiles.iter_chunks(f, size),  # the descriptor opened and checked above, not the name again
+            _runfiles.iter_chunks(
+                f, size
+            ),  # the descriptor opened and checked above, not the name again
             media_type="application/octet-stream",
             headers={"content-disposition": disposition, "content-length": str(size)},
         )

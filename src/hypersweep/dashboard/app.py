@@ -69,7 +69,9 @@ def create_app(workspace_path: str | Path, token: str | None = None) -> FastAPI:
     def page(name: str) -> Response:
         text = (STATIC / f"{name}.html").read_text(encoding="utf-8")
         text = text.replace("__HS_TOKEN__", html.escape(guard.action_token, quote=True))
-        return HTMLResponse(text, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"})
+        return HTMLResponse(
+            text, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"}
+        )
 
     @app.get("/", include_in_schema=False)
     def index() -> Response:

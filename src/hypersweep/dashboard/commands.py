@@ -28,8 +28,12 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise click.ClickException(  # exit 1
             f"Cannot listen on {host}:{port}: {exc.strerror or exc}"
-            + (" (another program, or another hypersweep ui, uses it; choose another with --port, or --port 0 "
-               "for any free one)" if exc.errno == errno.EADDRINUSE else "")
+            + (
+                " (another program, or another hypersweep ui, uses it; choose another with --port, or --port 0 "
+                "for any free one)"
+                if exc.errno == errno.EADDRINUSE
+                else ""
+            )
         ) from exc
     sock.listen(128)
     sock.set_inheritable(True)
@@ -39,7 +43,14 @@ def _bind(host: str, port: int) -> socket.socket:
 @click.command()
 @workspace_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--port",
+    "-p",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: any free one).",
+)
 @click.option(
     "--token",
     envvar="HYPERSWEEP_UI_TOKEN",
@@ -67,7 +78,9 @@ def ui(workspace: Path, host: str, port: int, token: str | None) -> None:
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"hypersweep dashboard for {Path(workspace).resolve()}: {url}  (Ctrl-C stops it)")
-    config = uvicorn.Config(create_app(workspace, token=token), log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(workspace, token=token), log_level="warning", access_log=False
+    )
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
@@ -99,4 +112,6 @@ def report(sweep: str, workspace: Path, html_path: Path) -> None:
     runs = ws.store.runs(hd.id) if single else []
     run_id = runs[0]["id"] if runs else None
     path = write_report(ws.path, hd.id, html_path, run_id=run_id)
-    click.echo(f"Wrote {path} ({path.stat().st_size // 1024} KiB): the report of {run_id or hd.id}.")
+    click.echo(
+        f"Wrote {path} ({path.stat().st_size // 1024} KiB): the report of {run_id or hd.id}."
+    )

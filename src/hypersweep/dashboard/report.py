@@ -33,7 +33,13 @@ def _script(code: str) -> str:
 def json_for_html(data: Any) -> str:
     """JSON that is safe inside ``<script type="application/json">`` (no ``<``, ``>``, ``&``)."""
     text = _json.dumps(data)
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(raw, escaped)
     return text
 
@@ -74,12 +80,18 @@ def importance_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
 def _importance_view(data: dict[str, Any], element_id: str) -> str:
     """The importance panel of the sweep view in ``element_id`` (drawn after it)."""
     boot = (
-        "(function(){var data=JSON.parse(document.getElementById(@DATA@).textContent);"
-        "new HS.ImportancePanel(document.getElementById(@ROOT@)).update(data);})();"
-    ).replace("@DATA@", json.dumps(element_id + "-importance")).replace("@ROOT@", json.dumps(element_id))
+        (
+            "(function(){var data=JSON.parse(document.getElementById(@DATA@).textContent);"
+            "new HS.ImportancePanel(document.getElementById(@ROOT@)).update(data);})();"
+        )
+        .replace("@DATA@", json.dumps(element_id + "-importance"))
+        .replace("@ROOT@", json.dumps(element_id))
+    )
     return (
         f'<script type="application/json" id="{html.escape(element_id)}-importance">{json_for_html(data)}</script>\n'
-        + _script(_static("hs-importance.js")) + "\n" + _script(boot)
+        + _script(_static("hs-importance.js"))
+        + "\n"
+        + _script(boot)
     )
 
 
@@ -94,8 +106,12 @@ def run_data(workspace: str | Path, run_id: str, tail: int = 200) -> dict[str, A
             run_dir = _runs.run_row(conn, run_id)["run_dir"]
     finally:
         reader.close()
-    data["logs"] = {s: _runs.log_chunk(run_dir, s, None, tail)["text"] for s in ("stdout", "stderr")}
-    for image in data.get("images", []):  # no server behind a report or a widget: images travel inline
+    data["logs"] = {
+        s: _runs.log_chunk(run_dir, s, None, tail)["text"] for s in ("stdout", "stderr")
+    }
+    for image in data.get(
+        "images", []
+    ):  # no server behind a report or a widget: images travel inline
         image["data"] = _runs.image_data_uri(run_dir, image["path"])
     return data
 
@@ -141,7 +157,7 @@ def sweep_report_html(workspace: str | Path, sweep_id: str, run_id: str | None =
     title = f"{run_id or sweep_id} · hypersweep report"
     made = time.strftime("%Y-%m-%d %H:%M %Z")
     return (
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_static('hs.css')}</style>\n</head>\n"
         '<body class="hs-page">\n'
@@ -155,7 +171,9 @@ def sweep_report_html(workspace: str | Path, sweep_id: str, run_id: str | None =
     )
 
 
-def write_report(workspace: str | Path, sweep_id: str, path: str | Path, run_id: str | None = None) -> Path:
+def write_report(
+    workspace: str | Path, sweep_id: str, path: str | Path, run_id: str | None = None
+) -> Path:
     """Write :func:`sweep_report_html` to ``path`` and return it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,9 @@ def target_forms() -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def make_executor(target: str, max_workers: int, callable_trials: bool, resources: dict | None = None) -> Executor:
+def make_executor(
+    target: str, max_workers: int, callable_trials: bool, resources: dict | None = None
+) -> Executor:
     """The executor for a compute target: the first class whose ``compute_targets`` match and that runs
     this kind of trial.
 

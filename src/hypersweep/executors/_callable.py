@@ -26,8 +26,14 @@ from hypersweep.run import LiveRun, reset_current_run, set_current_run
 from hypersweep.status import RunStatus
 
 
-def live_run(run_id: str, sink: Any, *, run_dir: os.PathLike[str] | str | None = None,
-             workspace: str | None = None, experiment: str | None = None) -> LiveRun:
+def live_run(
+    run_id: str,
+    sink: Any,
+    *,
+    run_dir: os.PathLike[str] | str | None = None,
+    workspace: str | None = None,
+    experiment: str | None = None,
+) -> LiveRun:
     """The run a callable trial logs to: every record goes to ``sink.write(record)``."""
     return LiveRun(run_id, sink, run_dir=run_dir, workspace=workspace, experiment=experiment)
 
@@ -101,7 +107,9 @@ def run_callable(
         except stops as exc:
             status, error = RunStatus.CANCELED, str(exc)
         except BaseException as exc:  # noqa: BLE001 - a trial's failure must not stop the sweep
-            message = next((text for kind, text in (canceled_by or {}).items() if isinstance(exc, kind)), None)
+            message = next(
+                (text for kind, text in (canceled_by or {}).items() if isinstance(exc, kind)), None
+            )
             if message is not None:
                 status, error = RunStatus.CANCELED, message
             else:

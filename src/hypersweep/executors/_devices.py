@@ -79,7 +79,9 @@ def nvidia_smi_devices(program: str | None = None) -> list[tuple[str, str]] | No
     if program is None:
         return None
     try:
-        proc = subprocess.run([program, "-L"], capture_output=True, text=True, timeout=NVIDIA_SMI_TIMEOUT, check=False)
+        proc = subprocess.run(
+            [program, "-L"], capture_output=True, text=True, timeout=NVIDIA_SMI_TIMEOUT, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode != 0:
@@ -112,13 +114,21 @@ def discover(environ: Mapping[str, str] | None = None) -> Devices:
             indexes = {i for i, uuid in listed if not uuid.startswith("MIG-")}
             uuids = [uuid for _, uuid in listed]
             for entry in ids:
-                known = entry in indexes if entry.isdigit() else any(u.startswith(entry) for u in uuids)
+                known = (
+                    entry in indexes if entry.isdigit() else any(u.startswith(entry) for u in uuids)
+                )
                 if not known:
                     shown = ", ".join(sorted(indexes, key=int)) or "none"
-                    raise invalid("CUDA_VISIBLE_DEVICES", "the environment",
-                                  f"devices that 'nvidia-smi -L' lists (indexes {shown}, or their UUIDs)", value)
+                    raise invalid(
+                        "CUDA_VISIBLE_DEVICES",
+                        "the environment",
+                        f"devices that 'nvidia-smi -L' lists (indexes {shown}, or their UUIDs)",
+                        value,
+                    )
         if len(set(ids)) != len(ids):
-            raise invalid("CUDA_VISIBLE_DEVICES", "the environment", "a list of distinct devices", value)
+            raise invalid(
+                "CUDA_VISIBLE_DEVICES", "the environment", "a list of distinct devices", value
+            )
         return Devices(tuple(ids), f"CUDA_VISIBLE_DEVICES={value}")
     for name in ROCM_VARIABLES:
         value = environ.get(name)
@@ -161,7 +171,9 @@ class DevicePool:
             fitting = [i for i in range(len(free)) if free[i] >= need]
             if not fitting:
                 return None
-            best = max(fitting, key=lambda i: (free[i], -i))  # the least used device, the first of equals
+            best = max(
+                fitting, key=lambda i: (free[i], -i)
+            )  # the least used device, the first of equals
             return [(best, need)]
         whole = -(-need // UNITS)
         empty = [i for i in range(len(free)) if free[i] == UNITS]
@@ -228,9 +240,13 @@ def check_request(num_gpus: float, devices: Devices, owner: str) -> None:
     have = len(devices.ids)
     if num_gpus > have:
         found = f"{have} GPU{'s' if have != 1 else ''}"
-        raise invalid("resources['num_gpus']", owner,
-                      f"at most the number of GPUs this machine has for trials: {found} "
-                      f"(found from {devices.source})", num_gpus)
+        raise invalid(
+            "resources['num_gpus']",
+            owner,
+            f"at most the number of GPUs this machine has for trials: {found} "
+            f"(found from {devices.source})",
+            num_gpus,
+        )
 
 
 #: Thread-count variables set to a trial's ``num_cpus`` (unless already set).

@@ -58,7 +58,12 @@ def trial_key(run_dir: os.PathLike[str] | str) -> str:
 
 
 def start_trial_process(
-    run_dir: os.PathLike[str] | str, argv: list[str], cwd: os.PathLike[str] | str, env: dict[str, str], stdout: IO[bytes], stderr: IO[bytes]
+    run_dir: os.PathLike[str] | str,
+    argv: list[str],
+    cwd: os.PathLike[str] | str,
+    env: dict[str, str],
+    stdout: IO[bytes],
+    stderr: IO[bytes],
 ) -> subprocess.Popen[bytes]:
     """Start a trial's script: in its own session, dying with this thread, every descendant marked as the run's.
 
@@ -77,7 +82,10 @@ def start_trial_process(
 
 
 def signal_trials(
-    run_dirs: Iterable[os.PathLike[str] | str], sig: int, leaders: Iterable[int] = (), wait: bool = False
+    run_dirs: Iterable[os.PathLike[str] | str],
+    sig: int,
+    leaders: Iterable[int] = (),
+    wait: bool = False,
 ) -> None:
     """Send ``sig`` to every process of these trials (by run folder): the groups of their ``leaders``, every marked descendant.
 
@@ -114,7 +122,9 @@ def exit_description(code: int) -> str:
 
 def exit_message(code: int, last_lines: str, where: str = "") -> str:
     """A failed script's error: how it ended (``where``: e.g. `` (Ray node 10.0.0.2)``), its stderr's tail, a hint."""
-    message = f"The training script {exit_description(code)}{where}." + (f"\n{last_lines}" if last_lines else "")
+    message = f"The training script {exit_description(code)}{where}." + (
+        f"\n{last_lines}" if last_lines else ""
+    )
     return message + install_hint(last_lines)
 
 
@@ -128,7 +138,13 @@ def _link_or_copy(src: str, dst: str) -> None:
 def materialize(spec: TrialSpec) -> None:
     """Make the run folder: a copy of the source snapshot (hard links where possible), ``outputs/``, ``logs/``."""
     if spec.source_dir is not None:
-        shutil.copytree(spec.source_dir, spec.run_dir, copy_function=_link_or_copy, symlinks=True, dirs_exist_ok=True)
+        shutil.copytree(
+            spec.source_dir,
+            spec.run_dir,
+            copy_function=_link_or_copy,
+            symlinks=True,
+            dirs_exist_ok=True,
+        )
     (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
     for name in spec.output_dirs:
         (spec.run_dir / "outputs" / name).mkdir(parents=True, exist_ok=True)
@@ -202,11 +218,16 @@ class TrialProcess:
         self.key_dir, self.stderr_path, self.grace_seconds = key_dir, stderr, grace_seconds
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
         program = argv[0] if argv else ""
-        if shutil.which(program, path=full_env.get("PATH")) is None and shutil.which(os.path.join(cwd, program)) is None:
+        if (
+            shutil.which(program, path=full_env.get("PATH")) is None
+            and shutil.which(os.path.join(cwd, program)) is None
+        ):
             raise FileNotFoundError(f"no executable {program!r}")
         self.files: list[IO[bytes]] = [open(stdout, "ab"), open(stderr, "ab")]
         try:
-            self.popen = start_trial_process(key_dir, argv, cwd, full_env, self.files[0], self.files[1])
+            self.popen = start_trial_process(
+                key_dir, argv, cwd, full_env, self.files[0], self.files[1]
+            )
         except OSError:
             for f in self.files:
                 f.close()
@@ -216,7 +237,9 @@ class TrialProcess:
         self.kill_at: float | None = None
         self.stopping = False
         self.pidfd: int | None = None
-        with contextlib.suppress(AttributeError, OSError):  # no pidfd (old kernel or not Linux): plain polling
+        with contextlib.suppress(
+            AttributeError, OSError
+        ):  # no pidfd (old kernel or not Linux): plain polling
             self.pidfd = os.pidfd_open(self.pid)
 
     def read(self) -> list[bytes]:

@@ -108,7 +108,9 @@ def shared_hub(ray: Any) -> Any:
         try:  # wait for its process, so the first trials' metrics are not held up by its start
             ray.get(hub.take.remote("", 0), timeout=120)
         except Exception as exc:
-            raise HypersweepError(f"Could not start hypersweep's hub actor on the Ray cluster: {exc}") from exc
+            raise HypersweepError(
+                f"Could not start hypersweep's hub actor on the Ray cluster: {exc}"
+            ) from exc
         _HUB = (job, hub)
         return hub
 
@@ -147,7 +149,9 @@ class _HubLink:
         try:
             reason = self.ray.get(self.inflight)
         except Exception:  # noqa: BLE001 - the hub is gone: keep the items for the result
-            logger.warning("hypersweep: run %s lost its hub; its records come back at its end", self.run_id)
+            logger.warning(
+                "hypersweep: run %s lost its hub; its records come back at its end", self.run_id
+            )
             self.broken = True
             with self.lock:
                 self.buffer[:0] = self.sent
@@ -260,26 +264,44 @@ def script_task(payload: dict[str, Any], snapshot: bytes | None, hub: Any) -> di
 
     shared = bool(payload["shared_dir"])
     work = _work_dir(payload)
-    result = _run_script(ray, payload, snapshot, _HubLink(ray, hub, payload["channel"], payload["run_id"]), work)
+    result = _run_script(
+        ray, payload, snapshot, _HubLink(ray, hub, payload["channel"], payload["run_id"]), work
+    )
     if not shared:
         shutil.rmtree(work, ignore_errors=True)
     return result
 
 
-def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link: _HubLink, work: Path) -> dict[str, Any]:
+def _run_script(
+    ray: Any, payload: dict[str, Any], snapshot: bytes | None, link: _HubLink, work: Path
+) -> dict[str, Any]:
     shared = bool(payload["shared_dir"])
     if snapshot is not None and not shared:
         unpack(snapshot, work)
     for sub in ("outputs", "logs", *(f"outputs/{name}" for name in payload.get("output_dirs", ()))):
         (work / sub).mkdir(parents=True, exist_ok=True)
-    events, stdout, stderr = work / "logs" / "events.jsonl", work / "logs" / "stdout.txt", work / "logs" / "stderr.txt"
+    events, stdout, stderr = (
+        work / "logs" / "events.jsonl",
+        work / "logs" / "stdout.txt",
+        work / "logs" / "stderr.txt",
+    )
     events.touch()
     argv = list(payload["argv"])
     if argv and argv[0] == payload["driver_python"]:
-        argv[0] = sys.executable  # the driver's interpreter path means "the Python hypersweep runs in"
+        argv[0] = (
+            sys.executable
+        )  # the driver's interpreter path means "the Python hypersweep runs in"
     try:
-        proc = TrialProcess(work, argv, work, {**payload["env"], ENV_EVENTS: str(events)}, stdout=stdout,
-                            stderr=stderr, events=events, grace_seconds=payload["grace_seconds"])
+        proc = TrialProcess(
+            work,
+            argv,
+            work,
+            {**payload["env"], ENV_EVENTS: str(events)},
+            stdout=stdout,
+            stderr=stderr,
+            events=events,
+            grace_seconds=payload["grace_seconds"],
+        )
     except OSError as exc:
         message = f"Could not start {payload['argv'][0]!r} on node {_node_ip(ray)}: {exc}"
         with open(stderr, "ab") as err:
@@ -293,7 +315,9 @@ def _run_script(ray: Any, payload: dict[str, Any], snapshot: bytes | None, link:
     finally:
         proc.close()  # no orphans left behind, in its group or not (also when this task is interrupted)
     last_lines = tail(stderr) if code != 0 else ""
-    return _script_result(link, work, shared, {"code": code, "error": None, "tail": last_lines, "node": _node_ip(ray)})
+    return _script_result(
+        link, work, shared, {"code": code, "error": None, "tail": last_lines, "node": _node_ip(ray)}
+    )
 
 
 def _supervise(proc: TrialProcess, link: _HubLink) -> int:
@@ -312,7 +336,9 @@ def _supervise(proc: TrialProcess, link: _HubLink) -> int:
         proc.wait(LOOP_SECONDS)
 
 
-def _script_result(link: _HubLink, work: Path, shared: bool, result: dict[str, Any]) -> dict[str, Any]:
+def _script_result(
+    link: _HubLink, work: Path, shared: bool, result: dict[str, Any]
+) -> dict[str, Any]:
     result["stop_reason"] = link.stop_reason
     result["unsent"] = link.finish()
     result["acked"] = link.acked
@@ -349,13 +375,21 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
         pumper = threading.Thread(target=pump, name=f"hypersweep-{run_id}", daemon=True)
         pumper.start()
         cwd = os.getcwd()
-        with open(work / "logs" / "stdout.txt", "a") as out, open(work / "logs" / "stderr.txt", "a") as err:
+        with (
+            open(work / "logs" / "stdout.txt", "a") as out,
+            open(work / "logs" / "stderr.txt", "a") as err,
+        ):
             try:
                 os.chdir(work)  # outputs/... written by the callable come back with the run
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                     # ray.cancel, sent by stop() before the start was seen, interrupts the call
-                    status, error = run_callable(run, call, primary_metric=payload["primary_metric"], stderr=err,
-                                                 canceled_by={KeyboardInterrupt: "The Ray task was canceled."})
+                    status, error = run_callable(
+                        run,
+                        call,
+                        primary_metric=payload["primary_metric"],
+                        stderr=err,
+                        canceled_by={KeyboardInterrupt: "The Ray task was canceled."},
+                    )
             finally:
                 os.chdir(cwd)
         done.set()

@@ -183,7 +183,9 @@ class Reaper:
         if not keys or not HAS_PROC:
             return
         if not wait:
-            line = b"".join(b"%d %s\n" % (sig, k.encode(errors="surrogateescape").hex().encode()) for k in keys)
+            line = b"".join(
+                b"%d %s\n" % (sig, k.encode(errors="surrogateescape").hex().encode()) for k in keys
+            )
             with self._lock:
                 watchdog = self._watchdog if self._pid == os.getpid() else None
                 if watchdog is not None and watchdog.stdin is not None:
@@ -210,7 +212,9 @@ class Reaper:
                 start_new_session=True,
             )
             assert self._watchdog.stdin is not None
-            os.set_blocking(self._watchdog.stdin.fileno(), False)  # a stalled watchdog never blocks a driver
+            os.set_blocking(
+                self._watchdog.stdin.fileno(), False
+            )  # a stalled watchdog never blocks a driver
             atexit.register(self._close)
 
     def _close(self) -> None:
@@ -240,7 +244,11 @@ def process_reaper() -> Reaper:
 
 def _watch(token: str) -> None:
     """The watchdog: signal the trials it is told of (lines ``SIG HEXKEY``); at the driver's end, kill what it started."""
-    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTSTP):  # a terminal's signals (it has its own session anyway)
+    for sig in (
+        signal.SIGINT,
+        signal.SIGHUP,
+        signal.SIGTSTP,
+    ):  # a terminal's signals (it has its own session anyway)
         with contextlib.suppress(OSError, ValueError):
             signal.signal(sig, signal.SIG_IGN)
     pending = b""
@@ -250,7 +258,9 @@ def _watch(token: str) -> None:
             for line in lines:
                 with contextlib.suppress(ValueError):
                     number, key = line.split(b" ")
-                    kill_marked([ENV_TRIAL.encode() + b"=" + bytes.fromhex(key.decode())], int(number))
+                    kill_marked(
+                        [ENV_TRIAL.encode() + b"=" + bytes.fromhex(key.decode())], int(number)
+                    )
     kill_marked([marker(ENV_OWNER, token)])
 
 

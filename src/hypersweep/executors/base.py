@@ -95,7 +95,11 @@ def parse_record(run_id: str, line: bytes | str) -> Logged | None:
     """Decode one line of the events file; None for a line that is torn, foreign or malformed
     (see :func:`hypersweep._wire.decode`: whatever a line holds, only that line is lost)."""
     rec = decode(line)
-    return None if rec is None else Logged(run_id, rec.kind.value, rec.name, rec.value, rec.time, rec.step)
+    return (
+        None
+        if rec is None
+        else Logged(run_id, rec.kind.value, rec.name, rec.value, rec.time, rec.step)
+    )
 
 
 def parse_records(run_id: str, lines: Iterable[bytes | str]) -> list[Logged]:
@@ -149,11 +153,15 @@ class Executor(abc.ABC):
 
     def __init__(self, max_workers: int | None = None, resources: dict | None = None) -> None:
         self.max_workers = max_workers
-        self._running: dict[str, tuple[TrialSpec, Any]] = {}  # run id -> (spec, the executor's handle)
+        self._running: dict[
+            str, tuple[TrialSpec, Any]
+        ] = {}  # run id -> (spec, the executor's handle)
         self._waiting: list[TrialSpec] = []  # trials waiting for room, in order
         self._pending: list[Event] = []  # events due at the next poll
         self._stop_reasons: dict[str, str] = {}  # run id -> the first reason it was stopped for
-        self._draining: dict[str, TrialSpec] = {}  # ended, devices held until all its processes are gone
+        self._draining: dict[
+            str, TrialSpec
+        ] = {}  # ended, devices held until all its processes are gone
         self._request = _num_gpus(resources)
         self._pool: DevicePool | None = None
 
@@ -249,8 +257,10 @@ class Executor(abc.ABC):
             return ""
         pool = self._devices()
         found = f"{len(pool.devices.ids)} GPU{'s' if len(pool.devices.ids) != 1 else ''} found from {pool.devices.source}"
-        return (f"each trial asks for {describe_request(self._request)}, and the {found} hold "
-                f"{pool.at_most(self._request)} such trials at once; the others start as devices are freed")
+        return (
+            f"each trial asks for {describe_request(self._request)}, and the {found} hold "
+            f"{pool.at_most(self._request)} such trials at once; the others start as devices are freed"
+        )
 
     def shutdown(self, reason: str = "sweep ended", wait_seconds: float = 30.0) -> list[Event]:
         """Stop every trial, wait up to ``wait_seconds`` for them, and return the last events.
@@ -335,7 +345,9 @@ class Executor(abc.ABC):
         entry = self._running.pop(ended.run_id, None)
         reason = self._stop_reasons.pop(ended.run_id, None)
         if entry is not None and self._pool is not None and ended.run_id in self._pool.holders:
-            self._draining[ended.run_id] = entry[0]  # its devices stay held until its processes are gone
+            self._draining[ended.run_id] = entry[
+                0
+            ]  # its devices stay held until its processes are gone
         if reason is not None and ended.status in (RunStatus.COMPLETED, RunStatus.CANCELED):
             return RunEnded(ended.run_id, RunStatus.CANCELED, reason, ended.time)
         return ended

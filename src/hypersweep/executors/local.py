@@ -58,8 +58,13 @@ class LocalProcessExecutor(Executor):
     runs_scripts: ClassVar[bool] = True
     runs_callables: ClassVar[bool] = False
 
-    def __init__(self, grace_seconds: float = DEFAULT_GRACE_SECONDS, resources: dict | None = None,
-                 *, max_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        grace_seconds: float = DEFAULT_GRACE_SECONDS,
+        resources: dict | None = None,
+        *,
+        max_workers: int | None = None,
+    ) -> None:
         super().__init__(max_workers, resources)
         self.grace_seconds = grace_seconds
         self._poller = select.poll()
@@ -75,8 +80,16 @@ class LocalProcessExecutor(Executor):
         if devices is not None:
             env.update(self._devices().devices.variables(devices))
         try:
-            proc = TrialProcess(spec.run_dir, spec.argv, spec.run_dir, env, stdout=spec.stdout_path,
-                                stderr=spec.stderr_path, events=spec.events_path, grace_seconds=self.grace_seconds)
+            proc = TrialProcess(
+                spec.run_dir,
+                spec.argv,
+                spec.run_dir,
+                env,
+                stdout=spec.stdout_path,
+                stderr=spec.stderr_path,
+                events=spec.events_path,
+                grace_seconds=self.grace_seconds,
+            )
         except OSError as exc:
             message = f"Could not start {spec.argv[0]!r}: {exc}"
             spec.stderr_path.write_text(message + "\n")
@@ -95,7 +108,9 @@ class LocalProcessExecutor(Executor):
     def collect(self, timeout: float) -> list[Event]:
         procs: dict[str, TrialProcess] = self.handles()
         deadlines = [p.kill_at for p in procs.values() if p.kill_at is not None]
-        wait = timeout if not deadlines else max(0.0, min(timeout, min(deadlines) - time.monotonic()))
+        wait = (
+            timeout if not deadlines else max(0.0, min(timeout, min(deadlines) - time.monotonic()))
+        )
         if wait > 0 and self._by_fd:
             self._poller.poll(wait * 1000)
         elif wait > 0:
@@ -108,8 +123,12 @@ class LocalProcessExecutor(Executor):
             if code is not None:
                 events.extend(parse_records(run_id, proc.read()))
                 ended.append((run_id, proc, code))
-        if ended:  # nothing a finished run started outlives it: its group, and every marked descendant
-            signal_trials([p.key_dir for _, p, _ in ended], signal.SIGKILL, [p.pid for _, p, _ in ended])
+        if (
+            ended
+        ):  # nothing a finished run started outlives it: its group, and every marked descendant
+            signal_trials(
+                [p.key_dir for _, p, _ in ended], signal.SIGKILL, [p.pid for _, p, _ in ended]
+            )
             now = time.time()
             for run_id, proc, code in ended:
                 if proc.pidfd is not None:

@@ -205,7 +205,9 @@ class RayExecutor(Executor):
                 (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
                 payload["config"] = dict(spec.config)
                 function = _dumps_function(spec.function)
-                run.ref = self._callable.options(**self._options(spec)).remote(payload, function, self._hub)
+                run.ref = self._callable.options(**self._options(spec)).remote(
+                    payload, function, self._hub
+                )
                 return run
             if spec.argv is None:
                 raise ValueError("a script trial needs a command (argv)")
@@ -216,11 +218,19 @@ class RayExecutor(Executor):
                 (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
                 spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
                 snapshot = self._snapshot(spec.source_dir) if spec.source_dir is not None else None
-            payload.update(argv=list(spec.argv), env=dict(spec.env), driver_python=sys.executable,
-                           output_dirs=list(spec.output_dirs))
-            run.ref = self._script.options(**self._options(spec)).remote(payload, snapshot, self._hub)
+            payload.update(
+                argv=list(spec.argv),
+                env=dict(spec.env),
+                driver_python=sys.executable,
+                output_dirs=list(spec.output_dirs),
+            )
+            run.ref = self._script.options(**self._options(spec)).remote(
+                payload, snapshot, self._hub
+            )
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable callable: this run fails, not the sweep
-            raise LaunchError(f"Could not submit the trial to Ray: {type(exc).__name__}: {exc}") from exc
+            raise LaunchError(
+                f"Could not submit the trial to Ray: {type(exc).__name__}: {exc}"
+            ) from exc
         return run
 
     # -- collect --------------------------------------------------------------------------------
@@ -246,7 +256,9 @@ class RayExecutor(Executor):
             try:
                 batches = ray.get(self._take)
             except Exception as exc:  # noqa: BLE001 - the hub died: records now come with results
-                logger.warning("hypersweep: the Ray hub actor died (%s); metrics arrive at run ends", exc)
+                logger.warning(
+                    "hypersweep: the Ray hub actor died (%s); metrics arrive at run ends", exc
+                )
                 batches, self._hub_alive = [], False
             self._take = None
             for run_id, items in batches:
@@ -260,7 +272,11 @@ class RayExecutor(Executor):
                 continue
             outcome = run.outcome
             expected = outcome.get("acked", 0) if isinstance(outcome, dict) else 0
-            if run.received < expected and self._hub_alive and now - run.finished_at < STRAGGLER_SECONDS:
+            if (
+                run.received < expected
+                and self._hub_alive
+                and now - run.finished_at < STRAGGLER_SECONDS
+            ):
                 continue  # its last records are still on their way
             events.extend(self._finish(run))
         return events
@@ -297,7 +313,9 @@ class RayExecutor(Executor):
                 try:
                     unpack(outcome["files"], spec.run_dir)
                 except (OSError, tarfile.TarError) as exc:
-                    logger.warning("hypersweep: could not unpack the files of %s: %s", spec.run_id, exc)
+                    logger.warning(
+                        "hypersweep: could not unpack the files of %s: %s", spec.run_id, exc
+                    )
             events.append(self._ended(run, outcome))
         else:
             events.append(self._failed(run, outcome))
@@ -315,8 +333,12 @@ class RayExecutor(Executor):
         if code == 0:
             return RunEnded(run_id, RunStatus.COMPLETED, None, now)
         if code is None:
-            return RunEnded(run_id, RunStatus.FAILED, outcome.get("error") or "The trial did not start.", now)
-        message = exit_message(code, outcome.get("tail") or "", f" (Ray node {outcome.get('node', '?')})")
+            return RunEnded(
+                run_id, RunStatus.FAILED, outcome.get("error") or "The trial did not start.", now
+            )
+        message = exit_message(
+            code, outcome.get("tail") or "", f" (Ray node {outcome.get('node', '?')})"
+        )
         return RunEnded(run_id, RunStatus.FAILED, message, now)
 
     def _failed(self, run: _RayRun, exc: BaseException) -> RunEnded:
@@ -353,8 +375,15 @@ class RayExecutor(Executor):
         when its worker node was this machine (its worker-local folder is then copied into the run
         folder). A trial that ran on another node keeps only what the store already had.
         """
-        leaders = [pid] if pid is not None and is_trial(pid, spec.run_id) else []  # same machine, still running
-        signal_trials([spec.run_dir, *work_root().glob(f"{spec.run_id}-*")], signal.SIGKILL, leaders, wait=True)
+        leaders = (
+            [pid] if pid is not None and is_trial(pid, spec.run_id) else []
+        )  # same machine, still running
+        signal_trials(
+            [spec.run_dir, *work_root().glob(f"{spec.run_id}-*")],
+            signal.SIGKILL,
+            leaders,
+            wait=True,
+        )
         if not self.shared_workspace:
             for folder in sorted(work_root().glob(f"{spec.run_id}-*")):
                 for sub in ("outputs", "logs"):

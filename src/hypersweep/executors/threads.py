@@ -78,7 +78,11 @@ class _QueueSink:
         self.run_id, self.events = run_id, events
 
     def write(self, record: Record) -> None:
-        self.events.put(Logged(self.run_id, record.kind.value, record.name, record.value, record.time, record.step))
+        self.events.put(
+            Logged(
+                self.run_id, record.kind.value, record.name, record.value, record.time, record.step
+            )
+        )
 
 
 class ThreadExecutor(Executor):
@@ -98,7 +102,9 @@ class ThreadExecutor(Executor):
 
     def __init__(self, max_workers: int, resources: dict | None = None) -> None:
         super().__init__(max_workers, resources)
-        self._threads = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hypersweep-trial")
+        self._threads = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="hypersweep-trial"
+        )
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._saved: tuple[Any, Any] | None = None
         self._saved_env: dict[str, str | None] | None = None
@@ -139,8 +145,13 @@ class ThreadExecutor(Executor):
             raise LaunchError("A callable trial needs a function.")
         (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
         spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
-        run = live_run(spec.run_id, _QueueSink(spec.run_id, self._events), run_dir=spec.run_dir,
-                       workspace=spec.env.get(ENV_WORKSPACE), experiment=spec.env.get(ENV_EXPERIMENT))
+        run = live_run(
+            spec.run_id,
+            _QueueSink(spec.run_id, self._events),
+            run_dir=spec.run_dir,
+            workspace=spec.env.get(ENV_WORKSPACE),
+            experiment=spec.env.get(ENV_EXPERIMENT),
+        )
         self._route_output()
         self._apply_env({k: v for k, v in spec.env.items() if k == mlflow_plugin.ENV_TRACKING_URI})
         if devices is not None:
@@ -154,7 +165,9 @@ class ThreadExecutor(Executor):
     def collect(self, timeout: float) -> list[Event]:
         events: list[Event] = []
         try:
-            events.append(self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait())
+            events.append(
+                self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
+            )
         except queue.Empty:
             return events
         while True:
@@ -180,17 +193,26 @@ class ThreadExecutor(Executor):
         """Run the callable with its output routed to the run's files (text that is not UTF-8 escaped)."""
         function, config = spec.function, dict(spec.config)
         assert function is not None
-        with open(spec.stdout_path, "a", errors="backslashreplace") as out, \
-                open(spec.stderr_path, "a", errors="backslashreplace") as err:
+        with (
+            open(spec.stdout_path, "a", errors="backslashreplace") as out,
+            open(spec.stderr_path, "a", errors="backslashreplace") as err,
+        ):
             streams = _STREAMS.set((out, err))
             experiment = spec.env.get(mlflow_plugin.ENV_EXPERIMENT_NAME, "Default")
             mlflow_plugin.register_thread_trial(run, spec.run_dir / "outputs", experiment)
             status = RunStatus.FAILED
             try:
-                status, error = run_callable(run, lambda: function(config), primary_metric=spec.primary_metric,
-                                             stderr=err, interrupts=(mlflow_plugin.TrialInterrupted,))
+                status, error = run_callable(
+                    run,
+                    lambda: function(config),
+                    primary_metric=spec.primary_metric,
+                    stderr=err,
+                    interrupts=(mlflow_plugin.TrialInterrupted,),
+                )
             finally:
-                mlflow_status = {RunStatus.COMPLETED: "FINISHED", RunStatus.FAILED: "FAILED"}.get(status, "KILLED")
+                mlflow_status = {RunStatus.COMPLETED: "FINISHED", RunStatus.FAILED: "FAILED"}.get(
+                    status, "KILLED"
+                )
                 mlflow_plugin.unregister_thread_trial(spec.run_id, mlflow_status)
                 _STREAMS.reset(streams)
         return status, error

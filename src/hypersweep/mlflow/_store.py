@@ -156,7 +156,9 @@ class HypersweepTrackingStore(SqlAlchemyStore):
                     self._experiments[name] = experiment.experiment_id
             return self._experiments[name]
 
-    def create_run(self, experiment_id: Any, user_id: Any, start_time: Any, tags: Any, run_name: Any) -> Any:
+    def create_run(
+        self, experiment_id: Any, user_id: Any, start_time: Any, tags: Any, run_name: Any
+    ) -> Any:
         """A new run; in a trial, a top-level run is the trial's own (created once, then resumed)."""
         tags = list(tags or [])
         trial = current_trial()
@@ -192,7 +194,11 @@ class HypersweepTrackingStore(SqlAlchemyStore):
     def update_run_info(self, run_id: str, run_status: Any, end_time: Any, run_name: Any) -> Any:
         """As MLflow's; a trial's run that the sweep stopped ends KILLED (not FAILED by the stop's exception)."""
         trial = trial_of(run_id)
-        if trial is not None and trial.live._stop_reason is not None and run_status == RunStatus.FAILED:
+        if (
+            trial is not None
+            and trial.live._stop_reason is not None
+            and run_status == RunStatus.FAILED
+        ):
             run_status = RunStatus.KILLED
         return super().update_run_info(run_id, run_status, end_time, run_name)
 
@@ -210,7 +216,13 @@ class HypersweepTrackingStore(SqlAlchemyStore):
         super().set_tag(run_id, tag)
         self._forward(run_id, (), (), [tag])
 
-    def log_batch(self, run_id: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]) -> None:
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+    ) -> None:
         super().log_batch(run_id, metrics, params, tags)
         self._forward(run_id, metrics, params, tags)
 

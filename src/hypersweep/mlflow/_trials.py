@@ -25,7 +25,9 @@ ARTIFACTS_DIR = "mlartifacts"
 RUN_ID_TAG = "hypersweep.run_id"
 #: The prefix of the hypersweep tags that hold what a trial logged with ``mlflow.log_param``.
 PARAM_TAG_PREFIX = "params."
-INSTALL_HINT = 'The script imports mlflow, which is not installed: pip install "hypersweep[mlflow]".'
+INSTALL_HINT = (
+    'The script imports mlflow, which is not installed: pip install "hypersweep[mlflow]".'
+)
 
 
 def tracking_uri(workspace: str | os.PathLike[str]) -> str:
@@ -135,7 +137,9 @@ def _process_trial() -> TrialContext | None:
                 live = Run.get_context()
                 if isinstance(live, LiveRun) and live.id == run_id:
                     outputs = Path(events).parent.parent / "outputs"  # <run>/logs/events.jsonl
-                    trial = TrialContext(run_id, live, outputs, os.environ.get(ENV_EXPERIMENT) or "Default")
+                    trial = TrialContext(
+                        run_id, live, outputs, os.environ.get(ENV_EXPERIMENT) or "Default"
+                    )
             _PROCESS_TRIAL.append(trial)
         return _PROCESS_TRIAL[0]
 

@@ -52,7 +52,9 @@ def policy_from_data(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
     if cls is None:
         raise invalid("type", "early_termination", f"one of {', '.join(POLICIES.types())}", kind)
     values = {key: value for key, value in data.items() if key != "type"}
-    kwargs = kwargs_from_data(cls, values, where="early_termination", kind=str(kind).strip().lower(), first=_SCHEDULE)
+    kwargs = kwargs_from_data(
+        cls, values, where="early_termination", kind=str(kind).strip().lower(), first=_SCHEDULE
+    )
     return cls(**kwargs)
 
 

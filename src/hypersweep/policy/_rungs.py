@@ -32,13 +32,20 @@ class RungSchedule:
     _index: Any  # the policy's HistoryIndex, set by its constructor
 
     def _init_rungs(
-        self, owner: str, reduction_factor: int, min_interval: int, max_interval: int | None, brackets: int,
+        self,
+        owner: str,
+        reduction_factor: int,
+        min_interval: int,
+        max_interval: int | None,
+        brackets: int,
         min_runs: int,
     ) -> None:
         self._eta = check_int(reduction_factor, "reduction_factor", owner, low=2)
         self._min_interval = check_int(min_interval, "min_interval", owner, low=1)
         self._max_interval = (
-            None if max_interval is None else check_int(max_interval, "max_interval", owner, low=self._min_interval + 1)
+            None
+            if max_interval is None
+            else check_int(max_interval, "max_interval", owner, low=self._min_interval + 1)
         )
         self._brackets = check_int(brackets, "brackets", owner, low=1)
         self._min_runs = check_int(min_runs, "min_runs", owner, low=1)
@@ -98,7 +105,12 @@ class RungSchedule:
         return any(self._is_rung(interval, b) for b in range(self._brackets))
 
     def _rung_population(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], goal: PrimaryMetricGoal, kind: Any
+        self,
+        run_id: str,
+        interval: int,
+        histories: Mapping[str, RunHistory],
+        goal: PrimaryMetricGoal,
+        kind: Any,
     ) -> list[float] | None:
         """The ranked ``kind`` values of the runs at ``run_id``'s rung, with the history index (``self._index``)
         synced; None when the run is not judged here (no value at the interval, not a rung of its bracket, or

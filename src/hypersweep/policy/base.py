@@ -96,12 +96,17 @@ class EarlyTerminationPolicy(abc.ABC):
 
     def properties(self) -> dict[str, Any]:
         """The policy's settings, as HyperDrive serializes them."""
-        return {"evaluation_interval": self.evaluation_interval, "delay_evaluation": self.delay_evaluation}
+        return {
+            "evaluation_interval": self.evaluation_interval,
+            "delay_evaluation": self.delay_evaluation,
+        }
 
     def to_json(self) -> dict[str, Any]:
         """``{"name": ..., "properties": {...}}`` (HyperDrive's ``policy_config``)."""
         props = self.properties()
-        return {"name": self.policy_name, "properties": props} if props else {"name": self.policy_name}
+        return (
+            {"name": self.policy_name, "properties": props} if props else {"name": self.policy_name}
+        )
 
     def to_data(self) -> dict[str, Any]:
         """The sweep file's ``early_termination`` mapping of this policy: ``{"type": yaml_type, **properties()}``.

@@ -194,7 +194,9 @@ class RobustAshaPolicy(RungSchedule, EarlyTerminationPolicy):
     def _climb(self, values: list[float], interval: int, sign: float) -> float:
         """The mean step of the last window values (in score space) if each step rose and the last
         is at least the first; 0 otherwise (also with fewer than three values)."""
-        window = [sign * v for v in values[max(0, interval - self._noise_window) : interval] if v == v]
+        window = [
+            sign * v for v in values[max(0, interval - self._noise_window) : interval] if v == v
+        ]
         if len(window) < 3:
             return 0.0
         steps = [window[i] - window[i - 1] for i in range(1, len(window))]

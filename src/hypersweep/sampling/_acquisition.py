@@ -31,7 +31,9 @@ _INV_SQRT_EPS = 1.0 / math.sqrt(np.finfo(float).eps)
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
     """log(1 - exp(x)) for x < 0, accurate near 0 and for very negative x."""
-    return np.where(x > -math.log(2), np.log(-np.expm1(np.minimum(x, -1e-300))), np.log1p(-np.exp(x)))
+    return np.where(
+        x > -math.log(2), np.log(-np.expm1(np.minimum(x, -1e-300))), np.log1p(-np.exp(x))
+    )
 
 
 def log_h(z: np.ndarray) -> np.ndarray:
@@ -91,7 +93,9 @@ class AcquisitionProblem:
     snap: Callable[[np.ndarray], np.ndarray]
 
 
-def _random_points(problem: AcquisitionProblem, dim: int, n: int, rng: np.random.Generator) -> np.ndarray:
+def _random_points(
+    problem: AcquisitionProblem, dim: int, n: int, rng: np.random.Generator
+) -> np.ndarray:
     X = rng.random((n, dim))
     for j, levels in problem.cat_levels.items():
         X[:, j] = rng.integers(levels, size=n)
@@ -207,7 +211,11 @@ def _refine(
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         res = minimize(
-            fun, x0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * (k * c),
+            fun,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, 1.0)] * (k * c),
             options={"maxiter": maxiter},
         )
     out = base.copy()

@@ -53,7 +53,9 @@ class KernelParams:
 
     def to_vector(self) -> np.ndarray:
         """``[log lengthscales..., log scale, log noise]`` (the optimizer's coordinates)."""
-        return np.concatenate([np.log(self.lengthscales), [math.log(self.scale), math.log(self.noise)]])
+        return np.concatenate(
+            [np.log(self.lengthscales), [math.log(self.scale), math.log(self.noise)]]
+        )
 
     @classmethod
     def from_vector(cls, theta: np.ndarray) -> KernelParams:
@@ -110,7 +112,9 @@ def _log_prior(theta: np.ndarray, d: int) -> tuple[float, np.ndarray]:
     return value, grad
 
 
-def _neg_log_posterior(theta: np.ndarray, comp: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def _neg_log_posterior(
+    theta: np.ndarray, comp: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
     from scipy.linalg import cho_solve
 
     n, d = y.shape[0], comp.shape[1]
@@ -127,7 +131,11 @@ def _neg_log_posterior(theta: np.ndarray, comp: np.ndarray, y: np.ndarray) -> tu
     except np.linalg.LinAlgError:
         return 1e25, np.zeros_like(theta)
     alpha = cho_solve((L, True), y)
-    lml = -0.5 * float(y @ alpha) - float(np.sum(np.log(np.diag(L)))) - 0.5 * n * math.log(2 * math.pi)
+    lml = (
+        -0.5 * float(y @ alpha)
+        - float(np.sum(np.log(np.diag(L))))
+        - 0.5 * n * math.log(2 * math.pi)
+    )
     Kinv = cho_solve((L, True), np.eye(n))
     W = np.outer(alpha, alpha) - Kinv
     grad = np.empty_like(theta)

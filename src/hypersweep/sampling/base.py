@@ -80,7 +80,9 @@ class HyperParameterSampling(abc.ABC):
             types = [cls.yaml_type] if "yaml_type" in cls.__dict__ and cls.yaml_type else []
             SAMPLERS.add(cls, cls.sampling_name, types)
 
-    def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
+    ) -> None:
         owner = type(self).__name__
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidConfigError(
@@ -171,7 +173,9 @@ def sampling_from_json(data: Mapping[str, Any]) -> HyperParameterSampling:
     """
     cls = SAMPLERS.by_name(data.get("name"))
     if cls is None:
-        raise InvalidConfigError(f"Unknown sampling method {data.get('name')!r} in the stored sweep.")
+        raise InvalidConfigError(
+            f"Unknown sampling method {data.get('name')!r} in the stored sweep."
+        )
     return cls(data["parameter_space"], properties=data.get("properties"))
 
 
@@ -200,7 +204,10 @@ class FreshSequence:
     """
 
     def __init__(
-        self, raw: Callable[[int], dict[str, Any]], limit: int | None = None, space: SearchSpace | None = None
+        self,
+        raw: Callable[[int], dict[str, Any]],
+        limit: int | None = None,
+        space: SearchSpace | None = None,
     ) -> None:
         self.raw, self.limit, self.space = raw, limit, space
         self._priors: frozenset[str] | None = None
@@ -216,7 +223,11 @@ class FreshSequence:
         if priors != self._priors:
             self._priors, self._found, self._next = priors, [], 0
         if self.space is not None and self.limit is None:
-            ran = {config_key(o.config) for o in observations if o.prior and self.space.contains(o.config)}
+            ran = {
+                config_key(o.config)
+                for o in observations
+                if o.prior and self.space.contains(o.config)
+            }
             if len(ran) >= self.space.grid_size():
                 return []  # the parents ran every configuration there is
         while len(self._found) < start + n and (self.limit is None or self._next < self.limit):

@@ -157,7 +157,9 @@ class _Column:
             return np.clip(np.round(u), 0, len(self.levels) - 1)
         if self.kind == "ord":
             n = len(self.levels)
-            return np.full_like(u, 0.5) if n == 1 else np.round(np.clip(u, 0, 1) * (n - 1)) / (n - 1)
+            return (
+                np.full_like(u, 0.5) if n == 1 else np.round(np.clip(u, 0, 1) * (n - 1)) / (n - 1)
+            )
         if not self.discrete:
             return u
         return np.array([self.expr.to_unit(v) for v in self.expr.from_unit(u)], dtype=float)
@@ -232,7 +234,9 @@ class BayesianParameterSampling(HyperParameterSampling):
     property_names = ("seed", "n_initial_points")
     uses_observations: ClassVar[bool] = True
 
-    def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
+    ) -> None:
         owner = type(self).__name__
         if parameter_space is None:
             raise InvalidConfigError(
@@ -289,7 +293,9 @@ class BayesianParameterSampling(HyperParameterSampling):
             return None
         if row is None:
             try:
-                row = np.array([c.encode(v) for c, (_, v) in zip(self._columns, values, strict=True)])
+                row = np.array(
+                    [c.encode(v) for c, (_, v) in zip(self._columns, values, strict=True)]
+                )
             except (ValueError, TypeError):
                 return None
             if len(self._encoded) < 100_000:
@@ -297,7 +303,9 @@ class BayesianParameterSampling(HyperParameterSampling):
         return row.copy()
 
     def _decode(self, row: np.ndarray) -> dict[str, Any]:
-        return self._view.unflatten({c.name: c.decode(float(u)) for c, u in zip(self._columns, row, strict=True)})
+        return self._view.unflatten(
+            {c.name: c.decode(float(u)) for c, u in zip(self._columns, row, strict=True)}
+        )
 
     def _snap(self, X: np.ndarray) -> np.ndarray:
         X = X.copy()
@@ -430,7 +438,9 @@ class BayesianParameterSampling(HyperParameterSampling):
             return row
         return self._random_unused(taken, rng)
 
-    def _random_unused(self, taken: set[tuple[float, ...]], rng: np.random.Generator) -> np.ndarray | None:
+    def _random_unused(
+        self, taken: set[tuple[float, ...]], rng: np.random.Generator
+    ) -> np.ndarray | None:
         if self._grid is not None:
             free = [r for r, k in zip(self._grid, self._grid_keys, strict=True) if k not in taken]
             return free[int(rng.integers(len(free)))] if free else None

@@ -36,7 +36,9 @@ class GridParameterSampling(HyperParameterSampling):
     sampling_name = "GRID"
     yaml_type = "grid"
 
-    def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(parameter_space, properties)
         for name, expr in self.space.items():
             if not isinstance(expr, Choice) or not expr.enumerable:
@@ -45,7 +47,9 @@ class GridParameterSampling(HyperParameterSampling):
                     f"list of values); parameter {name!r} is {expr!r}. Use choice(...) or "
                     "RandomParameterSampling."
                 )
-        self._fresh = FreshSequence(lambda k: grid_config(self.space, k), limit=self.space.grid_size())
+        self._fresh = FreshSequence(
+            lambda k: grid_config(self.space, k), limit=self.space.grid_size()
+        )
 
     def max_configurations(self) -> int:
         return self.space.grid_size()

@@ -34,7 +34,9 @@ class RandomParameterSampling(HyperParameterSampling):
     yaml_type = "random"
     property_names = ("seed", "rule", "logbase")  # logbase: Azure ML v2's, accepted and unused
 
-    def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(parameter_space, properties)
         rule = str(self.properties.get("rule", "random")).lower()
         if rule not in ("random", "sobol"):
@@ -43,14 +45,18 @@ class RandomParameterSampling(HyperParameterSampling):
                 f"Got {self.properties.get('rule')!r} instead."
             )
         self.rule = rule
-        self._view = UnitView(self.space)  # one Sobol coordinate per dimension, nested choices included
+        self._view = UnitView(
+            self.space
+        )  # one Sobol coordinate per dimension, nested choices included
         unknown = set(self.properties) - set(self.property_names)
         if unknown:
             raise InvalidConfigError(
                 "RandomParameterSampling accepts the properties 'seed' and 'rule'. "
                 f"Got {sorted(unknown)[0]!r} instead."
             )
-        self._fresh = FreshSequence(self.configuration, space=self.space if self.space.is_finite else None)
+        self._fresh = FreshSequence(
+            self.configuration, space=self.space if self.space.is_finite else None
+        )
 
     def suggest(
         self, n: int, observations: Sequence[Observation], goal: PrimaryMetricGoal

@@ -34,7 +34,9 @@ _CHUNK = 500  # ids per IN (...) list: well under SQLite's limit of bound parame
 
 def sweep_row(conn: sqlite3.Connection, sweep_id: str) -> sqlite3.Row | None:
     """The sweep's row as stored (its JSON as text), or None."""
-    row: sqlite3.Row | None = conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM sweeps WHERE id = ?", (sweep_id,)
+    ).fetchone()
     return row
 
 
@@ -48,7 +50,11 @@ def sweep(conn: sqlite3.Connection, sweep_id: str) -> SweepRecord:
 
 def sweeps(conn: sqlite3.Connection, experiment: str | None = None) -> list[SweepRecord]:
     """Every sweep (of ``experiment``), oldest first."""
-    sql = "SELECT * FROM sweeps" + (" WHERE experiment = ?" if experiment else "") + " ORDER BY created"
+    sql = (
+        "SELECT * FROM sweeps"
+        + (" WHERE experiment = ?" if experiment else "")
+        + " ORDER BY created"
+    )
     return [SweepRecord.from_row(r) for r in conn.execute(sql, (experiment,) if experiment else ())]
 
 
@@ -104,25 +110,36 @@ def run(conn: sqlite3.Connection, run_id: str) -> RunRecord:
 
 def runs(conn: sqlite3.Connection, sweep_id: str) -> list[RunRecord]:
     """The sweep's runs, by number."""
-    return [RunRecord.from_row(r) for r in conn.execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY number",
-                                                        (sweep_id,))]
+    return [
+        RunRecord.from_row(r)
+        for r in conn.execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
+    ]
 
 
 def tags(conn: sqlite3.Connection, run_id: str) -> dict[str, str]:
     """A run's tags."""
-    return {r[0]: r[1] for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))}
+    return {
+        r[0]: r[1] for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ?", (run_id,))
+    }
 
 
 def properties(conn: sqlite3.Connection, run_id: str) -> dict[str, str]:
     """The properties a run added with ``add_properties`` (and its display name)."""
-    return {r[0]: r[1] for r in conn.execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,))}
+    return {
+        r[0]: r[1]
+        for r in conn.execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,))
+    }
 
 
 # -- metrics ------------------------------------------------------------------------------------
 
 
-def metrics(conn: sqlite3.Connection, run_id: str, kinds: Sequence[str] | None = None,
-            logged_order: bool = False) -> list[MetricRecord]:
+def metrics(
+    conn: sqlite3.Connection,
+    run_id: str,
+    kinds: Sequence[str] | None = None,
+    logged_order: bool = False,
+) -> list[MetricRecord]:
     """A run's logged records, by name then step (``logged_order``: in the order they were written),
     all of them or only those of ``kinds``."""
     where, params = "run_id = ?", [run_id]
@@ -130,14 +147,17 @@ def metrics(conn: sqlite3.Connection, run_id: str, kinds: Sequence[str] | None =
         where += f" AND kind IN ({','.join('?' * len(kinds))})"
         params += list(kinds)
     order = "rowid" if logged_order else "name, step"
-    return [MetricRecord.from_row(r) for r in conn.execute(f"SELECT * FROM metrics WHERE {where} ORDER BY {order}",
-                                                           params)]
+    return [
+        MetricRecord.from_row(r)
+        for r in conn.execute(f"SELECT * FROM metrics WHERE {where} ORDER BY {order}", params)
+    ]
 
 
 def sweep_metrics(conn: sqlite3.Connection, sweep_id: str) -> dict[str, list[MetricRecord]]:
     """``{run_id: records by name then step}`` for every run of the sweep (runs by number; none left out)."""
     out: dict[str, list[MetricRecord]] = {
-        r[0]: [] for r in conn.execute("SELECT id FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
+        r[0]: []
+        for r in conn.execute("SELECT id FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,))
     }
     rows = conn.execute(
         "SELECT m.* FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.sweep_id = ?"
@@ -149,7 +169,9 @@ def sweep_metrics(conn: sqlite3.Connection, sweep_id: str) -> dict[str, list[Met
     return out
 
 
-def metric_series(conn: sqlite3.Connection, run_ids: Sequence[str], name: str) -> dict[str, list[float]]:
+def metric_series(
+    conn: sqlite3.Connection, run_ids: Sequence[str], name: str
+) -> dict[str, list[float]]:
     """``{run_id: [values...]}`` of one numeric metric for several runs, in logging order (NaN for values
     that are not numbers)."""
     out: dict[str, list[float]] = {r: [] for r in run_ids}
@@ -183,7 +205,9 @@ def last_metric_rowid(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT MAX(rowid) FROM metrics").fetchone()[0] or 0)
 
 
-def series_summary(conn: sqlite3.Connection, sweep_id: str, metric: str) -> list[tuple[int, int, int, int, str]]:
+def series_summary(
+    conn: sqlite3.Connection, sweep_id: str, metric: str
+) -> list[tuple[int, int, int, int, str]]:
     """For each run of the sweep that logged ``metric`` (as numbers): ``(number, count, first step, last
     step, values)``, the values as JSON array items built by SQLite (7 significant digits, ``null`` for
     those that are not finite).
@@ -202,7 +226,9 @@ def series_summary(conn: sqlite3.Connection, sweep_id: str, metric: str) -> list
     ).fetchall()
 
 
-def series_points(conn: sqlite3.Connection, sweep_id: str, metric: str, numbers: Sequence[int]) -> list[tuple[int, int, float | None]]:
+def series_points(
+    conn: sqlite3.Connection, sweep_id: str, metric: str, numbers: Sequence[int]
+) -> list[tuple[int, int, float | None]]:
     """``(number, step, finite value or None)`` of ``metric`` for the sweep's runs ``numbers``, by number
     then step."""
     cur = conn.cursor()
@@ -219,7 +245,9 @@ def series_points(conn: sqlite3.Connection, sweep_id: str, metric: str, numbers:
     return out
 
 
-def points_since(conn: sqlite3.Connection, sweep_id: str, metric: str, rowid: int) -> list[tuple[int, int, float | None]]:
+def points_since(
+    conn: sqlite3.Connection, sweep_id: str, metric: str, rowid: int
+) -> list[tuple[int, int, float | None]]:
     """``(number, step, finite value or None)`` of ``metric`` written after metric row ``rowid``, in the
     order they were written."""
     cur = conn.cursor()
@@ -240,7 +268,9 @@ def model_rows(conn: sqlite3.Connection, name: str | None = None) -> list[sqlite
     try:
         if name is None:
             return conn.execute("SELECT * FROM models ORDER BY name, version").fetchall()
-        return conn.execute("SELECT * FROM models WHERE name = ? ORDER BY version", (name,)).fetchall()
+        return conn.execute(
+            "SELECT * FROM models WHERE name = ? ORDER BY version", (name,)
+        ).fetchall()
     except sqlite3.OperationalError as exc:  # a database from before the registry: no models yet
         if "no such table" in str(exc):
             return []
@@ -254,4 +284,6 @@ def model(conn: sqlite3.Connection, name: str, version: int | None = None) -> sq
             "SELECT * FROM models WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
         ).fetchone()
         return row
-    return conn.execute("SELECT * FROM models WHERE name = ? AND version = ?", (name, version)).fetchone()
+    return conn.execute(
+        "SELECT * FROM models WHERE name = ? AND version = ?", (name, version)
+    ).fetchone()

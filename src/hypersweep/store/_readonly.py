@@ -42,7 +42,9 @@ class ReadOnlyStore:
             if not self.exists:
                 raise NotFoundError(f"There is no hypersweep workspace database at {self.path}.")
             uri = f"{self.path.as_uri()}?mode=rw"  # never creates a database
-            conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA query_only = ON")
             self._local.conn = conn

@@ -105,13 +105,24 @@ class SweepRecord(_Keyed):
         if isinstance(config, dict):
             config.update({key: row[key] for key in LIMIT_KEYS})
         return cls(
-            id=row["id"], experiment=row["experiment"], status=RunStatus(row["status"]),
-            kind=row["kind"] if "kind" in keys else "sweep", created=row["created"], started=row["started"],
-            ended=row["ended"], primary_metric=row["primary_metric"], goal=row["goal"],
-            max_total_runs=row["max_total_runs"], max_concurrent_runs=row["max_concurrent_runs"], config=config,
-            tags=json.loads(row["tags"] or "{}"), driver_pid=row["driver_pid"],
-            driver_token=row["driver_token"] if "driver_token" in keys else None, heartbeat=row["heartbeat"],
-            cancel_requested=bool(row["cancel_requested"]), error=row["error"],
+            id=row["id"],
+            experiment=row["experiment"],
+            status=RunStatus(row["status"]),
+            kind=row["kind"] if "kind" in keys else "sweep",
+            created=row["created"],
+            started=row["started"],
+            ended=row["ended"],
+            primary_metric=row["primary_metric"],
+            goal=row["goal"],
+            max_total_runs=row["max_total_runs"],
+            max_concurrent_runs=row["max_concurrent_runs"],
+            config=config,
+            tags=json.loads(row["tags"] or "{}"),
+            driver_pid=row["driver_pid"],
+            driver_token=row["driver_token"] if "driver_token" in keys else None,
+            heartbeat=row["heartbeat"],
+            cancel_requested=bool(row["cancel_requested"]),
+            error=row["error"],
         )
 
 
@@ -143,11 +154,22 @@ class RunRecord(_Keyed):
     def from_row(cls, row: sqlite3.Row) -> RunRecord:
         """The record of a row of the runs table."""
         return cls(
-            id=row["id"], sweep_id=row["sweep_id"], number=row["number"], status=RunStatus(row["status"]),
-            created=row["created"], started=row["started"], ended=row["ended"],
-            hyperparameters=json.loads(row["hyperparameters"]), arguments=json.loads(row["arguments"]),
-            run_dir=row["run_dir"], pid=row["pid"], error=row["error"], reason=row["reason"],
-            best_value=row["best_value"], last_value=row["last_value"], intervals=row["intervals"],
+            id=row["id"],
+            sweep_id=row["sweep_id"],
+            number=row["number"],
+            status=RunStatus(row["status"]),
+            created=row["created"],
+            started=row["started"],
+            ended=row["ended"],
+            hyperparameters=json.loads(row["hyperparameters"]),
+            arguments=json.loads(row["arguments"]),
+            run_dir=row["run_dir"],
+            pid=row["pid"],
+            error=row["error"],
+            reason=row["reason"],
+            best_value=row["best_value"],
+            last_value=row["last_value"],
+            intervals=row["intervals"],
             origin=json.loads(row["origin"]) if row["origin"] else None,
             cancel_requested=bool(row["cancel_requested"]),
         )
@@ -168,8 +190,14 @@ class MetricRecord(_Keyed):
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MetricRecord:
         """The record of a row of the metrics table, its value decoded."""
-        return cls(row["run_id"], row["name"], row["step"], row["kind"], decode_value(row["value"], row["json"]),
-                   row["time"])
+        return cls(
+            row["run_id"],
+            row["name"],
+            row["step"],
+            row["kind"],
+            decode_value(row["value"], row["json"]),
+            row["time"],
+        )
 
 
 @dataclass(frozen=True)
@@ -229,5 +257,12 @@ class Batch:
         fields.setdefault("status", RunStatus.CANCEL_REQUESTED.value)
 
     def __bool__(self) -> bool:
-        return bool(self.runs or self.metrics or any(self.updates.values()) or self.tags or self.run_fields
-                    or self.cancels or self.sweep)
+        return bool(
+            self.runs
+            or self.metrics
+            or any(self.updates.values())
+            or self.tags
+            or self.run_fields
+            or self.cancels
+            or self.sweep
+        )

@@ -130,8 +130,12 @@ class Migration:
 #: migrated, in one transaction, when it is opened.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, (("sweeps", "driver_token", "TEXT"),)),  # who drives the sweep (see Store.fenced)
-    Migration(3, (("sweeps", "kind", "TEXT NOT NULL DEFAULT 'sweep'"),)),  # 'sweep', or 'single' for a single run
-    Migration(4, rewrite=_limits_out_of_config),  # max_total_runs and max_concurrent_runs: in their columns only
+    Migration(
+        3, (("sweeps", "kind", "TEXT NOT NULL DEFAULT 'sweep'"),)
+    ),  # 'sweep', or 'single' for a single run
+    Migration(
+        4, rewrite=_limits_out_of_config
+    ),  # max_total_runs and max_concurrent_runs: in their columns only
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -47,8 +47,15 @@ from hypersweep.store._schema import LIMIT_KEYS, create_or_migrate
 logger = logging.getLogger(__name__)
 
 #: What SQLite raises for a value it cannot bind or a row a constraint refuses (never a lock or I/O error).
-_BIND_ERRORS = (sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.IntegrityError, OverflowError,
-                UnicodeError, TypeError, ValueError)
+_BIND_ERRORS = (
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    sqlite3.IntegrityError,
+    OverflowError,
+    UnicodeError,
+    TypeError,
+    ValueError,
+)
 
 MEMORY = ":memory:"
 
@@ -82,7 +89,9 @@ class Store:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise WorkspaceError(f"Cannot create the workspace folder {self.path.parent}: {exc}") from exc
+                raise WorkspaceError(
+                    f"Cannot create the workspace folder {self.path.parent}: {exc}"
+                ) from exc
         self._local = threading.local()
         self._shared: sqlite3.Connection | None = None  # the in-memory database's one connection
         self._shared_lock = threading.RLock()
@@ -104,7 +113,9 @@ class Store:
         """This thread's connection (opened on first use; in memory, the one shared connection)."""
         if self._memory:
             if self._shared is None:
-                self._shared = sqlite3.connect(MEMORY, isolation_level=None, check_same_thread=False)
+                self._shared = sqlite3.connect(
+                    MEMORY, isolation_level=None, check_same_thread=False
+                )
                 self._shared.row_factory = sqlite3.Row
             return self._shared
         conn = getattr(self._local, "conn", None)
@@ -112,7 +123,9 @@ class Store:
             try:
                 conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             except sqlite3.Error as exc:
-                raise WorkspaceError(f"Cannot open the workspace database {self.path}: {exc}") from exc
+                raise WorkspaceError(
+                    f"Cannot open the workspace database {self.path}: {exc}"
+                ) from exc
             conn.row_factory = sqlite3.Row
             try:
                 conn.execute("PRAGMA busy_timeout = 30000")
@@ -181,7 +194,9 @@ class Store:
                 (token, pid, time.time(), sweep_id),
             )
             if done.rowcount != 1:
-                raise NotFoundError(f"No sweep {sweep_id!r} in this workspace ({self.path.parent}).")
+                raise NotFoundError(
+                    f"No sweep {sweep_id!r} in this workspace ({self.path.parent})."
+                )
 
     def fenced(self, sweep_id: str, token: str) -> Store:
         """This store, for the driver holding ``token``: each transaction fails with
@@ -201,7 +216,12 @@ class Store:
             return conn.execute("SELECT * FROM experiments ORDER BY created").fetchall()
 
     def create_sweep(
-        self, sweep_id: str, experiment: str, config: dict[str, Any], tags: dict[str, str], kind: str = "sweep"
+        self,
+        sweep_id: str,
+        experiment: str,
+        config: dict[str, Any],
+        tags: dict[str, str],
+        kind: str = "sweep",
     ) -> None:
         """Record a new sweep (``kind='single'``: the record of a single run, which has no sampler).
 
@@ -243,7 +263,11 @@ class Store:
 
     def sweeps(self, experiment: str | None = None) -> list[sqlite3.Row]:
         """Rows of every sweep (of ``experiment``), oldest first; :meth:`sweep_records` decodes them."""
-        sql = "SELECT * FROM sweeps" + (" WHERE experiment = ?" if experiment else "") + " ORDER BY created"
+        sql = (
+            "SELECT * FROM sweeps"
+            + (" WHERE experiment = ?" if experiment else "")
+            + " ORDER BY created"
+        )
         with self._reading() as conn:
             return conn.execute(sql, (experiment,) if experiment else ()).fetchall()
 
@@ -312,7 +336,10 @@ class Store:
                 now = time.time()
                 tx.executemany(
                     "UPDATE runs SET status = ?, ended = ?, reason = COALESCE(reason, ?) WHERE id = ?",
-                    [(RunStatus.CANCELED.value, now, reason, run_id) for run_id, reason in batch.cancels],
+                    [
+                        (RunStatus.CANCELED.value, now, reason, run_id)
+                        for run_id, reason in batch.cancels
+                    ],
                 )
             if batch.sweep:
                 if sweep_id is None:
@@ -324,9 +351,20 @@ class Store:
         tx.executemany(
             "INSERT INTO runs (id, sweep_id, number, status, created, hyperparameters, arguments,"
             " run_dir, origin) VALUES (?,?,?,?,?,?,?,?,?)",
-            [(r.id, r.sweep_id, r.number, r.status.value, r.created, json.dumps(dict(r.hyperparameters)),
-              json.dumps(r.arguments), r.run_dir, json.dumps(dict(r.origin)) if r.origin is not None else None)
-             for r in runs],
+            [
+                (
+                    r.id,
+                    r.sweep_id,
+                    r.number,
+                    r.status.value,
+                    r.created,
+                    json.dumps(dict(r.hyperparameters)),
+                    json.dumps(r.arguments),
+                    r.run_dir,
+                    json.dumps(dict(r.origin)) if r.origin is not None else None,
+                )
+                for r in runs
+            ],
         )
 
     # -- runs ----------------------------------------------------------------------------------
@@ -359,7 +397,9 @@ class Store:
     def runs(self, sweep_id: str) -> list[sqlite3.Row]:
         """Rows of the sweep's runs, by number; :meth:`run_records` decodes them."""
         with self._reading() as conn:
-            return conn.execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,)).fetchall()
+            return conn.execute(
+                "SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,)
+            ).fetchall()
 
     def run_records(self, sweep_id: str) -> list[RunRecord]:
         """The sweep's runs, by number."""
@@ -394,7 +434,17 @@ class Store:
         for r in records:
             value, text = encode_value(r.value)
             when = r.time if isinstance(r.time, (int, float)) and math.isfinite(r.time) else now
-            rows.append((_text(r.run_id), _text(r.name), int(r.step), _text(r.kind), value, text, float(when)))
+            rows.append(
+                (
+                    _text(r.run_id),
+                    _text(r.name),
+                    int(r.step),
+                    _text(r.kind),
+                    value,
+                    text,
+                    float(when),
+                )
+            )
         self._write_each(tx, "INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows, "metric value")
 
     def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
@@ -418,10 +468,14 @@ class Store:
                 raise ValueError(f"not columns of the runs table: {sorted(unknown)}")
             cols = ", ".join(f"{k} = ?" for k in fields)
             params = (*(_bindable(v) for v in fields.values()), _text(run_id))
-            self._write_each(tx, f"UPDATE runs SET {cols} WHERE id = ?", [params], f"update of run {run_id}")
+            self._write_each(
+                tx, f"UPDATE runs SET {cols} WHERE id = ?", [params], f"update of run {run_id}"
+            )
 
     @staticmethod
-    def _write_each(tx: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]], what: str) -> None:
+    def _write_each(
+        tx: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]], what: str
+    ) -> None:
         """``executemany``; if a row cannot be bound after all, write the rows one by one and skip it."""
         if not rows:
             return
@@ -429,7 +483,9 @@ class Store:
             try:
                 tx.execute(sql, rows[0])
             except _BIND_ERRORS as exc:
-                logger.warning("hypersweep: a %s could not be stored and was skipped: %s", what, exc)
+                logger.warning(
+                    "hypersweep: a %s could not be stored and was skipped: %s", what, exc
+                )
             return
         tx.execute("SAVEPOINT hs_batch")
         try:
@@ -442,11 +498,15 @@ class Store:
                     tx.execute(sql, row)
                 except _BIND_ERRORS as exc:
                     tx.execute("ROLLBACK TO hs_row")
-                    logger.warning("hypersweep: a %s could not be stored and was skipped: %s", what, exc)
+                    logger.warning(
+                        "hypersweep: a %s could not be stored and was skipped: %s", what, exc
+                    )
                 tx.execute("RELEASE hs_row")
         tx.execute("RELEASE hs_batch")
 
-    def add_properties(self, tx: sqlite3.Connection, run_id: str, properties: dict[str, str]) -> None:
+    def add_properties(
+        self, tx: sqlite3.Connection, run_id: str, properties: dict[str, str]
+    ) -> None:
         """Add properties to a run. As in Azure, a property once set keeps its value.
 
         Raises:
@@ -461,9 +521,14 @@ class Store:
                     f"The 'properties' parameter of Run.add_properties must not change a property: {key!r} is "
                     f"already {current[key]!r} on run {run_id}. Got {value!r} instead."
                 )
-        tx.executemany("INSERT OR IGNORE INTO properties VALUES (?,?,?)", [(run_id, k, v) for k, v in properties.items()])
+        tx.executemany(
+            "INSERT OR IGNORE INTO properties VALUES (?,?,?)",
+            [(run_id, k, v) for k, v in properties.items()],
+        )
 
-    def set_run_field(self, tx: sqlite3.Connection, run_id: str, kind: str, name: str, value: str) -> None:
+    def set_run_field(
+        self, tx: sqlite3.Connection, run_id: str, kind: str, name: str, value: str
+    ) -> None:
         """Apply a ``property`` or ``display_name`` record (see :data:`RUN_FIELD_KINDS`).
 
         Never raises for the values themselves: a property keeps its first value (the training side
@@ -471,7 +536,9 @@ class Store:
         """
         if kind == "display_name":
             sql = "INSERT OR REPLACE INTO properties VALUES (?,?,?)"
-            self._write_each(tx, sql, [(_text(run_id), "display_name", _text(value))], "display name")
+            self._write_each(
+                tx, sql, [(_text(run_id), "display_name", _text(value))], "display name"
+            )
         elif kind == "property":
             sql = "INSERT OR IGNORE INTO properties VALUES (?,?,?)"
             self._write_each(tx, sql, [(_text(run_id), _text(name), _text(value))], "property")
@@ -491,13 +558,21 @@ class Store:
             now = time.time()
             tx.execute(
                 "UPDATE runs SET status = ?, error = ?, ended = COALESCE(ended, ?), started = COALESCE(started, ?)"
-                " WHERE id = ?", (status, error, now, now, run_id),
+                " WHERE id = ?",
+                (status, error, now, now, run_id),
             )
-            sweep = tx.execute("SELECT r.sweep_id, s.kind FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
-                               " WHERE r.id = ?", (run_id,)).fetchone()
-            if sweep["kind"] == "single":  # the run is its record's only run: the record ends with it
-                tx.execute("UPDATE sweeps SET status = ?, ended = COALESCE(ended, ?), error = ? WHERE id = ?",
-                           (status, now, error, sweep["sweep_id"]))
+            sweep = tx.execute(
+                "SELECT r.sweep_id, s.kind FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
+                " WHERE r.id = ?",
+                (run_id,),
+            ).fetchone()
+            if (
+                sweep["kind"] == "single"
+            ):  # the run is its record's only run: the record ends with it
+                tx.execute(
+                    "UPDATE sweeps SET status = ?, ended = COALESCE(ended, ?), error = ? WHERE id = ?",
+                    (status, now, error, sweep["sweep_id"]),
+                )
         return True
 
     def runs_with_property(self, key: str, value: str) -> list[str]:
@@ -505,7 +580,8 @@ class Store:
         with self._reading() as conn:
             rows = conn.execute(
                 "SELECT p.run_id FROM properties p JOIN runs r ON r.id = p.run_id WHERE p.key = ? AND p.value = ?"
-                " ORDER BY r.created", (key, value),
+                " ORDER BY r.created",
+                (key, value),
             ).fetchall()
         return [r[0] for r in rows]
 
@@ -522,7 +598,10 @@ class Store:
         with self.transaction() as tx:
             steps = {
                 r["name"]: r["step"]
-                for r in tx.execute("SELECT name, MAX(step) AS step FROM metrics WHERE run_id = ? GROUP BY name", (run_id,))
+                for r in tx.execute(
+                    "SELECT name, MAX(step) AS step FROM metrics WHERE run_id = ? GROUP BY name",
+                    (run_id,),
+                )
             }
             metric_rows: list[MetricRecord] = []
             for rec in records:
@@ -541,8 +620,16 @@ class Store:
                 values = value if kind == "list" and isinstance(value, list) else [value]
                 for v in values:
                     steps[name] = steps.get(name, 0) + 1
-                    metric_rows.append(MetricRecord(run_id, name, steps[name], "scalar" if kind == "metric" else kind,
-                                                    v, float(rec.get("t") or time.time())))
+                    metric_rows.append(
+                        MetricRecord(
+                            run_id,
+                            name,
+                            steps[name],
+                            "scalar" if kind == "metric" else kind,
+                            v,
+                            float(rec.get("t") or time.time()),
+                        )
+                    )
             self.insert_metrics(tx, metric_rows)
 
     # -- the model registry --------------------------------------------------------------------
@@ -567,9 +654,18 @@ class Store:
             tx.execute(
                 "INSERT INTO models (name, version, run_id, experiment, path, source, tags, properties,"
                 " description, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (name, version, fields.get("run_id"), fields.get("experiment"), fields["path"], fields["source"],
-                 json.dumps(fields.get("tags") or {}), json.dumps(fields.get("properties") or {}),
-                 fields.get("description"), time.time()),
+                (
+                    name,
+                    version,
+                    fields.get("run_id"),
+                    fields.get("experiment"),
+                    fields["path"],
+                    fields["source"],
+                    json.dumps(fields.get("tags") or {}),
+                    json.dumps(fields.get("properties") or {}),
+                    fields.get("description"),
+                    time.time(),
+                ),
             )
         return version
 
@@ -589,10 +685,13 @@ class Store:
         """Rows of a run's logged values (value and JSON apart), by name then step; :meth:`metric_records`
         decodes them."""
         with self._reading() as conn:
-            return conn.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)).fetchall()
+            return conn.execute(
+                "SELECT * FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
+            ).fetchall()
 
-    def metric_records(self, run_id: str, kinds: Sequence[str] | None = None,
-                       logged_order: bool = False) -> list[MetricRecord]:
+    def metric_records(
+        self, run_id: str, kinds: Sequence[str] | None = None, logged_order: bool = False
+    ) -> list[MetricRecord]:
         """A run's logged records (those of ``kinds``), by name then step or in the order they were written."""
         with self._reading() as conn:
             return q.metrics(conn, run_id, kinds, logged_order)
@@ -637,9 +736,15 @@ class _FencedStore(Store):
     def transaction(self) -> Iterator[sqlite3.Connection]:
         sweep_id, token = self._fence
         with super().transaction() as tx:
-            row = tx.execute("SELECT driver_token, driver_pid FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+            row = tx.execute(
+                "SELECT driver_token, driver_pid FROM sweeps WHERE id = ?", (sweep_id,)
+            ).fetchone()
             if row is None or row["driver_token"] != token:
-                holder = f"process {row['driver_pid']}" if row is not None and row["driver_pid"] else "another process"
+                holder = (
+                    f"process {row['driver_pid']}"
+                    if row is not None and row["driver_pid"]
+                    else "another process"
+                )
                 raise DriverLostError(
                     f"Sweep {sweep_id} is now driven by {holder}; this process stopped driving it and wrote nothing more."
                 )

@@ -92,8 +92,15 @@ class JobOperations:
         run = self._run(name)
         run.wait_for_completion(show_output=True, raise_on_error=False)
 
-    def download(self, name: str, *, download_path: str | os.PathLike[str] = ".", output_name: str | None = None,
-                 all: bool = False, **kwargs: Any) -> None:  # noqa: A002 - v2's argument name
+    def download(
+        self,
+        name: str,
+        *,
+        download_path: str | os.PathLike[str] = ".",
+        output_name: str | None = None,
+        all: bool = False,
+        **kwargs: Any,
+    ) -> None:  # noqa: A002 - v2's argument name
         """Copy a job's files to ``download_path``: ``named-outputs/OUTPUT`` (one named output) or, with
         ``all=True`` or no ``output_name``, ``artifacts/outputs/...`` and ``artifacts/logs/...``.
         For a sweep, the files of its best trial."""
@@ -101,17 +108,26 @@ class JobOperations:
         if hasattr(run, "get_best_run_by_primary_metric"):
             best = run.get_best_run_by_primary_metric()
             if best is None:
-                raise NotFoundError(f"Sweep {run.id} has no best trial yet (no trial logged its primary metric).")
+                raise NotFoundError(
+                    f"Sweep {run.id} has no best trial yet (no trial logged its primary metric)."
+                )
             run = best
         folder = Path(self._ws.store.run(run.id)["run_dir"])
         target = Path(download_path)
         if output_name is not None:
             source = folder / "outputs" / output_name
             if not source.is_dir():
-                known = sorted(p.name for p in (folder / "outputs").iterdir() if p.is_dir()) \
-                    if (folder / "outputs").is_dir() else []
-                raise invalid("output_name", "ml_client.jobs.download",
-                              f"an output of {run.id} ({', '.join(known) or 'none'})", output_name)
+                known = (
+                    sorted(p.name for p in (folder / "outputs").iterdir() if p.is_dir())
+                    if (folder / "outputs").is_dir()
+                    else []
+                )
+                raise invalid(
+                    "output_name",
+                    "ml_client.jobs.download",
+                    f"an output of {run.id} ({', '.join(known) or 'none'})",
+                    output_name,
+                )
             shutil.copytree(source, target / "named-outputs" / output_name, dirs_exist_ok=True)
         if all or output_name is None:
             for sub in ("outputs", "logs"):
@@ -132,11 +148,21 @@ class MLClient:
     else the current folder. Nothing leaves the machine.
     """
 
-    def __init__(self, credential: Any = None, subscription_id: str | None = None,
-                 resource_group_name: str | None = None, workspace_name: str | None = None, *,
-                 workspace_path: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
-        for key, value in (("subscription_id", subscription_id), ("resource_group_name", resource_group_name),
-                           ("workspace_name", workspace_name)):
+    def __init__(
+        self,
+        credential: Any = None,
+        subscription_id: str | None = None,
+        resource_group_name: str | None = None,
+        workspace_name: str | None = None,
+        *,
+        workspace_path: str | os.PathLike[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for key, value in (
+            ("subscription_id", subscription_id),
+            ("resource_group_name", resource_group_name),
+            ("workspace_name", workspace_name),
+        ):
             if value is not None and not isinstance(value, str):
                 raise invalid(key, "MLClient", "a string (it is accepted and not used)", value)
         self.subscription_id, self.resource_group_name = subscription_id, resource_group_name
@@ -146,8 +172,14 @@ class MLClient:
         self.jobs = JobOperations(self)
 
     @classmethod
-    def from_config(cls, credential: Any = None, *, path: str | os.PathLike[str] | None = None,
-                    file_name: str | None = None, **kwargs: Any) -> MLClient:
+    def from_config(
+        cls,
+        credential: Any = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        file_name: str | None = None,
+        **kwargs: Any,
+    ) -> MLClient:
         """The local workspace (``path`` if given; no config.json is needed)."""
         folder = None if path is None else Path(path)
         if folder is not None and folder.is_file():

@@ -23,22 +23,49 @@ from hypersweep.space import ParameterExpression
 COMMAND_METRIC = "none (a command job)"
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json"
 DASHBOARD = "http://127.0.0.1:8765"
-_INPUT_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model",
-                "string", "integer", "number", "boolean")
-_OUTPUT_TYPES = ("uri_folder", "uri_file", "mltable", "mlflow_model", "custom_model", "triton_model")
+_INPUT_TYPES = (
+    "uri_file",
+    "uri_folder",
+    "mltable",
+    "mlflow_model",
+    "custom_model",
+    "triton_model",
+    "string",
+    "integer",
+    "number",
+    "boolean",
+)
+_OUTPUT_TYPES = (
+    "uri_folder",
+    "uri_file",
+    "mltable",
+    "mlflow_model",
+    "custom_model",
+    "triton_model",
+)
 _INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
 class Input:
     """``Input(type="uri_file", path=..., mode=...)``: a file, a folder or a literal given to the trial."""
 
-    def __init__(self, *, type: str = "uri_folder", path: str | os.PathLike[str] | None = None,  # noqa: A002
-                 mode: str | None = None, default: Any = None, optional: bool | None = None,
-                 description: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        type: str = "uri_folder",
+        path: str | os.PathLike[str] | None = None,  # noqa: A002
+        mode: str | None = None,
+        default: Any = None,
+        optional: bool | None = None,
+        description: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if type not in _INPUT_TYPES:
             raise invalid("type", "Input", f"one of {', '.join(_INPUT_TYPES)}", type)
         if path is not None and not isinstance(path, (str, os.PathLike)):
-            raise invalid("path", "Input", "a local path, an http(s) URL or an Azure ML location", path)
+            raise invalid(
+                "path", "Input", "a local path, an http(s) URL or an Azure ML location", path
+            )
         if mode is not None and not isinstance(mode, str):
             raise invalid("mode", "Input", "a string such as 'ro_mount' or 'download'", mode)
         self.type, self.path, self.mode = type, None if path is None else os.fspath(path), mode
@@ -61,8 +88,15 @@ class Input:
 class Output:
     """``Output(type="uri_folder")``: a folder of each trial, ``outputs/NAME`` in its run folder."""
 
-    def __init__(self, *, type: str = "uri_folder", path: str | None = None, mode: str | None = None,  # noqa: A002
-                 description: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        type: str = "uri_folder",
+        path: str | None = None,
+        mode: str | None = None,  # noqa: A002
+        description: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if type not in _OUTPUT_TYPES:
             raise invalid("type", "Output", f"one of {', '.join(_OUTPUT_TYPES)}", type)
         self.type, self.path, self.mode, self.description = type, path, mode, description
@@ -89,10 +123,33 @@ def _local(path: str, base: Path) -> str:
 
 
 _COMMAND_ARGS = {
-    "code", "command", "inputs", "outputs", "environment", "compute", "display_name", "experiment_name",
-    "description", "tags", "properties", "name", "environment_variables", "distribution", "resources",
-    "instance_count", "instance_type", "identity", "services", "shm_size", "timeout", "queue_settings",
-    "is_deterministic", "docker_args", "job_tier", "priority", "version",
+    "code",
+    "command",
+    "inputs",
+    "outputs",
+    "environment",
+    "compute",
+    "display_name",
+    "experiment_name",
+    "description",
+    "tags",
+    "properties",
+    "name",
+    "environment_variables",
+    "distribution",
+    "resources",
+    "instance_count",
+    "instance_type",
+    "identity",
+    "services",
+    "shm_size",
+    "timeout",
+    "queue_settings",
+    "is_deterministic",
+    "docker_args",
+    "job_tier",
+    "priority",
+    "version",
 }
 
 
@@ -102,11 +159,20 @@ class CommandJob:
     def __init__(self, **kwargs: Any) -> None:
         for key in kwargs:
             if key not in _COMMAND_ARGS:
-                raise invalid(key, "command", f"one of its arguments ({', '.join(sorted(_COMMAND_ARGS))})", key)
+                raise invalid(
+                    key,
+                    "command",
+                    f"one of its arguments ({', '.join(sorted(_COMMAND_ARGS))})",
+                    key,
+                )
         command = kwargs.get("command")
         if not isinstance(command, str) or not command.strip():
-            raise invalid("command", "command", "a command string such as 'python train.py --lr ${{inputs.lr}}'",
-                          command)
+            raise invalid(
+                "command",
+                "command",
+                "a command string such as 'python train.py --lr ${{inputs.lr}}'",
+                command,
+            )
         code = kwargs.get("code")
         if code is not None and not isinstance(code, (str, os.PathLike)):
             raise invalid("code", "command", "a local folder", code)
@@ -114,7 +180,9 @@ class CommandJob:
         if not isinstance(inputs, Mapping):
             raise invalid("inputs", "command", "a dict of name -> Input or value", inputs)
         outputs = kwargs.get("outputs") or {}
-        if not isinstance(outputs, Mapping) or not all(v is None or isinstance(v, Output) for v in outputs.values()):
+        if not isinstance(outputs, Mapping) or not all(
+            v is None or isinstance(v, Output) for v in outputs.values()
+        ):
             raise invalid("outputs", "command", "a dict of name -> Output", outputs)
         for key in ("compute", "display_name", "experiment_name", "description", "name"):
             if kwargs.get(key) is not None and not isinstance(kwargs[key], str):
@@ -147,31 +215,57 @@ class CommandJob:
         job.inputs = dict(self.inputs)
         for name, value in inputs.items():
             if name not in known:
-                raise invalid(name, "the command job", f"one of its inputs ({', '.join(sorted(known)) or 'none'})",
-                              value)
+                raise invalid(
+                    name,
+                    "the command job",
+                    f"one of its inputs ({', '.join(sorted(known)) or 'none'})",
+                    value,
+                )
             job.inputs[name] = value
         return job
 
-    def sweep(self, *, primary_metric: str | None = None, goal: str | None = None,
-              sampling_algorithm: Any = "random", compute: str | None = None,
-              max_concurrent_trials: int | None = None, max_total_trials: int | None = None,
-              timeout: float | None = None, trial_timeout: float | None = None,
-              early_termination_policy: Any = None, search_space: Mapping[str, Any] | None = None,
-              identity: Any = None, queue_settings: Any = None, **kwargs: Any) -> SweepJob:
+    def sweep(
+        self,
+        *,
+        primary_metric: str | None = None,
+        goal: str | None = None,
+        sampling_algorithm: Any = "random",
+        compute: str | None = None,
+        max_concurrent_trials: int | None = None,
+        max_total_trials: int | None = None,
+        timeout: float | None = None,
+        trial_timeout: float | None = None,
+        early_termination_policy: Any = None,
+        search_space: Mapping[str, Any] | None = None,
+        identity: Any = None,
+        queue_settings: Any = None,
+        **kwargs: Any,
+    ) -> SweepJob:
         """The sweep job over this command's inputs that are sweep expressions (and ``search_space``)."""
         space = {k: v for k, v in self.inputs.items() if isinstance(v, ParameterExpression)}
         space.update(search_space or {})
         trial = copy.copy(self)
         trial.inputs = {k: v for k, v in self.inputs.items() if k not in space}
         job = SweepJob(
-            trial=trial, search_space=space, sampling_algorithm=sampling_algorithm,
-            objective=Objective(goal=goal, primary_metric=primary_metric), compute=compute or self.compute,
-            early_termination=early_termination_policy, identity=identity, queue_settings=queue_settings,
-            display_name=self.display_name, experiment_name=self.experiment_name, description=self.description,
+            trial=trial,
+            search_space=space,
+            sampling_algorithm=sampling_algorithm,
+            objective=Objective(goal=goal, primary_metric=primary_metric),
+            compute=compute or self.compute,
+            early_termination=early_termination_policy,
+            identity=identity,
+            queue_settings=queue_settings,
+            display_name=self.display_name,
+            experiment_name=self.experiment_name,
+            description=self.description,
             tags=dict(self.tags),
         )
-        job.set_limits(max_concurrent_trials=max_concurrent_trials, max_total_trials=max_total_trials,
-                       timeout=timeout, trial_timeout=trial_timeout)
+        job.set_limits(
+            max_concurrent_trials=max_concurrent_trials,
+            max_total_trials=max_total_trials,
+            timeout=timeout,
+            trial_timeout=trial_timeout,
+        )
         return job
 
     def _as_sweep(self) -> SweepJob:
@@ -180,33 +274,49 @@ class CommandJob:
         from hypersweep.v2._search import Choice, GridSamplingAlgorithm
 
         used = set(_INPUT_REF.findall(self.command))
-        fixed = {k: Choice(values=[v]) for k, v in self.inputs.items()
-                 if k in used and isinstance(v, (str, int, float, bool))}
+        fixed = {
+            k: Choice(values=[v])
+            for k, v in self.inputs.items()
+            if k in used and isinstance(v, (str, int, float, bool))
+        }
         if not fixed:
             raise InvalidConfigError(
                 "create_or_update received a command job without a literal input in its command; hypersweep runs "
                 "a command job as one trial whose inputs (numbers, strings) are its recorded values. Give it one, "
                 "e.g. inputs={'seed': 1} with ${{inputs.seed}} in the command, or sweep it with .sweep(...)."
             )
-        job = self(**fixed).sweep(primary_metric=COMMAND_METRIC, goal="maximize",
-                                  sampling_algorithm=GridSamplingAlgorithm(), max_total_trials=1)
+        job = self(**fixed).sweep(
+            primary_metric=COMMAND_METRIC,
+            goal="maximize",
+            sampling_algorithm=GridSamplingAlgorithm(),
+            max_total_trials=1,
+        )
         job.tags["hypersweep.job_type"] = "command"
         return job
 
-    def _trial_data(self, base: Path, swept: set[str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    def _trial_data(
+        self, base: Path, swept: set[str]
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """The YAML's ``trial``, ``inputs`` and ``outputs`` (a swept input's placeholder becomes search_space's)."""
         command = _INPUT_REF.sub(
-            lambda m: f"${{{{search_space.{m.group(1)}}}}}" if m.group(1) in swept else m.group(0), self.command
+            lambda m: f"${{{{search_space.{m.group(1)}}}}}" if m.group(1) in swept else m.group(0),
+            self.command,
         )
         trial: dict[str, Any] = {"code": _local(self.code or ".", base), "command": command}
         if self.environment is not None:
             env = self.environment
-            trial["environment"] = env if isinstance(env, (str, Mapping)) else str(getattr(env, "name", env))
+            trial["environment"] = (
+                env if isinstance(env, (str, Mapping)) else str(getattr(env, "name", env))
+            )
         if self.environment_variables:
-            trial["environment_variables"] = {str(k): str(v) for k, v in self.environment_variables.items()}
+            trial["environment_variables"] = {
+                str(k): str(v) for k, v in self.environment_variables.items()
+            }
         if self.distribution is not None:
             dist = self.distribution
-            trial["distribution"] = dist if isinstance(dist, Mapping) else {"type": type(dist).__name__.lower()}
+            trial["distribution"] = (
+                dist if isinstance(dist, Mapping) else {"type": type(dist).__name__.lower()}
+            )
         if self.resources:
             trial["resources"] = dict(self.resources)
         inputs: dict[str, Any] = {}
@@ -219,7 +329,9 @@ class CommandJob:
             elif isinstance(value, (str, int, float, bool)):
                 inputs[name] = value
             else:
-                raise invalid(name, "the command's inputs", "an Input, a number, a string or a boolean", value)
+                raise invalid(
+                    name, "the command's inputs", "an Input, a number, a string or a boolean", value
+                )
         outputs = {name: (out or Output())._to_data() for name, out in self.outputs.items()}
         return trial, inputs, outputs
 
@@ -234,21 +346,37 @@ class Objective:
         if not isinstance(goal, str) or goal.lower() not in ("maximize", "minimize"):
             raise invalid("goal", "Objective", "'maximize' or 'minimize' (any case)", goal)
         if not isinstance(primary_metric, str) or not primary_metric.strip():
-            raise invalid("primary_metric", "Objective", "a non-empty metric name (the name the script logs)",
-                          primary_metric)
+            raise invalid(
+                "primary_metric",
+                "Objective",
+                "a non-empty metric name (the name the script logs)",
+                primary_metric,
+            )
         self.goal, self.primary_metric = goal.lower(), primary_metric
 
 
 class SweepJobLimits:
     """``SweepJobLimits(max_concurrent_trials, max_total_trials, timeout, trial_timeout)`` (seconds)."""
 
-    def __init__(self, *, max_concurrent_trials: int | None = None, max_total_trials: int | None = None,
-                 timeout: float | None = None, trial_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_concurrent_trials: int | None = None,
+        max_total_trials: int | None = None,
+        timeout: float | None = None,
+        trial_timeout: float | None = None,
+    ) -> None:
         owner = "SweepJob.set_limits"
-        self.max_total_trials = None if max_total_trials is None else check_int(
-            max_total_trials, "max_total_trials", owner, low=1, high=1000)
-        self.max_concurrent_trials = None if max_concurrent_trials is None else check_int(
-            max_concurrent_trials, "max_concurrent_trials", owner, low=1, high=100)
+        self.max_total_trials = (
+            None
+            if max_total_trials is None
+            else check_int(max_total_trials, "max_total_trials", owner, low=1, high=1000)
+        )
+        self.max_concurrent_trials = (
+            None
+            if max_concurrent_trials is None
+            else check_int(max_concurrent_trials, "max_concurrent_trials", owner, low=1, high=100)
+        )
         for key, value in (("timeout", timeout), ("trial_timeout", trial_timeout)):
             if value is not None and check_number(value, key, owner) <= 0:
                 raise invalid(key, owner, "a positive number of seconds", value)
@@ -266,21 +394,41 @@ class SweepJob:
     ``outputs``.
     """
 
-    def __init__(self, *, trial: CommandJob | None = None, search_space: Mapping[str, Any] | None = None,
-                 objective: Objective | None = None, sampling_algorithm: Any = "random",
-                 early_termination: Any = None, limits: SweepJobLimits | None = None, compute: str | None = None,
-                 name: str | None = None, display_name: str | None = None, experiment_name: str | None = None,
-                 description: str | None = None, tags: Mapping[str, Any] | None = None, identity: Any = None,
-                 queue_settings: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        trial: CommandJob | None = None,
+        search_space: Mapping[str, Any] | None = None,
+        objective: Objective | None = None,
+        sampling_algorithm: Any = "random",
+        early_termination: Any = None,
+        limits: SweepJobLimits | None = None,
+        compute: str | None = None,
+        name: str | None = None,
+        display_name: str | None = None,
+        experiment_name: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        identity: Any = None,
+        queue_settings: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(trial, CommandJob):
             raise invalid("trial", "SweepJob", "a command job, as command(...) returns", trial)
         if not isinstance(objective, Objective):
-            raise invalid("objective", "SweepJob", "an Objective(goal=..., primary_metric=...)", objective)
+            raise invalid(
+                "objective", "SweepJob", "an Objective(goal=..., primary_metric=...)", objective
+            )
         self.trial, self.objective = trial, objective
         self.search_space: dict[str, Any] = dict(search_space or {})
         for key, expr in self.search_space.items():
             if not isinstance(expr, ParameterExpression):
-                raise invalid(f"search_space[{key!r}]", "SweepJob", "a sweep expression such as Choice([...])", expr)
+                raise invalid(
+                    f"search_space[{key!r}]",
+                    "SweepJob",
+                    "a sweep expression such as Choice([...])",
+                    expr,
+                )
         self.sampling_algorithm = sampling_algorithm
         self.early_termination = early_termination
         self.limits = limits or SweepJobLimits()
@@ -290,12 +438,20 @@ class SweepJob:
         self.identity, self.queue_settings = identity, queue_settings
         self._ws: Any = None
 
-    def set_limits(self, *, max_concurrent_trials: int | None = None, max_total_trials: int | None = None,
-                   timeout: float | None = None, trial_timeout: float | None = None) -> None:
+    def set_limits(
+        self,
+        *,
+        max_concurrent_trials: int | None = None,
+        max_total_trials: int | None = None,
+        timeout: float | None = None,
+        trial_timeout: float | None = None,
+    ) -> None:
         """Set the sweep's limits (v2's arguments; the times are seconds)."""
         old = self.limits
         self.limits = SweepJobLimits(
-            max_concurrent_trials=old.max_concurrent_trials if max_concurrent_trials is None else max_concurrent_trials,
+            max_concurrent_trials=old.max_concurrent_trials
+            if max_concurrent_trials is None
+            else max_concurrent_trials,
             max_total_trials=old.max_total_trials if max_total_trials is None else max_total_trials,
             timeout=old.timeout if timeout is None else timeout,
             trial_timeout=old.trial_timeout if trial_timeout is None else trial_timeout,
@@ -327,23 +483,41 @@ class SweepJob:
         elif isinstance(sampling, str):
             data["sampling_algorithm"] = sampling.lower()
         else:
-            raise invalid("sampling_algorithm", "SweepJob", "'random', 'grid', 'bayesian' or a SamplingAlgorithm",
-                          sampling)
+            raise invalid(
+                "sampling_algorithm",
+                "SweepJob",
+                "'random', 'grid', 'bayesian' or a SamplingAlgorithm",
+                sampling,
+            )
         if not self.search_space:
-            raise invalid("search_space", "SweepJob", "a non-empty dict: call the command with sweep expressions, "
-                          "e.g. command_job(lr=Uniform(min_value=0.01, max_value=0.9))", {})
+            raise invalid(
+                "search_space",
+                "SweepJob",
+                "a non-empty dict: call the command with sweep expressions, "
+                "e.g. command_job(lr=Uniform(min_value=0.01, max_value=0.9))",
+                {},
+            )
         data["search_space"] = {k: v.to_dict() for k, v in self.search_space.items()}
-        data["objective"] = {"goal": self.objective.goal, "primary_metric": self.objective.primary_metric}
+        data["objective"] = {
+            "goal": self.objective.goal,
+            "primary_metric": self.objective.primary_metric,
+        }
         limits = self.limits._to_data()
         if limits:
             data["limits"] = limits
         policy = self.early_termination
-        if isinstance(policy, EarlyTerminationPolicy):  # any of hypersweep's policies (AshaPolicy, ...)
+        if isinstance(
+            policy, EarlyTerminationPolicy
+        ):  # any of hypersweep's policies (AshaPolicy, ...)
             data["early_termination"] = policy.to_data()
         elif policy is not None:
             if not isinstance(policy, _Policy):
-                raise invalid("early_termination", "SweepJob",
-                              "a BanditPolicy, MedianStoppingPolicy or TruncationSelectionPolicy", policy)
+                raise invalid(
+                    "early_termination",
+                    "SweepJob",
+                    "a BanditPolicy, MedianStoppingPolicy or TruncationSelectionPolicy",
+                    policy,
+                )
             data["early_termination"] = policy._to_data()
         for key in ("identity", "queue_settings"):
             value = getattr(self, key)
@@ -380,7 +554,10 @@ class SweepJob:
         if sweep is None:
             return {}
         best = sweep.get_best_run_by_primary_metric()
-        props: dict[str, Any] = {"primary_metric": self.objective.primary_metric, "goal": self.objective.goal}
+        props: dict[str, Any] = {
+            "primary_metric": self.objective.primary_metric,
+            "goal": self.objective.goal,
+        }
         if best is not None:
             props["best_child_run_id"] = best.id
         return props
@@ -399,7 +576,9 @@ class SweepJob:
         return out
 
     def __repr__(self) -> str:
-        return f"SweepJob(name={self.name!r}, status={self.status!r}, studio_url={self.studio_url!r})"
+        return (
+            f"SweepJob(name={self.name!r}, status={self.status!r}, studio_url={self.studio_url!r})"
+        )
 
 
 def run_folder(run: Any) -> Path:
@@ -461,8 +640,15 @@ class Job:
             if run is None:
                 return {}
         folder = run_folder(run) / "outputs"
-        return {p.name: Output(type="uri_folder", path=str(p)) for p in sorted(folder.iterdir()) if p.is_dir()} \
-            if folder.is_dir() else {}
+        return (
+            {
+                p.name: Output(type="uri_folder", path=str(p))
+                for p in sorted(folder.iterdir())
+                if p.is_dir()
+            }
+            if folder.is_dir()
+            else {}
+        )
 
     def __repr__(self) -> str:
         return f"Job(name={self.name!r}, type={self.type!r}, status={self.status!r})"
@@ -474,4 +660,6 @@ def check_job(job: Any) -> SweepJob:
         return job
     if isinstance(job, CommandJob):
         return job._as_sweep()
-    raise invalid("job", "MLClient.create_or_update", "a SweepJob (command(...)(...).sweep(...))", job)
+    raise invalid(
+        "job", "MLClient.create_or_update", "a SweepJob (command(...)(...).sweep(...))", job
+    )

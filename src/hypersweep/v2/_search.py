@@ -38,7 +38,11 @@ class Choice(_space.Choice):
     """``Choice(values=[...])``: one of the values; values that are dicts make a nested (conditional) choice."""
 
     def __new__(cls, values: Sequence[Any] | None = None, **kwargs: Any) -> Any:
-        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, range)) or not len(values):
+        if (
+            isinstance(values, (str, bytes))
+            or not isinstance(values, (Sequence, range))
+            or not len(values)
+        ):
             raise invalid("values", "Choice", "a non-empty list of values", values)
         built = _space.choice(list(values))
         if type(built) is not _space.Choice:  # a nested choice: hypersweep's class serves
@@ -47,7 +51,12 @@ class Choice(_space.Choice):
 
     def __init__(self, values: Sequence[Any] | None = None, **kwargs: Any) -> None:
         if kwargs:
-            raise invalid(sorted(kwargs)[0], "Choice", "not given (Choice takes values only)", kwargs[sorted(kwargs)[0]])
+            raise invalid(
+                sorted(kwargs)[0],
+                "Choice",
+                "not given (Choice takes values only)",
+                kwargs[sorted(kwargs)[0]],
+            )
         super().__init__(list(values or []))
 
 
@@ -68,7 +77,9 @@ class LogUniform(_space.LogUniform):
 class QUniform(_space.QUniform):
     """``QUniform(min_value, max_value, q)``."""
 
-    def __init__(self, min_value: float | None = None, max_value: float | None = None, q: float | None = None) -> None:
+    def __init__(
+        self, min_value: float | None = None, max_value: float | None = None, q: float | None = None
+    ) -> None:
         low, high = _uniform_args("QUniform", min_value, max_value, strict=True)
         _check_q(q, "QUniform")
         super().__init__(low, high, q)
@@ -77,7 +88,9 @@ class QUniform(_space.QUniform):
 class QLogUniform(_space.QLogUniform):
     """``QLogUniform(min_value, max_value, q)``."""
 
-    def __init__(self, min_value: float | None = None, max_value: float | None = None, q: float | None = None) -> None:
+    def __init__(
+        self, min_value: float | None = None, max_value: float | None = None, q: float | None = None
+    ) -> None:
         low, high = _uniform_args("QLogUniform", min_value, max_value, strict=False)
         _check_q(q, "QLogUniform")
         super().__init__(low, high, q)
@@ -139,7 +152,9 @@ class _Policy:
         try:
             policy_from_data(self._to_data())
         except InvalidConfigError as exc:
-            raise InvalidConfigError(str(exc).replace("early_termination", type(self).__name__)) from None
+            raise InvalidConfigError(
+                str(exc).replace("early_termination", type(self).__name__)
+            ) from None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._to_data().items() if k != "type")
@@ -160,21 +175,34 @@ class BanditPolicy(_Policy):
 
     type = "bandit"
 
-    def __init__(self, *, delay_evaluation: int = 0, evaluation_interval: int = 0, slack_amount: float = 0,
-                 slack_factor: float = 0) -> None:
+    def __init__(
+        self,
+        *,
+        delay_evaluation: int = 0,
+        evaluation_interval: int = 0,
+        slack_amount: float = 0,
+        slack_factor: float = 0,
+    ) -> None:
         owner = "BanditPolicy"
         self.delay_evaluation = check_int(delay_evaluation, "delay_evaluation", owner, low=0)
         self.evaluation_interval = _interval(evaluation_interval, "evaluation_interval", owner)
         self.slack_amount = check_number(slack_amount, "slack_amount", owner)
         self.slack_factor = check_number(slack_factor, "slack_factor", owner)
         if (self.slack_amount == 0) == (self.slack_factor == 0):
-            raise invalid("slack_factor", owner, "set (non-zero) when slack_amount is not, and only then",
-                          {"slack_factor": slack_factor, "slack_amount": slack_amount})
+            raise invalid(
+                "slack_factor",
+                owner,
+                "set (non-zero) when slack_amount is not, and only then",
+                {"slack_factor": slack_factor, "slack_amount": slack_amount},
+            )
         self._check()
 
     def _to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": self.type, "evaluation_interval": self.evaluation_interval,
-                                "delay_evaluation": self.delay_evaluation}
+        data: dict[str, Any] = {
+            "type": self.type,
+            "evaluation_interval": self.evaluation_interval,
+            "delay_evaluation": self.delay_evaluation,
+        }
         if self.slack_factor:
             data["slack_factor"] = self.slack_factor
         else:
@@ -194,8 +222,11 @@ class MedianStoppingPolicy(_Policy):
         self._check()
 
     def _to_data(self) -> dict[str, Any]:
-        return {"type": self.type, "evaluation_interval": self.evaluation_interval,
-                "delay_evaluation": self.delay_evaluation}
+        return {
+            "type": self.type,
+            "evaluation_interval": self.evaluation_interval,
+            "delay_evaluation": self.delay_evaluation,
+        }
 
 
 class TruncationSelectionPolicy(_Policy):
@@ -203,21 +234,33 @@ class TruncationSelectionPolicy(_Policy):
 
     type = "truncation_selection"
 
-    def __init__(self, *, delay_evaluation: int = 0, evaluation_interval: int = 0,
-                 truncation_percentage: int = 0, exclude_finished_jobs: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        delay_evaluation: int = 0,
+        evaluation_interval: int = 0,
+        truncation_percentage: int = 0,
+        exclude_finished_jobs: bool = False,
+    ) -> None:
         owner = "TruncationSelectionPolicy"
         self.delay_evaluation = check_int(delay_evaluation, "delay_evaluation", owner, low=0)
         self.evaluation_interval = _interval(evaluation_interval, "evaluation_interval", owner)
-        self.truncation_percentage = check_int(truncation_percentage, "truncation_percentage", owner, low=1, high=99)
+        self.truncation_percentage = check_int(
+            truncation_percentage, "truncation_percentage", owner, low=1, high=99
+        )
         if not isinstance(exclude_finished_jobs, bool):
             raise invalid("exclude_finished_jobs", owner, "True or False", exclude_finished_jobs)
         self.exclude_finished_jobs = exclude_finished_jobs
         self._check()
 
     def _to_data(self) -> dict[str, Any]:
-        return {"type": self.type, "evaluation_interval": self.evaluation_interval,
-                "delay_evaluation": self.delay_evaluation, "truncation_percentage": self.truncation_percentage,
-                "exclude_finished_jobs": self.exclude_finished_jobs}
+        return {
+            "type": self.type,
+            "evaluation_interval": self.evaluation_interval,
+            "delay_evaluation": self.delay_evaluation,
+            "truncation_percentage": self.truncation_percentage,
+            "exclude_finished_jobs": self.exclude_finished_jobs,
+        }
 
 
 # -- sampling algorithms -----------------------------------------------------------------------------
@@ -238,9 +281,17 @@ class RandomSamplingAlgorithm(_Sampling):
 
     type = "random"
 
-    def __init__(self, *, rule: str | None = None, seed: int | None = None, logbase: float | str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        rule: str | None = None,
+        seed: int | None = None,
+        logbase: float | str | None = None,
+    ) -> None:
         owner = "RandomSamplingAlgorithm"
-        if rule is not None and (not isinstance(rule, str) or rule.lower() not in ("random", "sobol")):
+        if rule is not None and (
+            not isinstance(rule, str) or rule.lower() not in ("random", "sobol")
+        ):
             raise invalid("rule", owner, "'random' or 'sobol'", rule)
         self.rule = rule.lower() if rule else None
         self.seed = None if seed is None else check_int(seed, "seed", owner, low=0)

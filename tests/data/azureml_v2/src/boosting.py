@@ -29,5 +29,7 @@ args = parser.parse_args()
 
 X, y = read_iris(args.iris_csv)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
-model = HistGradientBoostingClassifier(learning_rate=args.learning_rate, max_iter=20).fit(X_train, y_train)
+model = HistGradientBoostingClassifier(learning_rate=args.learning_rate, max_iter=20).fit(
+    X_train, y_train
+)
 Run.get_context().log("test-multi_logloss", log_loss(y_test, model.predict_proba(X_test)))

@@ -31,4 +31,6 @@ args = parser.parse_args()
 X, y = read_iris(args.iris_csv)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
 model = SVC(C=args.C, kernel=args.kernel, coef0=args.coef0).fit(X_train, y_train)
-Run.get_context().log("training_f1_score", f1_score(y_train, model.predict(X_train), average="macro"))
+Run.get_context().log(
+    "training_f1_score", f1_score(y_train, model.predict(X_train), average="macro")
+)
