@@ -213,6 +213,12 @@ def rows_to_columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
     return columns
 
 
+def failure_message(error_details: Any = None, error_code: str | None = None) -> str:
+    """The error a run marked Failed by ``Run.fail(error_details, error_code)`` keeps."""
+    message = str(error_details) if error_details is not None else "Marked failed by Run.fail()."
+    return f"{error_code}: {message}" if error_code else message
+
+
 class Run:
     """A run of an experiment.
 
@@ -591,11 +597,7 @@ class Run:
         self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True
     ) -> None:
         """Mark the run Failed (inside a trial: when it ends, whatever its exit status)."""
-        message = (
-            str(error_details) if error_details is not None else "Marked failed by Run.fail()."
-        )
-        if error_code:
-            message = f"{error_code}: {message}"
+        message = failure_message(error_details, error_code)
         self._store().end_run(self.id, "Failed", message)
 
     def child_run(
@@ -808,11 +810,7 @@ class LiveRun(Run):
         self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True
     ) -> None:
         """Mark the run Failed: it ends as Failed with this error, even if the script exits with status 0."""
-        message = (
-            str(error_details) if error_details is not None else "Marked failed by Run.fail()."
-        )
-        if error_code:
-            message = f"{error_code}: {message}"
+        message = failure_message(error_details, error_code)
         self._submit("fail", Kind.FAIL, "error", message)
 
     def complete(self, _set_status: bool = True) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -36,6 +37,14 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     def _404(exc: Exception) -> HTTPException:
         return HTTPException(status_code=404, detail=str(exc))
 
+    def answer(read: Callable[..., Any], *args: Any) -> Any:
+        """``read(conn, *args)`` on one snapshot of the store, as JSON; 404 for a sweep or run not found."""
+        try:
+            with reader.snapshot() as conn:
+                return FastJSON(read(conn, *args))
+        except NotFoundError as exc:
+            raise _404(exc) from exc
+
     @api.get(
         "/sweeps",
         summary="Every sweep, newest first",
@@ -58,11 +67,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
             200_000, ge=1000, le=5_000_000, description="Budget of chart points for all runs."
         ),
     ) -> Any:
-        try:
-            with reader.snapshot() as conn:
-                return FastJSON(_sweeps.sweep_payload(conn, sweep_id, max_points))
-        except NotFoundError as exc:
-            raise _404(exc) from exc
+        return answer(_sweeps.sweep_payload, sweep_id, max_points)
 
     @api.get(
         "/sweeps/{sweep_id}/updates",
@@ -80,11 +85,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
             _sweeps.parse_cursor(since)
         except ValueError as exc:
             raise HTTPException(status_code=400, detail=f"Bad cursor {since!r}: {exc}") from exc
-        try:
-            with reader.snapshot() as conn:
-                return FastJSON(_sweeps.sweep_updates(conn, sweep_id, since))
-        except NotFoundError as exc:
-            raise _404(exc) from exc
+        return answer(_sweeps.sweep_updates, sweep_id, since)
 
     @api.get(
         "/sweeps/{sweep_id}/importance",
@@ -92,11 +93,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         responses=_doc(_models.ImportancePage),
     )
     def sweep_importance(sweep_id: str) -> Any:
-        try:
-            with reader.snapshot() as conn:
-                return FastJSON(_importance.importance_payload(conn, sweep_id))
-        except NotFoundError as exc:
-            raise _404(exc) from exc
+        return answer(_importance.importance_payload, sweep_id)
 
     @api.post(
         "/sweeps/{sweep_id}/cancel",
@@ -198,11 +195,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         responses=_doc(_models.RunPage),
     )
     def run(run_id: str) -> Any:
-        try:
-            with reader.snapshot() as conn:
-                return FastJSON(_runs.run_payload(conn, run_id))
-        except NotFoundError as exc:
-            raise _404(exc) from exc
+        return answer(_runs.run_payload, run_id)
 
     @api.get(
         "/runs/{run_id}/logs/{stream}",
