@@ -444,3 +444,20 @@ def test_the_mlflow_digits_example_runs(workspace) -> None:
     assert len(best.get_metrics()["accuracy"]) == 20 and max(best.get_metrics()["accuracy"]) > 0.8
     assert {"params.hidden", "params.learning_rate"} <= set(best.get_tags())
     assert "outputs/model/model.joblib" in best.get_file_names()
+
+
+def test_a_stopped_scripts_runs_left_running_end_killed(tmp_path) -> None:
+    # what the trial's SIGTERM handler could not write (the script held MLflow's database) the
+    # executor writes once the process is gone; other trials' runs are left as they are
+    from hypersweep.mlflow import RUN_ID_TAG, backend_store_uri, end_stopped_runs
+
+    (tmp_path / ".hypersweep").mkdir()
+    client = MlflowClient(tracking_uri=backend_store_uri(tmp_path))
+    exp = client.create_experiment("e")
+    mine = client.create_run(exp, tags={RUN_ID_TAG: "HD_x_1"})
+    other = client.create_run(exp, tags={RUN_ID_TAG: "HD_x_2"})
+    end_stopped_runs(tmp_path, "HD_x_1")
+    assert client.get_run(mine.info.run_id).info.status == "KILLED"
+    assert client.get_run(mine.info.run_id).info.end_time is not None
+    assert client.get_run(other.info.run_id).info.status == "RUNNING"
+    end_stopped_runs(tmp_path / "no-such-workspace", "HD_x_2")  # no database: nothing to do

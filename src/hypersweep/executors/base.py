@@ -16,6 +16,8 @@ from typing import Any
 
 from hypersweep._wire import KINDS, decode  # noqa: F401 - KINDS: the kinds a run writes
 from hypersweep.executors._devices import DevicePool, describe_request, discover, pool_for
+from hypersweep.mlflow import end_stopped_runs
+from hypersweep.run import ENV_WORKSPACE
 from hypersweep.status import RunStatus
 
 
@@ -348,6 +350,10 @@ class Executor(abc.ABC):
             self._draining[ended.run_id] = entry[
                 0
             ]  # its devices stay held until its processes are gone
+        if reason is not None and entry is not None and entry[0].argv is not None:
+            workspace = entry[0].env.get(ENV_WORKSPACE)
+            if workspace:  # what a stopped script could not write as it died (its MLflow runs)
+                end_stopped_runs(workspace, ended.run_id)
         if reason is not None and ended.status in (RunStatus.COMPLETED, RunStatus.CANCELED):
             return RunEnded(ended.run_id, RunStatus.CANCELED, reason, ended.time)
         return ended

@@ -39,6 +39,7 @@ from hypersweep.mlflow._trials import (
     backend_store_uri,
     bind_mlflow_run,
     current_trial,
+    end_stopped_runs,
     install_hint,
     register_thread_trial,
     tracking_uri,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from hypersweep.mlflow._store import HypersweepTrackingStore
 
 __all__ = [
+    "end_stopped_runs",
     "ARTIFACTS_DIR",
     "DB_NAME",
     "ENV_EXPERIMENT_NAME",

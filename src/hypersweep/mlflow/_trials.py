@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,28 @@ def tracking_uri(workspace: str | os.PathLike[str]) -> str:
 def backend_store_uri(workspace: str | os.PathLike[str]) -> str:
     """The SQLAlchemy URI of the MLflow record of a workspace, for ``mlflow ui --backend-store-uri``."""
     return f"sqlite:///{Path(workspace).resolve() / '.hypersweep' / DB_NAME}"
+
+
+def end_stopped_runs(workspace: str | os.PathLike[str], run_id: str) -> None:
+    """Once a stopped script trial's process has ended: its MLflow runs still RUNNING end KILLED.
+
+    The trial's own SIGTERM handler marks them as it dies, but it cannot when the script held MLflow's
+    database at that moment (the handler interrupts the script's own transaction); the process gone,
+    nothing holds it. A workspace where no trial used MLflow has no database, and nothing is done.
+    """
+    db = Path(workspace) / ".hypersweep" / DB_NAME
+    if not db.is_file():
+        return
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(db, timeout=10.0)) as conn,
+        conn,
+    ):
+        conn.execute(
+            "UPDATE runs SET status = 'KILLED', end_time = COALESCE(end_time, ?) WHERE status = 'RUNNING'"
+            " AND run_uuid IN (SELECT run_uuid FROM tags WHERE key = ? AND value = ?)",
+            (int(time.time() * 1000), RUN_ID_TAG, run_id),
+        )
 
 
 def trial_env(workspace: str | os.PathLike[str], experiment: str) -> dict[str, str]:
