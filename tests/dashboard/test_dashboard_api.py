@@ -255,7 +255,7 @@ def test_reading_hard_while_a_sweep_writes_never_blocks_it(serve, tmp_path) -> N
 
 def test_cancel_one_run_through_the_api_and_the_sweep_goes_on(serve, tmp_path) -> None:
     ws = Workspace(tmp_path / "ws")
-    run = Experiment(ws, "one").submit(callable_config(3, pause=0.05, intervals=30, concurrent=2))
+    run = Experiment(ws, "one").submit(callable_config(3, pause=0.15, intervals=30, concurrent=2))
     try:
         live = serve(ws.path)
         token = re.search(
