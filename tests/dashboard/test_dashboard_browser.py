@@ -80,6 +80,9 @@ def test_the_run_page_escapes_tags_metric_names_and_logs(page, server, sweeps) -
         "() => document.getElementById('app').dataset.logsLoaded === '1'", timeout=15_000
     )
     assert "epoch 3 <b>loss</b>" in page.locator("#hs-log-stdout").inner_text()
+    # hyperparameters are named as on the sweep page ("width"); the arguments stay as they ran
+    names = page.locator("h3:text-is('hyperparameters') + table th").all_inner_texts()
+    assert names == ["width"], names
     assert page.locator("#hs-log-stdout b").count() == 0
     link = page.locator("a", has_text="outputs/model.txt")
     with page.expect_download() as download:

@@ -12,6 +12,11 @@
     return out;
   }
 
+  /** Hyperparameters named as on the sweep page and in the notebook: "--width" is "width". */
+  function plainNames(obj) {
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k.replace(/^-+/, "") || k, v]));
+  }
+
   function kvTable(obj, className) {
     const keys = Object.keys(obj);
     if (!keys.length) return el("p", { className: "hs-muted", text: "none" });
@@ -112,7 +117,7 @@
       ...header,
       el("h3", { text: "arguments" }),
       el("pre", { className: "hs-args", text: (r.arguments || []).map(String).join(" ") }),
-      el("h3", { text: "hyperparameters" }), kvTable(withMarks(r.hyperparameters, r.nonfinite, "hyperparameters.")),
+      el("h3", { text: "hyperparameters" }), kvTable(plainNames(withMarks(r.hyperparameters, r.nonfinite, "hyperparameters."))),
       el("h3", { text: "metrics" }), chartGrid,
       ...(Object.keys(scalars).length ? [el("h4", { text: "logged once" }), kvTable(scalars, "hs-metrics")] : []),
       ...tables.flatMap(([name, columns]) => [el("h4", { text: name }), columnsTable(columns)]),
