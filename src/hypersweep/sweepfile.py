@@ -689,7 +689,8 @@ _CLOUD_SCHEMES = (
     "gs://",
 )
 _INPUT_KEYS = {"type", "path", "value", "default", "mode", "description", "optional"}
-_INPUT_TYPES = {
+#: The types of a job's inputs and outputs, as Azure ML v2 names them (``Input(type=...)`` too).
+INPUT_TYPES = (
     "uri_file",
     "uri_folder",
     "mltable",
@@ -700,16 +701,16 @@ _INPUT_TYPES = {
     "integer",
     "number",
     "boolean",
-}
+)
 _OUTPUT_KEYS = {"type", "mode", "path", "description", "name", "version"}
-_OUTPUT_TYPES = {
+OUTPUT_TYPES = (
     "uri_folder",
     "uri_file",
     "mltable",
     "mlflow_model",
     "custom_model",
     "triton_model",
-}
+)
 _RESOURCE_KEYS = {
     "instance_type",
     "instance_count",
@@ -1015,8 +1016,8 @@ def _inputs(data: Any, base: Path, workspace: str | Path | None = None) -> dict[
             continue
         _check_keys(value, _INPUT_KEYS, f"{where}.")
         kind = value.get("type")
-        if kind is not None and (not isinstance(kind, str) or kind not in _INPUT_TYPES):
-            raise invalid("type", where, f"one of {', '.join(sorted(_INPUT_TYPES))}", kind)
+        if kind is not None and (not isinstance(kind, str) or kind not in INPUT_TYPES):
+            raise invalid("type", where, f"one of {', '.join(sorted(INPUT_TYPES))}", kind)
         if value.get("mode") is not None:
             _notice(
                 f"{where}.mode ({value['mode']!r}) is not used: the input is read in place on this machine."
@@ -1094,8 +1095,8 @@ def output_names(data: Any) -> list[str]:
             value = _mapping(value, where)
             _check_keys(value, _OUTPUT_KEYS, f"{where}.")
             kind = value.get("type")
-            if kind is not None and (not isinstance(kind, str) or kind not in _OUTPUT_TYPES):
-                raise invalid("type", where, f"one of {', '.join(sorted(_OUTPUT_TYPES))}", kind)
+            if kind is not None and (not isinstance(kind, str) or kind not in OUTPUT_TYPES):
+                raise invalid("type", where, f"one of {', '.join(sorted(OUTPUT_TYPES))}", kind)
             for key in ("mode", "path"):
                 if value.get(key) is not None:
                     _notice(

@@ -19,30 +19,11 @@ import yaml
 from hypersweep._validation import check_int, check_number, invalid
 from hypersweep.errors import InvalidConfigError
 from hypersweep.space import ParameterExpression
+from hypersweep.sweepfile import INPUT_TYPES, OUTPUT_TYPES
 
 COMMAND_METRIC = "none (a command job)"
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json"
 DASHBOARD = "http://127.0.0.1:8765"
-_INPUT_TYPES = (
-    "uri_file",
-    "uri_folder",
-    "mltable",
-    "mlflow_model",
-    "custom_model",
-    "triton_model",
-    "string",
-    "integer",
-    "number",
-    "boolean",
-)
-_OUTPUT_TYPES = (
-    "uri_folder",
-    "uri_file",
-    "mltable",
-    "mlflow_model",
-    "custom_model",
-    "triton_model",
-)
 _INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
@@ -60,8 +41,8 @@ class Input:
         description: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if type not in _INPUT_TYPES:
-            raise invalid("type", "Input", f"one of {', '.join(_INPUT_TYPES)}", type)
+        if type not in INPUT_TYPES:
+            raise invalid("type", "Input", f"one of {', '.join(INPUT_TYPES)}", type)
         if path is not None and not isinstance(path, (str, os.PathLike)):
             raise invalid(
                 "path", "Input", "a local path, an http(s) URL or an Azure ML location", path
@@ -97,8 +78,8 @@ class Output:
         description: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if type not in _OUTPUT_TYPES:
-            raise invalid("type", "Output", f"one of {', '.join(_OUTPUT_TYPES)}", type)
+        if type not in OUTPUT_TYPES:
+            raise invalid("type", "Output", f"one of {', '.join(OUTPUT_TYPES)}", type)
         self.type, self.path, self.mode, self.description = type, path, mode, description
 
     def _to_data(self) -> dict[str, Any]:
