@@ -695,11 +695,33 @@ def test_an_ambiguous_prefix_says_what_it_matches(finished) -> None:
     assert nothing.returncode == 2 and "matches no run and no sweep" in nothing.stderr
 
 
+def test_a_reader_that_leaves_early_gets_no_error_message(finished) -> None:
+    """``hypersweep show latest | head -0``: writing to a closed pipe ends the command quietly."""
+    for args in (["ls"], ["show", "latest"], ["show", "latest", "--json"]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "hypersweep", *args],
+                cwd=finished,
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+        finally:
+            os.close(write_end)
+        assert done.returncode != 0, args
+        assert "Error" not in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
+
+
 def test_every_error_exits_non_zero_with_its_reason(finished, tmp_path_factory) -> None:
     import socket
 
     (sweep_id,) = _sweep_ids(finished)
     empty = tmp_path_factory.mktemp("empty")
+    not_a_folder = tmp_path_factory.mktemp("plain") / "a_file"
+    not_a_folder.write_text("")
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
@@ -712,6 +734,7 @@ def test_every_error_exits_non_zero_with_its_reason(finished, tmp_path_factory) 
         (["logs", "HD_nope"], 2, "matches no run"),
         (["resume", sweep_id], 2, "already ended"),
         (["report", "HD_nope", "--html", "r.html"], 2, "matches no sweep"),
+        (["report", sweep_id, "--html", str(not_a_folder / "r.html")], 1, "cannot use"),
         (["ls", "--workspace", str(empty)], 2, "not a hypersweep workspace"),
         (["run", "missing.yml"], 2, "does not exist"),
         (["nope"], 2, "No such command"),

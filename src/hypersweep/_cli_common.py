@@ -46,6 +46,16 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except HypersweepError as exc:
             err_console.print(f"[bold red]Error:[/] {safe(exc)}", highlight=False)
             sys.exit(1)
+        except BrokenPipeError:  # `hypersweep ... | head`: the reader left, as it may
+            raise
+        except OSError as exc:  # a file it reads or writes: no folder, no permission, disk full
+            place = f" {safe(exc.filename)}" if exc.filename else ""
+            err_console.print(
+                f"[bold red]Error:[/] cannot use{place}: {safe(exc.strerror or exc)}. "
+                "Check that the folder exists and that you may write there.",
+                highlight=False,
+            )
+            sys.exit(1)
 
     return wrapper
 
