@@ -18,16 +18,18 @@ import pytest
 from hypersweep import Experiment, Workspace
 
 CHECKS = Path(__file__).parent / "plugins" / "plugin_checks.py"
+UNNAMED_CHECKS = Path(__file__).parent / "plugins" / "unnamed_checks.py"
 
 
 @pytest.mark.integration
-def test_plugins_defined_outside_the_package(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("checks", "count"), [(CHECKS, 5), (UNNAMED_CHECKS, 4)])
+def test_plugins_defined_outside_the_package(tmp_path: Path, checks: Path, count: int) -> None:
     done = subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
-            str(CHECKS),
+            str(checks),
             "-q",
             "-p",
             "no:cacheprovider",
@@ -40,7 +42,7 @@ def test_plugins_defined_outside_the_package(tmp_path: Path) -> None:
         cwd=Path(__file__).parent.parent,
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert re.search(r"\b5 passed", done.stdout), done.stdout[-2000:]
+    assert re.search(rf"\b{count} passed", done.stdout), done.stdout[-2000:]
 
 
 TRAIN = """

@@ -297,3 +297,21 @@ def test_stored_forms_are_looked_up_by_name() -> None:
         match=r"Unknown early-termination policy 'Patience' in the stored sweep\.",
     ):
         policy_from_json({"name": "Patience", "properties": {}})
+
+
+def test_a_stored_class_no_process_can_import_is_refused_saying_where_to_define_it() -> None:
+    from hypersweep._launch import policy_from_json
+    from hypersweep.sampling.base import sampling_from_json
+
+    with pytest.raises(
+        InvalidConfigError, match=r"define it in a module that this process can import"
+    ):
+        policy_from_json({"name": "__main__.MyPolicy"})
+    with pytest.raises(
+        InvalidConfigError, match=r"no_such_package\.Sampler: define it in a module"
+    ):
+        sampling_from_json({"name": "no_such_package.Sampler", "parameter_space": []})
+    with pytest.raises(
+        InvalidConfigError, match=r"Unknown early-termination policy 'Nope' in the stored sweep\.$"
+    ):
+        policy_from_json({"name": "Nope"})

@@ -21,6 +21,7 @@ config, sweepfile).
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import threading
 import warnings
@@ -91,11 +92,17 @@ class Registry(Generic[T]):
             self._by_type[t.lower()] = cls
 
     def by_name(self, name: Any) -> T | None:
-        """The class with this HyperDrive name (``to_json()["name"]``), or None."""
+        """The class with this HyperDrive name (``to_json()["name"]``), or None.
+
+        A name the registry does not know yet is looked for in the plugins, then, when it is a
+        class's import path (:func:`implicit_name`), in the module it names, imported now.
+        """
         if not isinstance(name, str):
             return None
         if name not in self._by_name:
             load_plugins()
+        if name not in self._by_name and "." in name:
+            _import_owner(name)
         return self._by_name.get(name)
 
     def by_type(self, kind: Any) -> T | None:
@@ -119,6 +126,47 @@ class Registry(Generic[T]):
 
 def _qualified(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def implicit_name(cls: type) -> str | None:
+    """The name a user's class that declares none is stored under: its import path, ``module.Class``.
+
+    None for the package's own classes (each of those that is usable by name declares one).
+    """
+    if cls.__module__ == "hypersweep" or cls.__module__.startswith("hypersweep."):
+        return None
+    return _qualified(cls)
+
+
+def unknown_note(name: Any) -> str:
+    """What to do about a stored name no registry knows: "" unless it is an import path."""
+    if not isinstance(name, str) or "." not in name:
+        return ""
+    return (
+        f" It is the class {name}: define it in a module that this process can import (a class"
+        " defined in a script or a notebook is known only while that script runs)."
+    )
+
+
+def _import_owner(path: str) -> None:
+    """Import the module that an import path (``package.module.Class``) names, if there is one."""
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:end])
+        if module == "__main__":
+            return  # a script's or a notebook's class: defined there, or nowhere in this process
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        except Exception as exc:  # the module exists but fails: say so, as for a broken plugin
+            warnings.warn(
+                f"{module} (named by the stored class {path}) could not be imported: "
+                f"{type(exc).__name__}: {exc}",
+                UserWarning,
+                stacklevel=3,
+            )
+        return
 
 
 def constructor_keys(cls: type) -> tuple[list[str], list[str]]:

@@ -170,6 +170,7 @@ class SweepController:
         self._cancel_reason = "Canceled by the user."
         self._exhausted = False
         self._said_waiting = False  # the sweep said once that it waits for its executor's devices
+        self._policy_failed = False  # the policy raised once: said, and it is not asked again
         self._last_flag_check = 0.0
         self._last_heartbeat = 0.0
         self.status = RunStatus.QUEUED
@@ -520,17 +521,28 @@ class SweepController:
         self._record(state, value)
         policy = self.plan.policy
         interval = len(history.values)
-        if (
-            policy is None
-            or not policy.should_evaluate(interval)
-            or state.status is not RunStatus.RUNNING
-        ):
+        if policy is None or self._policy_failed or state.status is not RunStatus.RUNNING:
             return None
-        decision = policy.evaluate(state.run_id, interval, self.histories, self.plan.goal)
-        if not decision.stop:
+        try:
+            if not policy.should_evaluate(interval):
+                return None
+            decision = policy.evaluate(state.run_id, interval, self.histories, self.plan.goal)
+        except Exception as exc:  # a user's policy with a bug: its runs go on, the sweep too
+            self._policy_failed = True
+            logger.warning(
+                "hypersweep: sweep %s: the early-termination policy %s raised %s: %s; "
+                "no run of this sweep is stopped early from now on",
+                self.plan.sweep_id,
+                type(policy).__name__,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+        # a Decision, or (as an Optuna pruner's answer) a plain bool: True stops the run
+        if not getattr(decision, "stop", decision):
             return None
         state.status = RunStatus.CANCEL_REQUESTED
-        return decision.reason or f"Stopped by {type(policy).__name__}."
+        return getattr(decision, "reason", "") or f"Stopped by {type(policy).__name__}."
 
     @staticmethod
     def _summary(state: _RunState) -> dict[str, Any]:

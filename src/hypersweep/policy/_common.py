@@ -34,6 +34,13 @@ class ScheduledPolicy(EarlyTerminationPolicy):
     _delay_evaluation: int = 0
     _index: HistoryIndex
 
+    def properties(self) -> dict[str, Any]:
+        """The two intervals, as HyperDrive serializes them; subclasses add their own settings."""
+        return {
+            "evaluation_interval": self.evaluation_interval,
+            "delay_evaluation": self.delay_evaluation,
+        }
+
     def evaluate(
         self,
         run_id: str,

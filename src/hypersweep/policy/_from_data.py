@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hypersweep._registry import kwargs_from_data
+from hypersweep._registry import kwargs_from_data, unknown_note
 from hypersweep._validation import invalid
 from hypersweep.errors import InvalidConfigError
 from hypersweep.policy.base import POLICIES, EarlyTerminationPolicy
@@ -69,5 +69,7 @@ def policy_from_json(data: Mapping[str, Any]) -> EarlyTerminationPolicy | None:
         return None
     cls = POLICIES.by_name(name)
     if cls is None:
-        raise InvalidConfigError(f"Unknown early-termination policy {name!r} in the stored sweep.")
+        raise InvalidConfigError(
+            f"Unknown early-termination policy {name!r} in the stored sweep.{unknown_note(name)}"
+        )
     return cls(**data.get("properties", {}))

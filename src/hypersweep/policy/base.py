@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hypersweep._registry import Registry
+from hypersweep._registry import Registry, constructor_keys, implicit_name
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.status import RunStatus
 
@@ -53,7 +53,9 @@ class EarlyTerminationPolicy(abc.ABC):
     that :meth:`should_evaluate` selects. A subclass that sets ``policy_name`` is registered
     (:data:`POLICIES`): the stored sweep names it so, and the sweep file's ``early_termination.type``
     is its ``yaml_type`` (or one of its ``yaml_aliases``), with its constructor's keyword parameters
-    as the other keys. :meth:`properties` must return keyword arguments of the constructor.
+    as the other keys. :meth:`properties` must return keyword arguments of the constructor. A
+    subclass defined outside the package that sets no name is registered under its import path
+    (``module.Class``; see CONTRIBUTING.md).
     """
 
     #: HyperDrive's name of the policy: the ``name`` of the stored form (``to_json``).
@@ -68,10 +70,16 @@ class EarlyTerminationPolicy(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "policy_name" in cls.__dict__:
-            cls.POLICY_NAME = cls.policy_name  # HyperDrive's spelling of the constant
-            types = [cls.yaml_type] if "yaml_type" in cls.__dict__ and cls.yaml_type else []
-            POLICIES.add(cls, cls.policy_name, [*types, *cls.__dict__.get("yaml_aliases", ())])
+        if "policy_name" not in cls.__dict__ and not hasattr(cls, "policy_name"):
+            name = implicit_name(cls)  # a user's policy that declares no name: its import path
+            if name is None:
+                return
+            cls.policy_name = name
+        elif "policy_name" not in cls.__dict__:
+            return  # a subclass of a named policy: stored under its parent's name
+        cls.POLICY_NAME = cls.policy_name  # HyperDrive's spelling of the constant
+        types = [cls.yaml_type] if "yaml_type" in cls.__dict__ and cls.yaml_type else []
+        POLICIES.add(cls, cls.policy_name, [*types, *cls.__dict__.get("yaml_aliases", ())])
 
     def should_evaluate(self, interval: int) -> bool:
         """True when interval k is selected: ``k % evaluation_interval == 0 and k >= delay_evaluation``."""
@@ -95,11 +103,13 @@ class EarlyTerminationPolicy(abc.ABC):
         """
 
     def properties(self) -> dict[str, Any]:
-        """The policy's settings, as HyperDrive serializes them."""
-        return {
-            "evaluation_interval": self.evaluation_interval,
-            "delay_evaluation": self.delay_evaluation,
-        }
+        """The policy's settings, as HyperDrive serializes them: its constructor's keyword parameters.
+
+        By default each one's value is the attribute of the same name (as scikit-learn's
+        ``get_params``); a parameter kept under another name needs a ``properties`` of its own.
+        """
+        keys, _ = constructor_keys(type(self))
+        return {key: getattr(self, key) for key in keys if hasattr(self, key)}
 
     def to_json(self) -> dict[str, Any]:
         """``{"name": ..., "properties": {...}}`` (HyperDrive's ``policy_config``)."""
