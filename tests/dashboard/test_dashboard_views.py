@@ -275,6 +275,51 @@ def test_brushing_the_parallel_axes_filters_the_table_and_the_charts(page, serve
     assert len(option(page, "hs-chart-edf")["series"][0]["data"]) == 12
 
 
+def test_a_brush_on_a_live_sweep_takes_in_the_runs_that_arrive_inside_it(
+    page, serve, tmp_path
+) -> None:
+    from .dashboard_helpers import callable_config
+
+    ws = Workspace(tmp_path / "ws")
+    run = Experiment(ws, "live").submit(callable_config(8, pause=0.4, intervals=8, concurrent=2))
+    try:
+        live = serve(ws.path)
+        page.goto(f"{live.url}/sweeps/{run.id}")
+        # as soon as the parallel chart exists (the first runs have values), brush x <= 0.5
+        wait_until(
+            page,
+            "() => { const b = document.getElementById('hs-chart-parallel');"
+            " return Boolean(b && echarts.getInstanceByDom(b)); }",
+        )
+        page.evaluate("""() => echarts.getInstanceByDom(document.getElementById('hs-chart-parallel'))
+          .dispatchAction({type: 'axisAreaSelect', parallelAxisId: 'hp-0', intervals: [[-1, 0.5]]})""")
+        wait_until(page, "() => document.getElementById('app').dataset.selected !== ''")
+        shown_when_brushed = len(
+            option(page, "hs-chart-parallel")["series"][0]["data"]
+        )  # the runs with a value then
+        run.wait_for_completion()
+    finally:
+        run.wait_for_completion(raise_on_error=False)
+    low = {n for n, hp in hyperparameters(run).items() if hp["x"] <= 0.5}
+    assert 0 < len(low) < 8
+    # every run that arrived later and falls inside the brush joined the selection
+    wait_until(
+        page, "(n) => document.getElementById('app').dataset.selected === String(n)", len(low)
+    )
+    wait_until(
+        page,
+        "() => document.querySelectorAll('table.hs-table tbody .hs-completed').length > 0",
+    )
+    page.wait_for_timeout(2500)  # charts redraw at most every 2 s
+    assert set(rows(page)) == low
+    assert (
+        len(option(page, "hs-chart-parallel")["series"][0]["data"]) == 8
+    )  # every run, brushed or not
+    assert len(option(page, "hs-chart-edf")["series"][0]["data"]) == len(low)
+    assert page.locator(".hs-selection-note").inner_text() == f"{len(low)} of 8 runs selected"
+    assert shown_when_brushed < 8, "the sweep ended before the brush: nothing could arrive later"
+
+
 def test_checked_runs_are_compared_side_by_side(page, server, sweeps) -> None:
     page.goto(f"{server.url}/sweeps/{sweeps.fn.id}")
     page.wait_for_function(DRAWN, timeout=30_000)

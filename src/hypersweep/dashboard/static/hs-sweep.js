@@ -2,7 +2,7 @@
  * the HTML report and the notebook widget. Live pages feed it the API's /updates answers.
  *
  * Selection: brushing the parallel-coordinates chart selects runs; the table and every other chart
- * then show those runs only. Runs checked in the table can be compared side by side, and the table
+ * then show those runs only. The brushes are kept as runs arrive: a new run inside them is selected. Runs checked in the table can be compared side by side, and the table
  * (as filtered) exports as CSV or JSON. */
 (function (global) {
   "use strict";
@@ -19,6 +19,7 @@
     this.opts = Object.assign({ links: false, onCancel: null, redrawMs: 2000 }, opts || {});
     this.model = { sweep: data.sweep, runs: data.runs, series: data.series, cursor: data.cursor, logMetric: false };
     this.selection = null;  // run numbers brushed in the parallel chart, or null
+    this.brushes = {};      // {parallel axis id: its brushed intervals}, drawn again on every redraw
     this.compared = [];     // run numbers shown in the comparison
     this.drawn = false;
     this.lastDraw = 0;
@@ -50,8 +51,7 @@
     this.hasContour = params.length >= 2;
     // tools above the charts: log scale, the selection
     this.logToggle = el("input", { type: "checkbox", className: "hs-log-metric", onchange: () => {
-      // the parallel chart keeps its brushes (and its axis) while runs are selected
-      this.model.logMetric = this.logToggle.checked; this.drawCharts(false, { parallel: !this.selection });
+      this.model.logMetric = this.logToggle.checked; this.drawCharts(false);  // the brushes stay
     } });
     this.selectionNote = el("span", { className: "hs-selection-note" });
     this.clearButton = el("button", { type: "button", className: "hs-clear-selection", text: "Clear selection",
@@ -86,7 +86,7 @@
     );
     if (global.matchMedia) {
       const scheme = global.matchMedia("(prefers-color-scheme: dark)");
-      if (scheme.addEventListener) scheme.addEventListener("change", () => { if (this.drawn) this.drawCharts(false, { parallel: true }); });
+      if (scheme.addEventListener) scheme.addEventListener("change", () => { if (this.drawn) this.drawCharts(false); });
     }
     this.renderHeader();
     this.renderTable();
@@ -219,11 +219,12 @@
 
   /**
    * Draw every chart; on the first full draw, mark the root (and the page) once all have rendered.
-   * The parallel chart keeps its brushes: it is redrawn only with {parallel: true} or when nothing is selected.
+   * The parallel chart always shows every run; the ranges brushed on it are drawn again each time
+   * and the selection follows from them, so a run that arrives inside them joins the selection.
+   * With {keepParallel: true} (a brush being dragged) the parallel chart is left as it is.
    */
   P.drawCharts = function (first, how) {
     const m = this.model, box = this.chartBox;
-    let shown = this.shownModel();
     const root = this.root;
     if (!this.hasValues() && !this.drawn) {
       // nothing to chart yet: the state says why; the page is drawn all the same
@@ -237,13 +238,18 @@
     }
     const firstDraw = !this.drawn;
     this.drawn = true;
-    const parallel = firstDraw || !this.selection || Boolean(how && how.parallel);
-    if (parallel && this.selection) {  // a redrawn parallel chart has no brushes: nothing stays selected
-      this.setSelection(null);
-      shown = this.model;
-    }
+    let total = null, finished = 0;
+    const mark = () => {
+      root.dataset.chartsDrawn = String(total);
+      if (global.performance) root.dataset.drawnAt = performance.now().toFixed(1);  // ms since navigation
+      document.documentElement.dataset.hsChartsDrawn = String(total);
+      root.dispatchEvent(new CustomEvent("hs:drawn", { bubbles: true }));
+    };
+    const done = firstDraw ? () => { finished += 1; if (finished === total) mark(); } : null;
+    let count = 0;
+    if (firstDraw || !(how && how.keepParallel)) { this.drawParallel(done); count += 1; }
+    const shown = this.shownModel();
     const jobs = [[box.intervals, HS.intervalsOption(shown)], [box.best, HS.bestSoFarOption(shown)]];
-    if (parallel) jobs.push([box.parallel, HS.parallelOption(m)]);
     const timeline = HS.timelineOption(shown);
     // as tall as its lanes need (a sweep of one or two at once needs no 360 px)
     box.timeline.style.height = Math.round(Math.min(360, Math.max(150, 110 + 26 * (timeline.yAxis.max + 0.5)))) + "px";
@@ -252,32 +258,43 @@
       for (const p of m.sweep.parameters) box.scatters.appendChild(el("div", { className: "hs-chart hs-small", dataset: { param: p.label } }));
     }
     m.sweep.parameters.forEach((p, i) => jobs.push([box.scatters.children[i], HS.scatterOption(shown, p)]));
-    let pending = jobs.length + (this.hasContour ? 1 : 0);
-    const total = pending;
-    const done = firstDraw ? () => {
-      pending -= 1;
-      if (pending === 0) {
-        root.dataset.chartsDrawn = String(total);
-        if (global.performance) root.dataset.drawnAt = performance.now().toFixed(1);  // ms since navigation
-        document.documentElement.dataset.hsChartsDrawn = String(total);
-        root.dispatchEvent(new CustomEvent("hs:drawn", { bubbles: true }));
-      }
-    } : null;
-    for (const [container, option] of jobs) {
-      const chart = HS.draw(container, option, done);
-      if (container === box.parallel && !chart._hsWired) {  // a new chart (the first, or one for another colour scheme)
-        chart._hsWired = true;
-        chart.on("axisareaselected", () => this.select(HS.parallelSelection(chart)));
-      }
-    }
-    this.drawContour(done);
+    for (const [container, option] of jobs) HS.draw(container, option, done);
+    if (this.drawContour(done)) count += 1;
+    total = count + jobs.length;
+    if (firstDraw && finished === total) mark();
     this.lastDraw = Date.now();
   };
 
-  /** Show only `numbers` (a Set, or null for every run) in the table and the charts. */
-  P.select = function (numbers) {
-    this.setSelection(numbers);
-    this.drawCharts(false);
+  /** The parallel chart with every run, its brushes drawn again; the selection is what they hold. */
+  P.drawParallel = function (done) {
+    const chart = HS.draw(this.chartBox.parallel, HS.parallelOption(this.model), done);
+    if (!chart._hsWired) {  // a new chart (the first, or one for another colour scheme)
+      chart._hsWired = true;
+      chart.on("axisareaselected", (event) => this.brushed(chart, event));
+    }
+    const brushes = Object.entries(this.brushes);
+    if (!brushes.length) {
+      if (this.selection) this.setSelection(null);
+      return;
+    }
+    this.restoring = true;
+    try {
+      for (const [id, intervals] of brushes) chart.dispatchAction({ type: "axisAreaSelect", parallelAxisId: id, intervals: intervals });
+    } finally {
+      this.restoring = false;
+    }
+    this.setSelection(HS.parallelSelection(chart));
+  };
+
+  /** A brush drawn, moved or removed on one axis of the parallel chart. */
+  P.brushed = function (chart, event) {
+    if (this.restoring) return;
+    if (event && event.parallelAxisId !== undefined) {
+      if (event.intervals && event.intervals.length) this.brushes[event.parallelAxisId] = event.intervals;
+      else delete this.brushes[event.parallelAxisId];
+    }
+    this.setSelection(HS.parallelSelection(chart));
+    this.drawCharts(false, { keepParallel: true });
   };
 
   /** The selection, its note and the table's rows (no chart is redrawn). */
@@ -291,10 +308,8 @@
   };
 
   P.clearSelection = function () {
-    const chart = this.chartBox.parallel._hsChart;
-    const params = this.model.sweep.parameters;
-    if (chart) for (let i = 0; i <= params.length; i++) chart.dispatchAction({ type: "axisAreaSelect", parallelAxisId: i < params.length ? "hp-" + i : "metric", intervals: [] });
-    this.select(null);
+    this.brushes = {};
+    this.drawCharts(false);  // the parallel chart without brushes: nothing is selected
   };
 
   P.renderCompareButton = function () {
