@@ -194,6 +194,62 @@ def test_callable_trials_on_ray_log_live_and_are_stopped(workspace, ray_address)
     assert len(bad.get_metrics()["score"]) < 20
 
 
+def mlflow_trial_on_ray(cfg):
+    import mlflow
+
+    mlflow.log_param("q", cfg["q"])
+    for step in range(1, 6):
+        mlflow.log_metric("score", cfg["q"] * step, step=step)
+    return None
+
+
+@needs_ray
+@pytest.mark.parametrize("shared", [False, True])
+def test_callables_on_ray_that_log_with_mlflow_log_to_their_runs(
+    workspace, ray_address, monkeypatch, shared
+) -> None:
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    from hypersweep.executors.ray import ENV_SHARED_WORKSPACE
+    from hypersweep.mlflow import RUN_ID_TAG, backend_store_uri
+
+    monkeypatch.setenv(ENV_SHARED_WORKSPACE, "1" if shared else "0")
+    config = HyperDriveConfig(
+        run_config=FunctionRunConfig(
+            mlflow_trial_on_ray, compute_target="ray", resources={"num_cpus": 1}
+        ),
+        hyperparameter_sampling=GridParameterSampling({"q": choice(1.0, 0.5)}),
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=2,
+        max_concurrent_runs=2,
+    )
+    run = Experiment(workspace, "ray-mlflow").submit(config)
+    run.wait_for_completion(raise_on_error=False)
+    children = run.get_children()
+    assert [c.get_status() for c in children] == ["Completed", "Completed"], [
+        c.get_details() for c in children
+    ]
+    for child in children:
+        q = json.loads(run.get_hyperparameters()[child.id])["q"]
+        assert child.get_metrics()["score"] == [q * step for step in range(1, 6)]
+    assert run.get_best_run_by_primary_metric().get_metrics()["score"][-1] == 5.0
+    db = workspace.path / ".hypersweep" / "mlflow.db"
+    if not shared:  # MLflow's own record stayed on the node, in the task's folder
+        assert not db.exists()
+        return
+    client = MlflowClient(tracking_uri=backend_store_uri(workspace.path))
+    found = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string=f"tags.`{RUN_ID_TAG}` = '{children[0].id}'",
+    )
+    assert len(found) == 1 and found[0].info.status == "FINISHED"
+    assert [m.value for m in client.get_metric_history(found[0].info.run_id, "score")] == [
+        json.loads(run.get_hyperparameters()[children[0].id])["q"] * step for step in range(1, 6)
+    ]
+
+
 SWEEP_YAML = """
 type: sweep
 experiment_name: yaml-on-ray

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hypersweep import mlflow as mlflow_plugin
 from hypersweep._wire import Kind, Record, encode
 from hypersweep.errors import HypersweepError
 from hypersweep.executors._callable import live_run, request_stop, run_callable, stop_reason
@@ -346,6 +347,21 @@ def _script_result(
     return result
 
 
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Any:
+    """``values`` in this process's environment for the block, what was there before restored after."""
+    before = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[str, Any]:
     """Run one callable trial on this worker; return its end and its files."""
     import ray
@@ -367,6 +383,14 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
     def call() -> Any:
         return cloudpickle.loads(function)(dict(payload["config"]))
 
+    # MLflow in the callable logs to this run, as in a thread trial. Off the driver's machine the
+    # workspace is not here: MLflow's own record stays in the task's folder (the values still
+    # reach the run); on a shared workspace it is the workspace's, as for every other trial.
+    mlflow_env = dict(payload.get("mlflow_env") or {})
+    if mlflow_env and not shared:
+        mlflow_env[mlflow_plugin.ENV_TRACKING_URI] = mlflow_plugin.tracking_uri(work)
+    experiment = mlflow_env.get(mlflow_plugin.ENV_EXPERIMENT_NAME, "Default")
+
     try:
         for sub in ("outputs", "logs"):
             (work / sub).mkdir(parents=True, exist_ok=True)
@@ -375,10 +399,13 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
         pumper = threading.Thread(target=pump, name=f"hypersweep-{run_id}", daemon=True)
         pumper.start()
         cwd = os.getcwd()
+        status = RunStatus.FAILED
         with (
             open(work / "logs" / "stdout.txt", "a") as out,
             open(work / "logs" / "stderr.txt", "a") as err,
+            _environ(mlflow_env),  # a Ray worker runs one task at a time
         ):
+            mlflow_plugin.register_thread_trial(run, work / "outputs", experiment)
             try:
                 os.chdir(work)  # outputs/... written by the callable come back with the run
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -388,10 +415,12 @@ def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[st
                         call,
                         primary_metric=payload["primary_metric"],
                         stderr=err,
+                        interrupts=(mlflow_plugin.TrialInterrupted,),
                         canceled_by={KeyboardInterrupt: "The Ray task was canceled."},
                     )
             finally:
                 os.chdir(cwd)
+                mlflow_plugin.unregister_thread_trial(run_id, mlflow_plugin.mlflow_status(status))
         done.set()
         pumper.join()
         link.pump()

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from hypersweep import mlflow as mlflow_plugin
 from hypersweep.errors import HypersweepError
 from hypersweep.executors._process import (
     exit_message,
@@ -204,6 +205,11 @@ class RayExecutor(Executor):
                 spec.stdout_path.parent.mkdir(parents=True, exist_ok=True)
                 (spec.run_dir / "outputs").mkdir(parents=True, exist_ok=True)
                 payload["config"] = dict(spec.config)
+                payload["mlflow_env"] = {
+                    key: value
+                    for key, value in spec.env.items()
+                    if key in (mlflow_plugin.ENV_TRACKING_URI, mlflow_plugin.ENV_EXPERIMENT_NAME)
+                }
                 function = _dumps_function(spec.function)
                 run.ref = self._callable.options(**self._options(spec)).remote(
                     payload, function, self._hub

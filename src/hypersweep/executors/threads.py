@@ -210,10 +210,9 @@ class ThreadExecutor(Executor):
                     interrupts=(mlflow_plugin.TrialInterrupted,),
                 )
             finally:
-                mlflow_status = {RunStatus.COMPLETED: "FINISHED", RunStatus.FAILED: "FAILED"}.get(
-                    status, "KILLED"
+                mlflow_plugin.unregister_thread_trial(
+                    spec.run_id, mlflow_plugin.mlflow_status(status)
                 )
-                mlflow_plugin.unregister_thread_trial(spec.run_id, mlflow_status)
                 _STREAMS.reset(streams)
         return status, error
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypersweep.run import ENV_EVENTS, ENV_EXPERIMENT, ENV_RUN_ID, LiveRun, Run, current_run
+from hypersweep.status import RunStatus
 
 SCHEME = "hypersweep"
 ENV_TRACKING_URI = "MLFLOW_TRACKING_URI"
@@ -123,6 +124,11 @@ _LOCK = threading.Lock()
 _THREAD_TRIALS: dict[str, TrialContext] = {}
 _BY_MLFLOW_RUN: dict[str, TrialContext] = {}
 _PROCESS_TRIAL: list[TrialContext | None] = []
+
+
+def mlflow_status(status: RunStatus) -> str:
+    """MLflow's status for a trial's end: FINISHED, FAILED, or KILLED (stopped or canceled)."""
+    return {RunStatus.COMPLETED: "FINISHED", RunStatus.FAILED: "FAILED"}.get(status, "KILLED")
 
 
 def register_thread_trial(live: LiveRun, outputs: Path, experiment: str) -> None:
