@@ -19,6 +19,16 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def device_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' machine-wide GPU leases go to a folder of their own, not the user's."""
+    folder = tmp_path_factory.mktemp("device-ledger")
+    os.environ["HYPERSWEEP_DEVICE_LEDGER"] = str(
+        folder
+    )  # seen by the processes the tests start too
+    return folder
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws")

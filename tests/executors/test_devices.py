@@ -386,6 +386,93 @@ def test_pool_spreads_shares_and_counts_exactly() -> None:
     assert pool.acquire("whole", 1) == ["0"]
 
 
+def test_pools_of_two_processes_share_the_devices_through_the_ledger(tmp_path) -> None:
+    devices = Devices(("0", "1"), "test")
+    mine, theirs = DevicePool(devices, tmp_path), DevicePool(devices, tmp_path)
+    assert mine.acquire("a", 1) == ["0"]
+    assert theirs.fits(1) == 1 and theirs.acquire("b", 1) == ["1"]
+    assert mine.fits(0.5) == 0 and mine.acquire("c", 0.1) is None
+    mine.release("a")
+    assert theirs.fits(1) == 1 and theirs.fits(0.5) == 2
+    assert DevicePool(Devices(("1", "2"), "test"), tmp_path).fits(1) == 1  # only "1" is taken
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from hypersweep.executors._devices import DevicePool, Devices
+pool = DevicePool(Devices(("0", "1"), "test"), Path(sys.argv[1]))
+print(pool.acquire("t", float(sys.argv[2])), flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_lease_counts_while_its_process_lives_and_not_after_kill_9(tmp_path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    ledger = tmp_path / "ledger"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(ledger), "1.5"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "['0', '1']"
+        pool = DevicePool(Devices(("0", "1"), "test"), ledger)
+        assert pool.fits(0.1) == 0 and pool.acquire("mine", 1) is None
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.communicate(timeout=30)
+    assert pool.fits(1) == 2 and pool.acquire("mine", 2) == ["0", "1"]
+    assert len(list(ledger.glob("*.lease"))) == 1  # the dead process's lease is gone, ours is there
+    pool.release("mine")
+    assert not list(ledger.glob("*.lease"))
+
+
+TWO_SWEEPS = """
+import sys
+from hypersweep import Experiment, HyperDriveConfig, RandomParameterSampling, ScriptRunConfig, Workspace, choice
+src = ScriptRunConfig(source_directory=sys.argv[2], script="t.py", arguments=["--hold", 1.5],
+                      resources={"num_gpus": 1}, environment_variables={"RECORD_DIR": sys.argv[3]})
+config = HyperDriveConfig(run_config=src, hyperparameter_sampling=RandomParameterSampling({"x": choice(0, 1)}),
+                          primary_metric_name="m", primary_metric_goal="maximize", max_total_runs=2,
+                          max_concurrent_runs=2)
+run = Experiment(Workspace(sys.argv[1]), "gpus").submit(config)
+run.wait_for_completion(timeout=120)
+print(run.get_status())
+"""
+
+
+def test_two_sweeps_in_two_processes_never_share_a_whole_device(
+    script_dir, tmp_path, monkeypatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    source = script_dir("t.py", RECORDER)
+    records = tmp_path / "records"
+    records.mkdir()
+    drivers = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_SWEEPS, str(tmp_path / f"ws{k}"), str(source), str(records)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PATH": os.environ.get("PATH", "")},
+        )
+        for k in range(2)
+    ]
+    outputs = [d.communicate(timeout=240) for d in drivers]
+    assert [out.strip() for out, _ in outputs] == ["Completed", "Completed"], outputs
+    seen = [json.loads(p.read_text()) for p in sorted(records.glob("*.json"))]
+    assert len(seen) == 4 and all(s["CUDA_VISIBLE_DEVICES"] == "0" for s in seen)
+    for i, a in enumerate(seen):
+        for b in seen[i + 1 :]:
+            assert not overlapping(a, b), (a, b)  # one device, four trials: one at a time
+
+
 def test_num_cpus_sets_thread_variables(workspace, script_dir, tmp_path, monkeypatch) -> None:
     for name in (
         "OMP_NUM_THREADS",

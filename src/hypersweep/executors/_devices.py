@@ -12,19 +12,33 @@ How they are shared (:class:`DevicePool`)
     A trial asking for ``num_gpus`` = n gets n whole free devices (n a whole number), or a share
     of one device (n < 1: trials whose shares add up to at most 1 share a device; the least used
     device first, so four trials of 0.5 on four devices get one each). Amounts are counted in
-    1/10000 of a device, as Ray does, so 0.1 ten times fills a device exactly. One pool per
-    process and device list: two sweeps driven by the same process share the devices.
+    1/10000 of a device, as Ray does, so 0.1 ten times fills a device exactly.
+
+Across processes (:func:`pool_for`)
+    Two sweeps share the devices whether one process drives both or each has its own: every
+    grant is a lease file in a folder of the user's on this machine (``HYPERSWEEP_DEVICE_LEDGER``,
+    by default ``<temp>/hypersweep-<uid>/devices``), written and read under a file lock, naming the
+    devices by their ids, the amounts, and the driving process. A lease of a process that is gone
+    (a driver killed with ``kill -9``) counts for nothing, so a crash frees its devices. Processes
+    that see the same GPUs under other ids (``CUDA_VISIBLE_DEVICES=2,3`` in one, ``0,1`` in
+    another) do not know they share them: give each its devices by UUID (``GPU-...``) for that.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hypersweep._validation import invalid
 
@@ -34,6 +48,8 @@ UNITS = 10_000
 DEVICES_TAG = "hypersweep.devices"
 ROCM_VARIABLES = ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 NVIDIA_SMI_TIMEOUT = 10.0
+#: The folder of the machine-wide leases (see "Across processes" above).
+ENV_LEDGER = "HYPERSWEEP_DEVICE_LEDGER"
 
 
 @dataclass(frozen=True)
@@ -153,20 +169,94 @@ def describe_request(num_gpus: float) -> str:
     return f"{num_gpus:g} GPU" + ("" if num_gpus <= 1 else "s")
 
 
+def ledger_dir() -> Path:
+    """The folder where this user's processes record which devices they hold."""
+    configured = os.environ.get(ENV_LEDGER)
+    if configured:
+        return Path(configured)
+    return Path(tempfile.gettempdir()) / f"hypersweep-{os.getuid()}" / "devices"
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot), to tell it from a later one with its pid."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int, start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return start is None or _process_start(pid) in (None, start)
+
+
 @dataclass
 class DevicePool:
-    """Which trial holds how much of which device (thread-safe)."""
+    """Which trial holds how much of which device (thread-safe).
+
+    With a ``ledger`` folder the pool also counts what other processes hold there and records its
+    own grants in it (:func:`pool_for` gives one); without, it knows only its own grants.
+    """
 
     devices: Devices
-    used: list[int] = field(default_factory=list)
+    ledger: Path | None = None
     holders: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _leases: dict[str, Path] = field(default_factory=dict, repr=False)
 
-    def __post_init__(self) -> None:
-        self.used = [0] * len(self.devices.ids)
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[list[int]]:
+        """Hold the pool (and the ledger); yield what every holder uses of each device now."""
+        with self.lock:
+            if self.ledger is None:
+                used = [0] * len(self.devices.ids)
+                for pick in self.holders.values():
+                    for i, amount in pick:
+                        used[i] += amount
+                yield used
+                return
+            self.ledger.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open(self.ledger / ".lock", "a") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    yield self._read_ledger()
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
 
-    def _pick(self, need: int) -> list[tuple[int, int]] | None:
-        free = [UNITS - u for u in self.used]
+    def _read_ledger(self) -> list[int]:
+        assert self.ledger is not None
+        index = {device: i for i, device in enumerate(self.devices.ids)}
+        used = [0] * len(self.devices.ids)
+        for lease in self.ledger.glob("*.lease"):
+            try:
+                data = json.loads(lease.read_text())
+                pid, start, parts = int(data["pid"]), data.get("start"), data["parts"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # half-written by a process that died while writing: ignored
+            if not _alive(pid, start):
+                with contextlib.suppress(OSError):
+                    lease.unlink()
+                continue
+            for device, amount in parts:
+                if device in index:
+                    used[index[device]] += int(amount)
+        return used
+
+    @property
+    def used(self) -> list[int]:
+        """How much of each device (in :data:`UNITS`) every holder uses now, other processes included."""
+        with self._locked() as used:
+            return used
+
+    @staticmethod
+    def _pick(used: list[int], need: int) -> list[tuple[int, int]] | None:
+        free = [UNITS - u for u in used]
         if need <= UNITS:
             fitting = [i for i in range(len(free)) if free[i] >= need]
             if not fitting:
@@ -182,14 +272,14 @@ class DevicePool:
     def fits(self, num_gpus: float) -> int:
         """How many more trials asking ``num_gpus`` each could start now."""
         need = units(num_gpus)
-        with self.lock:
-            saved = list(self.used)
+        if need <= 0:
+            return 0
+        with self._locked() as used:
             count = 0
-            while (pick := self._pick(need)) is not None:
+            while (pick := self._pick(used, need)) is not None:
                 for i, amount in pick:
-                    self.used[i] += amount
+                    used[i] += amount
                 count += 1
-            self.used = saved
         return count
 
     def at_most(self, num_gpus: float) -> int:
@@ -202,32 +292,48 @@ class DevicePool:
 
     def acquire(self, key: str, num_gpus: float) -> list[str] | None:
         """Give ``key`` devices for ``num_gpus``; their ids, or None when they are not free now."""
-        with self.lock:
-            pick = self._pick(units(num_gpus))
+        with self._locked() as used:
+            pick = self._pick(used, units(num_gpus))
             if pick is None:
                 return None
-            for i, amount in pick:
-                self.used[i] += amount
+            ids = [self.devices.ids[i] for i, _ in pick]
+            if self.ledger is not None:
+                lease = self.ledger / f"{os.getpid()}-{uuid.uuid4().hex}.lease"
+                pid = os.getpid()
+                record = {
+                    "pid": pid,
+                    "start": _process_start(pid),
+                    "key": key,
+                    "parts": [[self.devices.ids[i], amount] for i, amount in pick],
+                }
+                partial = lease.with_suffix(".tmp")
+                partial.write_text(json.dumps(record))
+                partial.replace(lease)
+                self._leases[key] = lease
             self.holders[key] = pick
-            return [self.devices.ids[i] for i, _ in pick]
+            return ids
 
     def release(self, key: str) -> None:
         """Free what ``key`` holds (nothing if it holds nothing)."""
         with self.lock:
-            for i, amount in self.holders.pop(key, []):
-                self.used[i] -= amount
+            self.holders.pop(key, None)
+            lease = self._leases.pop(key, None)
+            if lease is not None:
+                with contextlib.suppress(OSError):
+                    lease.unlink()
 
 
-_POOLS: dict[Devices, DevicePool] = {}
+_POOLS: dict[tuple[Devices, Path], DevicePool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
 def pool_for(devices: Devices) -> DevicePool:
-    """The process's pool of these devices."""
+    """The process's pool of these devices, which shares them with this user's other processes."""
+    ledger = ledger_dir()
     with _POOLS_LOCK:
-        pool = _POOLS.get(devices)
+        pool = _POOLS.get((devices, ledger))
         if pool is None:
-            pool = _POOLS[devices] = DevicePool(devices)
+            pool = _POOLS[(devices, ledger)] = DevicePool(devices, ledger)
         return pool
 
 
