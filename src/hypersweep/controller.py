@@ -294,7 +294,7 @@ class SweepController:
             The ids of the interrupted runs.
         """
         store, plan = self.store, self.plan
-        records = store.run_records(plan.sweep_id)
+        records = store.runs(plan.sweep_id)
         series = store.metric_series([r.id for r in records], plan.primary_metric)
         counts = store.metric_counts(plan.sweep_id)
         interrupted = []
@@ -575,7 +575,7 @@ class SweepController:
         if not own:
             return final, error
         first = min(own, key=lambda state: state.number)
-        detail = (self.store.run_record(first.run_id).error or "").strip()
+        detail = (self.store.run(first.run_id).error or "").strip()
         return (
             RunStatus.FAILED,
             f"Every run failed ({len(self.runs)}); the first, {first.run_id}: {detail}",

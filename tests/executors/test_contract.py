@@ -448,7 +448,5 @@ def test_the_scripted_executor_drives_a_real_sweep_in_milliseconds(tmp_path) -> 
     store.close()
 
 
-def json_q(config: str) -> float:
-    import json
-
-    return float(json.loads(config)["q"])
+def json_q(hyperparameters: dict[str, float]) -> float:
+    return float(hyperparameters["q"])

@@ -21,10 +21,10 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hypersweep._values import clean
 from hypersweep.errors import DriverLostError, NotFoundError, WorkspaceError
@@ -35,7 +35,9 @@ from hypersweep.store._records import (
     RUN_COLUMNS,
     SWEEP_COLUMNS,
     Batch,
+    ExperimentRecord,
     MetricRecord,
+    ModelRecord,
     NewRun,
     RunRecord,
     SweepRecord,
@@ -58,6 +60,7 @@ _BIND_ERRORS = (
 )
 
 MEMORY = ":memory:"
+_R = TypeVar("_R", SweepRecord, RunRecord)
 
 
 def _bindable(value: Any) -> Any:
@@ -210,10 +213,10 @@ class Store:
         with self.transaction() as tx:
             tx.execute("INSERT OR IGNORE INTO experiments VALUES (?, ?)", (name, time.time()))
 
-    def experiments(self) -> list[sqlite3.Row]:
-        """Every experiment (``name``, ``created``), oldest first."""
+    def experiments(self) -> list[ExperimentRecord]:
+        """Every experiment, oldest first."""
         with self._reading() as conn:
-            return conn.execute("SELECT * FROM experiments ORDER BY created").fetchall()
+            return q.experiments(conn)
 
     def create_sweep(
         self,
@@ -249,29 +252,12 @@ class Store:
                 ),
             )
 
-    def sweep(self, sweep_id: str) -> sqlite3.Row:
-        """The sweep's row as stored (JSON as text); :meth:`sweep_record` decodes it."""
+    def sweep(self, sweep_id: str) -> SweepRecord:
+        """The sweep ``sweep_id``; :class:`NotFoundError` if there is none."""
         with self._reading() as conn:
-            row = q.sweep_row(conn, sweep_id)
-        if row is None:
-            raise NotFoundError(f"No sweep {sweep_id!r} in this workspace ({self.path.parent}).")
-        return row
+            return self._found(q.sweep, conn, sweep_id)
 
-    def sweep_record(self, sweep_id: str) -> SweepRecord:
-        """The sweep ``sweep_id``, decoded; :class:`NotFoundError` if there is none."""
-        return SweepRecord.from_row(self.sweep(sweep_id))
-
-    def sweeps(self, experiment: str | None = None) -> list[sqlite3.Row]:
-        """Rows of every sweep (of ``experiment``), oldest first; :meth:`sweep_records` decodes them."""
-        sql = (
-            "SELECT * FROM sweeps"
-            + (" WHERE experiment = ?" if experiment else "")
-            + " ORDER BY created"
-        )
-        with self._reading() as conn:
-            return conn.execute(sql, (experiment,) if experiment else ()).fetchall()
-
-    def sweep_records(self, experiment: str | None = None) -> list[SweepRecord]:
+    def sweeps(self, experiment: str | None = None) -> list[SweepRecord]:
         """Every sweep (of ``experiment``), oldest first."""
         with self._reading() as conn:
             return q.sweeps(conn, experiment)
@@ -326,12 +312,12 @@ class Store:
             if batch.runs:
                 self._insert_runs(tx, batch.runs)
             if batch.metrics:
-                self.insert_metrics(tx, batch.metrics)
-            self.update_runs(tx, batch.updates)
+                self._insert_metrics(tx, batch.metrics)
+            self._update_runs(tx, batch.updates)
             for run_id, run_tags in batch.tags.items():
-                self.set_tags(tx, run_id, run_tags)
+                self._set_tags(tx, run_id, run_tags)
             for run_id, kind, name, value in batch.run_fields:
-                self.set_run_field(tx, run_id, kind, name, str(value))
+                self._set_run_field(tx, run_id, kind, name, str(value))
             if batch.cancels:
                 now = time.time()
                 tx.executemany(
@@ -369,62 +355,31 @@ class Store:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def create_runs(self, tx: sqlite3.Connection, rows: Iterable[dict[str, Any] | NewRun]) -> None:
-        """Insert runs, inside ``tx``: :class:`NewRun` records, or dicts of their columns (JSON as text)."""
-        rows = list(rows)
-        self._insert_runs(tx, [r for r in rows if isinstance(r, NewRun)])
-        plain = [r for r in rows if not isinstance(r, NewRun)]
-        if plain:
-            tx.executemany(
-                "INSERT INTO runs (id, sweep_id, number, status, created, hyperparameters, arguments,"
-                " run_dir, origin) VALUES (:id, :sweep_id, :number, :status, :created, :hyperparameters,"
-                " :arguments, :run_dir, :origin)",
-                plain,
-            )
-
-    def run(self, run_id: str) -> sqlite3.Row:
-        """The run's row as stored (JSON as text); :meth:`run_record` decodes it."""
+    def run(self, run_id: str) -> RunRecord:
+        """The run ``run_id``; :class:`NotFoundError` if there is none."""
         with self._reading() as conn:
-            row = q.run_row(conn, run_id)
-        if row is None:
-            raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
-        return row
+            return self._found(q.run, conn, run_id)
 
-    def run_record(self, run_id: str) -> RunRecord:
-        """The run ``run_id``, decoded; :class:`NotFoundError` if there is none."""
-        return RunRecord.from_row(self.run(run_id))
-
-    def runs(self, sweep_id: str) -> list[sqlite3.Row]:
-        """Rows of the sweep's runs, by number; :meth:`run_records` decodes them."""
-        with self._reading() as conn:
-            return conn.execute(
-                "SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,)
-            ).fetchall()
-
-    def run_records(self, sweep_id: str) -> list[RunRecord]:
+    def runs(self, sweep_id: str) -> list[RunRecord]:
         """The sweep's runs, by number."""
         with self._reading() as conn:
             return q.runs(conn, sweep_id)
 
-    def find_run(self, prefix: str) -> sqlite3.Row:
+    def find_run(self, prefix: str) -> RunRecord:
         """A run by its id, or by a unique suffix such as ``_3`` with the sweep id."""
+        with self._reading() as conn:
+            return self._found(q.find_run, conn, prefix)
+
+    def _found(
+        self, read: Callable[[sqlite3.Connection, str], _R], conn: sqlite3.Connection, key: str
+    ) -> _R:
+        """``read(conn, key)``, its :class:`NotFoundError` naming this workspace."""
         try:
-            return self.run(prefix)
-        except NotFoundError:
-            with self._reading() as conn:
-                rows = conn.execute(
-                    "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-                    (prefix.replace("_", "\\_") + "%",),
-                ).fetchall()
-            if len(rows) == 1:
-                return rows[0]
-            raise
+            return read(conn, key)
+        except NotFoundError as exc:
+            raise NotFoundError(f"{str(exc).rstrip('.')} ({self.path.parent}).") from None
 
-    def find_run_record(self, prefix: str) -> RunRecord:
-        """:meth:`find_run`, decoded."""
-        return RunRecord.from_row(self.find_run(prefix))
-
-    def insert_metrics(self, tx: sqlite3.Connection, records: Sequence[MetricRecord]) -> None:
+    def _insert_metrics(self, tx: sqlite3.Connection, records: Sequence[MetricRecord]) -> None:
         """Insert logged values; each is converted so that SQLite can bind it (see :func:`encode_value`).
 
         A record SQLite still refuses is skipped alone (logged), never the batch.
@@ -447,7 +402,9 @@ class Store:
             )
         self._write_each(tx, "INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows, "metric value")
 
-    def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
+    def _set_tags(
+        self, tx: sqlite3.Connection, run_id: str, tags: Mapping[str, str | None]
+    ) -> None:
         """Set tags of a run; keys and values are stored as text (lone surrogates spelled out).
 
         A value of None removes the tag (``remove_tags``).
@@ -458,7 +415,9 @@ class Store:
         if gone:
             tx.executemany("DELETE FROM tags WHERE run_id = ? AND key = ?", gone)
 
-    def update_runs(self, tx: sqlite3.Connection, updates: Mapping[str, Mapping[str, Any]]) -> None:
+    def _update_runs(
+        self, tx: sqlite3.Connection, updates: Mapping[str, Mapping[str, Any]]
+    ) -> None:
         """Set columns of several runs: ``{run_id: {column: value}}`` (text cleaned as for tags)."""
         for run_id, fields in updates.items():
             if not fields:
@@ -504,7 +463,7 @@ class Store:
                 tx.execute("RELEASE hs_row")
         tx.execute("RELEASE hs_batch")
 
-    def add_properties(
+    def _add_properties(
         self, tx: sqlite3.Connection, run_id: str, properties: dict[str, str]
     ) -> None:
         """Add properties to a run. As in Azure, a property once set keeps its value.
@@ -526,7 +485,7 @@ class Store:
             [(run_id, k, v) for k, v in properties.items()],
         )
 
-    def set_run_field(
+    def _set_run_field(
         self, tx: sqlite3.Connection, run_id: str, kind: str, name: str, value: str
     ) -> None:
         """Apply a ``property`` or ``display_name`` record (see :data:`RUN_FIELD_KINDS`).
@@ -607,13 +566,13 @@ class Store:
             for rec in records:
                 kind, name, value = rec["k"], rec["n"], rec["v"]
                 if kind in ("tag", "untag"):
-                    self.set_tags(tx, run_id, {name: None if kind == "untag" else str(value)})
+                    self._set_tags(tx, run_id, {name: None if kind == "untag" else str(value)})
                     continue
                 if kind == "property":  # a run read back: changing a property is the caller's error
-                    self.add_properties(tx, run_id, {name: str(value)})
+                    self._add_properties(tx, run_id, {name: str(value)})
                     continue
                 if kind == "display_name":
-                    self.set_run_field(tx, run_id, kind, name, str(value))
+                    self._set_run_field(tx, run_id, kind, name, str(value))
                     continue
                 if kind == "fail":
                     continue
@@ -630,7 +589,7 @@ class Store:
                             float(rec.get("t") or time.time()),
                         )
                     )
-            self.insert_metrics(tx, metric_rows)
+            self._insert_metrics(tx, metric_rows)
 
     # -- the model registry --------------------------------------------------------------------
 
@@ -669,27 +628,19 @@ class Store:
             )
         return version
 
-    def models(self, name: str | None = None) -> list[sqlite3.Row]:
+    def models(self, name: str | None = None) -> list[ModelRecord]:
         """Registered models (every version), by name then version."""
         with self._reading() as conn:
-            return q.model_rows(conn, name)
+            return q.models(conn, name)
 
-    def model(self, name: str, version: int | None = None) -> sqlite3.Row | None:
+    def model(self, name: str, version: int | None = None) -> ModelRecord | None:
         """One version of a model (the latest when ``version`` is None), or None."""
         with self._reading() as conn:
             return q.model(conn, name, version)
 
     # -- logged values -------------------------------------------------------------------------
 
-    def metrics(self, run_id: str) -> list[sqlite3.Row]:
-        """Rows of a run's logged values (value and JSON apart), by name then step; :meth:`metric_records`
-        decodes them."""
-        with self._reading() as conn:
-            return conn.execute(
-                "SELECT * FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
-            ).fetchall()
-
-    def metric_records(
+    def metrics(
         self, run_id: str, kinds: Sequence[str] | None = None, logged_order: bool = False
     ) -> list[MetricRecord]:
         """A run's logged records (those of ``kinds``), by name then step or in the order they were written."""
