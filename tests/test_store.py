@@ -334,6 +334,33 @@ def test_the_read_only_store_reads_through_the_shared_queries_and_cannot_write(t
     assert not Store.open_readonly(tmp_path / "none.sqlite").exists
 
 
+def test_only_the_store_imports_sqlite3() -> None:
+    """Outside the store (and mlflow/, the MLflow tracking server's own database) no module imports
+    ``sqlite3``: they read typed records and write batches, never rows or connections."""
+    import ast
+    from pathlib import Path
+
+    import hypersweep
+
+    root = Path(hypersweep.__file__).parent
+    allowed = {root / "store", root / "mlflow"}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if any(folder in path.parents for folder in allowed):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(name == "sqlite3" or name.startswith("sqlite3.") for name in names):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
+
+
 def test_every_sql_statement_of_hypersweep_is_in_the_store() -> None:
     import ast
     from pathlib import Path
