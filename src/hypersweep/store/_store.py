@@ -30,19 +30,9 @@ from hypersweep._values import clean
 from hypersweep.errors import DriverLostError, NotFoundError, WorkspaceError
 from hypersweep.status import RunStatus
 from hypersweep.store import _queries as q
+from hypersweep.store import _records as rec
 from hypersweep.store._readonly import ReadOnlyStore
-from hypersweep.store._records import (
-    RUN_COLUMNS,
-    SWEEP_COLUMNS,
-    Batch,
-    ExperimentRecord,
-    MetricRecord,
-    ModelRecord,
-    NewRun,
-    RunRecord,
-    SweepRecord,
-    encode_value,
-)
+from hypersweep.store._records import RUN_COLUMNS, SWEEP_COLUMNS, Batch, MetricRecord, NewRun
 from hypersweep.store._records import text as _text
 from hypersweep.store._schema import LIMIT_KEYS, create_or_migrate
 
@@ -60,7 +50,7 @@ _BIND_ERRORS = (
 )
 
 MEMORY = ":memory:"
-_R = TypeVar("_R", SweepRecord, RunRecord)
+_R = TypeVar("_R", rec.SweepRecord, rec.RunRecord)
 
 
 def _bindable(value: Any) -> Any:
@@ -213,7 +203,7 @@ class Store:
         with self.transaction() as tx:
             tx.execute("INSERT OR IGNORE INTO experiments VALUES (?, ?)", (name, time.time()))
 
-    def experiments(self) -> list[ExperimentRecord]:
+    def experiments(self) -> list[rec.ExperimentRecord]:
         """Every experiment, oldest first."""
         with self._reading() as conn:
             return q.experiments(conn)
@@ -252,12 +242,12 @@ class Store:
                 ),
             )
 
-    def sweep(self, sweep_id: str) -> SweepRecord:
+    def sweep(self, sweep_id: str) -> rec.SweepRecord:
         """The sweep ``sweep_id``; :class:`NotFoundError` if there is none."""
         with self._reading() as conn:
             return self._found(q.sweep, conn, sweep_id)
 
-    def sweeps(self, experiment: str | None = None) -> list[SweepRecord]:
+    def sweeps(self, experiment: str | None = None) -> list[rec.SweepRecord]:
         """Every sweep (of ``experiment``), oldest first."""
         with self._reading() as conn:
             return q.sweeps(conn, experiment)
@@ -355,17 +345,17 @@ class Store:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def run(self, run_id: str) -> RunRecord:
+    def run(self, run_id: str) -> rec.RunRecord:
         """The run ``run_id``; :class:`NotFoundError` if there is none."""
         with self._reading() as conn:
             return self._found(q.run, conn, run_id)
 
-    def runs(self, sweep_id: str) -> list[RunRecord]:
+    def runs(self, sweep_id: str) -> list[rec.RunRecord]:
         """The sweep's runs, by number."""
         with self._reading() as conn:
             return q.runs(conn, sweep_id)
 
-    def find_run(self, prefix: str) -> RunRecord:
+    def find_run(self, prefix: str) -> rec.RunRecord:
         """A run by its id, or by a unique suffix such as ``_3`` with the sweep id."""
         with self._reading() as conn:
             return self._found(q.find_run, conn, prefix)
@@ -387,7 +377,7 @@ class Store:
         rows = []
         now = time.time()
         for r in records:
-            value, text = encode_value(r.value)
+            value, text = rec.encode_value(r.value)
             when = r.time if isinstance(r.time, (int, float)) and math.isfinite(r.time) else now
             rows.append(
                 (
@@ -473,7 +463,7 @@ class Store:
         """
         from hypersweep.errors import InvalidConfigError
 
-        current = self.properties(run_id, tx)
+        current = q.properties(tx, run_id)
         for key, value in properties.items():
             if key in current and current[key] != value:
                 raise InvalidConfigError(
@@ -544,12 +534,10 @@ class Store:
             ).fetchall()
         return [r[0] for r in rows]
 
-    def properties(self, run_id: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
+    def properties(self, run_id: str) -> dict[str, str]:
         """The properties a run added with ``add_properties``."""
-        if conn is not None:
+        with self._reading() as conn:
             return q.properties(conn, run_id)
-        with self._reading() as own:
-            return q.properties(own, run_id)
 
     def append_records(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
         """Write records in the events-file format (``{"k", "n", "v", "t"}``) for a run, outside a sweep's
@@ -563,8 +551,8 @@ class Store:
                 )
             }
             metric_rows: list[MetricRecord] = []
-            for rec in records:
-                kind, name, value = rec["k"], rec["n"], rec["v"]
+            for item in records:
+                kind, name, value = item["k"], item["n"], item["v"]
                 if kind in ("tag", "untag"):
                     self._set_tags(tx, run_id, {name: None if kind == "untag" else str(value)})
                     continue
@@ -586,7 +574,7 @@ class Store:
                             steps[name],
                             "scalar" if kind == "metric" else kind,
                             v,
-                            float(rec.get("t") or time.time()),
+                            float(item.get("t") or time.time()),
                         )
                     )
             self._insert_metrics(tx, metric_rows)
@@ -628,12 +616,12 @@ class Store:
             )
         return version
 
-    def models(self, name: str | None = None) -> list[ModelRecord]:
+    def models(self, name: str | None = None) -> list[rec.ModelRecord]:
         """Registered models (every version), by name then version."""
         with self._reading() as conn:
             return q.models(conn, name)
 
-    def model(self, name: str, version: int | None = None) -> ModelRecord | None:
+    def model(self, name: str, version: int | None = None) -> rec.ModelRecord | None:
         """One version of a model (the latest when ``version`` is None), or None."""
         with self._reading() as conn:
             return q.model(conn, name, version)
