@@ -151,7 +151,7 @@ class Store:
             yield self.connect()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``), committed on success."""
         with self._reading() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -167,7 +167,7 @@ class Store:
             conn = self.connect()
             if not self._memory:
                 conn.execute("PRAGMA journal_mode = WAL")
-            with self.transaction() as tx:
+            with self._transaction() as tx:
                 create_or_migrate(tx, self.path)
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -181,7 +181,7 @@ class Store:
         Call it only while holding the sweep's lock: whoever drove the sweep before has then
         stopped, or lost it; its writes are refused from now on (see :meth:`fenced`).
         """
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             done = tx.execute(
                 "UPDATE sweeps SET driver_token = ?, driver_pid = ?, heartbeat = ? WHERE id = ?",
                 (token, pid, time.time(), sweep_id),
@@ -200,7 +200,7 @@ class Store:
 
     def ensure_experiment(self, name: str) -> None:
         """Record the experiment ``name`` if it is new."""
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             tx.execute("INSERT OR IGNORE INTO experiments VALUES (?, ?)", (name, time.time()))
 
     def experiments(self) -> list[rec.ExperimentRecord]:
@@ -223,7 +223,7 @@ class Store:
         """
         self.ensure_experiment(experiment)
         description = {k: v for k, v in config.items() if k not in LIMIT_KEYS}
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             tx.execute(
                 "INSERT INTO sweeps (id, experiment, status, created, primary_metric, goal,"
                 " max_total_runs, max_concurrent_runs, config, tags, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -259,7 +259,7 @@ class Store:
         unknown = set(fields) - SWEEP_COLUMNS - {"tags", "cancel_requested"}
         if unknown:
             raise ValueError(f"not columns a sweep's update may set: {sorted(unknown)}")
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             self._update_sweep(tx, sweep_id, fields)
 
     @staticmethod
@@ -276,7 +276,7 @@ class Store:
     def request_run_cancel(self, run_id: str) -> None:
         """Ask the process that drives the run's sweep to cancel this one run."""
         self.run(run_id)
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             tx.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
 
     def cancel_requests(self, sweep_id: str) -> tuple[bool, list[str]]:
@@ -298,7 +298,7 @@ class Store:
         unknown = set(batch.sweep) - SWEEP_COLUMNS
         if unknown:
             raise ValueError(f"not columns of the sweeps table a batch may set: {sorted(unknown)}")
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             if batch.runs:
                 self._insert_runs(tx, batch.runs)
             if batch.metrics:
@@ -497,7 +497,7 @@ class Store:
 
         A run that has ended already keeps its status, except that ``fail`` marks a Completed run Failed.
         """
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             row = tx.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
@@ -542,7 +542,7 @@ class Store:
     def append_records(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
         """Write records in the events-file format (``{"k", "n", "v", "t"}``) for a run, outside a sweep's
         controller (a run read back from the workspace logs, tags or uploads after it ended)."""
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             steps = {
                 r["name"]: r["step"]
                 for r in tx.execute(
@@ -594,7 +594,7 @@ class Store:
         Returns:
             The new version (1 for the first).
         """
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             row = tx.execute("SELECT MAX(version) FROM models WHERE name = ?", (name,)).fetchone()
             version = int(row[0] or 0) + 1
             place(version)
@@ -672,9 +672,9 @@ class _FencedStore(Store):
         self._base.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         sweep_id, token = self._fence
-        with super().transaction() as tx:
+        with super()._transaction() as tx:
             row = tx.execute(
                 "SELECT driver_token, driver_pid FROM sweeps WHERE id = ?", (sweep_id,)
             ).fetchone()
