@@ -111,8 +111,8 @@ def run(conn: sqlite3.Connection, run_id: str) -> RunRecord:
 
 
 def find_run(conn: sqlite3.Connection, prefix: str) -> RunRecord:
-    """A run by its id, or by a unique prefix of its id (``HD_x_3`` for ``HD_x_3``, ``HD_x_1`` alone
-    for ``HD_x_12``...); :class:`NotFoundError` if none or several match."""
+    """A run by its id, or by a prefix of its id that only one run has; :class:`NotFoundError` if
+    none or several match."""
     try:
         return run(conn, prefix)
     except NotFoundError:
