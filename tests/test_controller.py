@@ -276,4 +276,4 @@ def test_each_run_has_one_status_that_the_policy_sees(workspace) -> None:
         assert (
             controller.histories[run_id] is state.history and state.status is state.history.status
         )
-        assert state.status is workspace.store.run_record(run_id).status is RunStatus.COMPLETED
+        assert state.status is workspace.store.run(run_id).status is RunStatus.COMPLETED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -216,7 +215,7 @@ def test_a_sweep_runs_in_a_built_environment_and_the_next_reuses_it(
     second.wait_for_completion()
     assert second.get_status() == "Completed" and marker.read_text() == stamp
     assert [p for p in envs.iterdir() if p.is_dir()] == [folder]
-    description = json.loads(workspace.store.sweep(second.id)["config"])
+    description = workspace.store.sweep(second.id).config
     assert run_config_from_description(description).environment == tiny_env(wheels)
 
 

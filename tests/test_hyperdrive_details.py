@@ -147,11 +147,11 @@ def _configs(run):
 def test_unseeded_sampling_draws_new_configurations_in_every_sweep(workspace) -> None:
     sampling = RandomParameterSampling({"x": uniform(0, 1)})
     first, second = _sweep(workspace, sampling), _sweep(workspace, sampling)
-    seeds = [json.loads(workspace.store.sweep(r.id)["config"])["seed"] for r in (first, second)]
+    seeds = [workspace.store.sweep(r.id).config["seed"] for r in (first, second)]
     assert seeds[0] != seeds[1]
     assert not set(map(json.dumps, _configs(first))) & set(map(json.dumps, _configs(second)))
     # the recorded seed regenerates the sweep exactly (what resume relies on)
-    stored = json.loads(workspace.store.sweep(second.id)["config"])["generator_config"]
+    stored = workspace.store.sweep(second.id).config["generator_config"]
     again = RandomParameterSampling(stored["parameter_space"], properties=stored["properties"])
     assert sorted(again.configuration(k)["x"] for k in range(4)) == sorted(
         c["x"] for c in _configs(second)

@@ -292,7 +292,7 @@ def test_a_yaml_placeholder_receives_the_branch_as_one_json_argument(
         branch = json.loads(argv[1])
         assert json.loads(lines[-1]) == branch  # also as AZUREML_SWEEP_model, as Azure ML sets it
         assert is_branch(branch)
-        assert json.loads(run["hyperparameters"])["model"] == branch
+        assert run.hyperparameters["model"] == branch
     assert (
         "n_estimators" in result.stdout or " C " in result.stdout
     )  # the table shows the flattened values

@@ -31,7 +31,6 @@ from hypersweep.store import (
     Store,
     decode_value,
     encode_value,
-    queries,
 )
 
 
@@ -139,11 +138,14 @@ def test_fifty_concurrent_trials_logging_every_10ms_lose_nothing(workspace, scri
 )
 def test_values_sqlite_cannot_bind_are_converted(tmp_path, value, expected) -> None:
     store = Store(tmp_path / "db.sqlite")
-    with store.transaction() as tx:
-        store.insert_metrics(tx, [MetricRecord("r", "m\udcff", 1, "scalar", value, float("nan"))])
-        store.insert_metrics(tx, [MetricRecord("r", "ok", 1, "scalar", 1.0, 1.0)])
-        store.set_tags(tx, "r", {"file\udcff": "data_\udcff.csv", "n": 2**1100})  # type: ignore[dict-item]
-    rows = {r["name"]: decode_value(r["value"], r["json"]) for r in store.metrics("r")}
+    store.apply(Batch(metrics=[MetricRecord("r", "m\udcff", 1, "scalar", value, float("nan"))]))
+    store.apply(
+        Batch(
+            metrics=[MetricRecord("r", "ok", 1, "scalar", 1.0, 1.0)],
+            tags={"r": {"file\udcff": "data_\udcff.csv", "n": 2**1100}},  # type: ignore[dict-item]
+        )
+    )
+    rows = {r.name: r.value for r in store.metrics("r")}
     assert rows == {"m\\xff": expected, "ok": 1.0}
     assert store.tags("r") == {"file\\xff": "data_\\xff.csv", "n": str(2**1100)}
     assert all(math.isfinite(r["time"]) for r in store.metrics("r"))
@@ -153,9 +155,8 @@ def test_a_row_sqlite_still_refuses_is_skipped_alone(tmp_path) -> None:
     store = Store(tmp_path / "db.sqlite")
     records = [MetricRecord("r", "m", i, "scalar", float(i), 1.0) for i in range(3)]
     records.insert(1, MetricRecord("r", "m", 2**70, "scalar", 5.0, 1.0))  # a step no INTEGER holds
-    with store.transaction() as tx:
-        store.insert_metrics(tx, records)
-    assert [r["value"] for r in store.metrics("r")] == [0.0, 1.0, 2.0]
+    store.apply(Batch(metrics=records))
+    assert [r.value for r in store.metrics("r")] == [0.0, 1.0, 2.0]
 
 
 # The tables as hypersweep with schema version 3 wrote them (the sweep limits also inside ``config``).
@@ -201,7 +202,7 @@ def test_a_database_of_schema_3_keeps_its_data_and_stores_the_sweep_limits_once(
     conn.close()
 
     store = Store(path)
-    sweep = store.sweep_record("HD_3")
+    sweep = store.sweep("HD_3")
     assert (sweep.status, sweep.kind, sweep.experiment, sweep.tags) == (
         RunStatus.COMPLETED,
         "sweep",
@@ -215,11 +216,12 @@ def test_a_database_of_schema_3_keeps_its_data_and_stores_the_sweep_limits_once(
     assert sweep.config["max_duration_minutes"] == 10 and sweep.config["generator_config"] == {
         "name": "RANDOM"
     }
-    stored = json.loads(store.sweep("HD_3")["config"])
+    (text,) = store.connect().execute("SELECT config FROM sweeps WHERE id = 'HD_3'").fetchone()
+    stored = json.loads(text)
     assert (
         "max_total_runs" not in stored and "max_concurrent_runs" not in stored
     )  # stored once: in the columns
-    (run,) = store.run_records("HD_3")
+    (run,) = store.runs("HD_3")
     assert (run.hyperparameters, run.arguments, run.origin) == (
         {"--lr": 0.1},
         ["--lr", 0.1],
@@ -231,13 +233,13 @@ def test_a_database_of_schema_3_keeps_its_data_and_stores_the_sweep_limits_once(
         1,
         False,
     )
-    assert store.metric_records("HD_3_0") == [MetricRecord("HD_3_0", "acc", 1, "scalar", 0.9, 2.0)]
+    assert store.metrics("HD_3_0") == [MetricRecord("HD_3_0", "acc", 1, "scalar", 0.9, 2.0)]
     assert store.tags("HD_3_0") == {"k": "v"} and store.models() == []
     assert store.connect().execute(
         "SELECT value FROM meta WHERE key = 'schema_version'"
     ).fetchone()[0] == str(SCHEMA_VERSION)
     store.close()
-    assert Store(path).sweep_record("HD_3") == sweep  # opening it again changes nothing
+    assert Store(path).sweep("HD_3") == sweep  # opening it again changes nothing
 
 
 def _description(**limits) -> dict:
@@ -274,7 +276,7 @@ def test_a_batch_is_written_whole_in_one_transaction_or_not_at_all() -> None:
     batch.run_fields.append(("HD_b_0", "display_name", "display_name", "first"))
     batch.sweep["heartbeat"] = 3.0
     store.apply(batch, "HD_b")
-    first, second = store.run_records("HD_b")
+    first, second = store.runs("HD_b")
     assert (first.status, first.pid, first.hyperparameters, first.origin) == (
         RunStatus.RUNNING,
         42,
@@ -282,9 +284,9 @@ def test_a_batch_is_written_whole_in_one_transaction_or_not_at_all() -> None:
         {"resumed_from": "r"},
     )
     assert (second.status, second.reason) == (RunStatus.CANCEL_REQUESTED, "Stopped by the policy.")
-    assert store.metric_records("HD_b_0")[0].value == 0.25 and store.tags("HD_b_0") == {"t": "1"}
+    assert store.metrics("HD_b_0")[0].value == 0.25 and store.tags("HD_b_0") == {"t": "1"}
     assert store.properties("HD_b_0") == {"display_name": "first"}
-    assert store.sweep_record("HD_b").heartbeat == 3.0
+    assert store.sweep("HD_b").heartbeat == 3.0
 
     bad = Batch()
     bad.runs.append(NewRun("HD_b_2", "HD_b", 2, 1.0, {}, [], "/runs/HD_b_2"))
@@ -292,21 +294,21 @@ def test_a_batch_is_written_whole_in_one_transaction_or_not_at_all() -> None:
     bad.update("HD_b_0", no_such_column=1)
     with pytest.raises(ValueError, match="no_such_column"):
         store.apply(bad, "HD_b")
-    assert [r.id for r in store.run_records("HD_b")] == [
+    assert [r.id for r in store.runs("HD_b")] == [
         "HD_b_0",
         "HD_b_1",
     ]  # nothing of it was written
-    assert len(store.metric_records("HD_b_0")) == 1
+    assert len(store.metrics("HD_b_0")) == 1
 
     end = Batch()
     end.cancels = [("HD_b_0", "The sweep ended."), ("HD_b_1", "The sweep ended.")]
     end.sweep.update(status="Canceled", ended=5.0)
     store.apply(end, "HD_b")
-    assert [(r.status, r.reason) for r in store.run_records("HD_b")] == [
+    assert [(r.status, r.reason) for r in store.runs("HD_b")] == [
         (RunStatus.CANCELED, "The sweep ended."),
         (RunStatus.CANCELED, "Stopped by the policy."),
     ]  # a reason stays
-    assert store.sweep_record("HD_b").status is RunStatus.CANCELED
+    assert store.sweep("HD_b").status is RunStatus.CANCELED
     assert store.cancel_requests("HD_b") == (False, [])
 
 
@@ -314,7 +316,7 @@ def test_the_in_memory_store_is_one_database_for_every_thread() -> None:
     store = Store.in_memory()
     store.create_sweep("HD_m", "e", _description(), {})
     seen = []
-    thread = threading.Thread(target=lambda: seen.append(store.sweep_record("HD_m").max_total_runs))
+    thread = threading.Thread(target=lambda: seen.append(store.sweep("HD_m").max_total_runs))
     thread.start()
     thread.join(30)
     assert seen == [4] and not store.path.exists()
@@ -324,12 +326,39 @@ def test_the_read_only_store_reads_through_the_shared_queries_and_cannot_write(t
     path = tmp_path / "db.sqlite"
     Store(path).create_sweep("HD_r", "e", _description(), {"a": "b"})
     reader = Store.open_readonly(path)
-    with reader.snapshot() as conn:
-        assert queries.sweep(conn, "HD_r").tags == {"a": "b"} and queries.runs(conn, "HD_r") == []
+    with reader.snapshot() as reads:
+        assert reads.sweep("HD_r").tags == {"a": "b"} and reads.runs("HD_r") == []
     with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
         reader.connect().execute("UPDATE sweeps SET status = 'Failed'")
     reader.close()
     assert not Store.open_readonly(tmp_path / "none.sqlite").exists
+
+
+def test_only_the_store_imports_sqlite3() -> None:
+    """Outside the store (and mlflow/, the MLflow tracking server's own database) no module imports
+    ``sqlite3``: they read typed records and write batches, never rows or connections."""
+    import ast
+    from pathlib import Path
+
+    import hypersweep
+
+    root = Path(hypersweep.__file__).parent
+    allowed = {root / "store", root / "mlflow"}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if any(folder in path.parents for folder in allowed):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(name == "sqlite3" or name.startswith("sqlite3.") for name in names):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
 
 
 def test_every_sql_statement_of_hypersweep_is_in_the_store() -> None:

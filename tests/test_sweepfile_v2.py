@@ -170,8 +170,7 @@ def test_run_with_set_and_compute_flags(project: Path) -> None:
     ws = Workspace(project)
     (sweep,) = ws.store.sweeps()
     assert (
-        sweep["max_total_runs"] == 1
-        and json.loads(sweep["config"])["generator_config"]["properties"]["seed"] == 5
+        sweep["max_total_runs"] == 1 and sweep.config["generator_config"]["properties"]["seed"] == 5
     )
     bad = hypersweep("run", "sweep.yml", "-q", "--compute", "cpu-cluster", cwd=project)
     assert bad.returncode == 2
@@ -490,7 +489,7 @@ def test_a_published_style_job_with_cluster_environment_https_input_output_and_n
     rows = ws.store.runs(sweep["id"])
     assert [r["status"] for r in rows] == ["Completed"] * 4
     for row in rows:
-        branch = json.loads(row["hyperparameters"])["model"]
+        branch = row.hyperparameters["model"]
         assert set(branch) in ({"kind", "C"}, {"kind", "trees"})
         assert (
             json.loads((Path(row["run_dir"]) / "outputs" / "model" / "model.json").read_text())

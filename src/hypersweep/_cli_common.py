@@ -134,11 +134,9 @@ def resolve_sweep(ws: Workspace, ref: str) -> HyperDriveRun:
     if ref == "latest":
         row = rows[-1]
     else:
-        matches = [r for r in rows if r["id"] == ref] or [
-            r for r in rows if r["id"].startswith(ref)
-        ]
+        matches = [r for r in rows if r.id == ref] or [r for r in rows if r.id.startswith(ref)]
         if len(matches) != 1:
             what = "matches no sweep" if not matches else f"matches {len(matches)} sweeps"
             raise NotFoundError(f"{ref!r} {what} in {ws.path}; list them with: hypersweep ls")
         row = matches[0]
-    return HyperDriveRun(Experiment(ws, row["experiment"]), row["id"])
+    return HyperDriveRun(Experiment(ws, row.experiment), row.id)

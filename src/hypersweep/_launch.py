@@ -53,7 +53,7 @@ from hypersweep.snapshot import take_snapshot
 from hypersweep.space import plain_name
 from hypersweep.space_nested import flat_values
 from hypersweep.status import RunStatus
-from hypersweep.store import STATE_DIR, Store
+from hypersweep.store import STATE_DIR, Batch, NewRun, Store, SweepRecord
 
 ENV_RESUME_FROM = "HYPERSWEEP_RESUME_FROM"
 
@@ -91,7 +91,7 @@ def _holder(path: Path, store: Store, sweep_id: str) -> str:
             return f"process {info['pid']} on {info['host']}"
         if time.monotonic() > deadline:
             with contextlib.suppress(NotFoundError):
-                pid = store.sweep(sweep_id)["driver_pid"]
+                pid = store.sweep(sweep_id).driver_pid
                 if pid:
                     return f"process {pid}"
             return "another process"
@@ -127,7 +127,7 @@ def take_sweep(store: Store, ws_path: Path, sweep_id: str) -> SweepLease:
     return SweepLease(sweep_id, path, fd)
 
 
-def sweep_driven(row: Any, ws_path: Path) -> bool:
+def sweep_driven(row: SweepRecord, ws_path: Path) -> bool:
     """True if a live process drives the sweep of ``row`` (a sweeps record): it holds the sweep's lock.
 
     Asks the lock as :func:`take_sweep` does, without keeping it: a shared lock taken and given back
@@ -135,9 +135,9 @@ def sweep_driven(row: Any, ws_path: Path) -> bool:
     a sweep that has no lock file, the heartbeat decides (:func:`driver_alive`). A sweep that has ended
     has no driver.
     """
-    if RunStatus(row["status"]).is_terminal:
+    if row.status.is_terminal:
         return False
-    path = ws_path / STATE_DIR / "locks" / f"{row['id']}.lock"
+    path = ws_path / STATE_DIR / "locks" / f"{row.id}.lock"
     if fcntl is None or not path.exists():
         return driver_alive(row)
     try:
@@ -212,21 +212,21 @@ def run_config_from_description(description: dict[str, Any]) -> ScriptRunConfig 
 # -- warm start and resumed child runs ----------------------------------------------------------
 
 
-def _sweep_row(store: Store, ref: Any) -> Any:
+def _sweep_row(store: Store, ref: Any) -> SweepRecord:
     sweep_id = ref if isinstance(ref, str) else ref.id
     try:
-        return store.sweep_record(sweep_id)
+        return store.sweep(sweep_id)
     except NotFoundError:
         raise InvalidConfigError(
             f"resume_from names {sweep_id!r}, which is not a sweep of this workspace."
         ) from None
 
 
-def _check_parent(row: Any, metric: str, goal: PrimaryMetricGoal, param: str) -> None:
-    if row["primary_metric"] != metric or PrimaryMetricGoal.from_str(row["goal"]) is not goal:
+def _check_parent(row: SweepRecord, metric: str, goal: PrimaryMetricGoal, param: str) -> None:
+    if row.primary_metric != metric or PrimaryMetricGoal.from_str(row.goal) is not goal:
         raise InvalidConfigError(
             f"{param}: the primary metric must be the same for all sweeps. This sweep's is {metric!r} "
-            f"({goal.name.lower()}), while {row['id']} has {row['primary_metric']!r} ({row['goal']})."
+            f"({goal.name.lower()}), while {row.id} has {row.primary_metric!r} ({row.goal})."
         )
 
 
@@ -248,9 +248,9 @@ def warm_start(
     total = max_total_runs
     for row in parents:
         _check_parent(row, metric, goal, "resume_from")
-        if row["status"] not in (RunStatus.COMPLETED.value, RunStatus.CANCELED.value):
+        if row.status not in (RunStatus.COMPLETED.value, RunStatus.CANCELED.value):
             raise InvalidConfigError(
-                f"All resume_from sweeps must be Completed or Canceled; {row['id']} is {row['status']}."
+                f"All resume_from sweeps must be Completed or Canceled; {row.id} is {row.status}."
             )
         if sampling.uses_observations:  # the parents' runs are data for its model: the same space
             stored = row.config["generator_config"]["parameter_space"]
@@ -259,16 +259,16 @@ def warm_start(
             ):
                 raise InvalidConfigError(
                     f"With {sampling.sampling_title} sampling, the search space must be the same as "
-                    f"resume_from sweep {row['id']}'s."
+                    f"resume_from sweep {row.id}'s."
                 )
-        total += row["max_total_runs"]
+        total += row.max_total_runs
     if total > MAX_TOTAL_RUNS:
         raise InvalidConfigError(
             f"The total number of runs, with the resume_from sweeps', must not exceed {MAX_TOTAL_RUNS}; it is {total}."
         )
     priors = []
     for row in parents:
-        runs = [r for r in store.run_records(row.id) if r.status.is_terminal]
+        runs = [r for r in store.runs(row.id) if r.status.is_terminal]
         series = store.metric_series([r.id for r in runs], metric)
         for r in runs:
             best = r.best_value
@@ -285,7 +285,7 @@ def warm_start(
     for ref in resume_child_runs:
         run_id = ref if isinstance(ref, str) else ref.id
         try:
-            child = store.run_record(run_id)
+            child = store.run(run_id)
         except NotFoundError:
             raise InvalidConfigError(
                 f"resume_child_runs names {run_id!r}, which is not a run of this workspace."
@@ -294,7 +294,7 @@ def warm_start(
             raise InvalidConfigError(
                 f"All resume_child_runs must have ended (Completed, Failed or Canceled); {run_id} is {child.status}."
             )
-        _check_parent(store.sweep_record(child.sweep_id), metric, goal, "resume_child_runs")
+        _check_parent(store.sweep(child.sweep_id), metric, goal, "resume_child_runs")
         child_parents.add(child.sweep_id)
         checkpoint = str(Path(child.run_dir) / "outputs")
         resumes.append(
@@ -579,9 +579,9 @@ def resume_sweep(
         InvalidConfigError: the sweep has ended.
     """
     row = store.sweep(sweep_id)
-    if RunStatus(row["status"]).is_terminal:
+    if row.status.is_terminal:
         raise InvalidConfigError(
-            f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume."
+            f"Sweep {sweep_id} has already ended ({row.status}); there is nothing to resume."
         )
     lease = take_sweep(store, ws_path, sweep_id)
     try:
@@ -595,16 +595,14 @@ def resume_sweep(
 def _resumed_controller(
     store: Store, ws_path: Path, sweep_id: str, run_config: Any, lease: SweepLease
 ) -> SweepController:
-    row = store.sweep_record(
-        sweep_id
-    )  # read again under the lock: the last driver may have just ended it
-    if RunStatus(row["status"]).is_terminal:
+    row = store.sweep(sweep_id)  # read again under the lock: the last driver may have just ended it
+    if row.status.is_terminal:
         raise InvalidConfigError(
-            f"Sweep {sweep_id} has already ended ({row['status']}); there is nothing to resume."
+            f"Sweep {sweep_id} has already ended ({row.status}); there is nothing to resume."
         )
     if fcntl is None and driver_alive(row):
         raise SweepBusyError(
-            f"Sweep {sweep_id} is still being driven by process {row['driver_pid']}; cancel it or wait for it."
+            f"Sweep {sweep_id} is still being driven by process {row.driver_pid}; cancel it or wait for it."
         )
     description = row.config
     rc = run_config if run_config is not None else run_config_from_description(description)
@@ -620,8 +618,8 @@ def _resumed_controller(
         description.get("resume_child_runs", []),
         0,
     )
-    started = row["started"] or row["created"]
-    elapsed = max(0.0, (row["heartbeat"] or started) - started)
+    started = row.started or row.created
+    elapsed = max(0.0, (row.heartbeat or started) - started)
     controller = build_controller(
         store,
         ws_path,
@@ -642,13 +640,13 @@ def _resumed_controller(
     return controller
 
 
-def driver_alive(row: Any, stale_seconds: float = 10.0) -> bool:
+def driver_alive(row: SweepRecord, stale_seconds: float = 10.0) -> bool:
     """True if the sweep's driving process still runs and has written a heartbeat recently.
 
     Only a guess (a paused driver looks dead): used where ``flock`` is missing (Windows).
     """
-    pid = row["driver_pid"]
-    if not pid or time.time() - (row["heartbeat"] or 0) > stale_seconds:
+    pid = row.driver_pid
+    if not pid or time.time() - (row.heartbeat or 0) > stale_seconds:
         return False
     try:
         os.kill(pid, 0)
@@ -744,25 +742,12 @@ def create_child_run(
     for sub in ("outputs", "logs"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     now = time.time()
-    with store.transaction() as tx:
-        store.create_runs(
-            tx,
-            [
-                {
-                    "id": child_id,
-                    "sweep_id": record_id,
-                    "number": 0,
-                    "status": RunStatus.RUNNING.value,
-                    "created": now,
-                    "hyperparameters": "{}",
-                    "arguments": "[]",
-                    "run_dir": str(run_dir),
-                    "origin": None,
-                }
-            ],
-        )
-        store.add_properties(tx, child_id, {"azureml.parentRunId": parent_id})
-        if name:
-            store.set_run_field(tx, child_id, "display_name", "display_name", str(name))
-    store.update_sweep(record_id, status=RunStatus.RUNNING.value, started=now)
+    child = NewRun(child_id, record_id, 0, now, {}, [], str(run_dir), status=RunStatus.RUNNING)
+    fields = [(child_id, "property", "azureml.parentRunId", parent_id)]
+    if name:
+        fields.append((child_id, "display_name", "display_name", str(name)))
+    batch = Batch(
+        runs=[child], run_fields=fields, sweep={"status": RunStatus.RUNNING.value, "started": now}
+    )
+    store.apply(batch, record_id)
     return child_id

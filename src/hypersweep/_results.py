@@ -59,7 +59,7 @@ class RunView:
 
     def row(self) -> RunRecord:
         """The run's record."""
-        return self.store.run_record(self.run_id)
+        return self.store.run(self.run_id)
 
     def sweep_id(self) -> str | None:
         return self.row().sweep_id
@@ -68,14 +68,14 @@ class RunView:
         return self.row().status.value
 
     def metrics(self) -> dict[str, Any]:
-        return group_metrics(self.store.metric_records(self.run_id))
+        return group_metrics(self.store.metrics(self.run_id))
 
     def tags(self) -> dict[str, str]:
         return self.store.tags(self.run_id)
 
     def details(self) -> dict[str, Any]:
         row = self.row()
-        sweep = self.store.sweep_record(row.sweep_id)
+        sweep = self.store.sweep(row.sweep_id)
         single = sweep.kind == "single"
         run_config = sweep.config["run_config"]
         arguments = row.arguments
@@ -125,7 +125,7 @@ class RunView:
 
     def uploaded(self) -> list[str]:
         """Names of the files uploaded (``upload_file``) outside ``outputs/`` and ``logs/``."""
-        names = {r.name for r in self.store.metric_records(self.run_id, (FILE_KIND,))}
+        names = {r.name for r in self.store.metrics(self.run_id, (FILE_KIND,))}
         return sorted(n for n in names if n.split("/", 1)[0] not in ("outputs", "logs"))
 
     def file_names(self) -> list[str]:
@@ -136,7 +136,7 @@ class RunView:
     def images(self) -> list[dict[str, Any]]:
         """The images logged with ``log_image``: ``{name, path, description, step}``."""
         out = []
-        for r in self.store.metric_records(self.run_id, (IMAGE_KIND,)):
+        for r in self.store.metrics(self.run_id, (IMAGE_KIND,)):
             out.append({"name": r.name, "step": r.step, **r.value})
         return out
 

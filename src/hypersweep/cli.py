@@ -50,6 +50,7 @@ from hypersweep.display import (
 from hypersweep.errors import NotFoundError
 from hypersweep.experiment import Experiment, HyperDriveRun, Workspace
 from hypersweep.status import RunStatus
+from hypersweep.store import RunRecord
 
 
 def _warning(
@@ -284,11 +285,9 @@ def show(sweep: str, workspace: Path, top: int | None, as_json: bool) -> None:
     try:
         hd = resolve_sweep(ws, sweep)
     except NotFoundError:
-        sweeps = [r for r in ws.store.sweeps() if r["id"].startswith(sweep)]
+        sweeps = [r for r in ws.store.sweeps() if r.id.startswith(sweep)]
         if len(sweeps) > 1:
-            _ambiguous(
-                sweep, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in sweeps], "sweeps"
-            )
+            _ambiguous(sweep, [f"{r.id} ({r.experiment}, {r.status})" for r in sweeps], "sweeps")
         try:
             row = ws.store.run(
                 sweep
@@ -297,15 +296,15 @@ def show(sweep: str, workspace: Path, top: int | None, as_json: bool) -> None:
             runs = _runs_by_prefix(ws, sweep)
             if len(runs) != 1:
                 if runs:
-                    _ambiguous(sweep, [f"{r['id']} ({r['status']})" for r in runs], "runs")
+                    _ambiguous(sweep, [f"{r.id} ({r.status})" for r in runs], "runs")
                 raise NotFoundError(
                     f"{sweep!r} matches no sweep and no run in {ws.path}; list them with: hypersweep ls"
                 ) from None
             row = runs[0]
-        _show_run(ws.get_run(row["id"]), as_json)
+        _show_run(ws.get_run(row.id), as_json)
         return
     sweep_row = ws.store.sweep(hd.id)
-    if sweep_row["kind"] == SINGLE:
+    if sweep_row.kind == SINGLE:
         _show_run(ws.get_run(hd.id), as_json)
         return
     if as_json:
@@ -512,14 +511,14 @@ def logs(
         )
     for row in rows:
         if len(rows) > 1:
-            click.echo(f"==> {row['id']} ({row['status']}) <==")
+            click.echo(f"==> {row.id} ({row.status}) <==")
         _print_log(ws, row, stream, tail, follow)
 
 
-def _runs_list(rows: list[Any]) -> Table:
+def _runs_list(rows: list[RunRecord]) -> Table:
     table = Table("#", "run", "status", "best", title_justify="left")
     for r in rows:
-        table.add_row(str(r["number"]), plain(r["id"]), r["status"], plain(fmt(r["best_value"])))
+        table.add_row(str(r.number), plain(r.id), r.status.value, plain(fmt(r.best_value)))
     return table
 
 
@@ -536,40 +535,36 @@ def _log_runs(ws: Workspace, ref: str, all_runs: bool) -> list[Any]:
     if ref == "latest":
         matched = sweeps[-1:]
     else:
-        matched = [r for r in sweeps if r["id"] == ref] or [
-            r for r in sweeps if r["id"].startswith(ref)
-        ]
+        matched = [r for r in sweeps if r.id == ref] or [r for r in sweeps if r.id.startswith(ref)]
     if len(matched) > 1:
-        _ambiguous(
-            ref, [f"{r['id']} ({r['experiment']}, {r['status']})" for r in matched], "sweeps"
-        )
+        _ambiguous(ref, [f"{r.id} ({r.experiment}, {r.status})" for r in matched], "sweeps")
     if len(matched) == 1:
         sweep = matched[0]
-        runs = store.runs(sweep["id"])
+        runs = store.runs(sweep.id)
         if not runs:
-            raise NotFoundError(f"Sweep {sweep['id']} has no runs yet.")
-        if sweep["kind"] == SINGLE or len(runs) == 1 or all_runs:
+            raise NotFoundError(f"Sweep {sweep.id} has no runs yet.")
+        if sweep.kind == SINGLE or len(runs) == 1 or all_runs:
             return list(runs)
         if sys.stdin.isatty() and sys.stdout.isatty():
             console.print(_runs_list(runs))
-            numbers = [str(r["number"]) for r in runs]
+            numbers = [str(r.number) for r in runs]
             chosen = click.prompt(
-                f"{sweep['id']} has {len(runs)} runs; which one (#)",
+                f"{sweep.id} has {len(runs)} runs; which one (#)",
                 type=click.Choice(numbers),
                 show_choices=False,
             )
-            return [r for r in runs if str(r["number"]) == chosen]
+            return [r for r in runs if str(r.number) == chosen]
         err_console.print(_runs_list(runs))
         raise NotFoundError(
-            f"{sweep['id']} is a sweep of {len(runs)} runs: give one run's id "
-            f"(hypersweep logs {runs[0]['id']}) or print them all with --all."
+            f"{sweep.id} is a sweep of {len(runs)} runs: give one run's id "
+            f"(hypersweep logs {runs[0].id}) or print them all with --all."
         )
     runs = _runs_by_prefix(ws, ref)
     if len(runs) == 1 or (runs and all_runs):
         return runs
     if runs:
         _ambiguous(
-            ref, [f"{r['id']} ({r['status']})" for r in runs], "runs", " or --all for each of them"
+            ref, [f"{r.id} ({r.status})" for r in runs], "runs", " or --all for each of them"
         )
     raise NotFoundError(
         f"{ref!r} matches no run and no sweep in {ws.path}; list the sweeps with: hypersweep ls"
@@ -578,10 +573,8 @@ def _log_runs(ws: Workspace, ref: str, all_runs: bool) -> list[Any]:
 
 def _runs_by_prefix(ws: Workspace, ref: str) -> list[Any]:
     """The runs whose id starts with ``ref`` (which names their sweep whole: run ids are SWEEP_N)."""
-    candidates = [r for r in ws.store.sweeps() if ref.startswith(r["id"] + "_")]
-    runs = [
-        r for sweep in candidates for r in ws.store.runs(sweep["id"]) if r["id"].startswith(ref)
-    ]
+    candidates = [r for r in ws.store.sweeps() if ref.startswith(r.id + "_")]
+    runs = [r for sweep in candidates for r in ws.store.runs(sweep.id) if r.id.startswith(ref)]
     if not runs:  # a run named otherwise: the store's own lookup of a unique prefix
         try:
             runs = [ws.store.find_run(ref)]
@@ -603,8 +596,8 @@ def _ambiguous(ref: str, matches: list[str], what: str, hint: str = "") -> None:
 
 def _print_log(ws: Workspace, row: Any, stream: str, tail: int | None, follow: bool) -> None:
     """One run's output (its last ``tail`` lines), then why it ended; with ``follow``, until it ends."""
-    view = RunView(ws.store, row["id"])
-    f = open_log(row["run_dir"], stream, row["id"])  # None when missing or a link out of the run
+    view = RunView(ws.store, row.id)
+    f = open_log(row.run_dir, stream, row.id)  # None when missing or a link out of the run
     offset = 0
     if f is not None:
         with f:
@@ -621,11 +614,11 @@ def _print_log(ws: Workspace, row: Any, stream: str, tail: int | None, follow: b
                     click.echo(decoder.decode(chunk), nl=False)
                 click.echo(decoder.decode(b"", final=True), nl=False)
                 offset = f.tell()
-    if row["error"]:
-        first = row["error"].split("\n")[0]  # not splitlines(): a carriage return is shown escaped
-        err_console.print(f"[red]{row['status']}:[/] {safe(first)}", highlight=False)
-    elif row["reason"]:
-        err_console.print(f"[yellow]{row['status']}:[/] {safe(row['reason'])}", highlight=False)
+    if row.error:
+        first = row.error.split("\n")[0]  # not splitlines(): a carriage return is shown escaped
+        err_console.print(f"[red]{row.status}:[/] {safe(first)}", highlight=False)
+    elif row.reason:
+        err_console.print(f"[yellow]{row.status}:[/] {safe(row.reason)}", highlight=False)
     if not follow:
         return
     for text in view.follow(stream, offset):

@@ -158,6 +158,7 @@ class SweepController:
         on_end: Callable[[], None] | None = None,
     ) -> None:
         self.store, self.plan, self.executor, self.factory = store, plan, executor, factory
+        executor.limit_concurrent_runs(plan.max_concurrent_runs)  # its capacity() honours it
         self.poll_interval = poll_interval
         self._on_end = on_end
         self.lost: str | None = (
@@ -295,7 +296,7 @@ class SweepController:
             The ids of the interrupted runs.
         """
         store, plan = self.store, self.plan
-        records = store.run_records(plan.sweep_id)
+        records = store.runs(plan.sweep_id)
         series = store.metric_series([r.id for r in records], plan.primary_metric)
         counts = store.metric_counts(plan.sweep_id)
         interrupted = []
@@ -372,22 +373,15 @@ class SweepController:
         """Ask for new runs as room allows; their rows go into ``batch``. Returns their specs, to start
         once the batch is written."""
         plan = self.plan
-        free = plan.max_concurrent_runs - self.executor.active()
-        left = plan.max_total_runs - len(self.runs)
-        n = min(free, left)
+        n = plan.max_total_runs - len(self.runs)
         if n <= 0 or (self._exhausted and not self._resumes):
             return []
-        room = (
-            self.executor.capacity()
-        )  # e.g. free GPUs: None when the executor sets no limit of its own
+        room = self.executor.capacity()  # max_concurrent_runs, max_workers, free devices
         if room is not None and room < n:
-            if not self._said_waiting:
+            note = self.executor.capacity_note()  # "" unless devices are what it waits for
+            if note and not self._said_waiting:
                 self._said_waiting = True
-                logger.warning(
-                    "hypersweep: sweep %s waits for devices: %s",
-                    plan.sweep_id,
-                    self.executor.capacity_note(),
-                )
+                logger.warning("hypersweep: sweep %s waits for devices: %s", plan.sweep_id, note)
             n = room
         if n <= 0:
             return []
@@ -587,7 +581,7 @@ class SweepController:
         if not own:
             return final, error
         first = min(own, key=lambda state: state.number)
-        detail = (self.store.run_record(first.run_id).error or "").strip()
+        detail = (self.store.run(first.run_id).error or "").strip()
         return (
             RunStatus.FAILED,
             f"Every run failed ({len(self.runs)}); the first, {first.run_id}: {detail}",

@@ -8,7 +8,6 @@ tables are printed whole: every column, no cell cut, no line folded at 80 column
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 import shlex
@@ -27,7 +26,6 @@ from rich.table import Table
 from rich.text import Text
 
 from hypersweep.space_nested import flat_parameters, flat_values
-from hypersweep.status import RunStatus
 
 
 class HyperDriveRun(Protocol):
@@ -130,9 +128,9 @@ def shown_status(row: Any, ws_path: str | Path) -> str:
     finished but no process drives it any more (its driver was killed; ``hypersweep resume`` continues it)."""
     from hypersweep._launch import SINGLE, sweep_driven
 
-    if row["kind"] == SINGLE or RunStatus(row["status"]).is_terminal:
-        return str(row["status"])
-    return str(row["status"]) if sweep_driven(row, Path(ws_path)) else INTERRUPTED
+    if row.kind == SINGLE or row.status.is_terminal:
+        return str(row.status)
+    return str(row.status) if sweep_driven(row, Path(ws_path)) else INTERRUPTED
 
 
 def resume_command(sweep_id: str, ws_path: str | Path) -> str:
@@ -155,9 +153,9 @@ def interrupted_note(sweep_id: str, ws_path: str | Path) -> Text:
 
 
 def _duration(row: Any) -> str:
-    if row["started"] is None:
+    if row.started is None:
         return ""
-    seconds = (row["ended"] or time.time()) - row["started"]
+    seconds = (row.ended or time.time()) - row.started
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
@@ -178,22 +176,17 @@ def runs_table(
     store = sweep.experiment.workspace.store
     row = store.sweep(sweep.id)
     rows = store.runs(sweep.id)
-    maximize = row["goal"].upper() == "MAXIMIZE"
+    maximize = row.goal.upper() == "MAXIMIZE"
     if sort:
-        with_metric = [r for r in rows if r["best_value"] is not None]
-        without = [r for r in rows if r["best_value"] is None]
-        with_metric.sort(key=lambda r: r["best_value"], reverse=maximize)
+        with_metric = [r for r in rows if r.best_value is not None]
+        without = [r for r in rows if r.best_value is None]
+        with_metric.sort(key=lambda r: r.best_value, reverse=maximize)
         rows = with_metric + without
     if top:
         rows = rows[:top]
-    names = [
-        name
-        for name, _ in flat_parameters(
-            json.loads(row["config"])["generator_config"]["parameter_space"]
-        )
-    ]
-    title = plain(f"{sweep.id} · {row['primary_metric']} ({row['goal'].lower()})")
-    notes = {r["number"]: _lines(r["reason"] or r["error"]) for r in rows}
+    names = [name for name, _ in flat_parameters(row.config["generator_config"]["parameter_space"])]
+    title = plain(f"{sweep.id} · {row.primary_metric} ({row.goal.lower()})")
+    notes = {r.number: _lines(r.reason or r.error) for r in rows}
     console = Console(width=width) if width else Console()
     if whole_table is None:
         whole_table = width is None and whole(console)
@@ -217,19 +210,19 @@ def runs_table(
             )
         table.add_column("n", justify="right", no_wrap=True)
         for r in rows:
-            hyper = flat_values(json.loads(r["hyperparameters"]))
+            hyper = flat_values(r.hyperparameters)
             extra = {
-                "last": fmt(r["last_value"]),
+                "last": fmt(r.last_value),
                 "time": _duration(r),
-                "note": (notes[r["number"]] or [""])[0],
+                "note": (notes[r.number] or [""])[0],
             }
             table.add_row(
-                str(r["number"]),
-                Text(r["status"], style=_STYLE.get(r["status"], "")),
+                str(r.number),
+                Text(r.status.value, style=_STYLE.get(r.status.value, "")),
                 *[plain(fmt(hyper.get(n), digits=4)) for n in names],
-                plain(fmt(r["best_value"])),
+                plain(fmt(r.best_value)),
                 *[plain(extra[c]) for c in optional],
-                str(r["intervals"]),
+                str(r.intervals),
             )
         wide = console.options.update(width=10_000)
         if Measurement.get(console, wide, table).maximum <= console.width:
@@ -249,9 +242,9 @@ def summary_line(sweep: HyperDriveRun) -> Text:
     store = sweep.experiment.workspace.store
     row = store.sweep(sweep.id)
     rows = store.runs(sweep.id)
-    counts = Counter(r["status"] for r in rows)
-    maximize = row["goal"].upper() == "MAXIMIZE"
-    scored = [r for r in rows if r["best_value"] is not None]
+    counts = Counter(r.status.value for r in rows)
+    maximize = row.goal.upper() == "MAXIMIZE"
+    scored = [r for r in rows if r.best_value is not None]
     status = shown_status(row, sweep.experiment.workspace.path)
     text = Text(status, style=_STYLE.get(status, "bold"))
     text.append(
@@ -260,11 +253,9 @@ def summary_line(sweep: HyperDriveRun) -> Text:
         else " · starting"
     )
     if scored:
-        best = (max if maximize else min)(scored, key=lambda r: r["best_value"])
+        best = (max if maximize else min)(scored, key=lambda r: r.best_value)
         text.append(
-            clean(
-                f" · best {row['primary_metric']} {fmt(best['best_value'])} (run {best['number']})"
-            ),
+            clean(f" · best {row.primary_metric} {fmt(best.best_value)} (run {best.number})"),
             style="bold",
         )
     return text
@@ -274,7 +265,7 @@ def watch(sweep: HyperDriveRun, console: Console | None = None, refresh: float =
     """Show a live progress bar until the sweep ends, then the table of its runs."""
     console = console or Console()
     store = sweep.experiment.workspace.store
-    total = store.sweep(sweep.id)["max_total_runs"]
+    total = store.sweep(sweep.id).max_total_runs
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -287,9 +278,9 @@ def watch(sweep: HyperDriveRun, console: Console | None = None, refresh: float =
         Group(progress, summary_line(sweep)), console=console, refresh_per_second=4, transient=False
     ) as live:
         while True:
-            status = RunStatus(store.sweep(sweep.id)["status"])
+            status = store.sweep(sweep.id).status
             rows = store.runs(sweep.id)
-            done = sum(1 for r in rows if RunStatus(r["status"]).is_terminal)
+            done = sum(1 for r in rows if r.status.is_terminal)
             progress.update(task, completed=done, total=max(total, len(rows)))
             live.update(Group(progress, summary_line(sweep)))
             if status.is_terminal:
@@ -313,37 +304,37 @@ def sweep_records(
     records = []
     now = time.time()
     for row in store.sweeps(experiment):
-        runs = store.runs(row["id"])
-        started = row["started"] or row["created"]
+        runs = store.runs(row.id)
+        started = row.started or row.created
         status = shown_status(row, ws_path)
         record: dict[str, Any] = {
-            "id": row["id"],
-            "kind": row["kind"],
-            "experiment": row["experiment"],
+            "id": row.id,
+            "kind": row.kind,
+            "experiment": row.experiment,
             "status": status,
-            "recorded_status": row["status"],
-            "created": row["created"],
-            "started": row["started"],
-            "ended": row["ended"],
-            "elapsed_seconds": (row["ended"] or now) - started,
+            "recorded_status": row.status.value,
+            "created": row.created,
+            "started": row.started,
+            "ended": row.ended,
+            "elapsed_seconds": (row.ended or now) - started,
         }
-        if row["kind"] == SINGLE:
+        if row.kind == SINGLE:
             run_row = runs[0] if runs else None
-            record["run_id"] = run_row["id"] if run_row else f"{row['id']}_0"
-            record["status"] = run_row["status"] if run_row else status
+            record["run_id"] = run_row.id if run_row else f"{row.id}_0"
+            record["status"] = run_row.status.value if run_row else status
         else:
-            values = [r["best_value"] for r in runs if r["best_value"] is not None]
-            maximize = row["goal"].lower() == "maximize"
+            values = [r.best_value for r in runs if r.best_value is not None]
+            maximize = row.goal.lower() == "maximize"
             record.update(
                 runs=len(runs),
-                runs_finished=sum(1 for r in runs if RunStatus(r["status"]).is_terminal),
-                max_total_runs=row["max_total_runs"],
-                primary_metric=row["primary_metric"],
-                goal=row["goal"].lower(),
+                runs_finished=sum(1 for r in runs if r.status.is_terminal),
+                max_total_runs=row.max_total_runs,
+                primary_metric=row.primary_metric,
+                goal=row.goal.lower(),
                 best_value=(max if maximize else min)(values) if values else None,
             )
             if status == INTERRUPTED:
-                record["resume_command"] = resume_command(row["id"], ws_path)
+                record["resume_command"] = resume_command(row.id, ws_path)
         records.append(record)
     return records
 
@@ -451,29 +442,27 @@ def sweep_record(sweep: HyperDriveRun) -> dict[str, Any]:
     ws = sweep.experiment.workspace
     store = ws.store
     row = store.sweep(sweep.id)
-    record = next(
-        r for r in sweep_records(store, ws.path, row["experiment"]) if r["id"] == sweep.id
-    )
-    record["sampling"] = json.loads(row["config"])["generator_config"].get("name")
+    record = next(r for r in sweep_records(store, ws.path, row.experiment) if r["id"] == sweep.id)
+    record["sampling"] = row.config["generator_config"].get("name")
     runs = []
     for r in store.runs(sweep.id):
         runs.append(
             {
-                "id": r["id"],
-                "number": r["number"],
-                "status": r["status"],
-                "hyperparameters": json.loads(r["hyperparameters"]),
-                "best_value": r["best_value"],
-                "last_value": r["last_value"],
-                "intervals": r["intervals"],
-                "created": r["created"],
-                "started": r["started"],
-                "ended": r["ended"],
+                "id": r.id,
+                "number": r.number,
+                "status": r.status.value,
+                "hyperparameters": r.hyperparameters,
+                "best_value": r.best_value,
+                "last_value": r.last_value,
+                "intervals": r.intervals,
+                "created": r.created,
+                "started": r.started,
+                "ended": r.ended,
                 "duration_seconds": None
-                if r["started"] is None
-                else (r["ended"] or time.time()) - r["started"],
-                "reason": r["reason"],
-                "error": r["error"],
+                if r.started is None
+                else (r.ended or time.time()) - r.started,
+                "reason": r.reason,
+                "error": r.error,
             }
         )
     return {"sweep": record, "runs": runs}

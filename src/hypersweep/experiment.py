@@ -265,16 +265,16 @@ class Workspace:
     @property
     def experiments(self) -> dict[str, Experiment]:
         """``{name: Experiment}`` for every experiment recorded here."""
-        return {row["name"]: Experiment(self, row["name"]) for row in self.store.experiments()}
+        return {row.name: Experiment(self, row.name) for row in self.store.experiments()}
 
     def get_run(self, run_id: str) -> Run:
         """A sweep (``HD_...``) or one of its runs (``HD_..._3``) by id."""
         store = self.store
         try:
-            record = store.sweep_record(run_id)
+            record = store.sweep(run_id)
         except NotFoundError:
-            run = store.find_run_record(run_id)
-            sweep = store.sweep_record(run.sweep_id)
+            run = store.find_run(run_id)
+            sweep = store.sweep(run.sweep_id)
             cls = ScriptRun if sweep.kind == SINGLE else Run
             return cls(Experiment(self, sweep.experiment), run.id)
         experiment = Experiment(self, record.experiment)
@@ -375,7 +375,7 @@ class Experiment:
             ScriptRun(self, f"{record.id}_0")
             if record.kind == SINGLE
             else HyperDriveRun(self, record.id)
-            for record in reversed(self.workspace.store.sweep_records(self.name))
+            for record in reversed(self.workspace.store.sweeps(self.name))
         ]
 
     def __repr__(self) -> str:
@@ -467,7 +467,7 @@ class ScriptRun(Run):
         try:
             return super().get_status()
         except NotFoundError:  # submitted a moment ago: the controller has not created the row yet
-            record = self.experiment.workspace.store.sweep_record(self.id.rsplit("_", 1)[0])
+            record = self.experiment.workspace.store.sweep(self.id.rsplit("_", 1)[0])
             return record.status.value if record.status.is_terminal else RunStatus.QUEUED.value
 
     def cancel(self) -> bool:
@@ -507,7 +507,7 @@ class HyperDriveRun(Run):
         return self.experiment.workspace.store
 
     def _row(self) -> SweepRecord:
-        return self._store().sweep_record(self.id)
+        return self._store().sweep(self.id)
 
     def _definition(self) -> dict[str, Any]:
         return self._row().config
@@ -651,7 +651,7 @@ class HyperDriveRun(Run):
     # -- children -------------------------------------------------------------------------------
 
     def _child_rows(self) -> list[RunRecord]:
-        return self._store().run_records(self.id)
+        return self._store().runs(self.id)
 
     def get_children(
         self,

@@ -63,7 +63,7 @@ _CACHE_SIZE = 64
 
 
 class SupportsGetItem(Protocol):
-    """A record read by column name: a ``sqlite3.Row``, a store record or a mapping."""
+    """A record read by column name: a store record or a mapping."""
 
     def __getitem__(self, key: str, /) -> Any: ...
 

@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -25,7 +24,7 @@ from typing import Any, Protocol
 from hypersweep._validation import invalid
 from hypersweep.errors import InvalidConfigError, NotFoundError
 from hypersweep.run import ENV_WORKSPACE
-from hypersweep.store import DB_NAME, STATE_DIR, Store
+from hypersweep.store import DB_NAME, STATE_DIR, ModelRecord, Store
 
 
 class Workspace(Protocol):
@@ -240,12 +239,12 @@ class Model:
             candidates = [
                 r
                 for r in workspace.store.models(name)
-                if (version is None or r["version"] == version)
-                and (run_id is None or r["run_id"] == run_id)
+                if (version is None or r.version == version)
+                and (run_id is None or r.run_id == run_id)
             ]
             candidates = [r for r in candidates if _matches(r, tags, properties)]
             if not candidates:
-                known = sorted({r["name"] for r in workspace.store.models()})
+                known = sorted({r.name for r in workspace.store.models()})
                 what = f"model {name!r}" + (f" version {version}" if version is not None else "")
                 raise NotFoundError(
                     f"The 'name' parameter of Model names no registered model: there is no {what} in workspace "
@@ -254,21 +253,21 @@ class Model:
             row = candidates[-1]
         self._load(row)
 
-    def _load(self, row: Any) -> None:
-        self.name: str = row["name"]
-        self.version: int = int(row["version"])
+    def _load(self, row: ModelRecord) -> None:
+        self.name: str = row.name
+        self.version: int = int(row.version)
         self.id = f"{self.name}:{self.version}"
-        self.run_id: str | None = row["run_id"]
-        self.experiment_name: str | None = row["experiment"]
-        self.tags: dict[str, str] = json.loads(row["tags"])
-        self.properties: dict[str, str] = json.loads(row["properties"])
-        self.description: str | None = row["description"]
-        self.created_time = datetime.fromtimestamp(row["created"], tz=timezone.utc)
+        self.run_id: str | None = row.run_id
+        self.experiment_name: str | None = row.experiment
+        self.tags: dict[str, str] = dict(row.tags)
+        self.properties: dict[str, str] = dict(row.properties)
+        self.description: str | None = row.description
+        self.created_time = datetime.fromtimestamp(row.created, tz=timezone.utc)
         self.created_by = None
         self.model_framework = self.properties.get("model_framework")
         self.model_framework_version = self.properties.get("model_framework_version")
-        self._path: str = row["path"]
-        self._source: str = row["source"]
+        self._path: str = row.path
+        self._source: str = row.source
 
     @property
     def url(self) -> str:
@@ -348,20 +347,16 @@ class Model:
             run_id: only models registered from this run.
             latest: only the latest version of each name.
         """
-        rows = [r for r in workspace.store.models(name) if run_id is None or r["run_id"] == run_id]
+        rows = [r for r in workspace.store.models(name) if run_id is None or r.run_id == run_id]
         rows = [r for r in rows if _matches(r, tags, properties)]
         if model_framework is not None:
-            rows = [
-                r
-                for r in rows
-                if json.loads(r["properties"]).get("model_framework") == model_framework
-            ]
+            rows = [r for r in rows if r.properties.get("model_framework") == model_framework]
         if latest:
             last: dict[str, Any] = {}
             for r in rows:
-                last[r["name"]] = r
+                last[r.name] = r
             rows = list(last.values())
-        return [Model(workspace, r["name"], _row=r) for r in rows]
+        return [Model(workspace, r.name, _row=r) for r in rows]
 
     @staticmethod
     def get_model_path(
@@ -441,9 +436,8 @@ def _pairs(value: Any) -> list[tuple[str, str | None]]:
     return out
 
 
-def _matches(row: Any, tags: Any, properties: Any) -> bool:
-    for column, wanted in (("tags", tags), ("properties", properties)):
-        have = json.loads(row[column])
+def _matches(row: ModelRecord, tags: Any, properties: Any) -> bool:
+    for have, wanted in ((row.tags, tags), (row.properties, properties)):
         for key, value in _pairs(wanted):
             if key not in have or (value is not None and have[key] != value):
                 return False

@@ -265,11 +265,11 @@ class RunDetails:
             return status, int(RunStatus(status).is_terminal), 1
         store = self.run.experiment.workspace.store
         try:
-            total = int(store.sweep(self.run.id)["max_total_runs"])
+            total = int(store.sweep(self.run.id).max_total_runs)
             rows = store.runs(self.run.id)
         except Exception:  # the sweep's row is being created
             return status, 0, 1
-        done = sum(1 for r in rows if RunStatus(r["status"]).is_terminal)
+        done = sum(1 for r in rows if r.status.is_terminal)
         return f"{status} · {done}/{total} runs finished", done, max(total, len(rows))
 
     def redraw(self) -> bool:

@@ -28,6 +28,8 @@ from hypersweep import (
     choice,
 )
 from hypersweep.dashboard.commands import report
+from hypersweep.status import RunStatus
+from hypersweep.store import Batch, NewRun
 
 from .dashboard_helpers import LiveServer
 
@@ -101,29 +103,21 @@ class World:
         self.inf_sweep.wait_for_completion(raise_on_error=False)
         self.script_sweep.wait_for_completion()
         self.script_run = self.script_sweep.get_children()[0].id
-        self.run_dir = Path(self.ws.store.run(self.script_run)["run_dir"])
+        self.run_dir = Path(self.ws.store.run(self.script_run).run_dir)
         # a run whose hyperparameters are not finite, as a sampler of an overflowing expression made
         # them before such expressions were refused: written by the store, as the controller does
         self.hp_run = f"{self.inf_sweep.id}_2"
-        with self.ws.store.transaction() as tx:
-            self.ws.store.create_runs(
-                tx,
-                [
-                    {
-                        "id": self.hp_run,
-                        "sweep_id": self.inf_sweep.id,
-                        "number": 2,
-                        "status": "Completed",
-                        "created": time.time(),
-                        "hyperparameters": json.dumps(
-                            {"x": INF, "y": -INF, "z": math.nan, "w": [1, INF]}
-                        ),
-                        "arguments": json.dumps(["--x", INF]),
-                        "run_dir": str(self.run_dir.parent / "none"),
-                        "origin": None,
-                    }
-                ],
-            )
+        hp_run = NewRun(
+            self.hp_run,
+            self.inf_sweep.id,
+            2,
+            time.time(),
+            {"x": INF, "y": -INF, "z": math.nan, "w": [1, INF]},
+            ["--x", INF],
+            str(self.run_dir.parent / "none"),
+            status=RunStatus.COMPLETED,
+        )
+        self.ws.store.apply(Batch(runs=[hp_run]))
         self.run_ids = [c.id for c in self.inf_sweep.get_children()] + [self.script_run]
         self.sweep_ids = [self.inf_sweep.id, self.script_sweep.id]
         self.links()

@@ -348,6 +348,22 @@ def test_max_workers_is_never_exceeded_and_the_others_wait(backend, executors) -
     assert ex.capacity() == 2
 
 
+def test_capacity_honours_max_concurrent_runs_under_every_other_limit(backend, executors) -> None:
+    ex = make(backend, executors, max_workers=3)
+    ex.limit_concurrent_runs(2)  # what the controller tells it, once
+    assert ex.capacity() == 2  # the sweep's limit is the tighter one
+    specs = [backend.spec(f"r{i}", "span") for i in range(2)]
+    for spec in specs:
+        ex.start(spec)
+    assert ex.active() == 2 and ex.capacity() == 0
+    drain(ex)
+    assert ex.active() == 0 and ex.capacity() == 2
+    ex.limit_concurrent_runs(5)  # looser than max_workers: max_workers is what is left
+    assert ex.capacity() == 3
+    ex.limit_concurrent_runs(None)
+    assert ex.capacity() == 3
+
+
 def test_a_waiting_trial_that_is_stopped_ends_at_once_and_never_starts(backend, executors) -> None:
     ex = make(backend, executors, max_workers=1)
     ex.start(backend.spec("r0", "forever"))
@@ -448,7 +464,5 @@ def test_the_scripted_executor_drives_a_real_sweep_in_milliseconds(tmp_path) -> 
     store.close()
 
 
-def json_q(config: str) -> float:
-    import json
-
-    return float(json.loads(config)["q"])
+def json_q(hyperparameters: dict[str, float]) -> float:
+    return float(hyperparameters["q"])

@@ -4,7 +4,7 @@ The connections are the store's read-only ones (:class:`~hypersweep.store.ReadOn
 server thread, with ``PRAGMA query_only``; in WAL mode a reader never blocks the process that drives
 a sweep, and the dashboard can never write by mistake. A read that needs several queries runs them
 in one read transaction (``snapshot()``), so they see one state of the database. The queries are
-the store's too (:mod:`hypersweep.store.queries`).
+the store's too, read through :class:`~hypersweep.store.Reads`.
 """
 
 from __future__ import annotations

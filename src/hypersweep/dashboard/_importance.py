@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
-from hypersweep.store import queries as q
+from hypersweep.store import Reads
 
 
-def importance_payload(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any]:
+def importance_payload(reads: Reads, sweep_id: str) -> dict[str, Any]:
     """The hyperparameter importances of a sweep's primary metric (see :mod:`hypersweep.importance`).
 
     Returns:
@@ -18,13 +17,13 @@ def importance_payload(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any
     """
     from hypersweep.importance import sweep_importances
 
-    sweep = q.sweep(conn, sweep_id)  # NotFoundError if there is none
-    data = sweep_importances(sweep, q.runs(conn, sweep_id)).to_dict()
+    sweep = reads.sweep(sweep_id)  # NotFoundError if there is none
+    data = sweep_importances(sweep, reads.runs(sweep_id)).to_dict()
     for entry in data["importances"]:
         entry["label"] = entry["name"].lstrip("-")
     return {
         "sweep_id": sweep_id,
-        "primary_metric": sweep["primary_metric"],
-        "goal": sweep["goal"].lower(),
+        "primary_metric": sweep.primary_metric,
+        "goal": sweep.goal.lower(),
         **data,
     }

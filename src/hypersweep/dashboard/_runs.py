@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 from pathlib import PurePosixPath
 from typing import Any
@@ -11,21 +9,20 @@ from typing import Any
 from hypersweep import _runfiles
 from hypersweep.dashboard._json import finite
 from hypersweep.errors import InvalidConfigError, NotFoundError
-from hypersweep.store import FILE_KIND, IMAGE_KIND, JSON_KINDS, RunRecord, SweepRecord, model_rows
-from hypersweep.store import queries as q
+from hypersweep.store import FILE_KIND, IMAGE_KIND, JSON_KINDS, Reads, RunRecord, SweepRecord
 
 MAX_LOG_BYTES = 256 * 1024
 
 
-def run_row(conn: sqlite3.Connection, run_id: str) -> RunRecord:
+def run_row(reads: Reads, run_id: str) -> RunRecord:
     """The run's record; :class:`NotFoundError` if there is none."""
-    return q.run(conn, run_id)
+    return reads.run(run_id)
 
 
-def metrics(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, Any]]:
+def metrics(reads: Reads, run_id: str) -> dict[str, dict[str, Any]]:
     """``{name: {"kind", "steps", "values"}}`` for series, ``{"kind": "table", "columns"}`` for tables."""
     out: dict[str, dict[str, Any]] = {}
-    for record in q.metrics(conn, run_id):
+    for record in reads.metrics(run_id):
         name, kind = record.name, record.kind
         if kind in (FILE_KIND, IMAGE_KIND, *JSON_KINDS):  # shown in their own sections
             continue
@@ -84,11 +81,11 @@ def _document_columns(kind: str, doc: Any) -> dict[str, list[Any]]:
 
 
 def logged_media(
-    conn: sqlite3.Connection, run_id: str
+    reads: Reads, run_id: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """(images, documents, uploaded file names) of a run."""
     images, documents, uploaded = [], [], []
-    for record in q.metrics(conn, run_id, (FILE_KIND, IMAGE_KIND, *JSON_KINDS), logged_order=True):
+    for record in reads.metrics(run_id, (FILE_KIND, IMAGE_KIND, *JSON_KINDS), logged_order=True):
         value = record.value
         if record.kind == FILE_KIND:
             uploaded.append(record.name)
@@ -146,40 +143,43 @@ def image_data_uri(run_dir: str, name: str | None) -> str | None:
     return f"data:{media};base64," + base64.b64encode(data).decode()
 
 
-def models_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def models_list(reads: Reads) -> list[dict[str, Any]]:
     """Every registered model version, newest first."""
     out = [
         {
-            "name": r["name"],
-            "version": r["version"],
-            "run_id": r["run_id"],
-            "experiment": r["experiment"],
-            "path": r["path"],
-            "source": r["source"],
-            "tags": json.loads(r["tags"]),
-            "properties": json.loads(r["properties"]),
-            "description": r["description"],
-            "created": r["created"],
+            "name": r.name,
+            "version": r.version,
+            "run_id": r.run_id,
+            "experiment": r.experiment,
+            "path": r.path,
+            "source": r.source,
+            "tags": r.tags,
+            "properties": r.properties,
+            "description": r.description,
+            "created": r.created,
         }
-        for r in model_rows(conn)
+        for r in reads.models()
     ]
     return sorted(out, key=lambda m: m["created"], reverse=True)
 
 
-def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+def run_payload(reads: Reads, run_id: str) -> dict[str, Any]:
     """Everything the run page shows except its logs."""
     now = time.time()
-    row = run_row(conn, run_id)
-    sweep_row = q.sweep_row(conn, row.sweep_id)
-    sweep = SweepRecord.from_row(sweep_row) if sweep_row is not None else None
+    row = run_row(reads, run_id)
+    sweep: SweepRecord | None
+    try:
+        sweep = reads.sweep(row.sweep_id)
+    except NotFoundError:
+        sweep = None
     config = sweep.config if sweep else {}
-    tags = q.tags(conn, run_id)
+    tags = reads.tags(run_id)
     marks: dict[str, str] = {}
     hyperparameters = finite(row.hyperparameters, marks, "hyperparameters")
     arguments = finite(row.arguments, marks, "arguments")
     best = finite(row.best_value, marks, "best")
     last = finite(row.last_value, marks, "last")
-    images, documents, uploaded = logged_media(conn, run_id)
+    images, documents, uploaded = logged_media(reads, run_id)
     return {
         "run": {
             "id": row.id,
@@ -205,7 +205,7 @@ def run_payload(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
             "kind": sweep.kind if sweep else "sweep",
         },
         "tags": tags,
-        "metrics": metrics(conn, run_id),
+        "metrics": metrics(reads, run_id),
         "files": file_names(row.run_dir, uploaded),
         "images": images,
         "documents": documents,

@@ -9,56 +9,51 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import time
 from typing import Any
 
 from hypersweep.dashboard._json import Raw, finite
 from hypersweep.space_nested import flat_values
 from hypersweep.status import RunStatus
-from hypersweep.store import RunRecord, SweepRecord
-from hypersweep.store import queries as q
+from hypersweep.store import Reads, RunRecord, SweepRecord, SweepSummary
 
 _LOG_TYPES = {"loguniform", "qloguniform", "lognormal", "qlognormal"}
 # a run's status can change up to this long (s) after the time it records; see sweep_updates
 _LATE = 60.0
 
 
-def _elapsed(row: sqlite3.Row | SweepRecord, now: float) -> float:
-    start = row["started"] or row["created"]
-    return max(0.0, (row["ended"] or now) - start)
+def _elapsed(row: SweepSummary | SweepRecord, now: float) -> float:
+    start = row.started or row.created
+    return max(0.0, (row.ended or now) - start)
 
 
-def sweep_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def sweep_list(reads: Reads) -> list[dict[str, Any]]:
     """Every sweep, newest first: status, progress, best value so far, elapsed time."""
     now = time.time()
-    rows = q.sweep_summaries(conn)
+    rows = reads.sweep_summaries()
     return [
         {
-            "id": r["id"],
-            "experiment": r["experiment"],
-            "status": r["status"],
-            "created": r["created"],
-            "started": r["started"],
-            "ended": r["ended"],
+            "id": r.id,
+            "experiment": r.experiment,
+            "status": r.status,
+            "created": r.created,
+            "started": r.started,
+            "ended": r.ended,
             "elapsed": _elapsed(r, now),
-            "primary_metric": r["primary_metric"],
-            "goal": r["goal"].lower(),
-            "max_total_runs": r["max_total_runs"],
-            "n_runs": r["n_runs"],
-            "done": r["done"],
-            "best": r["best_max"] if r["goal"].lower() == "maximize" else r["best_min"],
-            "cancel_requested": bool(r["cancel_requested"]),
-            "kind": r["kind"],
+            "primary_metric": r.primary_metric,
+            "goal": r.goal.lower(),
+            "max_total_runs": r.max_total_runs,
+            "n_runs": r.n_runs,
+            "done": r.done,
+            "best": r.best_max if r.goal.lower() == "maximize" else r.best_min,
+            "cancel_requested": bool(r.cancel_requested),
+            "kind": r.kind,
             # a single run is shown as the run it is: its id and status
-            "run_id": r["first_run"] if r["kind"] == "single" else None,
-            "run_status": r["first_status"] if r["kind"] == "single" else None,
+            "run_id": r.first_run if r.kind == "single" else None,
+            "run_status": r.first_status if r.kind == "single" else None,
         }
         for r in rows
     ]
-
-
-has_kind_column = q.has_kind_column
 
 
 def parameters(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -181,8 +176,8 @@ def _run(row: RunRecord, now: float) -> dict[str, Any]:
     }
 
 
-def _cursor(conn: sqlite3.Connection, now: float) -> str:
-    return f"{q.last_metric_rowid(conn)}:{now:.3f}"
+def _cursor(reads: Reads, now: float) -> str:
+    return f"{reads.last_metric_rowid()}:{now:.3f}"
 
 
 def _thin(
@@ -199,11 +194,9 @@ def _thin(
 
 
 def _series(
-    conn: sqlite3.Connection, sweep_id: str, metric: str, max_points: int, maximize: bool
+    reads: Reads, sweep_id: str, metric: str, max_points: int, maximize: bool
 ) -> tuple[Raw, dict[int, list[int]]]:
-    rows = q.series_summary(
-        conn, sweep_id, metric
-    )  # each run's values as JSON text, built by SQLite
+    rows = reads.series_summary(sweep_id, metric)  # each run's values as JSON text, built by SQLite
     limit = max(50, max_points // max(1, len(rows)))
     parts: list[str] = []
     odd: list[int] = []  # runs to thin, or whose intervals are not 1..n: done in Python
@@ -215,7 +208,7 @@ def _series(
     out_x: dict[int, list[int]] = {}
     xs: dict[int, list[int]] = {n: [] for n in odd}
     ys: dict[int, list[Any]] = {n: [] for n in odd}
-    for number, step, value in q.series_points(conn, sweep_id, metric, odd):
+    for number, step, value in reads.series_points(sweep_id, metric, odd):
         xs[number].append(step)
         ys[number].append(value)
     for number in odd:
@@ -227,13 +220,11 @@ def _series(
     return Raw("{" + ",".join(parts) + "}"), out_x
 
 
-def sweep_payload(
-    conn: sqlite3.Connection, sweep_id: str, max_points: int = 200_000
-) -> dict[str, Any]:
+def sweep_payload(reads: Reads, sweep_id: str, max_points: int = 200_000) -> dict[str, Any]:
     """A sweep's summary, its runs and every run's primary metric against interval.
 
     Args:
-        conn: a read connection (inside :meth:`Reader.snapshot` for a consistent view).
+        reads: the store's queries (from :meth:`Reader.snapshot`, for a consistent view).
         sweep_id: the sweep.
         max_points: the budget of points for all series together; a run with more than its share
             (at least 50) is thinned, keeping its first, last and best values.
@@ -244,11 +235,11 @@ def sweep_payload(
         is pre-encoded JSON (:class:`~hypersweep.dashboard._json.Raw`): encode with ``_json.dumps``.
     """
     now = time.time()
-    row = q.sweep(conn, sweep_id)
-    runs = [_run(r, now) for r in q.runs(conn, sweep_id)]
-    cursor = _cursor(conn, now)
+    row = reads.sweep(sweep_id)
+    runs = [_run(r, now) for r in reads.runs(sweep_id)]
+    cursor = _cursor(reads, now)
     maximize = row.goal.lower() == "maximize"
-    ys, xs = _series(conn, sweep_id, row.primary_metric, max_points, maximize)
+    ys, xs = _series(reads, sweep_id, row.primary_metric, max_points, maximize)
     return {
         "sweep": _summary(row, runs, now),
         "runs": runs,
@@ -281,7 +272,7 @@ def parse_cursor(cursor: str) -> tuple[int, float]:
     return rowid, stamp
 
 
-def sweep_updates(conn: sqlite3.Connection, sweep_id: str, since: str) -> dict[str, Any]:
+def sweep_updates(reads: Reads, sweep_id: str, since: str) -> dict[str, Any]:
     """What changed since ``since`` (the ``cursor`` of an earlier answer).
 
     New metric values are those inserted after the cursor's last metric row (row ids only grow),
@@ -293,9 +284,9 @@ def sweep_updates(conn: sqlite3.Connection, sweep_id: str, since: str) -> dict[s
     """
     last_rowid, last_time = parse_cursor(since)
     now = time.time()
-    row = q.sweep(conn, sweep_id)
-    cursor = _cursor(conn, now)
-    all_runs = [_run(r, now) for r in q.runs(conn, sweep_id)]
+    row = reads.sweep(sweep_id)
+    cursor = _cursor(reads, now)
+    all_runs = [_run(r, now) for r in reads.runs(sweep_id)]
     edge = last_time - _LATE
     changed = [
         r
@@ -305,7 +296,7 @@ def sweep_updates(conn: sqlite3.Connection, sweep_id: str, since: str) -> dict[s
         or (r["started"] or 0) >= edge
     ]
     points: dict[int, list[list[Any]]] = {}
-    for number, step, value in q.points_since(conn, sweep_id, row.primary_metric, last_rowid):
+    for number, step, value in reads.points_since(sweep_id, row.primary_metric, last_rowid):
         points.setdefault(number, []).append([step, value])
     return {
         "sweep": _summary(row, all_runs, now),

@@ -38,10 +38,10 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         return HTTPException(status_code=404, detail=str(exc))
 
     def answer(read: Callable[..., Any], *args: Any) -> Any:
-        """``read(conn, *args)`` on one snapshot of the store, as JSON; 404 for a sweep or run not found."""
+        """``read(reads, *args)`` on one snapshot of the store, as JSON; 404 for a sweep or run not found."""
         try:
-            with reader.snapshot() as conn:
-                return FastJSON(read(conn, *args))
+            with reader.snapshot() as reads:
+                return FastJSON(read(reads, *args))
         except NotFoundError as exc:
             raise _404(exc) from exc
 
@@ -53,8 +53,8 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     def list_sweeps() -> Any:
         if not reader.exists:
             return FastJSON([])
-        with reader.snapshot() as conn:
-            return FastJSON(_sweeps.sweep_list(conn))
+        with reader.snapshot() as reads:
+            return FastJSON(_sweeps.sweep_list(reads))
 
     @api.get(
         "/sweeps/{sweep_id}",
@@ -122,7 +122,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         from hypersweep.experiment import HyperDriveRun, Workspace
 
         try:
-            _runs.run_row(reader.connect(), run_id)
+            _runs.run_row(reader.reads(), run_id)
             run = Workspace(workspace).get_run(run_id)
         except NotFoundError as exc:
             raise _404(exc) from exc
@@ -142,15 +142,15 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
     def list_models() -> Any:
         if not reader.exists:
             return FastJSON([])
-        with reader.snapshot() as conn:
-            return FastJSON(_runs.models_list(conn))
+        with reader.snapshot() as reads:
+            return FastJSON(_runs.models_list(reads))
 
     def open_run_file(run_id: str, name: str) -> BinaryIO:
         """A run's file, checked as every served file is: 400 for a malformed name, 404 for no such file."""
         try:
-            with reader.snapshot() as conn:
-                run_dir = _runs.run_row(conn, run_id)["run_dir"]
-                uploaded = _runs.logged_media(conn, run_id)[
+            with reader.snapshot() as reads:
+                run_dir = _runs.run_row(reads, run_id).run_dir
+                uploaded = _runs.logged_media(reads, run_id)[
                     2
                 ]  # upload_file() names outside outputs/
             return _runfiles.open_file(run_dir, name, run_id, uploaded)
@@ -218,7 +218,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         if stream not in ("stdout", "stderr"):
             raise HTTPException(status_code=404, detail="The stream is stdout or stderr.")
         try:
-            run_dir = _runs.run_row(reader.connect(), run_id)["run_dir"]
+            run_dir = _runs.run_row(reader.reads(), run_id).run_dir
         except NotFoundError as exc:
             raise _404(exc) from exc
         return FastJSON(_runs.log_chunk(run_dir, stream, offset, tail))

@@ -108,7 +108,7 @@ def report(sweep: str, workspace: Path, html_path: Path) -> None:
 
     ws = existing_workspace(workspace)
     hd = resolve_sweep(ws, sweep)
-    single = ws.store.sweep(hd.id)["kind"] == "single"  # a single run: the report of the run
+    single = ws.store.sweep(hd.id).kind == "single"  # a single run: the report of the run
     runs = ws.store.runs(hd.id) if single else []
     run_id = runs[0]["id"] if runs else None
     path = write_report(ws.path, hd.id, html_path, run_id=run_id)

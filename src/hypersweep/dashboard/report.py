@@ -57,8 +57,8 @@ def sweep_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
     if not reader.exists:
         raise NotFoundError(f"{Path(workspace)} has no hypersweep workspace database.")
     try:
-        with reader.snapshot() as conn:
-            return _sweeps.sweep_payload(conn, sweep_id)
+        with reader.snapshot() as reads:
+            return _sweeps.sweep_payload(reads, sweep_id)
     finally:
         reader.close()
 
@@ -71,8 +71,8 @@ def importance_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
     if not reader.exists:
         raise NotFoundError(f"{Path(workspace)} has no hypersweep workspace database.")
     try:
-        with reader.snapshot() as conn:
-            return importance_payload(conn, sweep_id)
+        with reader.snapshot() as reads:
+            return importance_payload(reads, sweep_id)
     finally:
         reader.close()
 
@@ -101,9 +101,9 @@ def run_data(workspace: str | Path, run_id: str, tail: int = 200) -> dict[str, A
     if not reader.exists:
         raise NotFoundError(f"{Path(workspace)} has no hypersweep workspace database.")
     try:
-        with reader.snapshot() as conn:
-            data = _runs.run_payload(conn, run_id)
-            run_dir = _runs.run_row(conn, run_id)["run_dir"]
+        with reader.snapshot() as reads:
+            data = _runs.run_payload(reads, run_id)
+            run_dir = _runs.run_row(reads, run_id).run_dir
     finally:
         reader.close()
     data["logs"] = {

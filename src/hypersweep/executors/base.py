@@ -134,8 +134,11 @@ class Executor(abc.ABC):
     The base keeps the books: the table of running trials (each with the handle its executor's
     :meth:`launch` returned), the trials waiting for room (Queued), the events due at the next
     :meth:`poll`, the reasons runs were stopped for, and the GPUs of this machine lent to trials.
-    It is the one place an executor limits how many trials run at once (``max_workers``) and what
-    its devices hold; a trial started beyond either waits here until there is room.
+    It is the one place that limits how many trials run at once: the sweep's
+    ``max_concurrent_runs`` (told once by the controller, :meth:`limit_concurrent_runs`), the
+    executor's own ``max_workers`` and what its devices hold. :meth:`capacity` is the room left
+    under all three; a trial started beyond ``max_workers`` or the devices waits here until there
+    is room.
 
     An executor implements :meth:`launch` (start a trial), :meth:`signal_stop` (ask it to stop)
     and :meth:`collect` (wait for what its trials did, as events). When a trial that was stopped
@@ -155,6 +158,7 @@ class Executor(abc.ABC):
 
     def __init__(self, max_workers: int | None = None, resources: dict | None = None) -> None:
         self.max_workers = max_workers
+        self.max_concurrent_runs: int | None = None  # the sweep's limit (limit_concurrent_runs)
         self._running: dict[
             str, tuple[TrialSpec, Any]
         ] = {}  # run id -> (spec, the executor's handle)
@@ -239,23 +243,40 @@ class Executor(abc.ABC):
         """Ids of the trials started (or waiting to) and not yet ended."""
         return list(self._running) + [spec.run_id for spec in self._waiting]
 
-    def capacity(self) -> int | None:
-        """How many more trials could start now, as far as this executor's own limits go.
+    def limit_concurrent_runs(self, max_concurrent_runs: int | None) -> None:
+        """Set the sweep's ``max_concurrent_runs`` (None: no limit), which :meth:`capacity` honours."""
+        self.max_concurrent_runs = max_concurrent_runs
 
-        None: no limit but ``max_concurrent_runs``. With ``max_workers``, what is left of it; when
-        trials ask for GPUs of this machine, also how many more the free devices hold. A trial
-        started beyond this waits in the executor (Queued).
+    def capacity(self) -> int | None:
+        """How many more trials could start now, under every limit: ``max_concurrent_runs``,
+        ``max_workers`` (what is left of each once the active trials are counted) and, when trials
+        ask for GPUs of this machine, how many more the free devices hold.
+
+        None: no limit at all. A trial started beyond ``max_workers`` or the devices waits in the
+        executor (Queued).
         """
-        room = None if self.max_workers is None else max(0, self.max_workers - self.active())
-        if self._lends():
-            self._drain()
-            fits = max(0, self._devices().fits(self._request) - len(self._waiting))
-            room = fits if room is None else min(room, fits)
-        return room
+        room, fits = self._room(), self._fits()
+        if fits is None:
+            return room
+        return fits if room is None else min(room, fits)
+
+    def _room(self) -> int | None:
+        """What ``max_concurrent_runs`` and ``max_workers`` leave (None: neither is set)."""
+        limits = [n for n in (self.max_concurrent_runs, self.max_workers) if n is not None]
+        return max(0, min(limits) - self.active()) if limits else None
+
+    def _fits(self) -> int | None:
+        """How many more trials the free devices hold (None: trials ask for none)."""
+        if not self._lends():
+            return None
+        self._drain()
+        return max(0, self._devices().fits(self._request) - len(self._waiting))
 
     def capacity_note(self) -> str:
-        """Why :meth:`capacity` is what it is, in words ("" when devices set no limit)."""
-        if not self._lends():
+        """Why :meth:`capacity` is what it is, in words: "" unless the devices are what limits it now."""
+        fits = self._fits()
+        room = self._room()
+        if fits is None or (room is not None and room <= fits):
             return ""
         pool = self._devices()
         found = f"{len(pool.devices.ids)} GPU{'s' if len(pool.devices.ids) != 1 else ''} found from {pool.devices.source}"

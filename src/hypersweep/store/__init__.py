@@ -5,21 +5,21 @@ Every SQL statement of hypersweep is in this package:
 - :mod:`._schema`: the tables, the schema version and :data:`MIGRATIONS` (a database written by a
   newer hypersweep is refused; one written by an older one is migrated when it is opened);
 - :mod:`._records`: what goes in and out, frozen and decoded (:class:`SweepRecord`,
-  :class:`RunRecord`, :class:`MetricRecord`; :class:`NewRun` and the :class:`Batch` of one step of
+  :class:`RunRecord`, :class:`MetricRecord`, :class:`ModelRecord`...; :class:`NewRun` and the :class:`Batch` of one step of
   a sweep's loop);
 - :mod:`._queries`: the read queries, on any connection, shared by the results API, the controller
   and the dashboard;
 - :mod:`._store`: :class:`Store`, the connections, transactions and every write (``Store.apply``
   writes a controller's batch in one transaction; ``Store(":memory:")`` for tests);
-- :mod:`._readonly`: :class:`ReadOnlyStore`, the dashboard's read-only connections.
+- :mod:`._readonly`: :class:`ReadOnlyStore`, the dashboard's read-only connections, read through
+  :class:`Reads` (the queries, no connection in sight).
 """
 
 from __future__ import annotations
 
 from hypersweep._paths import DB_NAME, STATE_DIR
 from hypersweep.store import _queries as queries
-from hypersweep.store._queries import model_rows
-from hypersweep.store._readonly import ReadOnlyStore
+from hypersweep.store._readonly import ReadOnlyStore, Reads
 from hypersweep.store._records import (
     FILE_KIND,
     IMAGE_KIND,
@@ -27,10 +27,13 @@ from hypersweep.store._records import (
     RUN_FIELD_KINDS,
     SERIES_KINDS,
     Batch,
+    ExperimentRecord,
     MetricRecord,
+    ModelRecord,
     NewRun,
     RunRecord,
     SweepRecord,
+    SweepSummary,
     decode_value,
     encode_value,
 )
@@ -49,15 +52,18 @@ __all__ = [
     "STATE_DIR",
     "_SCHEMA",
     "Batch",
+    "ExperimentRecord",
     "MetricRecord",
+    "ModelRecord",
     "Migration",
     "NewRun",
     "ReadOnlyStore",
+    "Reads",
     "RunRecord",
     "Store",
     "SweepRecord",
+    "SweepSummary",
     "decode_value",
     "encode_value",
-    "model_rows",
     "queries",
 ]

@@ -10,14 +10,18 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Sequence
+from typing import TypeVar
 
 from hypersweep.errors import NotFoundError
 from hypersweep.status import RunStatus
 from hypersweep.store._records import (
     SERIES_KINDS,
+    ExperimentRecord,
     MetricRecord,
+    ModelRecord,
     RunRecord,
     SweepRecord,
+    SweepSummary,
     decode_value,
 )
 
@@ -27,25 +31,31 @@ _SERIES_IN = ", ".join(f"'{k}'" for k in SERIES_KINDS)
 # finite REAL values only (SQLite may hold +-inf, which JSON cannot carry)
 _FINITE = "CASE WHEN {0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308 THEN {0} END"
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's limit of bound parameters
+_R = TypeVar("_R", SweepRecord, RunRecord)
 
 
 # -- sweeps -------------------------------------------------------------------------------------
 
 
-def sweep_row(conn: sqlite3.Connection, sweep_id: str) -> sqlite3.Row | None:
-    """The sweep's row as stored (its JSON as text), or None."""
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM sweeps WHERE id = ?", (sweep_id,)
-    ).fetchone()
-    return row
+def _one(conn: sqlite3.Connection, table: str, key: str, record: type[_R], what: str) -> _R:
+    """The record of the row of ``table`` whose id is ``key``; :class:`NotFoundError` if there is none."""
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (key,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"No {what} {key!r} in this workspace.")
+    return record.from_row(row)
+
+
+def experiments(conn: sqlite3.Connection) -> list[ExperimentRecord]:
+    """Every experiment, oldest first."""
+    return [
+        ExperimentRecord.from_row(r)
+        for r in conn.execute("SELECT * FROM experiments ORDER BY created")
+    ]
 
 
 def sweep(conn: sqlite3.Connection, sweep_id: str) -> SweepRecord:
     """The sweep ``sweep_id``; :class:`NotFoundError` if there is none."""
-    row = sweep_row(conn, sweep_id)
-    if row is None:
-        raise NotFoundError(f"No sweep {sweep_id!r} in this workspace.")
-    return SweepRecord.from_row(row)
+    return _one(conn, "sweeps", sweep_id, SweepRecord, "sweep")
 
 
 def sweeps(conn: sqlite3.Connection, experiment: str | None = None) -> list[SweepRecord]:
@@ -63,12 +73,12 @@ def has_kind_column(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "kind" for row in conn.execute("PRAGMA table_info(sweeps)"))
 
 
-def sweep_summaries(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def sweep_summaries(conn: sqlite3.Connection) -> list[SweepSummary]:
     """Every sweep, newest first, with what the list of sweeps shows: its columns but ``config``, and
     ``first_run``, ``first_status``, ``n_runs``, ``done`` (ended runs), ``best_max``, ``best_min``
     (over the runs' finite best values)."""
     kind = "s.kind" if has_kind_column(conn) else "'sweep'"
-    return conn.execute(
+    rows = conn.execute(
         f"SELECT s.id, s.experiment, s.status, s.created, s.started, s.ended, s.primary_metric, {kind} AS kind,"
         " MIN(r.id) AS first_run, MIN(r.status) AS first_status,"
         " s.goal, s.max_total_runs, s.cancel_requested, COUNT(r.id) AS n_runs,"
@@ -76,7 +86,8 @@ def sweep_summaries(conn: sqlite3.Connection) -> list[sqlite3.Row]:
         f" MAX({_FINITE.format('r.best_value')}) AS best_max,"
         f" MIN({_FINITE.format('r.best_value')}) AS best_min"
         " FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id GROUP BY s.id ORDER BY s.created DESC"
-    ).fetchall()
+    )
+    return [SweepSummary.from_row(r) for r in rows]
 
 
 def cancel_requests(conn: sqlite3.Connection, sweep_id: str) -> tuple[bool, list[str]]:
@@ -94,18 +105,24 @@ def cancel_requests(conn: sqlite3.Connection, sweep_id: str) -> tuple[bool, list
 # -- runs ---------------------------------------------------------------------------------------
 
 
-def run_row(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row | None:
-    """The run's row as stored (its JSON as text), or None."""
-    row: sqlite3.Row | None = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-    return row
-
-
 def run(conn: sqlite3.Connection, run_id: str) -> RunRecord:
     """The run ``run_id``; :class:`NotFoundError` if there is none."""
-    row = run_row(conn, run_id)
-    if row is None:
-        raise NotFoundError(f"No run {run_id!r} in this workspace.")
-    return RunRecord.from_row(row)
+    return _one(conn, "runs", run_id, RunRecord, "run")
+
+
+def find_run(conn: sqlite3.Connection, prefix: str) -> RunRecord:
+    """A run by its id, or by a prefix of its id that only one run has; :class:`NotFoundError` if
+    none or several match."""
+    try:
+        return run(conn, prefix)
+    except NotFoundError:
+        rows = conn.execute(
+            "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+            (prefix.replace("_", "\\_") + "%",),
+        ).fetchall()
+        if len(rows) == 1:
+            return RunRecord.from_row(rows[0])
+        raise
 
 
 def runs(conn: sqlite3.Connection, sweep_id: str) -> list[RunRecord]:
@@ -263,27 +280,26 @@ def points_since(
 # -- models -------------------------------------------------------------------------------------
 
 
-def model_rows(conn: sqlite3.Connection, name: str | None = None) -> list[sqlite3.Row]:
-    """Registered models (every version) by name then version, through any connection (the dashboard's too)."""
+def models(conn: sqlite3.Connection, name: str | None = None) -> list[ModelRecord]:
+    """Registered models (every version) by name then version."""
+    where, params = ("", ()) if name is None else (" WHERE name = ?", (name,))
     try:
-        if name is None:
-            return conn.execute("SELECT * FROM models ORDER BY name, version").fetchall()
-        return conn.execute(
-            "SELECT * FROM models WHERE name = ? ORDER BY version", (name,)
-        ).fetchall()
+        rows = conn.execute(f"SELECT * FROM models{where} ORDER BY name, version", params)
+        return [ModelRecord.from_row(r) for r in rows]
     except sqlite3.OperationalError as exc:  # a database from before the registry: no models yet
         if "no such table" in str(exc):
             return []
         raise
 
 
-def model(conn: sqlite3.Connection, name: str, version: int | None = None) -> sqlite3.Row | None:
+def model(conn: sqlite3.Connection, name: str, version: int | None = None) -> ModelRecord | None:
     """One version of a model (the latest when ``version`` is None), or None."""
     if version is None:
-        row: sqlite3.Row | None = conn.execute(
+        row = conn.execute(
             "SELECT * FROM models WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
         ).fetchone()
-        return row
-    return conn.execute(
-        "SELECT * FROM models WHERE name = ? AND version = ?", (name, version)
-    ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT * FROM models WHERE name = ? AND version = ?", (name, version)
+        ).fetchone()
+    return None if row is None else ModelRecord.from_row(row)

@@ -10,11 +10,84 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from hypersweep.errors import NotFoundError
+from hypersweep.store import _queries as q
+from hypersweep.store._records import (
+    MetricRecord,
+    ModelRecord,
+    RunRecord,
+    SweepRecord,
+    SweepSummary,
+)
+
+
+class Reads:
+    """The read queries of :mod:`hypersweep.store._queries` on one connection, which callers never see.
+
+    What :meth:`ReadOnlyStore.snapshot` yields (every read inside sees one state of the database)
+    and :meth:`ReadOnlyStore.reads` returns (each read on its own).
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def sweep(self, sweep_id: str) -> SweepRecord:
+        """The sweep ``sweep_id``; :class:`NotFoundError` if there is none."""
+        return q.sweep(self._conn, sweep_id)
+
+    def sweep_summaries(self) -> list[SweepSummary]:
+        """Every sweep, newest first, with its runs counted (see :func:`_queries.sweep_summaries`)."""
+        return q.sweep_summaries(self._conn)
+
+    def run(self, run_id: str) -> RunRecord:
+        """The run ``run_id``; :class:`NotFoundError` if there is none."""
+        return q.run(self._conn, run_id)
+
+    def runs(self, sweep_id: str) -> list[RunRecord]:
+        """The sweep's runs, by number."""
+        return q.runs(self._conn, sweep_id)
+
+    def tags(self, run_id: str) -> dict[str, str]:
+        """A run's tags."""
+        return q.tags(self._conn, run_id)
+
+    def properties(self, run_id: str) -> dict[str, str]:
+        """A run's properties (and its display name)."""
+        return q.properties(self._conn, run_id)
+
+    def metrics(
+        self, run_id: str, kinds: Sequence[str] | None = None, logged_order: bool = False
+    ) -> list[MetricRecord]:
+        """A run's logged records (those of ``kinds``), by name then step or in logging order."""
+        return q.metrics(self._conn, run_id, kinds, logged_order)
+
+    def models(self, name: str | None = None) -> list[ModelRecord]:
+        """Registered models (every version) by name then version."""
+        return q.models(self._conn, name)
+
+    def last_metric_rowid(self) -> int:
+        """The row id of the last value written (0 for none)."""
+        return q.last_metric_rowid(self._conn)
+
+    def series_summary(self, sweep_id: str, metric: str) -> list[tuple[int, int, int, int, str]]:
+        """See :func:`_queries.series_summary`."""
+        return q.series_summary(self._conn, sweep_id, metric)
+
+    def series_points(
+        self, sweep_id: str, metric: str, numbers: Sequence[int]
+    ) -> list[tuple[int, int, float | None]]:
+        """See :func:`_queries.series_points`."""
+        return q.series_points(self._conn, sweep_id, metric, numbers)
+
+    def points_since(
+        self, sweep_id: str, metric: str, rowid: int
+    ) -> list[tuple[int, int, float | None]]:
+        """See :func:`_queries.points_since`."""
+        return q.points_since(self._conn, sweep_id, metric, rowid)
 
 
 class ReadOnlyStore:
@@ -52,13 +125,17 @@ class ReadOnlyStore:
                 self._all.append(conn)
         return conn
 
+    def reads(self) -> Reads:
+        """The queries on this thread's connection, each read on its own."""
+        return Reads(self.connect())
+
     @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
+    def snapshot(self) -> Iterator[Reads]:
         """A read transaction: every query inside sees the same state of the database."""
         conn = self.connect()
         conn.execute("BEGIN")
         try:
-            yield conn
+            yield Reads(conn)
         finally:
             conn.execute("COMMIT")
 

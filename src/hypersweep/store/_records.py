@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 from hypersweep._values import clean, clean_text
 from hypersweep.status import RunStatus
@@ -57,8 +57,50 @@ def text(value: Any) -> str:
     return clean_text(value if isinstance(value, str) else str(value))[0]
 
 
+def _json(text: str | None) -> Any:
+    """A JSON column's value decoded (None for NULL)."""
+    return json.loads(text) if text else None
+
+
+def _json_dict(text: str | None) -> dict[str, Any]:
+    """A JSON object column decoded (``{}`` for NULL or empty text)."""
+    return json.loads(text or "{}")
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The names of a record's fields (its class variables left out), read once per class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 class _Keyed:
-    """Fields read by key as well (``record["status"]``), as the ``sqlite3.Row`` they replace were."""
+    """A record of a table's row: fields read by key as well (``record["status"]``).
+
+    :meth:`from_row` reads each field from the column of the same name through the class's
+    ``_decoders`` (``{field: function of the stored value}``); a column an older schema lacks takes
+    its value from ``_missing``.
+    """
+
+    _decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    _missing: ClassVar[Mapping[str, Any]] = {}
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Any:
+        """The record of a row of its table (of any schema version this one migrates)."""
+        keys = row.keys()
+        values = {}
+        for name in _field_names(cls):
+            if name not in keys:
+                values[name] = cls._missing[name]
+                continue
+            decode = cls._decoders.get(name)
+            values[name] = row[name] if decode is None else decode(row[name])
+        return cls(**values)
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -67,7 +109,15 @@ class _Keyed:
             raise KeyError(key) from None
 
     def keys(self) -> list[str]:
-        return list(self.__dataclass_fields__)  # type: ignore[attr-defined]
+        return list(_field_names(type(self)))
+
+
+@dataclass(frozen=True)
+class ExperimentRecord(_Keyed):
+    """An experiment: its name and when it was first recorded."""
+
+    name: str
+    created: float
 
 
 @dataclass(frozen=True)
@@ -97,33 +147,46 @@ class SweepRecord(_Keyed):
     cancel_requested: bool
     error: str | None
 
+    _decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "status": RunStatus,
+        "config": json.loads,
+        "tags": _json_dict,
+        "cancel_requested": bool,
+    }
+    _missing: ClassVar[Mapping[str, Any]] = {"kind": "sweep", "driver_token": None}
+
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> SweepRecord:
-        """The record of a row of the sweeps table (of any schema version this one migrates)."""
-        keys = row.keys()
-        config = json.loads(row["config"])
-        if isinstance(config, dict):
-            config.update({key: row[key] for key in LIMIT_KEYS})
-        return cls(
-            id=row["id"],
-            experiment=row["experiment"],
-            status=RunStatus(row["status"]),
-            kind=row["kind"] if "kind" in keys else "sweep",
-            created=row["created"],
-            started=row["started"],
-            ended=row["ended"],
-            primary_metric=row["primary_metric"],
-            goal=row["goal"],
-            max_total_runs=row["max_total_runs"],
-            max_concurrent_runs=row["max_concurrent_runs"],
-            config=config,
-            tags=json.loads(row["tags"] or "{}"),
-            driver_pid=row["driver_pid"],
-            driver_token=row["driver_token"] if "driver_token" in keys else None,
-            heartbeat=row["heartbeat"],
-            cancel_requested=bool(row["cancel_requested"]),
-            error=row["error"],
-        )
+        """The record of a row of the sweeps table, its limits back in ``config``."""
+        record: SweepRecord = super().from_row(row)
+        if isinstance(record.config, dict):
+            record.config.update({key: row[key] for key in LIMIT_KEYS})
+        return record
+
+
+@dataclass(frozen=True)
+class SweepSummary(_Keyed):
+    """A sweep as the list of sweeps shows it: its columns but ``config`` (text as stored), and over its
+    runs ``first_run``, ``first_status``, ``n_runs``, ``done`` (ended runs), ``best_max`` and
+    ``best_min`` (of their finite best values)."""
+
+    id: str
+    experiment: str
+    status: str
+    created: float
+    started: float | None
+    ended: float | None
+    primary_metric: str
+    kind: str
+    first_run: str | None
+    first_status: str | None
+    goal: str
+    max_total_runs: int
+    cancel_requested: int
+    n_runs: int
+    done: int
+    best_max: float | None
+    best_min: float | None
 
 
 @dataclass(frozen=True)
@@ -150,29 +213,13 @@ class RunRecord(_Keyed):
     origin: dict[str, Any] | None
     cancel_requested: bool
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> RunRecord:
-        """The record of a row of the runs table."""
-        return cls(
-            id=row["id"],
-            sweep_id=row["sweep_id"],
-            number=row["number"],
-            status=RunStatus(row["status"]),
-            created=row["created"],
-            started=row["started"],
-            ended=row["ended"],
-            hyperparameters=json.loads(row["hyperparameters"]),
-            arguments=json.loads(row["arguments"]),
-            run_dir=row["run_dir"],
-            pid=row["pid"],
-            error=row["error"],
-            reason=row["reason"],
-            best_value=row["best_value"],
-            last_value=row["last_value"],
-            intervals=row["intervals"],
-            origin=json.loads(row["origin"]) if row["origin"] else None,
-            cancel_requested=bool(row["cancel_requested"]),
-        )
+    _decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "status": RunStatus,
+        "hyperparameters": json.loads,
+        "arguments": json.loads,
+        "origin": _json,
+        "cancel_requested": bool,
+    }
 
 
 @dataclass(frozen=True)
@@ -189,7 +236,7 @@ class MetricRecord(_Keyed):
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MetricRecord:
-        """The record of a row of the metrics table, its value decoded."""
+        """The record of a row of the metrics table, its value decoded (from two columns)."""
         return cls(
             row["run_id"],
             row["name"],
@@ -198,6 +245,27 @@ class MetricRecord(_Keyed):
             decode_value(row["value"], row["json"]),
             row["time"],
         )
+
+
+@dataclass(frozen=True)
+class ModelRecord(_Keyed):
+    """One version of a registered model, its ``tags`` and ``properties`` decoded."""
+
+    name: str
+    version: int
+    run_id: str | None
+    experiment: str | None
+    path: str
+    source: str
+    tags: dict[str, str]
+    properties: dict[str, str]
+    description: str | None
+    created: float
+
+    _decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "tags": _json_dict,
+        "properties": _json_dict,
+    }
 
 
 @dataclass(frozen=True)

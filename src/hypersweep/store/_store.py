@@ -21,26 +21,18 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hypersweep._values import clean
 from hypersweep.errors import DriverLostError, NotFoundError, WorkspaceError
 from hypersweep.status import RunStatus
 from hypersweep.store import _queries as q
+from hypersweep.store import _records as rec
 from hypersweep.store._readonly import ReadOnlyStore
-from hypersweep.store._records import (
-    RUN_COLUMNS,
-    SWEEP_COLUMNS,
-    Batch,
-    MetricRecord,
-    NewRun,
-    RunRecord,
-    SweepRecord,
-    encode_value,
-)
+from hypersweep.store._records import RUN_COLUMNS, SWEEP_COLUMNS, Batch, MetricRecord, NewRun
 from hypersweep.store._records import text as _text
 from hypersweep.store._schema import LIMIT_KEYS, create_or_migrate
 
@@ -58,6 +50,7 @@ _BIND_ERRORS = (
 )
 
 MEMORY = ":memory:"
+_R = TypeVar("_R", rec.SweepRecord, rec.RunRecord)
 
 
 def _bindable(value: Any) -> Any:
@@ -158,7 +151,7 @@ class Store:
             yield self.connect()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``), committed on success."""
         with self._reading() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -174,7 +167,7 @@ class Store:
             conn = self.connect()
             if not self._memory:
                 conn.execute("PRAGMA journal_mode = WAL")
-            with self.transaction() as tx:
+            with self._transaction() as tx:
                 create_or_migrate(tx, self.path)
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -188,7 +181,7 @@ class Store:
         Call it only while holding the sweep's lock: whoever drove the sweep before has then
         stopped, or lost it; its writes are refused from now on (see :meth:`fenced`).
         """
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             done = tx.execute(
                 "UPDATE sweeps SET driver_token = ?, driver_pid = ?, heartbeat = ? WHERE id = ?",
                 (token, pid, time.time(), sweep_id),
@@ -207,13 +200,13 @@ class Store:
 
     def ensure_experiment(self, name: str) -> None:
         """Record the experiment ``name`` if it is new."""
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             tx.execute("INSERT OR IGNORE INTO experiments VALUES (?, ?)", (name, time.time()))
 
-    def experiments(self) -> list[sqlite3.Row]:
-        """Every experiment (``name``, ``created``), oldest first."""
+    def experiments(self) -> list[rec.ExperimentRecord]:
+        """Every experiment, oldest first."""
         with self._reading() as conn:
-            return conn.execute("SELECT * FROM experiments ORDER BY created").fetchall()
+            return q.experiments(conn)
 
     def create_sweep(
         self,
@@ -230,7 +223,7 @@ class Store:
         """
         self.ensure_experiment(experiment)
         description = {k: v for k, v in config.items() if k not in LIMIT_KEYS}
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             tx.execute(
                 "INSERT INTO sweeps (id, experiment, status, created, primary_metric, goal,"
                 " max_total_runs, max_concurrent_runs, config, tags, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -249,29 +242,12 @@ class Store:
                 ),
             )
 
-    def sweep(self, sweep_id: str) -> sqlite3.Row:
-        """The sweep's row as stored (JSON as text); :meth:`sweep_record` decodes it."""
+    def sweep(self, sweep_id: str) -> rec.SweepRecord:
+        """The sweep ``sweep_id``; :class:`NotFoundError` if there is none."""
         with self._reading() as conn:
-            row = q.sweep_row(conn, sweep_id)
-        if row is None:
-            raise NotFoundError(f"No sweep {sweep_id!r} in this workspace ({self.path.parent}).")
-        return row
+            return self._found(q.sweep, conn, sweep_id)
 
-    def sweep_record(self, sweep_id: str) -> SweepRecord:
-        """The sweep ``sweep_id``, decoded; :class:`NotFoundError` if there is none."""
-        return SweepRecord.from_row(self.sweep(sweep_id))
-
-    def sweeps(self, experiment: str | None = None) -> list[sqlite3.Row]:
-        """Rows of every sweep (of ``experiment``), oldest first; :meth:`sweep_records` decodes them."""
-        sql = (
-            "SELECT * FROM sweeps"
-            + (" WHERE experiment = ?" if experiment else "")
-            + " ORDER BY created"
-        )
-        with self._reading() as conn:
-            return conn.execute(sql, (experiment,) if experiment else ()).fetchall()
-
-    def sweep_records(self, experiment: str | None = None) -> list[SweepRecord]:
+    def sweeps(self, experiment: str | None = None) -> list[rec.SweepRecord]:
         """Every sweep (of ``experiment``), oldest first."""
         with self._reading() as conn:
             return q.sweeps(conn, experiment)
@@ -283,7 +259,7 @@ class Store:
         unknown = set(fields) - SWEEP_COLUMNS - {"tags", "cancel_requested"}
         if unknown:
             raise ValueError(f"not columns a sweep's update may set: {sorted(unknown)}")
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             self._update_sweep(tx, sweep_id, fields)
 
     @staticmethod
@@ -300,7 +276,7 @@ class Store:
     def request_run_cancel(self, run_id: str) -> None:
         """Ask the process that drives the run's sweep to cancel this one run."""
         self.run(run_id)
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             tx.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
 
     def cancel_requests(self, sweep_id: str) -> tuple[bool, list[str]]:
@@ -322,16 +298,16 @@ class Store:
         unknown = set(batch.sweep) - SWEEP_COLUMNS
         if unknown:
             raise ValueError(f"not columns of the sweeps table a batch may set: {sorted(unknown)}")
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             if batch.runs:
                 self._insert_runs(tx, batch.runs)
             if batch.metrics:
-                self.insert_metrics(tx, batch.metrics)
-            self.update_runs(tx, batch.updates)
+                self._insert_metrics(tx, batch.metrics)
+            self._update_runs(tx, batch.updates)
             for run_id, run_tags in batch.tags.items():
-                self.set_tags(tx, run_id, run_tags)
+                self._set_tags(tx, run_id, run_tags)
             for run_id, kind, name, value in batch.run_fields:
-                self.set_run_field(tx, run_id, kind, name, str(value))
+                self._set_run_field(tx, run_id, kind, name, str(value))
             if batch.cancels:
                 now = time.time()
                 tx.executemany(
@@ -369,62 +345,31 @@ class Store:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def create_runs(self, tx: sqlite3.Connection, rows: Iterable[dict[str, Any] | NewRun]) -> None:
-        """Insert runs, inside ``tx``: :class:`NewRun` records, or dicts of their columns (JSON as text)."""
-        rows = list(rows)
-        self._insert_runs(tx, [r for r in rows if isinstance(r, NewRun)])
-        plain = [r for r in rows if not isinstance(r, NewRun)]
-        if plain:
-            tx.executemany(
-                "INSERT INTO runs (id, sweep_id, number, status, created, hyperparameters, arguments,"
-                " run_dir, origin) VALUES (:id, :sweep_id, :number, :status, :created, :hyperparameters,"
-                " :arguments, :run_dir, :origin)",
-                plain,
-            )
-
-    def run(self, run_id: str) -> sqlite3.Row:
-        """The run's row as stored (JSON as text); :meth:`run_record` decodes it."""
+    def run(self, run_id: str) -> rec.RunRecord:
+        """The run ``run_id``; :class:`NotFoundError` if there is none."""
         with self._reading() as conn:
-            row = q.run_row(conn, run_id)
-        if row is None:
-            raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
-        return row
+            return self._found(q.run, conn, run_id)
 
-    def run_record(self, run_id: str) -> RunRecord:
-        """The run ``run_id``, decoded; :class:`NotFoundError` if there is none."""
-        return RunRecord.from_row(self.run(run_id))
-
-    def runs(self, sweep_id: str) -> list[sqlite3.Row]:
-        """Rows of the sweep's runs, by number; :meth:`run_records` decodes them."""
-        with self._reading() as conn:
-            return conn.execute(
-                "SELECT * FROM runs WHERE sweep_id = ? ORDER BY number", (sweep_id,)
-            ).fetchall()
-
-    def run_records(self, sweep_id: str) -> list[RunRecord]:
+    def runs(self, sweep_id: str) -> list[rec.RunRecord]:
         """The sweep's runs, by number."""
         with self._reading() as conn:
             return q.runs(conn, sweep_id)
 
-    def find_run(self, prefix: str) -> sqlite3.Row:
+    def find_run(self, prefix: str) -> rec.RunRecord:
         """A run by its id, or by a unique suffix such as ``_3`` with the sweep id."""
+        with self._reading() as conn:
+            return self._found(q.find_run, conn, prefix)
+
+    def _found(
+        self, read: Callable[[sqlite3.Connection, str], _R], conn: sqlite3.Connection, key: str
+    ) -> _R:
+        """``read(conn, key)``, its :class:`NotFoundError` naming this workspace."""
         try:
-            return self.run(prefix)
-        except NotFoundError:
-            with self._reading() as conn:
-                rows = conn.execute(
-                    "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-                    (prefix.replace("_", "\\_") + "%",),
-                ).fetchall()
-            if len(rows) == 1:
-                return rows[0]
-            raise
+            return read(conn, key)
+        except NotFoundError as exc:
+            raise NotFoundError(f"{str(exc).rstrip('.')} ({self.path.parent}).") from None
 
-    def find_run_record(self, prefix: str) -> RunRecord:
-        """:meth:`find_run`, decoded."""
-        return RunRecord.from_row(self.find_run(prefix))
-
-    def insert_metrics(self, tx: sqlite3.Connection, records: Sequence[MetricRecord]) -> None:
+    def _insert_metrics(self, tx: sqlite3.Connection, records: Sequence[MetricRecord]) -> None:
         """Insert logged values; each is converted so that SQLite can bind it (see :func:`encode_value`).
 
         A record SQLite still refuses is skipped alone (logged), never the batch.
@@ -432,7 +377,7 @@ class Store:
         rows = []
         now = time.time()
         for r in records:
-            value, text = encode_value(r.value)
+            value, text = rec.encode_value(r.value)
             when = r.time if isinstance(r.time, (int, float)) and math.isfinite(r.time) else now
             rows.append(
                 (
@@ -447,7 +392,9 @@ class Store:
             )
         self._write_each(tx, "INSERT INTO metrics VALUES (?,?,?,?,?,?,?)", rows, "metric value")
 
-    def set_tags(self, tx: sqlite3.Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
+    def _set_tags(
+        self, tx: sqlite3.Connection, run_id: str, tags: Mapping[str, str | None]
+    ) -> None:
         """Set tags of a run; keys and values are stored as text (lone surrogates spelled out).
 
         A value of None removes the tag (``remove_tags``).
@@ -458,7 +405,9 @@ class Store:
         if gone:
             tx.executemany("DELETE FROM tags WHERE run_id = ? AND key = ?", gone)
 
-    def update_runs(self, tx: sqlite3.Connection, updates: Mapping[str, Mapping[str, Any]]) -> None:
+    def _update_runs(
+        self, tx: sqlite3.Connection, updates: Mapping[str, Mapping[str, Any]]
+    ) -> None:
         """Set columns of several runs: ``{run_id: {column: value}}`` (text cleaned as for tags)."""
         for run_id, fields in updates.items():
             if not fields:
@@ -504,7 +453,7 @@ class Store:
                 tx.execute("RELEASE hs_row")
         tx.execute("RELEASE hs_batch")
 
-    def add_properties(
+    def _add_properties(
         self, tx: sqlite3.Connection, run_id: str, properties: dict[str, str]
     ) -> None:
         """Add properties to a run. As in Azure, a property once set keeps its value.
@@ -514,7 +463,7 @@ class Store:
         """
         from hypersweep.errors import InvalidConfigError
 
-        current = self.properties(run_id, tx)
+        current = q.properties(tx, run_id)
         for key, value in properties.items():
             if key in current and current[key] != value:
                 raise InvalidConfigError(
@@ -526,7 +475,7 @@ class Store:
             [(run_id, k, v) for k, v in properties.items()],
         )
 
-    def set_run_field(
+    def _set_run_field(
         self, tx: sqlite3.Connection, run_id: str, kind: str, name: str, value: str
     ) -> None:
         """Apply a ``property`` or ``display_name`` record (see :data:`RUN_FIELD_KINDS`).
@@ -548,7 +497,7 @@ class Store:
 
         A run that has ended already keeps its status, except that ``fail`` marks a Completed run Failed.
         """
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             row = tx.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"No run {run_id!r} in this workspace ({self.path.parent}).")
@@ -585,17 +534,15 @@ class Store:
             ).fetchall()
         return [r[0] for r in rows]
 
-    def properties(self, run_id: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
+    def properties(self, run_id: str) -> dict[str, str]:
         """The properties a run added with ``add_properties``."""
-        if conn is not None:
+        with self._reading() as conn:
             return q.properties(conn, run_id)
-        with self._reading() as own:
-            return q.properties(own, run_id)
 
     def append_records(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
         """Write records in the events-file format (``{"k", "n", "v", "t"}``) for a run, outside a sweep's
         controller (a run read back from the workspace logs, tags or uploads after it ended)."""
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             steps = {
                 r["name"]: r["step"]
                 for r in tx.execute(
@@ -604,16 +551,16 @@ class Store:
                 )
             }
             metric_rows: list[MetricRecord] = []
-            for rec in records:
-                kind, name, value = rec["k"], rec["n"], rec["v"]
+            for item in records:
+                kind, name, value = item["k"], item["n"], item["v"]
                 if kind in ("tag", "untag"):
-                    self.set_tags(tx, run_id, {name: None if kind == "untag" else str(value)})
+                    self._set_tags(tx, run_id, {name: None if kind == "untag" else str(value)})
                     continue
                 if kind == "property":  # a run read back: changing a property is the caller's error
-                    self.add_properties(tx, run_id, {name: str(value)})
+                    self._add_properties(tx, run_id, {name: str(value)})
                     continue
                 if kind == "display_name":
-                    self.set_run_field(tx, run_id, kind, name, str(value))
+                    self._set_run_field(tx, run_id, kind, name, str(value))
                     continue
                 if kind == "fail":
                     continue
@@ -627,10 +574,10 @@ class Store:
                             steps[name],
                             "scalar" if kind == "metric" else kind,
                             v,
-                            float(rec.get("t") or time.time()),
+                            float(item.get("t") or time.time()),
                         )
                     )
-            self.insert_metrics(tx, metric_rows)
+            self._insert_metrics(tx, metric_rows)
 
     # -- the model registry --------------------------------------------------------------------
 
@@ -647,7 +594,7 @@ class Store:
         Returns:
             The new version (1 for the first).
         """
-        with self.transaction() as tx:
+        with self._transaction() as tx:
             row = tx.execute("SELECT MAX(version) FROM models WHERE name = ?", (name,)).fetchone()
             version = int(row[0] or 0) + 1
             place(version)
@@ -669,27 +616,19 @@ class Store:
             )
         return version
 
-    def models(self, name: str | None = None) -> list[sqlite3.Row]:
+    def models(self, name: str | None = None) -> list[rec.ModelRecord]:
         """Registered models (every version), by name then version."""
         with self._reading() as conn:
-            return q.model_rows(conn, name)
+            return q.models(conn, name)
 
-    def model(self, name: str, version: int | None = None) -> sqlite3.Row | None:
+    def model(self, name: str, version: int | None = None) -> rec.ModelRecord | None:
         """One version of a model (the latest when ``version`` is None), or None."""
         with self._reading() as conn:
             return q.model(conn, name, version)
 
     # -- logged values -------------------------------------------------------------------------
 
-    def metrics(self, run_id: str) -> list[sqlite3.Row]:
-        """Rows of a run's logged values (value and JSON apart), by name then step; :meth:`metric_records`
-        decodes them."""
-        with self._reading() as conn:
-            return conn.execute(
-                "SELECT * FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
-            ).fetchall()
-
-    def metric_records(
+    def metrics(
         self, run_id: str, kinds: Sequence[str] | None = None, logged_order: bool = False
     ) -> list[MetricRecord]:
         """A run's logged records (those of ``kinds``), by name then step or in the order they were written."""
@@ -733,9 +672,9 @@ class _FencedStore(Store):
         self._base.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         sweep_id, token = self._fence
-        with super().transaction() as tx:
+        with super()._transaction() as tx:
             row = tx.execute(
                 "SELECT driver_token, driver_pid FROM sweeps WHERE id = ?", (sweep_id,)
             ).fetchone()

@@ -85,7 +85,7 @@ class JobOperations:
         if parent_job_name is not None:
             return [Job(child) for child in self._run(parent_job_name).get_children()]
         store = self._ws.store
-        return [Job(self._ws.get_run(row["id"])) for row in store.sweeps()]
+        return [Job(self._ws.get_run(row.id)) for row in store.sweeps()]
 
     def stream(self, name: str, **kwargs: Any) -> None:
         """Show the job's progress (a sweep's table, or a trial's output) until it ends."""
@@ -112,7 +112,7 @@ class JobOperations:
                     f"Sweep {run.id} has no best trial yet (no trial logged its primary metric)."
                 )
             run = best
-        folder = Path(self._ws.store.run(run.id)["run_dir"])
+        folder = Path(self._ws.store.run(run.id).run_dir)
         target = Path(download_path)
         if output_name is not None:
             source = folder / "outputs" / output_name

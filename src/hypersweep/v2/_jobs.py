@@ -564,7 +564,7 @@ class SweepJob:
 
 def run_folder(run: Any) -> Path:
     """The folder of a run (its ``outputs/`` and ``logs/``)."""
-    return Path(run.experiment.workspace.store.run(run.id)["run_dir"])
+    return Path(run.experiment.workspace.store.run(run.id).run_dir)
 
 
 def dump_yaml(job: SweepJob, dest: str | os.PathLike[str]) -> Path:
