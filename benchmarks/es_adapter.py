@@ -58,10 +58,10 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "aggressive": (
         "robust_asha",
         {
-            "reduction_factor": 3,
+            "reduction_factor": 2,
             "min_interval": 1,
-            "noise_factor": 0.5,
-            "noise_window": 3,
+            "noise_factor": 0.25,
+            "noise_window": 2,
             "climb_factor": 0.0,
         },
     ),

@@ -31,10 +31,10 @@ RECOMMENDED = {
     "climb_factor": 1.0,
 }
 AGGRESSIVE = {
-    "reduction_factor": 3,
+    "reduction_factor": 2,
     "min_interval": 1,
-    "noise_factor": 0.5,
-    "noise_window": 3,
+    "noise_factor": 0.25,
+    "noise_window": 2,
     "climb_factor": 0.0,
 }
 
@@ -251,21 +251,37 @@ def test_the_recommended_setting_keeps_a_noisy_late_bloomer_that_plain_asha_stop
     assert RobustAshaPolicy(**RECOMMENDED).evaluate("stuck", 2, histories, MAX).stop
 
 
-def test_the_aggressive_setting_judges_from_the_first_interval() -> None:
-    # Runs of a sweep reporting one epoch each: the aggressive setting stops a run that is far
-    # behind at interval 1 already, keeps the top third, and keeps one that is within half of
-    # its noise (none yet at interval 1, so only the top third survives there).
-    histories = runs({f"r{i}": [0.1 * i] for i in range(9)})
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_the_aggressive_setting_judges_from_the_first_interval(
+    goal: PrimaryMetricGoal, sign: float
+) -> None:
+    # Runs of a sweep reporting one epoch each: the aggressive setting judges every run at
+    # interval 1 already, with no noise estimate yet (one value), and keeps the top half there.
+    histories = runs({f"r{i}": [0.1 * i] for i in range(10)}, sign)
     policy = RobustAshaPolicy(**AGGRESSIVE)
-    survivors = [r for r in histories if not policy.evaluate(r, 1, histories, MAX).stop]
-    assert survivors == ["r6", "r7", "r8"]
-    # At rung 3 a run 0.01 behind the cutoff with a wobble of 0.08 per epoch goes on (0.5 * 0.08).
-    curves = {f"top{i}": [0.9, 0.9, 0.9] for i in range(3)}
-    curves |= {f"low{i}": [0.5, 0.5, 0.5] for i in range(5)}
-    curves["wobbly"] = [0.81, 0.89, 0.81]
-    assert not policy.evaluate("wobbly", 3, runs(curves), MAX).stop
-    curves["wobbly"] = [0.89, 0.89, 0.89]
-    assert policy.evaluate("wobbly", 3, runs(curves), MAX).stop
+    survivors = [r for r in histories if not policy.evaluate(r, 1, histories, goal).stop]
+    assert survivors == ["r5", "r6", "r7", "r8", "r9"]
+    # Keeping half, not a third, at that first reading is what saves a slow starter: the
+    # previous aggressive setting (reduction factor 3 from interval 1) stopped r5 and r6.
+    previous = RobustAshaPolicy(3, 1, noise_factor=0.5, noise_window=3, climb_factor=0.0)
+    assert [r for r in histories if not previous.evaluate(r, 1, histories, goal).stop] == [
+        "r7",
+        "r8",
+        "r9",
+    ]
+    # At rung 2 a run 0.01 behind the cutoff whose last step was 0.08 goes on (0.25 * 0.08);
+    # the same best without the step stops.
+    curves = {f"top{i}": [0.9, 0.9] for i in range(4)} | {f"low{i}": [0.5, 0.5] for i in range(4)}
+    curves["wobbly"] = [0.81, 0.89]
+    assert not policy.evaluate("wobbly", 2, runs(curves, sign), goal).stop
+    curves["wobbly"] = [0.89, 0.89]
+    assert policy.evaluate("wobbly", 2, runs(curves, sign), goal).stop
+    # The noise window is the last step only: at rung 4 an early wobble no longer counts.
+    curves = {f"top{i}": [0.9] * 4 for i in range(4)} | {f"low{i}": [0.5] * 4 for i in range(4)}
+    curves["wobbly"] = [0.89, 0.60, 0.88, 0.88]
+    assert policy.evaluate("wobbly", 4, runs(curves, sign), goal).stop
+    curves["wobbly"] = [0.60, 0.60, 0.76, 0.88]
+    assert not policy.evaluate("wobbly", 4, runs(curves, sign), goal).stop
 
 
 def test_warm_start_priors_are_comparison_points_never_stopped() -> None:
@@ -329,10 +345,10 @@ def test_sweep_file_round_trip() -> None:
     text = """
 early_termination:
   type: robust_asha
-  reduction_factor: 3
+  reduction_factor: 2
   min_interval: 1
-  noise_factor: 0.5
-  noise_window: 3
+  noise_factor: 0.25
+  noise_window: 2
   climb_factor: 0
   max_interval: 50
 """
@@ -343,7 +359,7 @@ early_termination:
     stored = policy.to_json()
     assert stored["name"] == "RobustAsha"
     assert policy_from_json(stored) == policy
-    assert repr(policy).startswith("RobustAshaPolicy(reduction_factor=3, min_interval=1, ")
+    assert repr(policy).startswith("RobustAshaPolicy(reduction_factor=2, min_interval=1, ")
 
 
 def test_sweep_file_unknown_key_is_named() -> None:
