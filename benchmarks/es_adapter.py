@@ -8,7 +8,7 @@ with ``{"policy": "bandit" | "median" | "truncation" | "asha" | "robust_asha" | 
 
     python harness.py --adapter benchmarks/es_adapter.py \
         --adapter-kwargs '{"policy": "median", "evaluation_interval": 1, "delay_evaluation": 5}' \
-        --name hs_median_1_5 --concurrency 1,4 --seeds 20 --n-trials 100 --out /tmp/es.jsonl
+        --name hs_median_1_5 --concurrency 1,4 --seeds 20 --n-trials 100 --out es.jsonl
 
 Each trial gets a ``RunHistory`` whose ``values`` is the harness's own list for that trial (the
 harness appends to it in place), so nothing is copied per report. ``on_trial_end`` marks a trial
