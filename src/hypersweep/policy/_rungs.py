@@ -8,13 +8,11 @@ hash of its id; bracket s starts its rungs at ``min_interval * reduction_factor*
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import judged_value
-from hypersweep.policy.base import RunHistory
+from hypersweep.policy.base import Histories
 
 
 class RungSchedule:
@@ -108,15 +106,13 @@ class RungSchedule:
         self,
         run_id: str,
         interval: int,
-        histories: Mapping[str, RunHistory],
+        histories: Histories,
         goal: PrimaryMetricGoal,
         kind: Any,
     ) -> list[float] | None:
         """The ranked ``kind`` values of the runs at ``run_id``'s rung, with the history index (``self._index``)
-        synced; None when the run is not judged here (no value at the interval, not a rung of its bracket, or
-        fewer than ``min_runs`` runs at the rung)."""
-        if judged_value(run_id, interval, histories) is None:
-            return None
+        synced; None when the run is not judged here (not a rung of its bracket, or fewer than ``min_runs`` runs
+        at the rung)."""
         bracket = self._bracket_of(run_id) if self._brackets > 1 else 0
         if not self._is_rung(interval, bracket):
             return None

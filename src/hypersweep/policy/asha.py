@@ -31,7 +31,6 @@ stops there).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import invalid
@@ -39,7 +38,7 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._common import fmt
 from hypersweep.policy._index import BEST, VALUE, HistoryIndex, count_better
 from hypersweep.policy._rungs import RungSchedule
-from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, Histories
 
 _OWNER = "AshaPolicy"
 _COMPARE = ("value", "best")
@@ -115,12 +114,8 @@ class AshaPolicy(RungSchedule, EarlyTerminationPolicy):
             "min_runs": self._min_runs,
         }
 
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` at a rung unless it is in the top 1/eta of the runs that reached it."""
         ranked = self._rung_population(run_id, interval, histories, goal, self._kind)

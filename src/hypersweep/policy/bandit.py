@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_number, invalid
+from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
 from hypersweep.policy._index import VALUE, HistoryIndex, below
-from hypersweep.policy.base import CONTINUE, Decision, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, Histories
 
 _OWNER = "BanditPolicy"
 
@@ -98,10 +98,11 @@ class BanditPolicy(ScheduledPolicy):
             props["slack_amount"] = self._slack_amount
         return props
 
-    def _decide(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` if its best value so far lies outside the slack of the best at ``interval``."""
+        index = self._synced(histories, goal)
         at_k = index.series(VALUE, interval)
         mine = index.best(run_id, interval)
         if not at_k or mine >= at_k[-1]:  # the best run is never stopped

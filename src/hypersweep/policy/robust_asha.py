@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int, check_number, invalid
@@ -42,7 +41,7 @@ from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._common import fmt
 from hypersweep.policy._index import BEST, HistoryIndex
 from hypersweep.policy._rungs import RungSchedule
-from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, Histories
 from hypersweep.status import RunStatus
 
 _OWNER = "RobustAshaPolicy"
@@ -204,19 +203,15 @@ class RobustAshaPolicy(RungSchedule, EarlyTerminationPolicy):
             return 0.0
         return sum(steps) / len(steps)
 
-    def _end(self, histories: Mapping[str, RunHistory]) -> int:
+    def _end(self, histories: Histories) -> int:
         """``max_interval``, or the length of the longest Completed run (0 if none)."""
         if self._max_interval is not None:
             return self._max_interval
         completed = RunStatus.COMPLETED
         return max((len(h.values) for h in histories.values() if h.status is completed), default=0)
 
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` at a rung when its optimistic bound is below the rung's cutoff."""
         ranked = self._rung_population(run_id, interval, histories, goal, BEST)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int, invalid
+from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
 from hypersweep.policy._index import VALUE, HistoryIndex, count_better
-from hypersweep.policy.base import CONTINUE, Decision, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, Histories
 from hypersweep.status import RunStatus
 
 _OWNER = "TruncationSelectionPolicy"
@@ -80,10 +80,11 @@ class TruncationSelectionPolicy(ScheduledPolicy):
             "exclude_finished_jobs": self._exclude_finished_jobs,
         }
 
-    def _decide(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` if its value at ``interval`` ranks in the bottom percentage."""
+        index = self._synced(histories, goal)
         ranked = index.series(VALUE, interval)
         mine = index.score(run_id, interval)
         n = len(ranked)
