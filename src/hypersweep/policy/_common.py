@@ -3,12 +3,14 @@ policies' base class, and number formatting in reasons."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, NoReturn, TypeVar, overload
 
 from hypersweep._validation import check_int
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._index import HistoryIndex
 from hypersweep.policy.base import EarlyTerminationPolicy, Histories
+
+T = TypeVar("T")
 
 
 def check_interval_args(
@@ -18,6 +20,36 @@ def check_interval_args(
     interval = check_int(evaluation_interval, "evaluation_interval", owner, low=0)
     delay = check_int(delay_evaluation, "delay_evaluation", owner, low=0)
     return max(interval, 1), delay
+
+
+class Setting(Generic[T]):
+    """A policy's setting, read-only: the constructor stores it in ``attr``, and reading returns it.
+
+    Args:
+        attr: the instance attribute that holds the value.
+        doc: what the setting means (the attribute's docstring).
+    """
+
+    def __init__(self, attr: str, doc: str) -> None:
+        self._attr = attr
+        self._name = attr
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Setting[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | Setting[T]:
+        if obj is None:
+            return self
+        value: T = getattr(obj, self._attr)
+        return value
+
+    def __set__(self, obj: object, value: Any) -> NoReturn:
+        raise AttributeError(f"{type(obj).__name__}.{self._name} is read-only")
 
 
 class ScheduledPolicy(EarlyTerminationPolicy):

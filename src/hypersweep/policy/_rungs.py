@@ -12,6 +12,7 @@ from typing import Any
 
 from hypersweep._validation import check_int
 from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy._common import Setting
 from hypersweep.policy.base import Histories
 
 
@@ -48,38 +49,13 @@ class RungSchedule:
         self._brackets = check_int(brackets, "brackets", owner, low=1)
         self._min_runs = check_int(min_runs, "min_runs", owner, low=1)
 
-    @property
-    def reduction_factor(self) -> int:
-        """eta: 1/eta of the runs survive each rung."""
-        return self._eta
-
-    @property
-    def min_interval(self) -> int:
-        """The first rung (grace period)."""
-        return self._min_interval
-
-    @property
-    def max_interval(self) -> int | None:
-        """The length of a full run, if given (no rung at or beyond it)."""
-        return self._max_interval
-
-    @property
-    def brackets(self) -> int:
-        """The number of Hyperband brackets."""
-        return self._brackets
-
-    @property
-    def min_runs(self) -> int:
-        """Runs that must reach a rung before anyone stops there."""
-        return self._min_runs
-
-    def _rung_properties(self) -> dict[str, Any]:
-        return {
-            "reduction_factor": self._eta,
-            "min_interval": self._min_interval,
-            "max_interval": self._max_interval,
-            "brackets": self._brackets,
-        }
+    reduction_factor = Setting[int]("_eta", "eta: 1/eta of the runs survive each rung.")
+    min_interval = Setting[int]("_min_interval", "The first rung (grace period).")
+    max_interval = Setting[int | None](
+        "_max_interval", "The length of a full run, if given (no rung at or beyond it)."
+    )
+    brackets = Setting[int]("_brackets", "The number of Hyperband brackets.")
+    min_runs = Setting[int]("_min_runs", "Runs that must reach a rung before anyone stops there.")
 
     def _group_of(self) -> Any:
         """The bracket of each run, for the history index (None with a single bracket)."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hypersweep._registry import Registry
+from hypersweep._registry import Registry, constructor_keys
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.status import RunStatus
 
@@ -115,11 +115,13 @@ class EarlyTerminationPolicy(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} implements neither decide nor evaluate")
 
     def properties(self) -> dict[str, Any]:
-        """The policy's settings, as HyperDrive serializes them."""
-        return {
-            "evaluation_interval": self.evaluation_interval,
-            "delay_evaluation": self.delay_evaluation,
-        }
+        """The policy's settings, as HyperDrive serializes them: the constructor's arguments.
+
+        By default, each keyword parameter of the constructor in its order, read from the
+        attribute of the same name; a policy whose settings are stored otherwise overrides this.
+        """
+        keys, _ = constructor_keys(type(self))
+        return {key: getattr(self, key) for key in keys}
 
     def to_json(self) -> dict[str, Any]:
         """``{"name": ..., "properties": {...}}`` (HyperDrive's ``policy_config``)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, Histories
 
@@ -24,10 +22,6 @@ class NoTerminationPolicy(EarlyTerminationPolicy):
     def should_evaluate(self, interval: int) -> bool:
         """Never: there is nothing to decide."""
         return False
-
-    def properties(self) -> dict[str, Any]:
-        """No properties (HyperDrive omits them)."""
-        return {}
 
     def decide(
         self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
