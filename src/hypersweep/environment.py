@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep._filelock import file_lock
-from hypersweep._validation import invalid
+from hypersweep._validation import check_workspace, invalid
 from hypersweep.conda_dependencies import CondaDependencies, load_conda_file
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError
 
@@ -457,10 +457,7 @@ def read_requirements(path: str | os.PathLike[str], param: str, owner: str) -> l
 
 
 def _workspace_path(workspace: Any) -> Path:
-    path = getattr(workspace, "path", workspace)
-    if not isinstance(path, (str, os.PathLike)):
-        raise invalid("workspace", "Environment", "a Workspace", workspace)
-    return Path(path)
+    return check_workspace(workspace, "Environment", path_ok=True)
 
 
 def _registry_root(workspace: Any) -> Path:
