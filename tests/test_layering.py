@@ -41,7 +41,7 @@ LAYERS: tuple[Layer, ...] = (
     # errors, statuses, the rule for logged values, the wire format: what every layer may know
     _layer(
         "foundation",
-        "errors _paths _values _validation status goal _wire _registry",
+        "errors _paths _filelock _values _validation status goal _wire _registry",
         stdlib_only=True,
     ),
     # what a training script imports: Run.get_context() and the live run the executors drive

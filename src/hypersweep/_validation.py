@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 from typing import Any
 
 from hypersweep.errors import InvalidConfigError
@@ -70,3 +72,15 @@ def check_int(
             rule = "an integer"
         raise invalid(param, owner, rule, value)
     return ivalue
+
+
+def check_workspace(workspace: Any, owner: str, *, path_ok: bool = False) -> Path:
+    """The folder of ``workspace``: its ``path`` attribute, or (with ``path_ok``) the path itself.
+
+    Raises:
+        InvalidConfigError: ``workspace`` is neither a Workspace nor, when allowed, a path.
+    """
+    path = getattr(workspace, "path", workspace if path_ok else None)
+    if not isinstance(path, (str, os.PathLike)):
+        raise invalid("workspace", owner, "a Workspace", workspace)
+    return Path(path)

@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hypersweep._validation import invalid
+from hypersweep._validation import check_workspace, invalid
 from hypersweep.errors import HypersweepError
 
 COMPUTE_DIR = "compute"
@@ -275,10 +275,7 @@ def _plain(value: Any) -> bool:
 
 
 def _ws_path(workspace: Any) -> Path:
-    path = getattr(workspace, "path", None)
-    if not isinstance(path, (str, os.PathLike)):
-        raise invalid("workspace", "ComputeTarget", "a Workspace", workspace)
-    return Path(path)
+    return check_workspace(workspace, "ComputeTarget")
 
 
 def _folder(workspace: Any) -> Path:

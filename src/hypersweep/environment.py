@@ -25,8 +25,6 @@ one per version.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -37,12 +35,13 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypersweep._validation import invalid
+from hypersweep._filelock import file_lock
+from hypersweep._validation import check_workspace, invalid
 from hypersweep.conda_dependencies import CondaDependencies, load_conda_file
 from hypersweep.errors import HypersweepError, InvalidConfigError, NotFoundError
 
@@ -458,10 +457,7 @@ def read_requirements(path: str | os.PathLike[str], param: str, owner: str) -> l
 
 
 def _workspace_path(workspace: Any) -> Path:
-    path = getattr(workspace, "path", workspace)
-    if not isinstance(path, (str, os.PathLike)):
-        raise invalid("workspace", "Environment", "a Workspace", workspace)
-    return Path(path)
+    return check_workspace(workspace, "Environment", path_ok=True)
 
 
 def _registry_root(workspace: Any) -> Path:
@@ -733,17 +729,6 @@ def spec_hash(needs: Needs) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _site_dirs() -> list[str]:
     """Where this Python finds its packages (hypersweep's own location first)."""
     import site
@@ -772,7 +757,7 @@ def build(
     folder = root / key
     if (folder / MARKER).is_file():
         return folder, False
-    with _locked(root / f"{key}.lock"):
+    with file_lock(root / f"{key}.lock"):
         if (folder / MARKER).is_file():  # built by another sweep while this one waited
             return folder, False
         if folder.exists():

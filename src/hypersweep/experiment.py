@@ -417,23 +417,12 @@ class ScriptRun(Run):
         parent = self.get_properties().get("azureml.parentRunId")
         return self.experiment.workspace.get_run(parent) if parent else None
 
-    def wait_for_completion(
-        self,
-        show_output: bool = False,
-        wait_post_processing: bool = False,
-        raise_on_error: bool = True,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Block until the run ends; with ``show_output``, print its output as it comes. Return :meth:`get_details`.
-
-        Ctrl-C while waiting cancels the run.
-
-        Raises:
-            RunFailedError: the run failed and ``raise_on_error`` is True.
-        """
+    def _wait(self, show_output: bool, raise_on_error: bool) -> dict[str, Any]:
+        """Wait for the run's row, then for its end and for the sweep that drives it; Ctrl-C
+        cancels the run."""
         self._wait_row()
         try:
-            details = super().wait_for_completion(show_output=show_output, raise_on_error=False)
+            details = super()._wait(show_output, False)
             if self._controller is not None:
                 while not self._controller.wait(0.2):
                     pass
@@ -576,21 +565,9 @@ class HyperDriveRun(Run):
             controller.cancel()
         return True
 
-    def wait_for_completion(
-        self,
-        show_output: bool = False,
-        wait_post_processing: bool = False,
-        raise_on_error: bool = True,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Block until the sweep ends; return :meth:`get_details`.
-
-        Args:
-            show_output: show a live progress display and, at the end, a table of the runs.
-            raise_on_error: raise :class:`RunFailedError` if the sweep itself failed.
-
-        Ctrl-C while waiting cancels the sweep (every run is stopped, its state recorded).
-        """
+    def _wait(self, show_output: bool, raise_on_error: bool) -> dict[str, Any]:
+        """Wait for the sweep's end, with its live display if ``show_output``; Ctrl-C cancels the
+        sweep (every run is stopped, its state recorded)."""
         try:
             if show_output:
                 from hypersweep.display import watch
@@ -653,15 +630,7 @@ class HyperDriveRun(Run):
     def _child_rows(self) -> list[RunRecord]:
         return self._store().runs(self.id)
 
-    def get_children(
-        self,
-        recursive: bool = False,
-        tags: Any = None,
-        properties: Any = None,
-        type: Any = None,
-        status: str | None = None,
-        **kwargs: Any,
-    ) -> list[Run]:
+    def _children(self, status: str | None) -> list[Run]:
         """The sweep's runs in creation order (optionally only those with ``status``)."""
         return [
             Run(self.experiment, record.id)

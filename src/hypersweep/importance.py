@@ -269,6 +269,16 @@ def _thresholds(tree: Any, column: int) -> np.ndarray:
     return tree.threshold[tree.feature == column]
 
 
+def _too_few(what: str, n_runs: int, counts: dict[str, int]) -> Importances:
+    """No importances: fewer than :data:`MIN_RUNS` runs of the kind ``what`` names."""
+    return Importances(
+        {},
+        n_runs=n_runs,
+        counts=counts,
+        message=f"Importance needs at least {MIN_RUNS} {what}; this sweep has {n_runs}.",
+    )
+
+
 def compute_importances(
     parameter_space: Mapping[str, Any],
     runs: Sequence[tuple[Mapping[str, Any], float]],
@@ -303,14 +313,8 @@ def compute_importances(
             {}, n_runs=len(runs), counts=counts, message="The sweep has no hyperparameters."
         )
     if len(runs) < MIN_RUNS:
-        return Importances(
-            {},
-            n_runs=len(runs),
-            counts=counts,
-            message=(
-                f"Importance needs at least {MIN_RUNS} Completed or Canceled runs that logged the primary metric; "
-                f"this sweep has {len(runs)}."
-            ),
+        return _too_few(
+            "Completed or Canceled runs that logged the primary metric", len(runs), counts
         )
     key = _key(params, runs, n_trees, max_depth, seed)
     cached = _cache_get(key)
@@ -338,14 +342,7 @@ def compute_importances(
         counts["outside_space"] = skipped
     zero = {col.name: 0.0 for col in columns}
     if len(ys) < MIN_RUNS:
-        return Importances(
-            {},
-            n_runs=len(ys),
-            counts=counts,
-            message=(
-                f"Importance needs at least {MIN_RUNS} runs whose values lie in the search space; this sweep has {len(ys)}."
-            ),
-        )
+        return _too_few("runs whose values lie in the search space", len(ys), counts)
     X, y = np.array(rows, dtype=float), np.array(ys, dtype=float)
     if np.ptp(y) == 0:
         result = Importances(

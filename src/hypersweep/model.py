@@ -71,6 +71,18 @@ def _str_dict(value: Any, param: str, owner: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _properties(
+    properties: Any, framework: str | None, framework_version: str | None, owner: str
+) -> dict[str, str]:
+    """A model's properties: ``properties``, and the framework and its version unless they set them."""
+    props = _str_dict(properties, "properties", owner)
+    if framework:
+        props.setdefault("model_framework", str(framework))
+    if framework_version:
+        props.setdefault("model_framework_version", str(framework_version))
+    return props
+
+
 def _models_root(ws_path: Path) -> Path:
     return ws_path / STATE_DIR / MODELS_DIR
 
@@ -166,11 +178,7 @@ def register_from_run(
             f"(relative to its folder, e.g. 'outputs/model.joblib'). Got {model_path!r}, which the run does not "
             f"have; its outputs are: {', '.join(present[:20]) or 'none'}."
         )
-    props = _str_dict(properties, "properties", owner)
-    if model_framework:
-        props.setdefault("model_framework", str(model_framework))
-    if model_framework_version:
-        props.setdefault("model_framework_version", str(model_framework_version))
+    props = _properties(properties, model_framework, model_framework_version, owner)
     name, version = _register(
         ws_path,
         source,
@@ -305,11 +313,7 @@ class Model:
         if not isinstance(model_path, (str, Path)) or not Path(model_path).exists():
             raise invalid("model_path", owner, "an existing local file or folder", model_path)
         source = Path(model_path).resolve()
-        props = _str_dict(properties, "properties", owner)
-        if model_framework:
-            props.setdefault("model_framework", str(model_framework))
-        if model_framework_version:
-            props.setdefault("model_framework_version", str(model_framework_version))
+        props = _properties(properties, model_framework, model_framework_version, owner)
         name, version = _register(
             workspace.path,
             source,

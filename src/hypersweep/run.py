@@ -352,9 +352,22 @@ class Run:
         raise_on_error: bool = True,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Block until the run is Completed, Failed or Canceled; return :meth:`get_details`.
+        """Block until the run (a sweep: the sweep) is Completed, Failed or Canceled; return
+        :meth:`get_details`.
 
-        ``wait_post_processing`` is accepted as in Azure's ``Run`` and has no effect here."""
+        Args:
+            show_output: print the run's output as it comes (a sweep: show a live progress
+                display and, at the end, a table of its runs).
+            raise_on_error: raise :class:`~hypersweep.errors.RunFailedError` if the run (a sweep:
+                the sweep itself) failed.
+
+        ``wait_post_processing`` is accepted as in Azure's ``Run`` and has no effect here. A run or
+        a sweep submitted in this process is canceled by Ctrl-C while it is waited for.
+        """
+        return self._wait(show_output, raise_on_error)
+
+    def _wait(self, show_output: bool, raise_on_error: bool) -> dict[str, Any]:
+        """:meth:`wait_for_completion`'s work: wait for the run's row to end."""
         return self._results().wait(show_output=show_output, raise_on_error=raise_on_error)
 
     @property
@@ -445,17 +458,23 @@ class Run:
 
         The image is copied into the run's ``outputs/images/`` and shown on the dashboard's run page.
         """
+        if (path is None) == (plot is None):
+            raise _invalid(
+                "path",
+                "Run.log_image",
+                "given, or else 'plot' (exactly one of the two)",
+                f"path={path!r}, plot={plot!r}",
+            )
+        self._keep_image(name, path, plot, description)
+
+    def _keep_image(
+        self, name: str, path: str | os.PathLike[str] | None, plot: Any, description: str
+    ) -> None:
+        """Copy the image (exactly one of ``path`` and ``plot`` is given) into the run and log it."""
         import re
         from pathlib import Path
 
         owner = "Run.log_image"
-        if (path is None) == (plot is None):
-            raise _invalid(
-                "path",
-                owner,
-                "given, or else 'plot' (exactly one of the two)",
-                f"path={path!r}, plot={plot!r}",
-            )
         if plot is not None and not callable(getattr(plot, "savefig", None)):
             raise _invalid("plot", owner, "a matplotlib figure or matplotlib.pyplot", plot)
         if path is not None and not Path(path).is_file():
@@ -619,7 +638,12 @@ class Run:
         status: str | None = None,
         **kwargs: Any,
     ) -> list[Run]:
-        """The child runs made with :meth:`child_run` (optionally only those with ``status``)."""
+        """The child runs (optionally only those with ``status``): those made with
+        :meth:`child_run`, or a sweep's runs in creation order."""
+        return self._children(status)
+
+    def _children(self, status: str | None) -> list[Run]:
+        """:meth:`get_children`'s work: the runs made with :meth:`child_run`."""
         children = _store_side().children(self._workspace_path(), self.id)
         return [c for c in children if status is None or c.get_status() == status]
 
@@ -909,20 +933,9 @@ class _OfflineRun(LiveRun):
 
     # Outside hypersweep nothing is copied: what would be kept is printed.
 
-    def log_image(
-        self,
-        name: str,
-        path: str | os.PathLike[str] | None = None,
-        plot: Any = None,
-        description: str = "",
+    def _keep_image(
+        self, name: str, path: str | os.PathLike[str] | None, plot: Any, description: str
     ) -> None:
-        if (path is None) == (plot is None):
-            raise _invalid(
-                "path",
-                "Run.log_image",
-                "given, or else 'plot' (exactly one of the two)",
-                f"path={path!r}, plot={plot!r}",
-            )
         print(f"Attempted to log image metric {name}:\n{path if path is not None else plot}")
         sys.stdout.flush()
 

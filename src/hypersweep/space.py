@@ -228,9 +228,30 @@ class Randint(ParameterExpression):
 
 
 class _Quantized(ParameterExpression):
-    """Shared rounding for the q-expressions: ``round(x / q) * q``."""
+    """What ``uniform`` and ``normal`` share: two numbers and an optional ``q``, the ``exp`` of
+    their ``log`` forms, and the rounding of the q-expressions, ``round(x / q) * q``."""
 
     q: float | None = None
+    #: The attributes of the two numbers, and their sweep file keys.
+    _numbers: ClassVar[tuple[str, str]]
+    _number_keys: ClassVar[tuple[str, str]]
+
+    @property
+    def args(self) -> list[Any]:
+        numbers = [getattr(self, name) for name in self._numbers]
+        return numbers if self.q is None else [*numbers, self.q]
+
+    @property
+    def _yaml_keys(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (*self._number_keys, "q")[: len(self.args)]
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """From the sampled scale to values (``exp`` for the log forms)."""
+        return np.exp(x) if self.log else x
+
+    def _inverse(self, value: float) -> float:
+        """From a value back to the sampled scale."""
+        return math.log(max(value, 1e-300)) if self.log else value
 
     @property
     def is_discrete(self) -> bool:
@@ -259,24 +280,12 @@ class Uniform(_Quantized):
     """``uniform(low, high)``, ``loguniform`` (``exp`` of it) and their quantized forms."""
 
     kind = "uniform"
+    _numbers = ("low", "high")
+    _number_keys = ("min_value", "max_value")
 
     def __init__(self, low: float, high: float, q: float | None = None) -> None:
         self.low, self.high, self.q = low, high, q
         self._as_list()
-
-    @property
-    def args(self) -> list[Any]:
-        return [self.low, self.high] if self.q is None else [self.low, self.high, self.q]
-
-    @property
-    def _yaml_keys(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("min_value", "max_value", "q")[: len(self.args)]
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def _inverse(self, value: float) -> float:
-        return value
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -309,35 +318,17 @@ class LogUniform(Uniform):
     kind = "loguniform"
     log = True
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(x)
-
-    def _inverse(self, value: float) -> float:
-        return math.log(max(value, 1e-300))
-
 
 class Normal(_Quantized):
     """``normal(mu, sigma)``, ``lognormal`` (``exp`` of it) and their quantized forms."""
 
     kind = "normal"
+    _numbers = ("mu", "sigma")
+    _number_keys = ("mu", "sigma")
 
     def __init__(self, mu: float, sigma: float, q: float | None = None) -> None:
         self.mu, self.sigma, self.q = mu, sigma, q
         self._as_list()
-
-    @property
-    def args(self) -> list[Any]:
-        return [self.mu, self.sigma] if self.q is None else [self.mu, self.sigma, self.q]
-
-    @property
-    def _yaml_keys(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("mu", "sigma", "q")[: len(self.args)]
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def _inverse(self, value: float) -> float:
-        return value
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         x = rng.normal(self.mu, self.sigma, 1 if size is None else size)
@@ -365,12 +356,6 @@ class LogNormal(Normal):
 
     kind = "lognormal"
     log = True
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(x)
-
-    def _inverse(self, value: float) -> float:
-        return math.log(max(value, 1e-300))
 
 
 class QUniform(Uniform):

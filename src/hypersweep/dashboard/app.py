@@ -20,6 +20,12 @@ from hypersweep.dashboard._security import Guard
 from hypersweep.dashboard.api import make_router
 
 STATIC = Path(__file__).parent / "static"
+#: The scripts of each page, after ``hs-core.js``, in order; every page shares ``static/page.html``.
+PAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
+    "index": ("index.js",),
+    "sweep": ("sweep.js", "echarts.min.js", "hs-charts.js", "hs-sweep.js", "hs-importance.js"),
+    "run": ("run.js", "echarts.min.js", "hs-charts.js", "hs-run.js"),
+}
 # Pages run only the package's own scripts; data never reaches the page as HTML.
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -66,8 +72,13 @@ def create_app(workspace_path: str | Path, token: str | None = None) -> FastAPI:
     app.include_router(make_router(reader, workspace))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    template = (STATIC / "page.html").read_text(encoding="utf-8")
+
     def page(name: str) -> Response:
-        text = (STATIC / f"{name}.html").read_text(encoding="utf-8")
+        scripts = "\n".join(
+            f'  <script src="/static/{script}" defer></script>' for script in PAGE_SCRIPTS[name]
+        )
+        text = template.replace("__HS_SCRIPTS__", scripts)
         text = text.replace("__HS_TOKEN__", html.escape(guard.action_token, quote=True))
         return HTMLResponse(
             text, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"}

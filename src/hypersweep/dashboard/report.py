@@ -10,6 +10,7 @@ import html
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,30 +52,30 @@ def library_html() -> str:
     return _script("(function(define, module, exports){\n" + code + "\n}).call(window);")
 
 
-def sweep_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
-    """The same data as ``GET /api/sweeps/{sweep_id}``, read directly from the workspace."""
+def _read(
+    workspace: str | Path, payload: Callable[[Any, str], dict[str, Any]], sweep_id: str
+) -> dict[str, Any]:
+    """``payload(reads, sweep_id)`` on one read-only snapshot of the workspace's database."""
     reader = Reader(workspace)
     if not reader.exists:
         raise NotFoundError(f"{Path(workspace)} has no hypersweep workspace database.")
     try:
         with reader.snapshot() as reads:
-            return _sweeps.sweep_payload(reads, sweep_id)
+            return payload(reads, sweep_id)
     finally:
         reader.close()
+
+
+def sweep_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
+    """The same data as ``GET /api/sweeps/{sweep_id}``, read directly from the workspace."""
+    return _read(workspace, _sweeps.sweep_payload, sweep_id)
 
 
 def importance_data(workspace: str | Path, sweep_id: str) -> dict[str, Any]:
     """The same data as ``GET /api/sweeps/{sweep_id}/importance``, read directly from the workspace."""
     from hypersweep.dashboard._importance import importance_payload
 
-    reader = Reader(workspace)
-    if not reader.exists:
-        raise NotFoundError(f"{Path(workspace)} has no hypersweep workspace database.")
-    try:
-        with reader.snapshot() as reads:
-            return importance_payload(reads, sweep_id)
-    finally:
-        reader.close()
+    return _read(workspace, importance_payload, sweep_id)
 
 
 def _importance_view(data: dict[str, Any], element_id: str) -> str:

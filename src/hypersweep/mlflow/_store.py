@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
+from hypersweep._filelock import file_lock
 from hypersweep.mlflow._trials import (
     ARTIFACTS_DIR,
     DB_NAME,
@@ -34,17 +33,6 @@ from hypersweep.mlflow._trials import (
 
 _PARENT_TAG = "mlflow.parentRunId"
 _RUN_NAME_TAG = "mlflow.runName"
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Serialize the first use of a workspace's MLflow database among the trials that start at once."""
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _schema_template() -> Path | None:
@@ -62,7 +50,7 @@ def _schema_template() -> Path | None:
         return template
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        with _file_lock(cache / "mlflow-schema.lock"):
+        with file_lock(cache / "mlflow-schema.lock"):
             if not template.exists():
                 partial = cache / f".{template.name}.{os.getpid()}"
                 engine = sqlalchemy.create_engine(f"sqlite:///{partial}")
@@ -125,7 +113,7 @@ class HypersweepTrackingStore(SqlAlchemyStore):
         self._experiments: dict[str, str] = {}
         self._experiments_lock = threading.Lock()
         self.db = db = state / DB_NAME
-        with _file_lock(state / "mlflow.lock"):
+        with file_lock(state / "mlflow.lock"):
             if not db.exists() and (template := _schema_template()) is not None:
                 partial = state / f".{DB_NAME}.{os.getpid()}"
                 shutil.copyfile(template, partial)

@@ -1,16 +1,16 @@
-"""Helpers the policies share (private): validation of the scheduling arguments, the prologue
-of every decision, and number formatting in reasons."""
+"""Helpers the policies share (private): validation of the scheduling arguments, the scheduled
+policies' base class, and number formatting in reasons."""
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic, NoReturn, TypeVar, overload
 
 from hypersweep._validation import check_int
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._index import HistoryIndex
-from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+from hypersweep.policy.base import EarlyTerminationPolicy, Histories
+
+T = TypeVar("T")
 
 
 def check_interval_args(
@@ -22,42 +22,48 @@ def check_interval_args(
     return max(interval, 1), delay
 
 
-class ScheduledPolicy(EarlyTerminationPolicy):
-    """A policy with read-only ``evaluation_interval`` and ``delay_evaluation``.
+class Setting(Generic[T]):
+    """A policy's setting, read-only: the constructor stores it in ``attr``, and reading returns it.
 
-    Subclasses that keep a :class:`HistoryIndex` in ``_index`` implement :meth:`_decide`; the
-    shared prologue (only a reporting run with a real value at ``interval`` is judged, and the
-    index is brought up to date first) is :meth:`evaluate`'s.
+    Args:
+        attr: the instance attribute that holds the value.
+        doc: what the setting means (the attribute's docstring).
     """
+
+    def __init__(self, attr: str, doc: str) -> None:
+        self._attr = attr
+        self._name = attr
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Setting[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | Setting[T]:
+        if obj is None:
+            return self
+        value: T = getattr(obj, self._attr)
+        return value
+
+    def __set__(self, obj: object, value: Any) -> NoReturn:
+        raise AttributeError(f"{type(obj).__name__}.{self._name} is read-only")
+
+
+class ScheduledPolicy(EarlyTerminationPolicy):
+    """A policy with read-only ``evaluation_interval`` and ``delay_evaluation`` and a
+    :class:`HistoryIndex` in ``_index``, which :meth:`_synced` brings up to date."""
 
     _evaluation_interval: int = 1
     _delay_evaluation: int = 0
     _index: HistoryIndex
 
-    def properties(self) -> dict[str, Any]:
-        """The two intervals, as HyperDrive serializes them; subclasses add their own settings."""
-        return {
-            "evaluation_interval": self.evaluation_interval,
-            "delay_evaluation": self.delay_evaluation,
-        }
-
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
-    ) -> Decision:
-        if judged_value(run_id, interval, histories) is None:
-            return CONTINUE
+    def _synced(self, histories: Histories, goal: PrimaryMetricGoal) -> HistoryIndex:
+        """The history index, up to date with ``histories``."""
         self._index.sync(histories, goal)
-        return self._decide(run_id, interval, histories, self._index)
-
-    def _decide(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
-    ) -> Decision:
-        """The rule itself, on an up-to-date index, for a run that has a value at ``interval``."""
-        raise NotImplementedError
+        return self._index
 
     @property
     def evaluation_interval(self) -> int:  # type: ignore[override]
@@ -68,23 +74,6 @@ class ScheduledPolicy(EarlyTerminationPolicy):
     def delay_evaluation(self) -> int:  # type: ignore[override]
         """The first interval evaluated."""
         return self._delay_evaluation
-
-
-def judged_value(run_id: str, interval: int, histories: Mapping[str, RunHistory]) -> float | None:
-    """The reporting run's value at ``interval``, or None when no rule may judge it there.
-
-    None when the run is unknown, is a warm-start prior (comparison point only), has not reached
-    ``interval``, or logged NaN at it (a NaN never drives a decision).
-    """
-    history = histories.get(run_id)
-    if history is None or history.prior:
-        return None
-    if isinstance(interval, bool) or not isinstance(interval, numbers.Integral):
-        return None
-    if interval < 1 or interval > len(history.values):
-        return None
-    value = history.values[interval - 1]
-    return None if value != value else value
 
 
 def fmt(x: float) -> str:

@@ -8,13 +8,12 @@ hash of its id; bracket s starts its rungs at ``min_interval * reduction_factor*
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import judged_value
-from hypersweep.policy.base import RunHistory
+from hypersweep.policy._common import Setting
+from hypersweep.policy.base import Histories
 
 
 class RungSchedule:
@@ -50,38 +49,13 @@ class RungSchedule:
         self._brackets = check_int(brackets, "brackets", owner, low=1)
         self._min_runs = check_int(min_runs, "min_runs", owner, low=1)
 
-    @property
-    def reduction_factor(self) -> int:
-        """eta: 1/eta of the runs survive each rung."""
-        return self._eta
-
-    @property
-    def min_interval(self) -> int:
-        """The first rung (grace period)."""
-        return self._min_interval
-
-    @property
-    def max_interval(self) -> int | None:
-        """The length of a full run, if given (no rung at or beyond it)."""
-        return self._max_interval
-
-    @property
-    def brackets(self) -> int:
-        """The number of Hyperband brackets."""
-        return self._brackets
-
-    @property
-    def min_runs(self) -> int:
-        """Runs that must reach a rung before anyone stops there."""
-        return self._min_runs
-
-    def _rung_properties(self) -> dict[str, Any]:
-        return {
-            "reduction_factor": self._eta,
-            "min_interval": self._min_interval,
-            "max_interval": self._max_interval,
-            "brackets": self._brackets,
-        }
+    reduction_factor = Setting[int]("_eta", "eta: 1/eta of the runs survive each rung.")
+    min_interval = Setting[int]("_min_interval", "The first rung (grace period).")
+    max_interval = Setting[int | None](
+        "_max_interval", "The length of a full run, if given (no rung at or beyond it)."
+    )
+    brackets = Setting[int]("_brackets", "The number of Hyperband brackets.")
+    min_runs = Setting[int]("_min_runs", "Runs that must reach a rung before anyone stops there.")
 
     def _group_of(self) -> Any:
         """The bracket of each run, for the history index (None with a single bracket)."""
@@ -108,15 +82,13 @@ class RungSchedule:
         self,
         run_id: str,
         interval: int,
-        histories: Mapping[str, RunHistory],
+        histories: Histories,
         goal: PrimaryMetricGoal,
         kind: Any,
     ) -> list[float] | None:
         """The ranked ``kind`` values of the runs at ``run_id``'s rung, with the history index (``self._index``)
-        synced; None when the run is not judged here (no value at the interval, not a rung of its bracket, or
-        fewer than ``min_runs`` runs at the rung)."""
-        if judged_value(run_id, interval, histories) is None:
-            return None
+        synced; None when the run is not judged here (not a rung of its bracket, or fewer than ``min_runs`` runs
+        at the rung)."""
         bracket = self._bracket_of(run_id) if self._brackets > 1 else 0
         if not self._is_rung(interval, bracket):
             return None

@@ -31,15 +31,12 @@ stops there).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from hypersweep._validation import invalid
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import fmt
+from hypersweep.policy._common import Setting, fmt
 from hypersweep.policy._index import BEST, VALUE, HistoryIndex, count_better
 from hypersweep.policy._rungs import RungSchedule
-from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, Histories
 
 _OWNER = "AshaPolicy"
 _COMPARE = ("value", "best")
@@ -102,25 +99,12 @@ class AshaPolicy(RungSchedule, EarlyTerminationPolicy):
         self._kind = VALUE if compare == "value" else BEST
         self._index = HistoryIndex((self._kind,), group_of=self._group_of())
 
-    @property
-    def compare(self) -> str:
-        """``"value"`` (value at the rung) or ``"best"`` (best value up to the rung)."""
-        return self._compare
+    compare = Setting[str](
+        "_compare", "``'value'`` (value at the rung) or ``'best'`` (best value up to the rung)."
+    )
 
-    def properties(self) -> dict[str, Any]:
-        """The settings, in the shape of HyperDrive's policy properties."""
-        return {
-            **self._rung_properties(),
-            "compare": self._compare,
-            "min_runs": self._min_runs,
-        }
-
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` at a rung unless it is in the top 1/eta of the runs that reached it."""
         ranked = self._rung_population(run_id, interval, histories, goal, self._kind)

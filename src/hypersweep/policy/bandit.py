@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_number, invalid
-from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy._common import ScheduledPolicy, Setting, check_interval_args, fmt
 from hypersweep.policy._index import VALUE, HistoryIndex, below
-from hypersweep.policy.base import CONTINUE, Decision, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, Histories
 
 _OWNER = "BanditPolicy"
 
@@ -79,29 +79,29 @@ class BanditPolicy(ScheduledPolicy):
         )
         self._index = HistoryIndex((VALUE,))
 
-    @property
-    def slack_factor(self) -> float | None:
-        """The allowed ratio to the best value, or None when ``slack_amount`` is used."""
-        return self._slack_factor
-
-    @property
-    def slack_amount(self) -> float | None:
-        """The allowed absolute distance to the best value, or None when ``slack_factor`` is used."""
-        return self._slack_amount
+    slack_factor = Setting[float | None](
+        "_slack_factor",
+        "The allowed ratio to the best value, or None when ``slack_amount`` is used.",
+    )
+    slack_amount = Setting[float | None](
+        "_slack_amount",
+        "The allowed absolute distance to the best value, or None when ``slack_factor`` is used.",
+    )
 
     def properties(self) -> dict[str, Any]:
         """HyperDrive's properties: the intervals plus whichever slack is set."""
-        props = super().properties()
-        if self._slack_factor is not None:
-            props["slack_factor"] = self._slack_factor
-        else:
-            props["slack_amount"] = self._slack_amount
-        return props
+        slack = "slack_factor" if self._slack_factor is not None else "slack_amount"
+        return {
+            "evaluation_interval": self._evaluation_interval,
+            "delay_evaluation": self._delay_evaluation,
+            slack: getattr(self, slack),
+        }
 
-    def _decide(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` if its best value so far lies outside the slack of the best at ``interval``."""
+        index = self._synced(histories, goal)
         at_k = index.series(VALUE, interval)
         mine = index.best(run_id, interval)
         if not at_k or mine >= at_k[-1]:  # the best run is never stopped

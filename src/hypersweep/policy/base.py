@@ -8,6 +8,7 @@ no processes.
 from __future__ import annotations
 
 import abc
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -44,6 +45,9 @@ class Decision:
 
 
 CONTINUE = Decision(False)
+
+#: Every run of a sweep and of its warm-start sweeps, by run id.
+Histories = Mapping[str, RunHistory]
 
 
 class EarlyTerminationPolicy(abc.ABC):
@@ -85,15 +89,18 @@ class EarlyTerminationPolicy(abc.ABC):
         """True when interval k is selected: ``k % evaluation_interval == 0 and k >= delay_evaluation``."""
         return interval % self.evaluation_interval == 0 and interval >= self.delay_evaluation
 
-    @abc.abstractmethod
     def evaluate(
         self,
         run_id: str,
         interval: int,
-        histories: Mapping[str, RunHistory],
+        histories: Histories,
         goal: PrimaryMetricGoal,
     ) -> Decision:
         """Decide whether ``run_id``, which just logged its ``interval``-th value, stops now.
+
+        Only a run with a real value at ``interval`` is judged (see :func:`judged_value`): its
+        decision is :meth:`decide`'s, and every other report continues. A policy implements
+        :meth:`decide`; one that must see every report may override this method instead.
 
         Args:
             run_id: the reporting run; ``histories[run_id].values`` has ``interval`` values.
@@ -101,15 +108,34 @@ class EarlyTerminationPolicy(abc.ABC):
             histories: every run of the sweep (and of warm-start sweeps), finished or not.
             goal: whether larger or smaller values are better.
         """
+        if judged_value(run_id, interval, histories) is None:
+            return CONTINUE
+        return self.decide(run_id, interval, histories, goal)
+
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
+    ) -> Decision:
+        """The policy's rule, for a reporting run that has a real value at ``interval``.
+
+        The arguments are :meth:`evaluate`'s; ``histories[run_id].values[interval - 1]`` is a
+        number (not NaN) and ``run_id`` is not a warm-start prior.
+        """
+        raise NotImplementedError(f"{type(self).__name__} implements neither decide nor evaluate")
 
     def properties(self) -> dict[str, Any]:
-        """The policy's settings, as HyperDrive serializes them: its constructor's keyword parameters.
+        """The policy's settings, as HyperDrive serializes them: the constructor's arguments.
 
-        By default each one's value is the attribute of the same name (as scikit-learn's
-        ``get_params``); a parameter kept under another name needs a ``properties`` of its own.
+        By default, each keyword parameter of the constructor in its order, read from the
+        attribute of the same name; a policy whose settings are stored otherwise overrides this.
         """
         keys, _ = constructor_keys(type(self))
-        return {key: getattr(self, key) for key in keys if hasattr(self, key)}
+        missing = [key for key in keys if not hasattr(self, key)]
+        if missing:
+            raise TypeError(
+                f"{type(self).__name__} keeps its constructor's parameter {missing[0]!r} under another "
+                f"name: store it as self.{missing[0]}, or define properties() (see CONTRIBUTING.md)."
+            )
+        return {key: getattr(self, key) for key in keys}
 
     def to_json(self) -> dict[str, Any]:
         """``{"name": ..., "properties": {...}}`` (HyperDrive's ``policy_config``)."""
@@ -142,3 +168,20 @@ POLICIES: Registry[type[EarlyTerminationPolicy]] = Registry("early-termination p
 def values_at(history: RunHistory, interval: int) -> Sequence[float]:
     """The run's values for intervals 1..interval (fewer if it has not reached it)."""
     return history.values[:interval]
+
+
+def judged_value(run_id: str, interval: int, histories: Histories) -> float | None:
+    """The reporting run's value at ``interval``, or None when no rule may judge it there.
+
+    None when the run is unknown, is a warm-start prior (comparison point only), has not reached
+    ``interval``, or logged NaN at it (a NaN never drives a decision).
+    """
+    history = histories.get(run_id)
+    if history is None or history.prior:
+        return None
+    if isinstance(interval, bool) or not isinstance(interval, numbers.Integral):
+        return None
+    if interval < 1 or interval > len(history.values):
+        return None
+    value = history.values[interval - 1]
+    return None if value != value else value

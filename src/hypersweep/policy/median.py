@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
 from hypersweep.policy._index import AVERAGE, HistoryIndex, median_of_sorted
-from hypersweep.policy.base import CONTINUE, Decision, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, Histories
 
 
 class MedianStoppingPolicy(ScheduledPolicy):
@@ -43,10 +42,11 @@ class MedianStoppingPolicy(ScheduledPolicy):
         )
         self._index = HistoryIndex((AVERAGE,))
 
-    def _decide(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` if its best so far is worse than the median running average at ``interval``."""
+        index = self._synced(histories, goal)
         averages = index.series(AVERAGE, interval)
         if len(averages) < 2:
             return CONTINUE

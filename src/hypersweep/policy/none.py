@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, Histories
 
 
 class NoTerminationPolicy(EarlyTerminationPolicy):
@@ -26,16 +23,8 @@ class NoTerminationPolicy(EarlyTerminationPolicy):
         """Never: there is nothing to decide."""
         return False
 
-    def properties(self) -> dict[str, Any]:
-        """No properties (HyperDrive omits them)."""
-        return {}
-
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Always continue."""
         return CONTINUE

@@ -42,15 +42,14 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Mapping
 from typing import Any
 
 from hypersweep._validation import check_int, check_number, invalid
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.policy._common import fmt
+from hypersweep.policy._common import Setting, fmt
 from hypersweep.policy._index import BEST, HistoryIndex
 from hypersweep.policy._rungs import RungSchedule
-from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, EarlyTerminationPolicy, Histories
 from hypersweep.status import RunStatus
 
 _OWNER = "RobustAshaPolicy"
@@ -154,42 +153,22 @@ class RobustAshaPolicy(RungSchedule, EarlyTerminationPolicy):
         self._keep_ties = keep_ties
         self._index = HistoryIndex((BEST,), group_of=self._group_of())
 
-    @property
-    def noise_factor(self) -> float:
-        """Multiples of a run's own epoch-to-epoch noise it may be behind the cutoff."""
-        return self._noise_factor
-
-    @property
-    def trend_factor(self) -> float:
-        """Multiples of a run's gain since the previous rung it may be behind the cutoff."""
-        return self._trend_factor
-
-    @property
-    def noise_window(self) -> int:
-        """How many latest values the noise estimate uses."""
-        return self._noise_window
-
-    @property
-    def climb_factor(self) -> float:
-        """How much of its linear extrapolation to the end a steadily climbing run may be behind."""
-        return self._climb_factor
-
-    @property
-    def keep_ties(self) -> bool:
-        """Whether a run whose bound only ties the cutoff always goes on."""
-        return self._keep_ties
-
-    def properties(self) -> dict[str, Any]:
-        """The settings, in the shape of HyperDrive's policy properties."""
-        return {
-            **self._rung_properties(),
-            "noise_factor": self._noise_factor,
-            "trend_factor": self._trend_factor,
-            "noise_window": self._noise_window,
-            "min_runs": self._min_runs,
-            "climb_factor": self._climb_factor,
-            "keep_ties": self._keep_ties,
-        }
+    noise_factor = Setting[float](
+        "_noise_factor",
+        "Multiples of a run's own epoch-to-epoch noise it may be behind the cutoff.",
+    )
+    trend_factor = Setting[float](
+        "_trend_factor",
+        "Multiples of a run's gain since the previous rung it may be behind the cutoff.",
+    )
+    noise_window = Setting[int]("_noise_window", "How many latest values the noise estimate uses.")
+    climb_factor = Setting[float](
+        "_climb_factor",
+        "How much of its linear extrapolation to the end a steadily climbing run may be behind.",
+    )
+    keep_ties = Setting[bool](
+        "_keep_ties", "Whether a run whose bound only ties the cutoff always goes on."
+    )
 
     def _noise(self, values: list[float], interval: int) -> float:
         """Mean absolute difference of consecutive non-NaN values among the last window ones."""
@@ -212,19 +191,15 @@ class RobustAshaPolicy(RungSchedule, EarlyTerminationPolicy):
             return 0.0
         return sum(steps) / len(steps)
 
-    def _end(self, histories: Mapping[str, RunHistory]) -> int:
+    def _end(self, histories: Histories) -> int:
         """``max_interval``, or the length of the longest Completed run (0 if none)."""
         if self._max_interval is not None:
             return self._max_interval
         completed = RunStatus.COMPLETED
         return max((len(h.values) for h in histories.values() if h.status is completed), default=0)
 
-    def evaluate(
-        self,
-        run_id: str,
-        interval: int,
-        histories: Mapping[str, RunHistory],
-        goal: PrimaryMetricGoal,
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` at a rung when its optimistic bound is below the rung's cutoff."""
         ranked = self._rung_population(run_id, interval, histories, goal, BEST)

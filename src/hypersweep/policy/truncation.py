@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from hypersweep._validation import check_int, invalid
-from hypersweep.policy._common import ScheduledPolicy, check_interval_args, fmt
+from hypersweep.goal import PrimaryMetricGoal
+from hypersweep.policy._common import ScheduledPolicy, Setting, check_interval_args, fmt
 from hypersweep.policy._index import VALUE, HistoryIndex, count_better
-from hypersweep.policy.base import CONTINUE, Decision, RunHistory
+from hypersweep.policy.base import CONTINUE, Decision, Histories
 from hypersweep.status import RunStatus
 
 _OWNER = "TruncationSelectionPolicy"
@@ -62,28 +60,18 @@ class TruncationSelectionPolicy(ScheduledPolicy):
         self._exclude_finished_jobs = exclude_finished_jobs
         self._index = HistoryIndex((VALUE,), track_completed=exclude_finished_jobs)
 
-    @property
-    def truncation_percentage(self) -> int:
-        """The share of runs (percent) stopped at each evaluation."""
-        return self._truncation_percentage
+    truncation_percentage = Setting[int](
+        "_truncation_percentage", "The share of runs (percent) stopped at each evaluation."
+    )
+    exclude_finished_jobs = Setting[bool](
+        "_exclude_finished_jobs", "Whether Completed runs are left out of the comparison."
+    )
 
-    @property
-    def exclude_finished_jobs(self) -> bool:
-        """Whether Completed runs are left out of the comparison."""
-        return self._exclude_finished_jobs
-
-    def properties(self) -> dict[str, Any]:
-        """HyperDrive's properties: the percentage, the intervals and ``exclude_finished_jobs``."""
-        return {
-            "truncation_percentage": self._truncation_percentage,
-            **super().properties(),
-            "exclude_finished_jobs": self._exclude_finished_jobs,
-        }
-
-    def _decide(
-        self, run_id: str, interval: int, histories: Mapping[str, RunHistory], index: HistoryIndex
+    def decide(
+        self, run_id: str, interval: int, histories: Histories, goal: PrimaryMetricGoal
     ) -> Decision:
         """Stop ``run_id`` if its value at ``interval`` ranks in the bottom percentage."""
+        index = self._synced(histories, goal)
         ranked = index.series(VALUE, interval)
         mine = index.score(run_id, interval)
         n = len(ranked)
