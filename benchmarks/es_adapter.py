@@ -48,11 +48,12 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "recommended": (
         "robust_asha",
         {
-            "reduction_factor": 2,
+            "reduction_factor": 3,
             "min_interval": 2,
-            "noise_factor": 0.25,
+            "noise_factor": 0.0,
             "noise_window": 4,
             "climb_factor": 1.0,
+            "resolution_factor": 0.5,
         },
     ),
     "aggressive": (
@@ -63,6 +64,7 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
             "noise_factor": 0.25,
             "noise_window": 2,
             "climb_factor": 0.0,
+            "resolution_factor": 0.0,
         },
     ),
 }

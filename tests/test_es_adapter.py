@@ -34,6 +34,7 @@ def test_presets_are_the_documented_settings() -> None:
         noise_factor=0.25,
         noise_window=2,
         climb_factor=0.0,
+        resolution_factor=0.0,
     )
     # A key given with a preset overrides the preset's value.
     custom = adapter.make_policy("maximize", policy="aggressive", max_interval=50, noise_window=3)

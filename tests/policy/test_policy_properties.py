@@ -61,6 +61,7 @@ POLICIES: list[Callable[[], EarlyTerminationPolicy]] = [
     lambda: RobustAshaPolicy(min_interval=1, trend_factor=0.5, brackets=2, min_runs=2),
     lambda: RobustAshaPolicy(reduction_factor=2, min_interval=1, noise_factor=0.0, keep_ties=True),
     lambda: RobustAshaPolicy(reduction_factor=2, min_interval=1, climb_factor=1.0),
+    lambda: RobustAshaPolicy(min_interval=1, resolution_factor=1.0, noise_factor=0.25),
 ]
 # Rules that are symmetric under (goal, values) -> (other goal, -values). Bandit's slack_factor is
 # a ratio, so it is not (B / (1 + s) mirrors to B * (1 + s), a different threshold).
@@ -226,6 +227,10 @@ def reference(
         earlier = _best(_scores(hs[run_id], k // eta, sign)) if k // eta >= 1 else NAN
         gain = mine - earlier if not math.isnan(earlier) else 0.0
         bound = mine + policy.noise_factor * noise + policy.trend_factor * gain
+        if policy.resolution_factor and bound <= cutoff:
+            seen = [v for v in hs[run_id].values[:k] if not math.isnan(v)]
+            moves = [abs(b - a) for a, b in zip(seen, seen[1:], strict=False) if b != a]
+            bound += policy.resolution_factor * min(moves, default=0.0)
         climb = [sign * v for v in window]
         rises = [b - a for a, b in zip(climb, climb[1:], strict=False)]
         if policy.climb_factor and len(climb) >= 3 and min(rises) > 0 and rises[-1] >= rises[0]:

@@ -24,11 +24,12 @@ finite = st.sampled_from([0.0, 0.1, 0.2, 0.5, 0.7, 0.9, 1.0, math.nan])
 
 # The settings benchmarks/es_adapter.py calls "recommended" and "aggressive".
 RECOMMENDED = {
-    "reduction_factor": 2,
+    "reduction_factor": 3,
     "min_interval": 2,
-    "noise_factor": 0.25,
+    "noise_factor": 0.0,
     "noise_window": 4,
     "climb_factor": 1.0,
+    "resolution_factor": 0.5,
 }
 AGGRESSIVE = {
     "reduction_factor": 2,
@@ -36,6 +37,7 @@ AGGRESSIVE = {
     "noise_factor": 0.25,
     "noise_window": 2,
     "climb_factor": 0.0,
+    "resolution_factor": 0.0,
 }
 
 
@@ -139,8 +141,10 @@ def test_breaking_ties_stops_more_only_at_the_cutoff(
     # Breaking ties stops every run that keeping them stops, and beyond those only runs whose bound
     # equals the cutoff.
     histories = {f"r{i}": RunHistory(f"r{i}", list(c)) for i, c in enumerate(curves)}
-    broken = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0)
-    kept = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0, keep_ties=True)
+    # No margin at all (no noise, no resolution step), so that a run's bound is its best.
+    margins = {"noise_factor": 0.0, "resolution_factor": 0.0}
+    broken = RobustAshaPolicy(reduction_factor=3, min_interval=1, **margins)
+    kept = RobustAshaPolicy(reduction_factor=3, min_interval=1, keep_ties=True, **margins)
     for run_id, history in histories.items():
         for k in range(1, len(history.values) + 1):
             if not broken.should_evaluate(k):
@@ -161,7 +165,7 @@ def test_breaking_ties_stops_more_only_at_the_cutoff(
 
 
 def test_noise_uses_only_the_last_window_values_and_skips_nan() -> None:
-    policy = RobustAshaPolicy(min_interval=6, noise_factor=1.0, noise_window=3)
+    policy = RobustAshaPolicy(min_interval=6, noise_factor=1.0, noise_window=3, resolution_factor=0)
     # One big early jump (0.2 -> 0.7) outside the window; inside it the run is flat: no margin.
     early_jump = [0.2, 0.7, 0.7, 0.7, 0.7, 0.7]
     histories = runs({**leaders(6, 6), "r": early_jump})
@@ -218,6 +222,82 @@ def test_climb_factor_keeps_a_run_that_climbs_without_slowing(
     assert policy.evaluate("steady", 4, histories, goal).stop
 
 
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_resolution_factor_keeps_a_moving_run_that_ties_the_cutoff(
+    goal: PrimaryMetricGoal, sign: float
+) -> None:
+    # Accuracy on 171 validation samples moves in steps of 1/171. Nine runs at rung 6, keep 3:
+    # three leaders flat at 165/171 hold the cutoff, three trail at 150/171.
+    q = 1 / 171
+    curves = {f"top{i}": [165 * q] * 6 for i in range(3)} | {
+        f"low{i}": [150 * q] * 6 for i in range(3)
+    }
+    # "climber" reached the cutoff's value after moving one sample at a time; "flat" has been
+    # there from the start; "behind" climbed the same way but is one sample short.
+    curves["climber"] = [161 * q, 162 * q, 163 * q, 164 * q, 165 * q, 165 * q]
+    curves["flat"] = [165 * q] * 6
+    curves["behind"] = [160 * q, 161 * q, 162 * q, 163 * q, 164 * q, 164 * q]
+    histories = runs(curves, sign)
+    policy = RobustAshaPolicy(
+        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=0.5
+    )
+    assert policy.should_evaluate(6)
+    # Half a step: the climber's bound (165.5/171) is above the three runs holding the cutoff.
+    assert not policy.evaluate("climber", 6, histories, goal).stop
+    # A run whose value never moved has no step, so the tie rule stops it (three others hold it).
+    assert policy.evaluate("flat", 6, histories, goal).stop
+    # One step behind is more than half a step: it stops.
+    decision = policy.evaluate("behind", 6, histories, goal)
+    assert decision.stop and "is behind" in decision.reason
+    assert f"step {0.5 * q:.4g}" in decision.reason
+    # Without the margin the climber only ties, and three earlier runs hold the cutoff: it stops.
+    no_margin = RobustAshaPolicy(
+        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=0.0
+    )
+    assert no_margin.evaluate("climber", 6, histories, goal).stop
+    # A whole step only brings the run one sample behind level with the cutoff (it stops by the
+    # tie rule); a step and a half keeps it.
+    whole = RobustAshaPolicy(
+        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=1.0
+    )
+    decision = whole.evaluate("behind", 6, histories, goal)
+    assert decision.stop and "ties, with 3 earlier runs," in decision.reason
+    wider = RobustAshaPolicy(
+        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=1.5
+    )
+    assert not wider.evaluate("behind", 6, histories, goal).stop
+    # The step is the smallest non-zero one over the whole history (NaNs skipped), not the window.
+    curves["climber"] = [100 * q, math.nan, 164 * q, 165 * q, 165 * q, 165 * q]
+    assert not policy.evaluate("climber", 6, runs(curves, sign), goal).stop
+
+
+@pytest.mark.parametrize(("goal", "sign"), GOALS)
+def test_the_recommended_setting_keeps_a_slow_climber_through_a_plateau(
+    goal: PrimaryMetricGoal, sign: float
+) -> None:
+    # Rung 6 of the recommended setting (rungs 2, 6, 18), nine runs, keep 3. The slow climber
+    # rose one sample at a time and has been level with the leaders' value for two epochs: it
+    # goes on (half a step of resolution), while a run far behind stops. Without the resolution
+    # margin it only ties the cutoff that three earlier runs hold, and stops.
+    q = 1 / 171
+    curves = {f"top{i}": [166 * q] * 6 for i in range(3)} | {
+        f"low{i}": [150 * q] * 6 for i in range(3)
+    }
+    curves["slow"] = [162 * q, 163 * q, 164 * q, 165 * q, 166 * q, 166 * q]
+    curves["stuck"] = [140 * q] * 6
+    curves["mid"] = [160 * q] * 6
+    histories = runs(curves, sign)
+    recommended = RobustAshaPolicy(**RECOMMENDED)
+    assert [k for k in range(1, 20) if recommended.should_evaluate(k)] == [2, 6, 18]
+    assert recommended.evaluate("stuck", 6, histories, goal).stop
+    assert (
+        RobustAshaPolicy(**{**RECOMMENDED, "resolution_factor": 0.0})
+        .evaluate("slow", 6, histories, goal)
+        .stop
+    )
+    assert not recommended.evaluate("slow", 6, histories, goal).stop
+
+
 def test_climb_factor_without_max_interval_uses_the_longest_completed_run() -> None:
     curves = {**leaders(6, 4, level=0.8), "steady": [0.59, 0.60, 0.61, 0.62]}
     histories = runs(curves)
@@ -263,7 +343,9 @@ def test_the_aggressive_setting_judges_from_the_first_interval(
     assert survivors == ["r5", "r6", "r7", "r8", "r9"]
     # Keeping half, not a third, at that first reading is what saves a slow starter: the
     # previous aggressive setting (reduction factor 3 from interval 1) stopped r5 and r6.
-    previous = RobustAshaPolicy(3, 1, noise_factor=0.5, noise_window=3, climb_factor=0.0)
+    previous = RobustAshaPolicy(
+        3, 1, noise_factor=0.5, noise_window=3, climb_factor=0.0, resolution_factor=0.0
+    )
     assert [r for r in histories if not previous.evaluate(r, 1, histories, goal).stop] == [
         "r7",
         "r8",
@@ -319,7 +401,9 @@ def test_zero_margins_and_kept_ties_are_asha_ranking_by_best(
     curves: list[list[float]], goal: PrimaryMetricGoal
 ) -> None:
     histories = {f"r{i}": RunHistory(f"r{i}", list(c)) for i, c in enumerate(curves)}
-    robust = RobustAshaPolicy(reduction_factor=3, min_interval=1, noise_factor=0.0, keep_ties=True)
+    robust = RobustAshaPolicy(
+        reduction_factor=3, min_interval=1, noise_factor=0.0, resolution_factor=0.0, keep_ties=True
+    )
     asha = AshaPolicy(reduction_factor=3, min_interval=1, compare="best")
     for run_id, history in histories.items():
         for k in range(1, len(history.values) + 1):
@@ -350,6 +434,7 @@ early_termination:
   noise_factor: 0.25
   noise_window: 2
   climb_factor: 0
+  resolution_factor: 0
   max_interval: 50
 """
     policy = policy_from_data(yaml.safe_load(text)["early_termination"])
@@ -391,6 +476,7 @@ def message(param: str, rule: str, got: Any) -> str:
         ({"min_runs": 0}, "min_runs", "an integer >= 1", 0),
         ({"keep_ties": 1}, "keep_ties", "a bool", 1),
         ({"climb_factor": -1}, "climb_factor", "a finite number >= 0", -1),
+        ({"resolution_factor": -0.5}, "resolution_factor", "a finite number >= 0", -0.5),
     ],
 )
 def test_validation_messages(kwargs: dict[str, Any], param: str, rule: str, got: Any) -> None:
@@ -400,7 +486,7 @@ def test_validation_messages(kwargs: dict[str, Any], param: str, rule: str, got:
 
 def test_read_only_attributes() -> None:
     policy = RobustAshaPolicy()
-    assert (policy.noise_factor, policy.noise_window, policy.trend_factor) == (0.25, 4, 0.0)
-    assert (policy.climb_factor, policy.keep_ties) == (1.0, False)
+    assert (policy.noise_factor, policy.noise_window, policy.trend_factor) == (0.0, 4, 0.0)
+    assert (policy.climb_factor, policy.keep_ties, policy.resolution_factor) == (1.0, False, 0.5)
     with pytest.raises(AttributeError):
         policy.noise_factor = 1.0  # type: ignore[misc]
