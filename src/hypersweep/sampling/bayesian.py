@@ -69,7 +69,7 @@ import numpy as np
 
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.sampling._acquisition import AcquisitionProblem, optimize_log_ei
+from hypersweep.sampling._acquisition import AcquisitionProblem, optimize_log_ei, pareto_pick
 from hypersweep.sampling._gp import GaussianProcess, KernelParams, fit_kernel_params
 from hypersweep.sampling.base import HyperParameterSampling, Observation, own_count
 from hypersweep.space import Choice, ParameterExpression, Randint, Uniform
@@ -86,6 +86,19 @@ _MODEL_CAP = 600  # points in the posterior used by the acquisition function
 _FULL_FIT_EVERY = 20  # below this many points every fit is a full multi-start fit
 _CHECKPOINT_GROWTH = 1.2
 _N_CENTERS = 5
+# Measured options, off by default (see the design notes in benchmarks/results/samplers.md):
+_WARP = False  # fit a Kumaraswamy input warping of the non-categorical columns with the GP
+_N_EDGE = 0  # extra acquisition candidates on the faces, edges and corners of the box
+_STALL_MIN: int | None = None  # when set: draw from the acquisition portfolio once the best
+_STALL_PER_DIM = 1  # loss is max(_STALL_MIN, _STALL_PER_DIM * d) data points old
+
+
+def _rounds_since_best(loss: np.ndarray) -> int:
+    """How many data points came after the best (finite) loss; 0 without one."""
+    finite = np.isfinite(loss)
+    if not finite.any():
+        return 0
+    return int(len(loss) - 1 - np.argmin(np.where(finite, loss, np.inf)))
 
 
 def _checkpoint(n: int) -> int:
@@ -364,6 +377,9 @@ class BayesianParameterSampling(HyperParameterSampling):
         design = max(0, self.n_initial_points - n_prior)
         start = own_count(observations)
         n_finite = int(np.sum(np.isfinite(loss)))
+        stalled = _STALL_MIN is not None and _rounds_since_best(loss) >= max(
+            _STALL_MIN, _STALL_PER_DIM * len(self._columns)
+        )
         out: list[dict[str, Any]] = []
         model: _Model | None = None
         for i in range(n):
@@ -374,7 +390,7 @@ class BayesianParameterSampling(HyperParameterSampling):
                 if model is None:  # design points picked in this call are pending too
                     picked = [x for x in (self._encode(c) for c in out) if x is not None]
                     model = self._model(X, loss, np.vstack([pending, *picked]))
-                row = self._model_point(model, taken, rng)
+                row = self._model_point(model, taken, rng, portfolio=stalled)
             if row is None:
                 break
             taken.add(self._key(row))
@@ -480,11 +496,22 @@ class BayesianParameterSampling(HyperParameterSampling):
         y = _targets(loss)
         keep = _subset(y, _FIT_CAP, rng)
         return fit_kernel_params(
-            X[keep], y[keep], self._cat, rng=rng, starts=starts, n_random_starts=n_random
+            X[keep],
+            y[keep],
+            self._cat,
+            rng=rng,
+            starts=starts,
+            n_random_starts=n_random,
+            warp_cols=np.flatnonzero(~self._cat) if _WARP else None,
         )
 
     def _model_point(
-        self, model: _Model, taken: set[tuple[float, ...]], rng: np.random.Generator
+        self,
+        model: _Model,
+        taken: set[tuple[float, ...]],
+        rng: np.random.Generator,
+        *,
+        portfolio: bool = False,
     ) -> np.ndarray | None:
         candidates = None
         if self._grid is not None:
@@ -503,7 +530,10 @@ class BayesianParameterSampling(HyperParameterSampling):
             n_random=1024 // scale,
             n_local=1024 // scale,
             candidates=candidates,
+            n_edge=_N_EDGE // scale,
         )
+        if portfolio:
+            points = pareto_pick(model.gp, model.best, points, rng)
         for row in points:
             exact = self._encode(self._decode(row))
             if exact is not None and self._key(exact) not in taken:
