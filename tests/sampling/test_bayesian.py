@@ -361,7 +361,8 @@ def test_a_stalled_sweep_draws_from_the_acquisition_portfolio(
 
 
 @pytest.mark.parametrize(
-    "options", [{"_WARP": True}, {"_N_EDGE": 64}, {"_WARP": True, "_N_EDGE": 64, "_STALL_MIN": 3}]
+    "options",
+    [{"_WARP": True}, {"_N_EDGE": 64}, {"_WARP": True, "_STALL_MIN": 3}],
 )
 def test_measured_options_keep_suggestions_valid_and_reproducible(
     monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
@@ -382,6 +383,9 @@ def test_measured_options_keep_suggestions_valid_and_reproducible(
         s = BayesianParameterSampling(space, properties={"seed": 4})
         return _run(s, objective, 14, batch=2)
 
+    monkeypatch.setattr(bayesian, "_WARP", False)
+    monkeypatch.setattr(bayesian, "_N_EDGE", 0)
+    monkeypatch.setattr(bayesian, "_STALL_MIN", None)
     plain = [o.config for o in run()]
     for name, value in options.items():
         monkeypatch.setattr(bayesian, name, value)

@@ -18,18 +18,28 @@ How it works (numpy and scipy only):
   standardized. Failed runs, and completed runs without a value, are imputed with the worst
   observed loss; canceled runs without a value carry no information and are left out of the
   model (but their configurations are never suggested again).
-* **Acquisition.** Log expected improvement (numerically stable far from the incumbent),
-  maximized over 2048 candidates (half uniform in the box, half Gaussian perturbations of the
-  five best points), the best three of each half refined with L-BFGS-B over the continuous
-  columns, then every level of each categorical column tried at the refined points
-  (:mod:`hypersweep.sampling._acquisition`). Candidates are snapped to representable values
-  (quantization grid, ordinal levels) before they are scored. A fully enumerable discrete space
-  (at most 4096 configurations) is scored exhaustively instead.
 * **Initial design.** The first ``n_initial_points`` configurations (default ``d + 1`` for ``d``
   parameters, at least 5 and at most 10) come from a scrambled Sobol sequence seeded with the
   sampler's seed; the benchmark preferred this to 10 points. Warm-start (prior) runs are used as
   data exactly like this sweep's own runs, and each one that has been seen (not pending) counts
   toward the initial design, so a sweep warm-started from enough runs is model-based at once.
+* **Measured options, off by default** (the benchmark's design notes in
+  ``benchmarks/results/samplers.md`` give the figures). Each is a module switch, and each keeps
+  suggestions a pure function of the seed and the observations:
+
+  - *input warping* (``_WARP``, as in HEBO and BoTorch): every non-categorical column goes
+    through a Kumaraswamy CDF ``1 - (1 - u**a)**b`` before the kernel sees it, its two shapes per
+    column fitted with the kernel hyperparameters (same MAP fit, analytic gradients, a normal
+    prior on ``log a`` and ``log b`` centred on the identity map);
+  - *an acquisition portfolio when progress stalls* (``_STALL_MIN``, after HEBO's MACE): once the
+    best loss is ``max(_STALL_MIN, d)`` data points old, the scored candidates are compared by
+    log EI, log probability of improvement and the lower confidence bound ``mean - 2 sd``, and one
+    point of their Pareto front is drawn with the call's seeded generator;
+  - *box-edge candidates* (``_N_EDGE``): extra candidates with coordinates pushed onto the faces,
+    edges and corners of the box.
+
+  Warping plus the portfolio removed the Branin boundary stall and helped Levy-4 and Ackley-5, but
+  cost precision on Hartmann-3, Rosenbrock-4 and Mixed-5, so none is on yet.
 * **Concurrency.** Pending runs (Queued, Running) and the configurations already picked in the
   same call are added to the GP as "kriging believer" fantasies (their value is the posterior
   mean), which removes their uncertainty so the next pick goes elsewhere. A configuration that
@@ -86,7 +96,7 @@ _MODEL_CAP = 600  # points in the posterior used by the acquisition function
 _FULL_FIT_EVERY = 20  # below this many points every fit is a full multi-start fit
 _CHECKPOINT_GROWTH = 1.2
 _N_CENTERS = 5
-# Measured options, off by default (see the design notes in benchmarks/results/samplers.md):
+# Options measured on the benchmark, off (design notes in benchmarks/results/samplers.md):
 _WARP = False  # fit a Kumaraswamy input warping of the non-categorical columns with the GP
 _N_EDGE = 0  # extra acquisition candidates on the faces, edges and corners of the box
 _STALL_MIN: int | None = None  # when set: draw from the acquisition portfolio once the best
