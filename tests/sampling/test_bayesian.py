@@ -318,3 +318,82 @@ def test_every_expression_is_supported_and_json_names_the_method() -> None:
     sampler = BayesianParameterSampling(space, properties={"seed": 0})
     assert sampler.to_json()["name"] == "BayesianOptimization"
     assert sampler.max_configurations() is None
+
+
+def test_rounds_since_best_counts_the_points_after_the_best_loss() -> None:
+    from hypersweep.sampling.bayesian import _rounds_since_best
+
+    assert _rounds_since_best(np.array([])) == 0
+    assert _rounds_since_best(np.array([3.0, 1.0, 2.0, 2.5])) == 2
+    assert _rounds_since_best(np.array([3.0, math.nan, 0.5])) == 0
+    assert _rounds_since_best(np.array([math.nan, math.nan])) == 0
+
+
+def test_a_stalled_sweep_draws_from_the_acquisition_portfolio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hypersweep.sampling.bayesian as bayesian
+
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(-1, 1, size=(30, 2))
+    configs = [{"x": float(a), "y": float(b)} for a, b in xs]
+    history = _done(configs, _quadratic)
+    # the best run comes first: every later point is "no improvement"
+    history.sort(key=lambda o: o.value)
+    history = history[:1] + history[1:][::-1]
+
+    def suggestions() -> list[tuple[float, float]]:
+        out = []
+        for k in range(6):
+            s = BayesianParameterSampling(QUAD_SPACE, properties={"seed": k})
+            c = s.suggest(1, history, MIN)[0]
+            out.append((c["x"], c["y"]))
+        return out
+
+    monkeypatch.setattr(bayesian, "_STALL_MIN", 5)
+    with_portfolio = suggestions()
+    assert with_portfolio == suggestions()  # still a pure function of seed and observations
+    monkeypatch.setattr(bayesian, "_STALL_MIN", None)
+    ei_only = suggestions()
+    assert with_portfolio != ei_only
+    monkeypatch.setattr(bayesian, "_STALL_MIN", 40)  # the best is only 29 points old
+    assert suggestions() == ei_only
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"_WARP": True}, {"_N_EDGE": 64}, {"_WARP": True, "_STALL_MIN": 3}],
+)
+def test_measured_options_keep_suggestions_valid_and_reproducible(
+    monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
+) -> None:
+    import hypersweep.sampling.bayesian as bayesian
+
+    space = {
+        "lr": loguniform(-6, -1),
+        "width": quniform(16, 256, 16),
+        "act": choice("relu", "tanh"),
+        "depth": choice(1, 2, 4),
+    }
+
+    def objective(c: dict[str, Any]) -> float:
+        return (math.log(c["lr"]) + 3) ** 2 + (c["width"] - 64) ** 2 / 1e4 + (c["act"] == "tanh")
+
+    def run() -> list[Observation]:
+        s = BayesianParameterSampling(space, properties={"seed": 4})
+        return _run(s, objective, 14, batch=2)
+
+    monkeypatch.setattr(bayesian, "_WARP", False)
+    monkeypatch.setattr(bayesian, "_N_EDGE", 0)
+    monkeypatch.setattr(bayesian, "_STALL_MIN", None)
+    plain = [o.config for o in run()]
+    for name, value in options.items():
+        monkeypatch.setattr(bayesian, name, value)
+    first = run()
+    assert [o.config for o in first] == [o.config for o in run()]
+    assert [o.config for o in first] != plain
+    for obs in first:
+        assert 16 <= obs.config["width"] <= 256 and obs.config["width"] % 16 == 0
+        assert obs.config["act"] in ("relu", "tanh") and obs.config["depth"] in (1, 2, 4)
+        assert math.exp(-6) <= obs.config["lr"] <= math.exp(-1)
+    assert len({tuple(sorted(o.config.items())) for o in first}) == len(first)

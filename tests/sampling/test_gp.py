@@ -143,3 +143,143 @@ def test_acquisition_optimizer_finds_the_promising_region() -> None:
     )
     assert np.all(np.diff(scores) <= 0)
     assert 0.5 < points[0, 0] < 0.75
+
+
+def _problem(dim: int, cat: dict[int, int] | None = None) -> AcquisitionProblem:
+    cat = cat or {}
+    return AcquisitionProblem(
+        cont=np.array([j for j in range(dim) if j not in cat]), cat_levels=cat, snap=lambda X: X
+    )
+
+
+def test_edge_points_lie_on_the_faces_of_the_box_and_keep_categories_valid() -> None:
+    from hypersweep.sampling._acquisition import _edge_points
+
+    problem = _problem(3, {2: 4})
+    centers = np.array([[0.2, 0.7, 1.0], [0.6, 0.4, 3.0]])
+    X = _edge_points(problem, centers, 200, np.random.default_rng(0))
+    assert X.shape == (200, 3)
+    cont = X[:, :2]
+    on_bound = (cont == 0.0) | (cont == 1.0)
+    assert on_bound.any(axis=1).all()  # every point has at least one coordinate on a bound
+    assert on_bound.all(axis=1).any()  # and some are corners
+    assert set(np.unique(X[:, 2])) <= {0.0, 1.0, 2.0, 3.0}
+    # the centers' coordinates go to their nearer bound
+    half = X[100:, :2]
+    assert np.all((half != 1.0) | (np.isin(half, [1.0])))
+    assert np.all(np.isin(X[100:, 0], [0.0, 0.2, 0.6, 1.0]))
+
+
+def test_edge_candidates_are_scored_with_the_others() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.2, 0.8, size=(12, 4))
+    y = _standardize(np.sum((X - 1.0) ** 2, axis=1))
+    gp = GaussianProcess(X, y, np.zeros(4, dtype=bool), KernelParams(np.full(4, 1.0), 1.0, 1e-4))
+
+    def corners(n_edge: int) -> int:
+        points, scores = optimize_log_ei(
+            gp,
+            float(y.min()),
+            _problem(4),
+            np.random.default_rng(0),
+            centers=X[:2],
+            n_random=256,
+            n_local=256,
+            maxiter=0,
+            n_edge=n_edge,
+        )
+        assert np.all(np.diff(scores) <= 0)
+        return int(np.sum(np.any((points == 0.0) | (points == 1.0), axis=1)))
+
+    assert corners(64) >= corners(0) + 32
+
+
+def test_pareto_pick_draws_from_the_front_of_ei_pi_and_lcb() -> None:
+    from hypersweep.sampling._acquisition import _pareto_front, pareto_pick
+
+    obj = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.5, 0.5, -1.0], [1.0, 1.0, 0.0]])
+    assert _pareto_front(obj).tolist() == [0, 1, 3]
+    X = np.linspace(0, 1, 6)[:, None]
+    y = _standardize(np.sin(5 * X[:, 0]))
+    gp = GaussianProcess(X, y, np.array([False]), KernelParams(np.array([0.2]), 1.0, 1e-4))
+    points = np.linspace(0, 1, 101)[:, None]
+    firsts = {
+        float(pareto_pick(gp, float(y.min()), points, np.random.default_rng(s))[0, 0])
+        for s in range(30)
+    }
+    assert len(firsts) > 1  # different draws give different members of the front
+    out = pareto_pick(gp, float(y.min()), points, np.random.default_rng(3))
+    assert sorted(out[:, 0].tolist()) == points[:, 0].tolist()  # a permutation of the points
+    again = pareto_pick(gp, float(y.min()), points, np.random.default_rng(3))
+    assert np.array_equal(out, again)  # deterministic given the generator
+
+
+def test_kumaraswamy_warping_is_a_monotone_bijection_and_identity_at_one() -> None:
+    from hypersweep.sampling._gp import kumaraswamy
+
+    x = np.linspace(0, 1, 101)[:, None].repeat(3, axis=1)
+    x[:, 2] = np.arange(101) % 3  # a categorical column keeps its levels
+    warp = np.array([[0.5, 2.0], [1.0, 1.0], [1.0, 1.0]])
+    u = kumaraswamy(x, warp)
+    assert np.all(np.diff(u[:, 0]) > 0)
+    assert u[0, 0] == pytest.approx(0.0, abs=1e-5) and u[-1, 0] == pytest.approx(1.0)
+    assert np.array_equal(u[:, 1:], x[:, 1:])
+    assert kumaraswamy(x, None) is x
+
+
+def test_warped_log_posterior_gradient_matches_finite_differences() -> None:
+    from hypersweep.sampling._gp import _neg_log_posterior_warped
+
+    rng = np.random.default_rng(0)
+    X = rng.random((15, 3))
+    X[:, 2] = rng.integers(3, size=15)
+    cat, cols, y = np.array([False, False, True]), np.array([0, 1]), rng.normal(size=15)
+    theta = np.concatenate(
+        [np.log([0.4, 0.7, 1.0]), [0.1, math.log(1e-3)], [0.3, -0.2], [0.5, -0.4]]
+    )
+    _, grad = _neg_log_posterior_warped(theta, X, cat, cols, y)
+    eps = 1e-6
+    numeric = [
+        (
+            _neg_log_posterior_warped(theta + e, X, cat, cols, y)[0]
+            - _neg_log_posterior_warped(theta - e, X, cat, cols, y)[0]
+        )
+        / (2 * eps)
+        for e in np.eye(len(theta)) * eps
+    ]
+    assert grad == pytest.approx(numeric, rel=1e-4, abs=1e-5)
+
+
+def test_warped_posterior_gradients_and_updates_are_consistent() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.random((15, 3))
+    X[:, 2] = rng.integers(3, size=15)
+    cat, y = np.array([False, False, True]), rng.normal(size=15)
+    warp = np.array([[0.6, 1.8], [1.5, 0.7], [1.0, 1.0]])
+    gp = GaussianProcess(X, y, cat, KernelParams(np.array([0.4, 0.7, 1.0]), 1.1, 1e-3, warp))
+    Xs = rng.random((4, 3))
+    Xs[:, 2] = 1
+    mean, var, dmean, dvar = gp.predict_with_grad(Xs, np.array([0, 1]))
+    assert np.allclose(gp.predict(Xs)[0], mean) and np.allclose(gp.predict(Xs)[1], var)
+    for j in (0, 1):
+        e = np.zeros(3)
+        e[j] = 1e-6
+        (mp, vp), (mm, vm) = gp.predict(Xs + e), gp.predict(Xs - e)
+        assert np.allclose((mp - mm) / 2e-6, dmean[:, j], rtol=1e-4, atol=1e-6)
+        assert np.allclose((vp - vm) / 2e-6, dvar[:, j], rtol=1e-4, atol=1e-6)
+    updated = gp.condition(Xs[:2], np.array([0.1, 0.2]))
+    full = GaussianProcess(np.vstack([X, Xs[:2]]), np.concatenate([y, [0.1, 0.2]]), cat, gp.params)
+    assert np.allclose(updated.predict(Xs[2:])[0], full.predict(Xs[2:])[0])
+
+
+def test_fitted_warping_stretches_where_the_function_varies() -> None:
+    rng = np.random.default_rng(2)
+    X = rng.random((40, 2))
+    y = _standardize(np.sin(12 * X[:, 0] ** 3) + 0.1 * X[:, 1])  # fast near x0 = 1, slow near 0
+    cat = np.array([False, False])
+    params = fit_kernel_params(X, y, cat, rng=rng, warp_cols=np.array([0, 1]))
+    assert params.warp is not None and params.warp.shape == (2, 2)
+    a, b = params.warp[0]
+    assert a > 1.0  # the map expands the region near x0 = 1
+    plain = fit_kernel_params(X, y, cat, rng=np.random.default_rng(2))
+    assert plain.warp is None

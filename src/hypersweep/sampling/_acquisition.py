@@ -22,7 +22,7 @@ import numpy as np
 
 from hypersweep.sampling._gp import GaussianProcess
 
-__all__ = ["AcquisitionProblem", "log_ei", "log_h", "optimize_log_ei"]
+__all__ = ["AcquisitionProblem", "log_ei", "log_h", "optimize_log_ei", "pareto_pick"]
 
 _LOG_2PI_HALF = 0.5 * math.log(2 * math.pi)
 _LOG_PI_2_HALF = 0.5 * math.log(math.pi / 2)
@@ -118,6 +118,37 @@ def _local_points(
     return X
 
 
+def _edge_points(
+    problem: AcquisitionProblem, centers: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Points on the faces, edges and corners of the box: continuous coordinates of random points
+    and of the centers pushed onto a bound (each with probability 1/2 and at least one).
+
+    Uniform sampling almost never proposes a point exactly on a face, where optima of
+    hyperparameter problems often sit (a learning rate at its bound, no regularization)."""
+    cont = problem.cont
+    dim = centers.shape[1] if len(centers) else 0
+    if not len(cont) or not len(centers) or n <= 0:
+        return np.empty((0, dim))
+    half = n // 2
+    X = np.vstack(
+        [
+            _random_points(problem, dim, n - half, rng),
+            centers[rng.integers(len(centers), size=half)],
+        ]
+    )
+    push = rng.random((n, len(cont))) < 0.5
+    push[np.arange(n), rng.integers(len(cont), size=n)] = True
+    sub = X[:, cont]
+    bound = np.where(rng.random((n, len(cont))) < 0.5, 0.0, 1.0)
+    # the centers' coordinates go to their nearer bound, the random points' to either
+    near = np.where(sub < 0.5, 0.0, 1.0)
+    bound[n - half :] = near[n - half :]
+    sub = np.where(push, bound, sub)
+    X[:, cont] = sub
+    return X
+
+
 def optimize_log_ei(
     gp: GaussianProcess,
     best: float,
@@ -130,6 +161,7 @@ def optimize_log_ei(
     n_starts: int = 6,
     maxiter: int = 60,
     candidates: np.ndarray | None = None,
+    n_edge: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Score points by log EI and return them best first.
 
@@ -145,6 +177,8 @@ def optimize_log_ei(
         maxiter: L-BFGS-B iteration limit.
         candidates: a fixed candidate set (a fully enumerated finite space): scored as is, no
             refinement.
+        n_edge: extra candidates on the faces, edges and corners of the box (counted with the
+            global ones when choosing which to refine).
 
     Returns:
         ``(points, scores)`` sorted by decreasing log EI (snapped to representable values).
@@ -156,6 +190,10 @@ def optimize_log_ei(
         return candidates[order], scores[order]
     dim = gp.X.shape[1]
     parts = [_random_points(problem, dim, n_random, rng)]
+    if n_edge:
+        edge = _edge_points(problem, centers, n_edge, rng)
+        parts[0] = np.vstack([parts[0], edge])
+        n_random += len(edge)
     if n_local and len(centers):
         parts.append(_local_points(problem, centers, n_local, rng))
     X = problem.snap(np.vstack(parts))
@@ -223,3 +261,52 @@ def _refine(
     if np.all(np.isfinite(x)):
         out[:, cont] = np.clip(x.reshape(k, c), 0.0, 1.0)
     return out
+
+
+def pareto_pick(
+    gp: GaussianProcess,
+    best: float,
+    points: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    beta: float = 2.0,
+    pool: int = 512,
+) -> np.ndarray:
+    """The points in the order to try them when one of an ensemble of acquisitions is chosen.
+
+    As in HEBO's MACE: ``points`` (sorted by log EI) are scored by log EI, log probability of
+    improvement and the lower confidence bound ``mean - beta * sd`` (which favours uncertain
+    regions); one point of their Pareto front (no point is better on all three) is drawn with
+    ``rng``, and the other points follow in their log EI order. Only the best ``pool`` points by
+    log EI are compared, plus a sample of as many others, so the draw stays cheap.
+    """
+    from scipy.special import log_ndtr
+
+    n = len(points)
+    if n <= 1:
+        return points
+    idx = np.arange(min(n, pool))
+    if n > pool:
+        idx = np.concatenate(
+            [idx, np.sort(rng.choice(np.arange(pool, n), size=min(pool, n - pool), replace=False))]
+        )
+    mean, var = gp.predict(points[idx])
+    sd = np.sqrt(var)
+    obj = np.column_stack(
+        [log_ei(mean, var, best)[0], log_ndtr((best - mean) / sd), -(mean - beta * sd)]
+    )  # larger is better in every column
+    front = _pareto_front(obj)
+    pick = int(idx[front[int(rng.integers(len(front)))]])
+    order = np.concatenate([[pick], np.delete(np.arange(n), pick)])
+    return points[order]
+
+
+def _pareto_front(obj: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``obj`` that no other row dominates (maximization)."""
+    keep = np.ones(len(obj), dtype=bool)
+    for i in range(len(obj)):
+        if not keep[i]:
+            continue
+        dominated = np.all(obj <= obj[i], axis=1) & np.any(obj < obj[i], axis=1)
+        keep &= ~dominated
+    return np.flatnonzero(keep)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GaussianProcess", "KernelParams", "fit_kernel_params", "matern52"]
+__all__ = ["GaussianProcess", "KernelParams", "fit_kernel_params", "kumaraswamy", "matern52"]
 
 _SQRT5 = math.sqrt(5.0)
 MIN_NOISE = 1e-6  # lower bound of the noise variance (targets are standardized)
@@ -35,6 +35,9 @@ _JITTER = 1e-9
 _LOG_LS_BOUNDS = (math.log(5e-3), math.log(50.0))
 _LOG_SCALE_BOUNDS = (math.log(1e-2), math.log(20.0))
 _LOG_NOISE_BOUNDS = (math.log(MIN_NOISE), math.log(1.0))
+_LOG_WARP_BOUNDS = (-1.5, 1.5)  # log of the Kumaraswamy shapes a and b
+_WARP_PRIOR_SD = 0.75  # normal prior on log a and log b (centered on the identity map)
+_WARP_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,14 @@ class KernelParams:
         lengthscales: one per column (for categorical columns: the distance between two levels).
         scale: signal variance.
         noise: noise variance (at least ``MIN_NOISE``).
+        warp: ``(d, 2)`` Kumaraswamy shapes ``(a, b)`` of each column (``(1, 1)`` is the
+            identity; categorical columns must keep it), or None for no warping.
     """
 
     lengthscales: np.ndarray
     scale: float
     noise: float
+    warp: np.ndarray | None = None
 
     def to_vector(self) -> np.ndarray:
         """``[log lengthscales..., log scale, log noise]`` (the optimizer's coordinates)."""
@@ -65,6 +71,25 @@ class KernelParams:
     @classmethod
     def default(cls, dim: int) -> KernelParams:
         return cls(np.full(dim, 0.5), 1.0, 1e-3)
+
+
+def kumaraswamy(X: np.ndarray, warp: np.ndarray | None) -> np.ndarray:
+    """Columns mapped through the Kumaraswamy CDF ``1 - (1 - x**a)**b`` (a monotone bijection of
+    [0, 1] that can stretch either end: HEBO's and BoTorch's input warping)."""
+    if warp is None:
+        return X
+    a, b = warp[:, 0], warp[:, 1]
+    U = 1.0 - (1.0 - np.clip(X, 0.0, 1.0) ** a) ** b
+    identity = (a == 1.0) & (b == 1.0)
+    U[:, identity] = X[:, identity]
+    return U
+
+
+def _dkumaraswamy_dx(X: np.ndarray, warp: np.ndarray) -> np.ndarray:
+    a, b = warp[:, 0], warp[:, 1]
+    x = np.clip(X, _WARP_EPS, 1.0 - _WARP_EPS)
+    xa = x**a
+    return a * b * xa / x * (1.0 - xa) ** (b - 1.0)
 
 
 def matern52(r2: np.ndarray) -> np.ndarray:
@@ -115,6 +140,14 @@ def _log_prior(theta: np.ndarray, d: int) -> tuple[float, np.ndarray]:
 def _neg_log_posterior(
     theta: np.ndarray, comp: np.ndarray, y: np.ndarray
 ) -> tuple[float, np.ndarray]:
+    value, grad, _ = _neg_log_posterior_core(theta, comp, y)
+    return value, grad
+
+
+def _neg_log_posterior_core(
+    theta: np.ndarray, comp: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Negative log posterior, its gradient, and ``G = W * dK/dr2 * (-2)`` (for the warping)."""
     from scipy.linalg import cho_solve
 
     n, d = y.shape[0], comp.shape[1]
@@ -129,7 +162,7 @@ def _neg_log_posterior(
     try:
         L = np.linalg.cholesky(K)
     except np.linalg.LinAlgError:
-        return 1e25, np.zeros_like(theta)
+        return 1e25, np.zeros_like(theta), None
     alpha = cho_solve((L, True), y)
     lml = (
         -0.5 * float(y @ alpha)
@@ -144,7 +177,43 @@ def _neg_log_posterior(
     grad[d] = 0.5 * float(np.sum(W * K)) - 0.5 * (noise + _JITTER) * float(np.trace(W))
     grad[d + 1] = 0.5 * noise * float(np.trace(W))
     prior, gprior = _log_prior(theta, d)
-    return -(lml + prior), -(grad + gprior)
+    return -(lml + prior), -(grad + gprior), G
+
+
+def _neg_log_posterior_warped(
+    theta: np.ndarray, X: np.ndarray, cat: np.ndarray, cols: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """As :func:`_neg_log_posterior`, with the log Kumaraswamy shapes of the columns ``cols``
+    appended to ``theta`` (``[..., log a..., log b...]``) and a normal prior on them."""
+    d, k = X.shape[1], len(cols)
+    base = theta[: d + 2]
+    la, lb = theta[d + 2 : d + 2 + k], theta[d + 2 + k :]
+    a, b = np.exp(la), np.exp(lb)
+    x = np.clip(X[:, cols], _WARP_EPS, 1.0 - _WARP_EPS)
+    xa = x**a
+    om = 1.0 - xa
+    omb = om**b
+    U = X.copy()
+    U[:, cols] = 1.0 - (1.0 - np.clip(X[:, cols], 0.0, 1.0) ** a) ** b
+    du_dla = b * om ** (b - 1.0) * xa * np.log(x) * a  # d u / d log a
+    du_dlb = -omb * np.log(om) * b  # d u / d log b
+    value, gbase, G = _neg_log_posterior_core(base, _pairwise_components(U, cat), y)
+    grad = np.zeros_like(theta)
+    grad[: d + 2] = gbase
+    if G is None:
+        return value, grad
+    w = np.exp(-2.0 * theta[:d])
+    rows = G.sum(axis=1)
+    for i, j in enumerate(cols):
+        u = U[:, j]
+        h = u * rows - G @ u  # sum_k G_ik (u_i - u_k)
+        # d lml / d theta = -w_j * sum_i du_i * h_i; the returned gradient is of -lml
+        grad[d + 2 + i] = w[j] * float(du_dla[:, i] @ h)
+        grad[d + 2 + k + i] = w[j] * float(du_dlb[:, i] @ h)
+    warp = theta[d + 2 :]
+    value += 0.5 * float(warp @ warp) / _WARP_PRIOR_SD**2
+    grad[d + 2 :] += warp / _WARP_PRIOR_SD**2
+    return value, grad
 
 
 def fit_kernel_params(
@@ -156,6 +225,7 @@ def fit_kernel_params(
     starts: Sequence[KernelParams] = (),
     n_random_starts: int = 1,
     maxiter: int = 200,
+    warp_cols: np.ndarray | None = None,
 ) -> KernelParams:
     """Maximum-a-posteriori kernel hyperparameters for standardized targets ``y``.
 
@@ -167,6 +237,9 @@ def fit_kernel_params(
         starts: starting points (e.g. the previous fit); when empty, the default point is used.
         n_random_starts: extra starts drawn at random (log length scales uniform in [log 0.1, log 2]).
         maxiter: L-BFGS-B iteration limit per start.
+        warp_cols: columns (continuous, in [0, 1]) whose Kumaraswamy input warping is fitted
+            with the other hyperparameters (every start begins at the identity map, or at the
+            start's own warping).
 
     Returns:
         The best hyperparameters found.
@@ -174,24 +247,41 @@ def fit_kernel_params(
     from scipy.optimize import minimize
 
     d = X.shape[1]
-    comp = _pairwise_components(X, cat)
-    bounds = [_LOG_LS_BOUNDS] * d + [_LOG_SCALE_BOUNDS, _LOG_NOISE_BOUNDS]
+    cols = np.asarray([] if warp_cols is None else warp_cols, dtype=int)
+    k = len(cols)
+    bounds = (
+        [_LOG_LS_BOUNDS] * d + [_LOG_SCALE_BOUNDS, _LOG_NOISE_BOUNDS] + [_LOG_WARP_BOUNDS] * (2 * k)
+    )
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
-    inits = [p.to_vector() for p in starts] or [KernelParams.default(d).to_vector()]
+
+    def vector(p: KernelParams) -> np.ndarray:
+        v = p.to_vector()
+        if not k:
+            return v
+        warp = np.ones((d, 2)) if p.warp is None else p.warp
+        return np.concatenate([v, np.log(warp[cols, 0]), np.log(warp[cols, 1])])
+
+    inits = [vector(p) for p in starts] or [vector(KernelParams.default(d))]
     for _ in range(n_random_starts):
-        theta = KernelParams.default(d).to_vector()
+        theta = vector(KernelParams.default(d))
         theta[:d] = rng.uniform(math.log(0.1), math.log(2.0), d)
         theta[d + 1] = rng.uniform(math.log(1e-5), math.log(1e-2))
         inits.append(theta)
+    if k:
+        fun = _neg_log_posterior_warped
+        args: tuple[object, ...] = (X, cat, cols, y)
+    else:
+        fun = _neg_log_posterior  # type: ignore[assignment]
+        args = (_pairwise_components(X, cat), y)
     best_theta, best_value = inits[0], math.inf
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         for theta0 in inits:
             theta0 = np.clip(theta0, lo, hi)
             res = minimize(
-                _neg_log_posterior,
+                fun,
                 theta0,
-                args=(comp, y),
+                args=args,
                 jac=True,
                 method="L-BFGS-B",
                 bounds=bounds,
@@ -200,7 +290,13 @@ def fit_kernel_params(
             value = float(res.fun)
             if math.isfinite(value) and value < best_value:
                 best_theta, best_value = np.asarray(res.x, dtype=float), value
-    return KernelParams.from_vector(best_theta)
+    params = KernelParams.from_vector(best_theta[: d + 2])
+    if not k:
+        return params
+    warp = np.ones((d, 2))
+    warp[cols, 0] = np.exp(best_theta[d + 2 : d + 2 + k])
+    warp[cols, 1] = np.exp(best_theta[d + 2 + k :])
+    return KernelParams(params.lengthscales, params.scale, params.noise, warp)
 
 
 class GaussianProcess:
@@ -221,7 +317,8 @@ class GaussianProcess:
         self.cat = np.asarray(cat, dtype=bool)
         self.params = params
         self._inv_ls2 = 1.0 / params.lengthscales**2
-        K = self.kernel(self.X, self.X)
+        self._U = kumaraswamy(self.X, params.warp)
+        K = self._kernel_warped(self._U, self._U)
         K[np.diag_indices_from(K)] += params.noise + _JITTER
         self.L = self._cholesky(K)
         self.alpha = cho_solve((self.L, True), self.y)
@@ -238,13 +335,17 @@ class GaussianProcess:
 
     def kernel(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Prior covariance between the rows of ``a`` and ``b``."""
+        warp = self.params.warp
+        return self._kernel_warped(kumaraswamy(a, warp), kumaraswamy(b, warp))
+
+    def _kernel_warped(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.params.scale * matern52(scaled_sqdist(a, b, self._inv_ls2, self.cat))
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance (of the latent function, without noise) at ``Xs``."""
         from scipy.linalg import solve_triangular
 
-        Ks = self.kernel(Xs, self.X)
+        Ks = self._kernel_warped(kumaraswamy(Xs, self.params.warp), self._U)
         mean = Ks @ self.alpha
         v = solve_triangular(self.L, Ks.T, lower=True, check_finite=False)
         var = self.params.scale - np.einsum("ij,ij->j", v, v)
@@ -260,7 +361,10 @@ class GaussianProcess:
         """
         from scipy.linalg import cho_solve
 
-        r2 = scaled_sqdist(Xs, self.X, self._inv_ls2, self.cat)
+        warp = self.params.warp
+        Us = kumaraswamy(Xs, warp)
+        du = None if warp is None else _dkumaraswamy_dx(Xs, warp)
+        r2 = scaled_sqdist(Us, self._U, self._inv_ls2, self.cat)
         Ks = self.params.scale * matern52(r2)
         dk_dr2 = self.params.scale * _dmatern52_dr2(r2)  # (m, n)
         mean = Ks @ self.alpha
@@ -269,7 +373,11 @@ class GaussianProcess:
         dmean = np.empty((Xs.shape[0], len(cols)))
         dvar = np.empty_like(dmean)
         for i, j in enumerate(cols):
-            dK = dk_dr2 * (2.0 * self._inv_ls2[j]) * (Xs[:, j, None] - self.X[None, :, j])  # (m, n)
+            dK = (
+                dk_dr2 * (2.0 * self._inv_ls2[j]) * (Us[:, j, None] - self._U[None, :, j])
+            )  # (m, n)
+            if du is not None:
+                dK *= du[:, j, None]
             dmean[:, i] = dK @ self.alpha
             dvar[:, i] = -2.0 * np.einsum("mn,nm->m", dK, Kinv_ks)
         clipped = var < 1e-12
@@ -287,9 +395,11 @@ class GaussianProcess:
         new.cat, new.params, new._inv_ls2 = self.cat, self.params, self._inv_ls2
         new.X = np.vstack([self.X, Xn])
         new.y = np.concatenate([self.y, yn])
-        k = self.kernel(self.X, Xn)
+        Un = kumaraswamy(Xn, self.params.warp)
+        new._U = np.vstack([self._U, Un])
+        k = self._kernel_warped(self._U, Un)
         S = solve_triangular(self.L, k, lower=True, check_finite=False)
-        C = self.kernel(Xn, Xn) - S.T @ S
+        C = self._kernel_warped(Un, Un) - S.T @ S
         C[np.diag_indices_from(C)] += self.params.noise + _JITTER
         n, p = self.L.shape[0], Xn.shape[0]
         L = np.zeros((n + p, n + p))

@@ -18,18 +18,28 @@ How it works (numpy and scipy only):
   standardized. Failed runs, and completed runs without a value, are imputed with the worst
   observed loss; canceled runs without a value carry no information and are left out of the
   model (but their configurations are never suggested again).
-* **Acquisition.** Log expected improvement (numerically stable far from the incumbent),
-  maximized over 2048 candidates (half uniform in the box, half Gaussian perturbations of the
-  five best points), the best three of each half refined with L-BFGS-B over the continuous
-  columns, then every level of each categorical column tried at the refined points
-  (:mod:`hypersweep.sampling._acquisition`). Candidates are snapped to representable values
-  (quantization grid, ordinal levels) before they are scored. A fully enumerable discrete space
-  (at most 4096 configurations) is scored exhaustively instead.
 * **Initial design.** The first ``n_initial_points`` configurations (default ``d + 1`` for ``d``
   parameters, at least 5 and at most 10) come from a scrambled Sobol sequence seeded with the
   sampler's seed; the benchmark preferred this to 10 points. Warm-start (prior) runs are used as
   data exactly like this sweep's own runs, and each one that has been seen (not pending) counts
   toward the initial design, so a sweep warm-started from enough runs is model-based at once.
+* **Measured options, off by default** (the benchmark's design notes in
+  ``benchmarks/results/samplers.md`` give the figures). Each is a module switch, and each keeps
+  suggestions a pure function of the seed and the observations:
+
+  - *input warping* (``_WARP``, as in HEBO and BoTorch): every non-categorical column goes
+    through a Kumaraswamy CDF ``1 - (1 - u**a)**b`` before the kernel sees it, its two shapes per
+    column fitted with the kernel hyperparameters (same MAP fit, analytic gradients, a normal
+    prior on ``log a`` and ``log b`` centred on the identity map);
+  - *an acquisition portfolio when progress stalls* (``_STALL_MIN``, after HEBO's MACE): once the
+    best loss is ``max(_STALL_MIN, d)`` data points old, the scored candidates are compared by
+    log EI, log probability of improvement and the lower confidence bound ``mean - 2 sd``, and one
+    point of their Pareto front is drawn with the call's seeded generator;
+  - *box-edge candidates* (``_N_EDGE``): extra candidates with coordinates pushed onto the faces,
+    edges and corners of the box.
+
+  Warping plus the portfolio removed the Branin boundary stall and helped Levy-4 and Ackley-5, but
+  cost precision on Hartmann-3, Rosenbrock-4 and Mixed-5, so none is on yet.
 * **Concurrency.** Pending runs (Queued, Running) and the configurations already picked in the
   same call are added to the GP as "kriging believer" fantasies (their value is the posterior
   mean), which removes their uncertainty so the next pick goes elsewhere. A configuration that
@@ -69,7 +79,7 @@ import numpy as np
 
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
-from hypersweep.sampling._acquisition import AcquisitionProblem, optimize_log_ei
+from hypersweep.sampling._acquisition import AcquisitionProblem, optimize_log_ei, pareto_pick
 from hypersweep.sampling._gp import GaussianProcess, KernelParams, fit_kernel_params
 from hypersweep.sampling.base import HyperParameterSampling, Observation, own_count
 from hypersweep.space import Choice, ParameterExpression, Randint, Uniform
@@ -86,6 +96,19 @@ _MODEL_CAP = 600  # points in the posterior used by the acquisition function
 _FULL_FIT_EVERY = 20  # below this many points every fit is a full multi-start fit
 _CHECKPOINT_GROWTH = 1.2
 _N_CENTERS = 5
+# Options measured on the benchmark, off (design notes in benchmarks/results/samplers.md):
+_WARP = False  # fit a Kumaraswamy input warping of the non-categorical columns with the GP
+_N_EDGE = 0  # extra acquisition candidates on the faces, edges and corners of the box
+_STALL_MIN: int | None = None  # when set: draw from the acquisition portfolio once the best
+_STALL_PER_DIM = 1  # loss is max(_STALL_MIN, _STALL_PER_DIM * d) data points old
+
+
+def _rounds_since_best(loss: np.ndarray) -> int:
+    """How many data points came after the best (finite) loss; 0 without one."""
+    finite = np.isfinite(loss)
+    if not finite.any():
+        return 0
+    return int(len(loss) - 1 - np.argmin(np.where(finite, loss, np.inf)))
 
 
 def _checkpoint(n: int) -> int:
@@ -364,6 +387,9 @@ class BayesianParameterSampling(HyperParameterSampling):
         design = max(0, self.n_initial_points - n_prior)
         start = own_count(observations)
         n_finite = int(np.sum(np.isfinite(loss)))
+        stalled = _STALL_MIN is not None and _rounds_since_best(loss) >= max(
+            _STALL_MIN, _STALL_PER_DIM * len(self._columns)
+        )
         out: list[dict[str, Any]] = []
         model: _Model | None = None
         for i in range(n):
@@ -374,7 +400,7 @@ class BayesianParameterSampling(HyperParameterSampling):
                 if model is None:  # design points picked in this call are pending too
                     picked = [x for x in (self._encode(c) for c in out) if x is not None]
                     model = self._model(X, loss, np.vstack([pending, *picked]))
-                row = self._model_point(model, taken, rng)
+                row = self._model_point(model, taken, rng, portfolio=stalled)
             if row is None:
                 break
             taken.add(self._key(row))
@@ -480,11 +506,22 @@ class BayesianParameterSampling(HyperParameterSampling):
         y = _targets(loss)
         keep = _subset(y, _FIT_CAP, rng)
         return fit_kernel_params(
-            X[keep], y[keep], self._cat, rng=rng, starts=starts, n_random_starts=n_random
+            X[keep],
+            y[keep],
+            self._cat,
+            rng=rng,
+            starts=starts,
+            n_random_starts=n_random,
+            warp_cols=np.flatnonzero(~self._cat) if _WARP else None,
         )
 
     def _model_point(
-        self, model: _Model, taken: set[tuple[float, ...]], rng: np.random.Generator
+        self,
+        model: _Model,
+        taken: set[tuple[float, ...]],
+        rng: np.random.Generator,
+        *,
+        portfolio: bool = False,
     ) -> np.ndarray | None:
         candidates = None
         if self._grid is not None:
@@ -503,7 +540,10 @@ class BayesianParameterSampling(HyperParameterSampling):
             n_random=1024 // scale,
             n_local=1024 // scale,
             candidates=candidates,
+            n_edge=_N_EDGE // scale,
         )
+        if portfolio:
+            points = pareto_pick(model.gp, model.best, points, rng)
         for row in points:
             exact = self._encode(self._decode(row))
             if exact is not None and self._key(exact) not in taken:
