@@ -13,9 +13,13 @@ Records of other problems are copied unchanged, so the output can be fed to
 ``gaps_ms`` to 0.01 ms) to keep result files small; the summary reads neither at full precision
 (it uses ``best``, ``best_so_far`` and the per-run times, which stay exact).
 
+``--ratios SUMMARY.json --sampler NAME`` instead prints, from a summary written by
+``run_bench.py --summarize``, the ratio of NAME's mean regret to the best sampler's per problem.
+
 Usage::
 
     python benchmarks/sampler_extra_regret.py IN.jsonl [IN2.jsonl ...] --out OUT.jsonl [--compact]
+    python benchmarks/sampler_extra_regret.py --ratios SUMMARY.json --sampler NAME
 """
 
 from __future__ import annotations
@@ -81,15 +85,47 @@ def compact(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def ratio_table(summary: dict[str, Any], sampler: str) -> str:
+    """Markdown: per (problem, batch), ``sampler``'s mean regret over the best sampler's."""
+    cells = list(summary["cells"].values())
+    lines = [
+        f"| problem | batch | {sampler} mean regret | best sampler | its mean regret | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    keys = sorted({(c["problem"], c["batch"]) for c in cells})
+    for prob, batch in keys:
+        group = {
+            c["sampler"]: c["mean_regret"]
+            for c in cells
+            if (c["problem"], c["batch"]) == (prob, batch)
+        }
+        if sampler not in group:
+            continue
+        best = min(group, key=lambda s: group[s])
+        mine, top = group[sampler], group[best]
+        ratio = "1 (best)" if best == sampler else (f"{mine / top:.3g}" if top > 0 else "inf")
+        lines.append(f"| {prob} | {batch} | {mine:.3g} | {best} | {top:.3g} | {ratio} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: rewrite JSONL files into one denoised JSONL file."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("inputs", nargs="+", type=Path)
-    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("inputs", nargs="*", type=Path)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--ratios", type=Path, help="a summary JSON of run_bench.py --summarize")
+    ap.add_argument(
+        "--sampler", default="hypersweep-bayes", help="the sampler whose ratios --ratios prints"
+    )
     ap.add_argument("--compact", action="store_true", help="round the per-evaluation lists")
     args = ap.parse_args(argv)
+    if args.ratios is not None:
+        print(ratio_table(json.loads(args.ratios.read_text()), args.sampler))
+        return
+    if not args.inputs or args.out is None:
+        ap.error("give input JSONL files and --out (or --ratios)")
     clean = noise_free_functions()
     n = changed = 0
     with args.out.open("w") as out:
