@@ -91,6 +91,28 @@ class Registry(Generic[T]):
         for t in types:
             self._by_type[t.lower()] = cls
 
+    def declare(self, cls: T, attribute: str) -> None:
+        """Register ``cls`` as its class attributes declare it (called by the kind's ``__init_subclass__``).
+
+        ``attribute`` holds its HyperDrive name (``policy_name``, ``sampling_name``); it is also set
+        in HyperDrive's capitals (``POLICY_NAME``). A class that sets none and inherits none gets
+        :func:`implicit_name`; a subclass of a named class that sets none is stored under its
+        parent's name and not registered. Its sweep file types are its own ``yaml_type`` and
+        ``yaml_aliases``.
+        """
+        if attribute not in cls.__dict__:
+            if hasattr(cls, attribute):
+                return  # a subclass of a named class: stored under its parent's name
+            name = implicit_name(cls)  # a user's class that declares no name: its import path
+            if name is None:
+                return
+            setattr(cls, attribute, name)
+        name = getattr(cls, attribute)
+        setattr(cls, attribute.upper(), name)  # HyperDrive's spelling of the constant
+        own = cls.__dict__
+        types = [own["yaml_type"]] if own.get("yaml_type") else []
+        self.add(cls, name, [*types, *own.get("yaml_aliases", ())])
+
     def by_name(self, name: Any) -> T | None:
         """The class with this HyperDrive name (``to_json()["name"]``), or None.
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hypersweep._registry import Registry, constructor_keys, implicit_name
+from hypersweep._registry import Registry, constructor_keys
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.status import RunStatus
 
@@ -74,16 +74,7 @@ class EarlyTerminationPolicy(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "policy_name" not in cls.__dict__ and not hasattr(cls, "policy_name"):
-            name = implicit_name(cls)  # a user's policy that declares no name: its import path
-            if name is None:
-                return
-            cls.policy_name = name
-        elif "policy_name" not in cls.__dict__:
-            return  # a subclass of a named policy: stored under its parent's name
-        cls.POLICY_NAME = cls.policy_name  # HyperDrive's spelling of the constant
-        types = [cls.yaml_type] if "yaml_type" in cls.__dict__ and cls.yaml_type else []
-        POLICIES.add(cls, cls.policy_name, [*types, *cls.__dict__.get("yaml_aliases", ())])
+        POLICIES.declare(cls, "policy_name")
 
     def should_evaluate(self, interval: int) -> bool:
         """True when interval k is selected: ``k % evaluation_interval == 0 and k >= delay_evaluation``."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hypersweep._registry import Registry, implicit_name, unknown_note
+from hypersweep._registry import Registry, unknown_note
 from hypersweep._validation import check_int
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
@@ -75,16 +75,7 @@ class HyperParameterSampling(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "sampling_name" not in cls.__dict__ and not hasattr(cls, "sampling_name"):
-            name = implicit_name(cls)  # a user's method that declares no name: its import path
-            if name is None:
-                return
-            cls.sampling_name = name
-        elif "sampling_name" not in cls.__dict__:
-            return  # a subclass of a named method: stored under its parent's name
-        cls.SAMPLING_NAME = cls.sampling_name  # HyperDrive's spelling of the constant
-        types = [cls.yaml_type] if "yaml_type" in cls.__dict__ and cls.yaml_type else []
-        SAMPLERS.add(cls, cls.sampling_name, types)
+        SAMPLERS.declare(cls, "sampling_name")
 
     def __init__(
         self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
