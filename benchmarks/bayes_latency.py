@@ -22,29 +22,6 @@ import sys
 import time
 
 
-def _hartmann6(x: list[float]) -> float:
-    import numpy as np
-
-    A = np.array(
-        [
-            [10, 3, 17, 3.5, 1.7, 8],
-            [0.05, 10, 17, 0.1, 8, 14],
-            [3, 3.5, 1.7, 10, 17, 8],
-            [17, 8, 0.05, 10, 0.1, 14],
-        ]
-    )
-    P = 1e-4 * np.array(
-        [
-            [1312, 1696, 5569, 124, 8283, 5886],
-            [2329, 4135, 8307, 3736, 1004, 9991],
-            [2348, 1451, 3522, 2883, 3047, 6650],
-            [4047, 8828, 8732, 5743, 1091, 381],
-        ]
-    )
-    alpha = np.array([1.0, 1.2, 3.0, 3.2])
-    return float(-np.sum(alpha * np.exp(-np.sum(A * (np.asarray(x) - P) ** 2, axis=1))))
-
-
 def _timed(fn, reps: int) -> float:
     times = []
     for _ in range(reps):
@@ -65,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ[var] = args.threads
 
     import numpy as np
+    from sampler_problems import hartmann6  # beside this file
 
     from hypersweep.goal import PrimaryMetricGoal
     from hypersweep.sampling import BayesianParameterSampling, Observation, RandomParameterSampling
@@ -75,7 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = np.random.default_rng(0)
     X = rng.random((max(sizes) + 5, 6))
-    history = [Observation({f"x{i}": float(v) for i, v in enumerate(x)}, _hartmann6(x)) for x in X]
+    configs = [{f"x{i}": float(v) for i, v in enumerate(x)} for x in X]
+    history = [Observation(c, hartmann6(c)) for c in configs]
 
     a, b = rng.random((100, 100)) + 100 * np.eye(100), rng.random(100)
     base_solve = _timed(lambda: np.linalg.solve(a, b), 200)
