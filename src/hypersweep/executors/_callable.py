@@ -26,6 +26,26 @@ from hypersweep.run import LiveRun, reset_current_run, set_current_run
 from hypersweep.status import RunStatus
 
 
+def set_environ(values: dict[str, str]) -> dict[str, str | None]:
+    """Put ``values`` in this process's environment; return what they replaced, for :func:`restore_environ`.
+
+    For what a callable trial needs process-wide (MLflow's tracking URI): threads share one
+    process, and a Ray worker runs one task at a time.
+    """
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    return saved
+
+
+def restore_environ(saved: dict[str, str | None]) -> None:
+    """Put back what :func:`set_environ` replaced (a variable that was not set is removed)."""
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 def live_run(
     run_id: str,
     sink: Any,

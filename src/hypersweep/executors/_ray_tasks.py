@@ -22,7 +22,14 @@ from typing import Any
 from hypersweep import mlflow as mlflow_plugin
 from hypersweep._wire import Kind, Record, encode
 from hypersweep.errors import HypersweepError
-from hypersweep.executors._callable import live_run, request_stop, run_callable, stop_reason
+from hypersweep.executors._callable import (
+    live_run,
+    request_stop,
+    restore_environ,
+    run_callable,
+    set_environ,
+    stop_reason,
+)
 from hypersweep.executors._process import TrialProcess, tail
 from hypersweep.run import ENV_EVENTS
 from hypersweep.status import RunStatus
@@ -350,16 +357,11 @@ def _script_result(
 @contextlib.contextmanager
 def _environ(values: dict[str, str]) -> Any:
     """``values`` in this process's environment for the block, what was there before restored after."""
-    before = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
+    saved = set_environ(values)
     try:
         yield
     finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        restore_environ(saved)
 
 
 def callable_task(payload: dict[str, Any], function: bytes, hub: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ follows (``torch.device("cuda", ...)``), not isolation. Scripts and Ray tasks ar
 from __future__ import annotations
 
 import contextvars
-import os
 import queue
 import sys
 import time
@@ -26,7 +25,14 @@ from typing import IO, Any, ClassVar
 
 from hypersweep import mlflow as mlflow_plugin
 from hypersweep._wire import Record
-from hypersweep.executors._callable import LiveRun, live_run, request_stop, run_callable
+from hypersweep.executors._callable import (
+    LiveRun,
+    live_run,
+    request_stop,
+    restore_environ,
+    run_callable,
+    set_environ,
+)
 from hypersweep.executors._devices import DEVICES_TAG
 from hypersweep.executors.base import (
     Event,
@@ -126,16 +132,11 @@ class ThreadExecutor(Executor):
     def _apply_env(self, env: dict[str, str]) -> None:
         """Set the process-wide part of the trials' environment (MLflow's tracking URI) until shutdown."""
         if self._saved_env is None:
-            self._saved_env = {key: os.environ.get(key) for key in env}
-            os.environ.update(env)
+            self._saved_env = set_environ(env)
 
     def _restore_env(self) -> None:
         if self._saved_env is not None:
-            for key, value in self._saved_env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            restore_environ(self._saved_env)
             self._saved_env = None
 
     # -- the hooks -------------------------------------------------------------------------------
