@@ -8,7 +8,9 @@ all the history (the cold cost, paid once per policy object); each later one fin
 Printed: microseconds per decision (median and 99th percentile of the warm ones), the cold cost,
 and the ratio of the
 median to the cost of one ``sorted()`` over 1000 floats measured in the same process, so figures
-from different machines can be compared.
+from different machines can be compared. The two ``RobustAshaPolicy`` settings of the README
+(recommended and aggressive) are judged at their rung 81 instead, since 100 is not one of their
+rungs.
 """
 
 from __future__ import annotations
@@ -119,6 +121,23 @@ def main() -> None:
         ),
         ("naive median (no index), for scale", None),
     ]
+    # The README's two RobustAshaPolicy settings, each judged at one of its rungs (81 = 3**4 for
+    # both: 3, 9, 27, 81 recommended; 1, 3, 9, 27, 81 aggressive), with that many intervals.
+    presets: list[tuple[str, Callable[[], EarlyTerminationPolicy], int]] = [
+        ("RobustAshaPolicy() (recommended), rung 81", RobustAshaPolicy, 81),
+        (
+            "RobustAshaPolicy(3, 1, noise 0.5, window 5, climb 1) (aggressive), rung 81",
+            lambda: RobustAshaPolicy(
+                3,
+                1,
+                noise_factor=0.5,
+                noise_window=5,
+                climb_factor=1.0,
+                keep_improving_ties=False,
+            ),
+            81,
+        ),
+    ]
     base = sorted_baseline(a.runs)
     print(
         f"{a.runs} runs x {a.intervals} intervals; one sorted() over {a.runs} floats = {base:.1f} us"
@@ -132,6 +151,11 @@ def main() -> None:
         med, p99, cold = best
         cold_text = f"{cold:.0f}" if make is not None else "-"
         print(f"| {name} | {med:.1f} | {p99:.1f} | {med / base:.2f} | {cold_text} |")
+    for name, make_preset, rung in presets:
+        med, p99, cold = min(
+            (measure(make_preset, a.runs, rung) for _ in range(a.repeat)), key=lambda m: m[0]
+        )
+        print(f"| {name} | {med:.1f} | {p99:.1f} | {med / base:.2f} | {cold:.0f} |")
 
 
 if __name__ == "__main__":

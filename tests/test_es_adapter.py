@@ -28,21 +28,22 @@ def test_presets_are_the_documented_settings() -> None:
         "maximize", policy="aggressive", max_interval=50, n_trials=100, concurrency=4, seed=3
     )
     assert aggressive.policy == RobustAshaPolicy(
-        reduction_factor=2,
+        reduction_factor=3,
         min_interval=1,
         max_interval=50,
-        noise_factor=0.25,
-        noise_window=2,
-        climb_factor=0.0,
+        noise_factor=0.5,
+        noise_window=5,
+        climb_factor=1.0,
         resolution_factor=0.0,
+        keep_improving_ties=False,
     )
     # A key given with a preset overrides the preset's value.
     custom = adapter.make_policy("maximize", policy="aggressive", max_interval=50, noise_window=3)
     assert custom.policy.noise_window == 3
-    assert custom.policy.reduction_factor == 2
+    assert custom.policy.reduction_factor == 3
 
 
-def test_the_aggressive_preset_stops_the_bottom_half_at_the_first_report() -> None:
+def test_the_aggressive_preset_stops_the_bottom_two_thirds_at_the_first_report() -> None:
     adapter = load_adapter()
     policy = adapter.make_policy("maximize", policy="aggressive", max_interval=10)
     reports: dict[int, list[float]] = {}
@@ -56,7 +57,13 @@ def test_the_aggressive_preset_stops_the_bottom_half_at_the_first_report() -> No
             policy.on_trial_end(trial_id, "stopped", reports)
     # Rising values: each new trial is at the top when it reports, so none stops ...
     assert stopped == []
-    # ... but a seventh one below the median of the first report does.
+    # ... but a seventh one outside the top third of the first report does (0.5 and 0.6 are
+    # the top 2 of 7) ...
     policy.on_trial_start(6)
-    reports[6] = [0.15]
-    assert policy.on_report(6, 1, 0.15, reports)
+    reports[6] = [0.45]
+    assert policy.on_report(6, 1, 0.45, reports)
+    policy.on_trial_end(6, "stopped", reports)
+    # ... and an eighth one inside it goes on (only 0.6 is ahead of it; the top 2 of 8 are kept).
+    policy.on_trial_start(7)
+    reports[7] = [0.55]
+    assert not policy.on_report(7, 1, 0.55, reports)

@@ -62,6 +62,7 @@ POLICIES: list[Callable[[], EarlyTerminationPolicy]] = [
     lambda: RobustAshaPolicy(reduction_factor=2, min_interval=1, noise_factor=0.0, keep_ties=True),
     lambda: RobustAshaPolicy(reduction_factor=2, min_interval=1, climb_factor=1.0),
     lambda: RobustAshaPolicy(min_interval=1, resolution_factor=1.0, noise_factor=0.25),
+    lambda: RobustAshaPolicy(min_interval=1, noise_factor=0.0, keep_improving_ties=False),
 ]
 # Rules that are symmetric under (goal, values) -> (other goal, -values). Bandit's slack_factor is
 # a ratio, so it is not (B / (1 + s) mirrors to B * (1 + s), a different threshold).
@@ -241,7 +242,10 @@ def reference(
             return bound < cutoff
         # Otherwise it stops when keep other runs are at least as good as its bound.
         others = sum(1 for y in ranked if y >= bound) - (1 if mine >= bound else 0)
-        return others >= max(1, len(ranked) // eta)
+        if others < max(1, len(ranked) // eta):
+            return False
+        # A tied run whose best improved since the previous rung goes on.
+        return not (policy.keep_improving_ties and gain > 0 and not bound < cutoff)
     raise AssertionError(policy)
 
 

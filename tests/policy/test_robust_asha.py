@@ -25,19 +25,21 @@ finite = st.sampled_from([0.0, 0.1, 0.2, 0.5, 0.7, 0.9, 1.0, math.nan])
 # The settings benchmarks/es_adapter.py calls "recommended" and "aggressive".
 RECOMMENDED = {
     "reduction_factor": 3,
-    "min_interval": 2,
-    "noise_factor": 0.0,
+    "min_interval": 3,
+    "noise_factor": 0.1,
     "noise_window": 4,
-    "climb_factor": 1.0,
-    "resolution_factor": 0.5,
-}
-AGGRESSIVE = {
-    "reduction_factor": 2,
-    "min_interval": 1,
-    "noise_factor": 0.25,
-    "noise_window": 2,
     "climb_factor": 0.0,
     "resolution_factor": 0.0,
+    "keep_improving_ties": True,
+}
+AGGRESSIVE = {
+    "reduction_factor": 3,
+    "min_interval": 1,
+    "noise_factor": 0.5,
+    "noise_window": 5,
+    "climb_factor": 1.0,
+    "resolution_factor": 0.0,
+    "keep_improving_ties": False,
 }
 
 
@@ -94,7 +96,7 @@ def test_a_run_behind_by_less_than_its_noise_goes_on(goal: PrimaryMetricGoal, si
 @pytest.mark.parametrize(("goal", "sign"), GOALS)
 def test_a_run_far_behind_stops_despite_its_noise(goal: PrimaryMetricGoal, sign: float) -> None:
     curves = {**leaders(6, 2), "wobbly_but_bad": [0.20, 0.40]}
-    policy = RobustAshaPolicy(noise_factor=1.0)
+    policy = RobustAshaPolicy(min_interval=2, noise_factor=1.0)
     assert policy.evaluate("wobbly_but_bad", 2, runs(curves, sign), goal).stop
 
 
@@ -238,9 +240,14 @@ def test_resolution_factor_keeps_a_moving_run_that_ties_the_cutoff(
     curves["flat"] = [165 * q] * 6
     curves["behind"] = [160 * q, 161 * q, 162 * q, 163 * q, 164 * q, 164 * q]
     histories = runs(curves, sign)
-    policy = RobustAshaPolicy(
-        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=0.5
-    )
+    # (keep_improving_ties=False: only the resolution margin can keep a tied run here)
+    alone = {
+        "noise_factor": 0.0,
+        "noise_window": 2,
+        "climb_factor": 0.0,
+        "keep_improving_ties": False,
+    }
+    policy = RobustAshaPolicy(3, 2, resolution_factor=0.5, **alone)
     assert policy.should_evaluate(6)
     # Half a step: the climber's bound (165.5/171) is above the three runs holding the cutoff.
     assert not policy.evaluate("climber", 6, histories, goal).stop
@@ -251,20 +258,14 @@ def test_resolution_factor_keeps_a_moving_run_that_ties_the_cutoff(
     assert decision.stop and "is behind" in decision.reason
     assert f"step {0.5 * q:.4g}" in decision.reason
     # Without the margin the climber only ties, and three earlier runs hold the cutoff: it stops.
-    no_margin = RobustAshaPolicy(
-        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=0.0
-    )
+    no_margin = RobustAshaPolicy(3, 2, resolution_factor=0.0, **alone)
     assert no_margin.evaluate("climber", 6, histories, goal).stop
     # A whole step only brings the run one sample behind level with the cutoff (it stops by the
     # tie rule); a step and a half keeps it.
-    whole = RobustAshaPolicy(
-        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=1.0
-    )
+    whole = RobustAshaPolicy(3, 2, resolution_factor=1.0, **alone)
     decision = whole.evaluate("behind", 6, histories, goal)
     assert decision.stop and "ties, with 3 earlier runs," in decision.reason
-    wider = RobustAshaPolicy(
-        3, 2, noise_factor=0.0, noise_window=2, climb_factor=0.0, resolution_factor=1.5
-    )
+    wider = RobustAshaPolicy(3, 2, resolution_factor=1.5, **alone)
     assert not wider.evaluate("behind", 6, histories, goal).stop
     # The step is the smallest non-zero one over the whole history (NaNs skipped), not the window.
     curves["climber"] = [100 * q, math.nan, 164 * q, 165 * q, 165 * q, 165 * q]
@@ -275,27 +276,32 @@ def test_resolution_factor_keeps_a_moving_run_that_ties_the_cutoff(
 def test_the_recommended_setting_keeps_a_slow_climber_through_a_plateau(
     goal: PrimaryMetricGoal, sign: float
 ) -> None:
-    # Rung 6 of the recommended setting (rungs 2, 6, 18), nine runs, keep 3. The slow climber
-    # rose one sample at a time and has been level with the leaders' value for two epochs: it
-    # goes on (half a step of resolution), while a run far behind stops. Without the resolution
-    # margin it only ties the cutoff that three earlier runs hold, and stops.
+    # Rung 9 of the recommended setting (rungs 3, 9, 27), nine runs, keep 3. Three leaders have
+    # held 166/171 from the start. The slow climber rose one sample at a time, reached that value
+    # at epoch 5 and has stayed there (no noise in its last four values): it only ties the cutoff
+    # that three earlier runs hold, but its best improved since rung 3, so it goes on. A run that
+    # has been level with the leaders from the start stops by the tie rule, as does one far behind.
     q = 1 / 171
-    curves = {f"top{i}": [166 * q] * 6 for i in range(3)} | {
-        f"low{i}": [150 * q] * 6 for i in range(3)
+    curves = {f"top{i}": [166 * q] * 9 for i in range(3)} | {
+        f"low{i}": [150 * q] * 9 for i in range(2)
     }
-    curves["slow"] = [162 * q, 163 * q, 164 * q, 165 * q, 166 * q, 166 * q]
-    curves["stuck"] = [140 * q] * 6
-    curves["mid"] = [160 * q] * 6
+    curves["slow"] = [162 * q, 163 * q, 164 * q, 165 * q] + [166 * q] * 5
+    curves["flat"] = [166 * q] * 9
+    curves["stuck"] = [140 * q] * 9
+    curves["mid"] = [160 * q] * 9
     histories = runs(curves, sign)
     recommended = RobustAshaPolicy(**RECOMMENDED)
-    assert [k for k in range(1, 20) if recommended.should_evaluate(k)] == [2, 6, 18]
-    assert recommended.evaluate("stuck", 6, histories, goal).stop
-    assert (
-        RobustAshaPolicy(**{**RECOMMENDED, "resolution_factor": 0.0})
-        .evaluate("slow", 6, histories, goal)
-        .stop
-    )
-    assert not recommended.evaluate("slow", 6, histories, goal).stop
+    assert [k for k in range(1, 30) if recommended.should_evaluate(k)] == [3, 9, 27]
+    assert not recommended.evaluate("slow", 9, histories, goal).stop
+    decision = recommended.evaluate("flat", 9, histories, goal)
+    assert decision.stop and "ties, with 3 earlier runs," in decision.reason
+    assert recommended.evaluate("stuck", 9, histories, goal).stop
+    # Ties to the earlier runs alone (the rule before keep_improving_ties) stop the climber too.
+    earlier_only = RobustAshaPolicy(**{**RECOMMENDED, "keep_improving_ties": False})
+    assert earlier_only.evaluate("slow", 9, histories, goal).stop
+    # A run below the cutoff is not kept for improving: "mid" rose, but is behind.
+    curves["mid"] = [150 * q, 155 * q, 160 * q] + [160 * q] * 6
+    assert recommended.evaluate("mid", 9, runs(curves, sign), goal).stop
 
 
 def test_climb_factor_without_max_interval_uses_the_longest_completed_run() -> None:
@@ -316,19 +322,22 @@ def test_climb_factor_without_max_interval_uses_the_longest_completed_run() -> N
 
 
 def test_the_recommended_setting_keeps_a_noisy_late_bloomer_that_plain_asha_stops() -> None:
-    # Eight runs that plateau early at 0.85-0.88 and one that starts lower, wobbles by six
-    # points an epoch and ends best. Plain ASHA with a grace period of 2 ranks it by its value
-    # at rung 2 and stops it; the recommended setting sees that it is behind by less than its noise.
-    curves = {f"plateau{i}": [0.84 + 0.005 * i, 0.85 + 0.005 * i] for i in range(8)}
-    curves["bloomer"] = [0.80, 0.86]
+    # Eight runs that plateau early at 0.85-0.885 and one that starts lower, wobbles by ten
+    # points an epoch and is just behind the top third at rung 3. Plain ASHA with a grace period
+    # of 3 ranks it by its value there and stops it; the recommended setting sees that it is
+    # behind by less than a tenth of its noise (0.1 * 0.1 = 0.01 against 0.005).
+    curves = {
+        f"plateau{i}": [0.84 + 0.005 * i, 0.85 + 0.005 * i, 0.85 + 0.005 * i] for i in range(8)
+    }
+    curves["bloomer"] = [0.87, 0.77, 0.87]
     histories = runs(curves)
     assert (
-        AshaPolicy(reduction_factor=3, min_interval=2).evaluate("bloomer", 2, histories, MAX).stop
+        AshaPolicy(reduction_factor=3, min_interval=3).evaluate("bloomer", 3, histories, MAX).stop
     )
-    assert not RobustAshaPolicy(**RECOMMENDED).evaluate("bloomer", 2, histories, MAX).stop
+    assert not RobustAshaPolicy(**RECOMMENDED).evaluate("bloomer", 3, histories, MAX).stop
     # ...and still stops a run that is clearly behind at the same rung.
-    histories["stuck"] = RunHistory("stuck", [0.30, 0.31])
-    assert RobustAshaPolicy(**RECOMMENDED).evaluate("stuck", 2, histories, MAX).stop
+    histories["stuck"] = RunHistory("stuck", [0.30, 0.31, 0.32])
+    assert RobustAshaPolicy(**RECOMMENDED).evaluate("stuck", 3, histories, MAX).stop
 
 
 @pytest.mark.parametrize(("goal", "sign"), GOALS)
@@ -336,60 +345,59 @@ def test_the_aggressive_setting_judges_from_the_first_interval(
     goal: PrimaryMetricGoal, sign: float
 ) -> None:
     # Runs of a sweep reporting one epoch each: the aggressive setting judges every run at
-    # interval 1 already, with no noise estimate yet (one value), and keeps the top half there.
-    histories = runs({f"r{i}": [0.1 * i] for i in range(10)}, sign)
+    # interval 1 already, with no noise estimate yet (one value), and keeps the top third there.
+    histories = runs({f"r{i}": [0.1 * i] for i in range(9)}, sign)
     policy = RobustAshaPolicy(**AGGRESSIVE)
     survivors = [r for r in histories if not policy.evaluate(r, 1, histories, goal).stop]
-    assert survivors == ["r5", "r6", "r7", "r8", "r9"]
-    # Keeping half, not a third, at that first reading is what saves a slow starter: the
-    # previous aggressive setting (reduction factor 3 from interval 1) stopped r5 and r6.
-    previous = RobustAshaPolicy(
-        3, 1, noise_factor=0.5, noise_window=3, climb_factor=0.0, resolution_factor=0.0
-    )
-    assert [r for r in histories if not previous.evaluate(r, 1, histories, goal).stop] == [
-        "r7",
-        "r8",
-        "r9",
-    ]
-    # At rung 2 a run 0.01 behind the cutoff whose last step was 0.08 goes on (0.25 * 0.08);
-    # the same best without the step stops.
-    curves = {f"top{i}": [0.9, 0.9] for i in range(4)} | {f"low{i}": [0.5, 0.5] for i in range(4)}
-    curves["wobbly"] = [0.81, 0.89]
-    assert not policy.evaluate("wobbly", 2, runs(curves, sign), goal).stop
-    curves["wobbly"] = [0.89, 0.89]
-    assert policy.evaluate("wobbly", 2, runs(curves, sign), goal).stop
-    # The noise window is the last step only: at rung 4 an early wobble no longer counts.
-    curves = {f"top{i}": [0.9] * 4 for i in range(4)} | {f"low{i}": [0.5] * 4 for i in range(4)}
-    curves["wobbly"] = [0.89, 0.60, 0.88, 0.88]
-    assert policy.evaluate("wobbly", 4, runs(curves, sign), goal).stop
-    curves["wobbly"] = [0.60, 0.60, 0.76, 0.88]
-    assert not policy.evaluate("wobbly", 4, runs(curves, sign), goal).stop
+    assert survivors == ["r6", "r7", "r8"]
+    # At rung 3 (1 * 3) four runs hold 0.9, so the cutoff of the top 3 of 9 is 0.9.
+    curves = {f"top{i}": [0.9] * 3 for i in range(4)} | {f"low{i}": [0.5] * 3 for i in range(4)}
+    # A run at 0.86 that moved by 0.06 and then not at all (noise 0.03, margin 0.015) stops ...
+    curves["judged"] = [0.80, 0.86, 0.86]
+    assert policy.evaluate("judged", 3, runs(curves, sign), goal).stop
+    # ... the same best with a 0.1 wobble each step (margin 0.05, bound 0.91) goes on.
+    curves["judged"] = [0.86, 0.76, 0.86]
+    assert not policy.evaluate("judged", 3, runs(curves, sign), goal).stop
+    # A steady climber (+0.1 a step, bound 0.85 from noise alone) goes on when its climb to the
+    # end of a 10-interval run would pass the cutoff ...
+    curves["judged"] = [0.60, 0.70, 0.80]
+    with_end = RobustAshaPolicy(**AGGRESSIVE, max_interval=10)
+    assert not with_end.evaluate("judged", 3, runs(curves, sign), goal).stop
+    # ... but not without a run length (no run has completed yet), nor once its gains shrink.
+    assert policy.evaluate("judged", 3, runs(curves, sign), goal).stop
+    curves["judged"] = [0.50, 0.72, 0.80]
+    assert with_end.evaluate("judged", 3, runs(curves, sign), goal).stop
 
 
 def test_warm_start_priors_are_comparison_points_never_stopped() -> None:
     histories = {
-        f"p{i}": RunHistory(f"p{i}", [0.9, 0.9], status=RunStatus.COMPLETED, prior=True)
+        f"p{i}": RunHistory(f"p{i}", [0.9] * 3, status=RunStatus.COMPLETED, prior=True)
         for i in range(6)
     }
-    histories["old_bad"] = RunHistory("old_bad", [0.1, 0.1], status=RunStatus.CANCELED, prior=True)
-    histories["new"] = RunHistory("new", [0.3, 0.3])
+    histories["old_bad"] = RunHistory("old_bad", [0.1] * 3, status=RunStatus.CANCELED, prior=True)
+    histories["new"] = RunHistory("new", [0.3] * 3)
     policy = RobustAshaPolicy()
-    assert policy.evaluate("new", 2, histories, MAX).stop  # ranked against the priors
-    assert not policy.evaluate("old_bad", 2, histories, MAX).stop  # a prior is never stopped
+    assert policy.evaluate("new", 3, histories, MAX).stop  # ranked against the priors
+    assert not policy.evaluate("old_bad", 3, histories, MAX).stop  # a prior is never stopped
 
 
 def test_min_runs_and_a_lone_first_run() -> None:
-    histories = runs({"a": [0.9, 0.9], "b": [0.1, 0.1]})
-    assert RobustAshaPolicy().evaluate("b", 2, histories, MAX).stop
-    assert not RobustAshaPolicy(min_runs=3).evaluate("b", 2, histories, MAX).stop
-    assert not RobustAshaPolicy().evaluate("a", 2, {"a": histories["a"]}, MAX).stop
+    histories = runs({"a": [0.9] * 3, "b": [0.1] * 3})
+    assert RobustAshaPolicy().evaluate("b", 3, histories, MAX).stop
+    assert not RobustAshaPolicy(min_runs=3).evaluate("b", 3, histories, MAX).stop
+    assert not RobustAshaPolicy().evaluate("a", 3, {"a": histories["a"]}, MAX).stop
 
 
 def test_nan_and_unknown_runs_are_not_judged() -> None:
-    histories = runs({**leaders(6, 2), "r": [0.1, math.nan]})
+    histories = runs({**leaders(6, 3), "r": [0.1, 0.1, math.nan]})
     policy = RobustAshaPolicy()
-    assert not policy.evaluate("r", 2, histories, MAX).stop
-    assert not policy.evaluate("missing", 2, histories, MAX).stop
+    assert policy.should_evaluate(3)
+    # A run whose value at the rung is NaN is not judged there, nor is an unknown run ...
+    assert not policy.evaluate("r", 3, histories, MAX).stop
+    assert not policy.evaluate("missing", 3, histories, MAX).stop
+    # ... while the same run with a value at the rung stops (the leaders are far ahead).
+    histories["r"] = RunHistory("r", [0.1, 0.1, 0.1])
+    assert policy.evaluate("r", 3, histories, MAX).stop
 
 
 @settings(max_examples=150, deadline=None)
@@ -429,12 +437,13 @@ def test_sweep_file_round_trip() -> None:
     text = """
 early_termination:
   type: robust_asha
-  reduction_factor: 2
+  reduction_factor: 3
   min_interval: 1
-  noise_factor: 0.25
-  noise_window: 2
-  climb_factor: 0
+  noise_factor: 0.5
+  noise_window: 5
+  climb_factor: 1
   resolution_factor: 0
+  keep_improving_ties: false
   max_interval: 50
 """
     policy = policy_from_data(yaml.safe_load(text)["early_termination"])
@@ -444,7 +453,7 @@ early_termination:
     stored = policy.to_json()
     assert stored["name"] == "RobustAsha"
     assert policy_from_json(stored) == policy
-    assert repr(policy).startswith("RobustAshaPolicy(reduction_factor=2, min_interval=1, ")
+    assert repr(policy).startswith("RobustAshaPolicy(reduction_factor=3, min_interval=1, ")
 
 
 def test_sweep_file_unknown_key_is_named() -> None:
@@ -475,6 +484,7 @@ def message(param: str, rule: str, got: Any) -> str:
         ({"noise_window": 1}, "noise_window", "an integer >= 2", 1),
         ({"min_runs": 0}, "min_runs", "an integer >= 1", 0),
         ({"keep_ties": 1}, "keep_ties", "a bool", 1),
+        ({"keep_improving_ties": "yes"}, "keep_improving_ties", "a bool", "yes"),
         ({"climb_factor": -1}, "climb_factor", "a finite number >= 0", -1),
         ({"resolution_factor": -0.5}, "resolution_factor", "a finite number >= 0", -0.5),
     ],
@@ -486,7 +496,8 @@ def test_validation_messages(kwargs: dict[str, Any], param: str, rule: str, got:
 
 def test_read_only_attributes() -> None:
     policy = RobustAshaPolicy()
-    assert (policy.noise_factor, policy.noise_window, policy.trend_factor) == (0.0, 4, 0.0)
-    assert (policy.climb_factor, policy.keep_ties, policy.resolution_factor) == (1.0, False, 0.5)
+    assert (policy.noise_factor, policy.noise_window, policy.trend_factor) == (0.1, 4, 0.0)
+    assert (policy.climb_factor, policy.keep_ties, policy.resolution_factor) == (0.0, False, 0.0)
+    assert policy.keep_improving_ties is True
     with pytest.raises(AttributeError):
         policy.noise_factor = 1.0  # type: ignore[misc]
