@@ -118,10 +118,14 @@ def test_median_stopping_on_a_minimized_metric_stops_the_worst(workspace, script
 
 def test_truncation_stops_callables_at_their_next_log(workspace) -> None:
     reached = {}
+    # Long enough (300 logs, about 3 s) that the controller's decision reaches a stopped trial
+    # before its last log even on a loaded machine; a decision that arrives after a trial's last
+    # log cannot interrupt it.
+    epochs = 300
 
     def trial(cfg):
         run = Run.get_context()
-        for epoch in range(1, 31):
+        for epoch in range(1, epochs + 1):
             reached[cfg["q"]] = epoch
             run.log("score", cfg["q"] * epoch)
             time.sleep(0.01)
@@ -140,11 +144,11 @@ def test_truncation_stops_callables_at_their_next_log(workspace) -> None:
     run = Experiment(workspace, "trunc").submit(config)
     run.wait_for_completion()
     by_q = {json.loads(run.get_hyperparameters()[c.id])["q"]: c for c in run.get_children()}
-    assert by_q[4].get_status() == "Completed" and reached[4] == 30
+    assert by_q[4].get_status() == "Completed" and reached[4] == epochs
     stopped = [q for q, c in by_q.items() if c.get_status() == "Canceled"]
     assert stopped and 4 not in stopped
     for q in stopped:
-        assert reached[q] < 30
+        assert reached[q] < epochs
         assert "TruncationSelection" in by_q[q].get_details()["canceledReason"]
         # what the run logged before it was stopped is kept, up to the interval that stopped it
         assert (
