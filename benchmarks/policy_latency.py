@@ -21,6 +21,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from es_adapter import PRESETS  # benchmarks/ is on sys.path as the script's folder
+
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.policy import (
     AshaPolicy,
@@ -124,19 +126,12 @@ def main() -> None:
     # The README's two RobustAshaPolicy settings, each judged at one of its rungs (81 = 3**4 for
     # both: 3, 9, 27, 81 recommended; 1, 3, 9, 27, 81 aggressive), with that many intervals.
     presets: list[tuple[str, Callable[[], EarlyTerminationPolicy], int]] = [
-        ("RobustAshaPolicy() (recommended), rung 81", RobustAshaPolicy, 81),
         (
-            "RobustAshaPolicy(3, 1, noise 0.5, window 5, climb 1) (aggressive), rung 81",
-            lambda: RobustAshaPolicy(
-                3,
-                1,
-                noise_factor=0.5,
-                noise_window=5,
-                climb_factor=1.0,
-                keep_improving_ties=False,
-            ),
+            f"RobustAshaPolicy(**PRESETS[{name!r}]) ({name}), rung 81",
+            lambda settings=PRESETS[name][1]: RobustAshaPolicy(**settings),
             81,
-        ),
+        )
+        for name in ("recommended", "aggressive")
     ]
     base = sorted_baseline(a.runs)
     print(
