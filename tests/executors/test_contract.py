@@ -11,6 +11,7 @@ Ray's backends share one local cluster for the module.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import textwrap
@@ -52,10 +53,29 @@ SCRIPTS = {
         "Run.get_context().log('m', 0.0)\ntime.sleep(120)\n"
     ),
     "span": (
-        "import os, time\nos.makedirs('outputs', exist_ok=True)\nstart = time.time()\ntime.sleep(0.4)\n"
+        "import os, time\nos.makedirs('outputs', exist_ok=True)\nstart = time.time()\n"
+        "exec(os.environ['MEET_SOURCE'])\nmeet(os.environ['MEET_FOLDER'], os.environ['HYPERSWEEP_RUN_ID'])\n"
         "open('outputs/span', 'w').write('%f %f' % (start, time.time()))\n"
     ),
 }
+
+
+def meet(folder: str, run_id: str, timeout: float = 30.0) -> None:
+    """A span's middle: say it has started, then wait until a second span has, and a little more.
+
+    Two trials allowed to run together therefore overlap however slowly each one starts (a fixed
+    sleep does not: on a loaded machine Ray can start the second script after the first has
+    ended). One running alone waits out ``timeout`` and still ends.
+    """
+    import os
+    import time
+
+    os.makedirs(folder, exist_ok=True)
+    open(os.path.join(folder, run_id), "w").close()
+    deadline = time.monotonic() + timeout
+    while len(os.listdir(folder)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
 
 
 # -- the callables (module level: Ray pickles them by value) ---------------------------------------
@@ -91,7 +111,7 @@ def stubborn_trial(config: dict[str, Any]) -> None:
 
 def span_trial(config: dict[str, Any]) -> None:
     start = time.time()
-    time.sleep(0.4)
+    meet(config["meet"], config["run_id"])
     Path(config["out"], "span").write_text(f"{start} {time.time()}")
 
 
@@ -132,7 +152,7 @@ class Backend:
             return TrialSpec(
                 run_id,
                 run_dir,
-                {"out": str(run_dir / "outputs")},
+                {"out": str(run_dir / "outputs"), "meet": str(self.root / "met"), "run_id": run_id},
                 function=CALLABLES[behaviour],
                 primary_metric="m",
             )
@@ -147,7 +167,12 @@ class Backend:
             source_dir=src,
             resources={"num_cpus": 0.25},
         )
-        spec.env = {ENV_RUN_ID: run_id, ENV_EVENTS: str(spec.events_path)}
+        spec.env = {
+            ENV_RUN_ID: run_id,
+            ENV_EVENTS: str(spec.events_path),
+            "MEET_FOLDER": str(self.root / "met"),
+            "MEET_SOURCE": textwrap.dedent(inspect.getsource(meet)),
+        }
         return spec
 
     def pids(self, spec: TrialSpec) -> list[int]:
