@@ -564,6 +564,20 @@ def test_piped_tables_are_printed_whole(finished) -> None:
     ) == 1
 
 
+def test_run_piped_ends_with_its_table_whole(project: Path) -> None:
+    """Without --quiet, the table that follows the live progress is printed whole too."""
+    (project / "src" / "train.py").write_text(
+        textwrap.dedent(FAILING_TRAIN).replace("NOTE", LONG_NOTE)
+    )
+    write_sweep(project, total=4)
+    done = piped("run", "sweep.yml", cwd=project)
+    assert done.returncode in (0, 1), done.stderr
+    (sweep_id,) = _sweep_ids(project)
+    table = done.stdout[done.stdout.index(f"{sweep_id} · score") :]
+    assert "…" not in table and LONG_NOTE in table  # no column squeezed, the note not cut
+    assert max(len(line) for line in table.splitlines()) > 80
+
+
 def test_ls_and_show_json_are_strict_and_whole(finished) -> None:
     (sweep_id,) = _sweep_ids(finished)
 

@@ -262,7 +262,8 @@ def summary_line(sweep: HyperDriveRun) -> Text:
 
 
 def watch(sweep: HyperDriveRun, console: Console | None = None, refresh: float = 0.5) -> None:
-    """Show a live progress bar until the sweep ends, then the table of its runs."""
+    """Show a live progress bar until the sweep ends, then the table of its runs (whole when the
+    output is not a terminal, see :func:`print_whole`)."""
     console = console or Console()
     store = sweep.experiment.workspace.store
     total = store.sweep(sweep.id).max_total_runs
@@ -287,7 +288,7 @@ def watch(sweep: HyperDriveRun, console: Console | None = None, refresh: float =
                 break
             time.sleep(refresh)
     console.line()
-    console.print(runs_table(sweep))
+    print_whole(console, runs_table(sweep))
 
 
 def _took(seconds: float) -> str:
