@@ -535,13 +535,18 @@ def _sweep_ids(project: Path) -> list[str]:
         conn.close()
 
 
-@pytest.fixture
-def finished(project: Path) -> Path:
-    """A workspace with one finished sweep of 4 runs; the runs with k=b failed with a long message."""
+def write_failing_sweep(project: Path) -> None:
+    """A sweep of 4 runs whose runs with k=b fail with a long message (``LONG_NOTE``)."""
     (project / "src" / "train.py").write_text(
         textwrap.dedent(FAILING_TRAIN).replace("NOTE", LONG_NOTE)
     )
     write_sweep(project, total=4)
+
+
+@pytest.fixture
+def finished(project: Path) -> Path:
+    """A workspace with one finished sweep of 4 runs; the runs with k=b failed with a long message."""
+    write_failing_sweep(project)
     done = hypersweep("run", "sweep.yml", "--quiet", cwd=project)
     assert done.returncode in (0, 1), done.stderr
     return project
@@ -566,10 +571,7 @@ def test_piped_tables_are_printed_whole(finished) -> None:
 
 def test_run_piped_ends_with_its_table_whole(project: Path) -> None:
     """Without --quiet, the table that follows the live progress is printed whole too."""
-    (project / "src" / "train.py").write_text(
-        textwrap.dedent(FAILING_TRAIN).replace("NOTE", LONG_NOTE)
-    )
-    write_sweep(project, total=4)
+    write_failing_sweep(project)
     done = piped("run", "sweep.yml", cwd=project)
     assert done.returncode in (0, 1), done.stderr
     (sweep_id,) = _sweep_ids(project)

@@ -54,7 +54,8 @@ SCRIPTS = {
     ),
     "span": (
         "import os, time\nos.makedirs('outputs', exist_ok=True)\nstart = time.time()\n"
-        "exec(os.environ['MEET_SOURCE'])\nmeet(os.environ['MEET_FOLDER'], os.environ['HYPERSWEEP_RUN_ID'])\n"
+        "exec(os.environ['MEET_SOURCE'])\n"
+        f"meet(os.environ['MEET_FOLDER'], os.environ[{ENV_RUN_ID!r}])\n"
         "open('outputs/span', 'w').write('%f %f' % (start, time.time()))\n"
     ),
 }
@@ -152,7 +153,7 @@ class Backend:
             return TrialSpec(
                 run_id,
                 run_dir,
-                {"out": str(run_dir / "outputs"), "meet": str(self.root / "met"), "run_id": run_id},
+                {"out": str(run_dir / "outputs"), "meet": self.meet_folder, "run_id": run_id},
                 function=CALLABLES[behaviour],
                 primary_metric="m",
             )
@@ -170,10 +171,15 @@ class Backend:
         spec.env = {
             ENV_RUN_ID: run_id,
             ENV_EVENTS: str(spec.events_path),
-            "MEET_FOLDER": str(self.root / "met"),
+            "MEET_FOLDER": self.meet_folder,
             "MEET_SOURCE": textwrap.dedent(inspect.getsource(meet)),
         }
         return spec
+
+    @property
+    def meet_folder(self) -> str:
+        """Where span trials mark that they have started (see :func:`meet`)."""
+        return str(self.root / "met")
 
     def pids(self, spec: TrialSpec) -> list[int]:
         """The processes a script trial wrote down (its own and its child's)."""
