@@ -397,3 +397,65 @@ def test_measured_options_keep_suggestions_valid_and_reproducible(
         assert obs.config["act"] in ("relu", "tanh") and obs.config["depth"] in (1, 2, 4)
         assert math.exp(-6) <= obs.config["lr"] <= math.exp(-1)
     assert len({tuple(sorted(o.config.items())) for o in first}) == len(first)
+
+
+# -- repeat guard -------------------------------------------------------------------------------
+
+BRANIN_SPACE = {"x0": uniform(-5, 10), "x1": uniform(0, 15)}
+
+
+def _branin(config: dict[str, Any]) -> float:
+    x0, x1 = config["x0"], config["x1"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x1 - b * x0**2 + c * x0 - 6) ** 2 + 10 * (1 - t) * math.cos(x0) + 10
+
+
+def _branin_unit_distance(config: dict[str, Any], observations: list[Observation]) -> float:
+    """Nearest distance to the data in the unit square of BRANIN_SPACE (both axes span 15)."""
+    p = np.array([config["x0"], config["x1"]])
+    data = np.array([[o.config["x0"], o.config["x1"]] for o in observations])
+    return float(np.min(np.linalg.norm((data - p) / 15.0, axis=1)))
+
+
+def test_a_streak_of_repeats_sends_the_next_pick_away_from_the_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Branin, seed 8, without the guard: from the 15th run on, the model keeps refining
+    (10, 3.0) on the box edge. With the guard, the pick after such a streak is far from the data;
+    without a streak at the end of the history, the guard changes nothing."""
+    import hypersweep.sampling.bayesian as bayesian
+
+    def pick(history: list[Observation]) -> dict[str, Any]:
+        sampler = BayesianParameterSampling(BRANIN_SPACE, properties={"seed": 8})
+        return sampler.suggest(1, history, MIN)[0]
+
+    monkeypatch.setattr(bayesian, "_REPEAT_RADIUS", None)
+    stalled = _run(BayesianParameterSampling(BRANIN_SPACE, properties={"seed": 8}), _branin, 18)
+    for k in (16, 17):  # the last two runs each repeat an earlier one
+        assert _branin_unit_distance(stalled[k].config, stalled[:k]) < 0.003
+    unguarded = pick(stalled)
+    assert _branin_unit_distance(unguarded, stalled) < 0.003  # and the model wants one more
+    reordered = stalled[-3:] + stalled[:-3]  # same data, the repeats no longer last
+    unguarded_reordered = pick(reordered)
+
+    monkeypatch.setattr(bayesian, "_REPEAT_RADIUS", 0.003)
+    guarded = pick(stalled)
+    assert _branin_unit_distance(guarded, stalled) >= bayesian._AWAY_RADIUS
+    assert pick(stalled) == guarded  # still a pure function of seed and observations
+    assert pick(reordered) == unguarded_reordered
+
+
+@pytest.mark.parametrize("guard, stalls", [(0.003, False), (None, True)])
+def test_the_repeat_guard_gets_branin_off_the_box_edge(
+    monkeypatch: pytest.MonkeyPatch, guard: float | None, stalls: bool
+) -> None:
+    """Seed 8 on Branin (budget 40): without the guard the sampler refines (10, 3.0) on the box
+    edge (value 1.943) to the end; with it, it finds a global minimum (0.397887)."""
+    import hypersweep.sampling.bayesian as bayesian
+
+    monkeypatch.setattr(bayesian, "_REPEAT_RADIUS", guard)
+    sampler = BayesianParameterSampling(BRANIN_SPACE, properties={"seed": 8})
+    best = min(o.value for o in _run(sampler, _branin, 40))
+    assert (best > 1.5) is stalls
+    if not stalls:
+        assert best < 0.397887 + 0.01

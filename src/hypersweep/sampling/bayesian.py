@@ -23,6 +23,14 @@ How it works (numpy and scipy only):
   sampler's seed; the benchmark preferred this to 10 points. Warm-start (prior) runs are used as
   data exactly like this sweep's own runs, and each one that has been seen (not pending) counts
   toward the initial design, so a sweep warm-started from enough runs is model-based at once.
+* **Repeat guard.** When each of the last two configurations lies within 0.003 (distance in the
+  encoded unit cube, a changed category counting 1) of an earlier one, the model is refining one
+  point; if the acquisition's best pick would be one more such repeat, the best-scored candidate
+  at least 0.1 from every data point is taken instead (``_REPEAT_RADIUS``, ``_REPEAT_STREAK``,
+  ``_AWAY_RADIUS``). On the benchmark this removed the one Branin seed in ten that stalled on the
+  box edge (mean regret 0.156 -> 4.1e-4), made Hartmann-3 1.2x better and changed no other
+  synthetic problem by more than 2 % (batch 1 and 4); it cost 1.6x on the boundary-optimum
+  problem ``face6`` and 1.08x on the real task ``hgb_cancer`` (one seed).
 * **Measured options, off by default** (the benchmark's design notes in
   ``benchmarks/results/samplers.md`` give the figures). Each is a module switch, and each keeps
   suggestions a pure function of the seed and the observations:
@@ -101,6 +109,12 @@ _WARP = False  # fit a Kumaraswamy input warping of the non-categorical columns 
 _N_EDGE = 0  # extra acquisition candidates on the faces, edges and corners of the box
 _STALL_MIN: int | None = None  # when set: draw from the acquisition portfolio once the best
 _STALL_PER_DIM = 1  # loss is max(_STALL_MIN, _STALL_PER_DIM * d) data points old
+# Repeat guard (on): after _REPEAT_STREAK configurations in a row that each lie within
+# _REPEAT_RADIUS of an earlier one (unit-cube distance), a pick that would be one more such repeat
+# is replaced by the best-scored candidate at least _AWAY_RADIUS from every data point.
+_REPEAT_RADIUS: float | None = 0.003
+_REPEAT_STREAK = 2
+_AWAY_RADIUS = 0.1
 
 
 def _rounds_since_best(loss: np.ndarray) -> int:
@@ -383,7 +397,7 @@ class BayesianParameterSampling(HyperParameterSampling):
         if n <= 0:
             return []
         goal = PrimaryMetricGoal.from_str(goal)
-        X, loss, pending, taken, n_prior = self._collect(observations, goal)
+        X, loss, pending, taken, n_prior, history = self._collect(observations, goal)
         design = max(0, self.n_initial_points - n_prior)
         start = own_count(observations)
         n_finite = int(np.sum(np.isfinite(loss)))
@@ -400,9 +414,12 @@ class BayesianParameterSampling(HyperParameterSampling):
                 if model is None:  # design points picked in this call are pending too
                     picked = [x for x in (self._encode(c) for c in out) if x is not None]
                     model = self._model(X, loss, np.vstack([pending, *picked]))
-                row = self._model_point(model, taken, rng, portfolio=stalled)
+                row = self._model_point(
+                    model, taken, rng, portfolio=stalled, away=_repeat_streak(history, self._cat)
+                )
             if row is None:
                 break
+            history = np.vstack([history, row[None, :]])
             taken.add(self._key(row))
             out.append(self._decode(row))
             if model is not None:
@@ -411,10 +428,11 @@ class BayesianParameterSampling(HyperParameterSampling):
 
     def _collect(
         self, observations: Sequence[Observation], goal: PrimaryMetricGoal
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, set[tuple[float, ...]], int]:
-        """Encoded data (losses, NaN = impute), pending points, the keys of every configuration
-        and the number of data points that come from warm-start runs."""
-        rows, losses, pending = [], [], []
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, set[tuple[float, ...]], int, np.ndarray]:
+        """Encoded data (losses, NaN = impute), pending points, the keys of every configuration,
+        the number of data points that come from warm-start runs, and every encodable
+        configuration in the order given (pending and canceled ones included)."""
+        rows, losses, pending, history = [], [], [], []
         n_prior = 0
         taken: set[tuple[float, ...]] = set()
         for obs in observations:
@@ -423,6 +441,7 @@ class BayesianParameterSampling(HyperParameterSampling):
                 logger.debug("ignoring an observation outside the search space: %r", obs.config)
                 continue
             taken.add(self._key(x))
+            history.append(x)
             if obs.is_pending:
                 pending.append(x)
                 continue
@@ -445,6 +464,7 @@ class BayesianParameterSampling(HyperParameterSampling):
             np.array(pending, dtype=float).reshape(-1, d),
             taken,
             n_prior,
+            np.array(history, dtype=float).reshape(-1, d),
         )
 
     def _design_point(
@@ -522,6 +542,7 @@ class BayesianParameterSampling(HyperParameterSampling):
         rng: np.random.Generator,
         *,
         portfolio: bool = False,
+        away: bool = False,
     ) -> np.ndarray | None:
         candidates = None
         if self._grid is not None:
@@ -544,6 +565,11 @@ class BayesianParameterSampling(HyperParameterSampling):
         )
         if portfolio:
             points = pareto_pick(model.gp, model.best, points, rng)
+        if away and len(points) and _REPEAT_RADIUS is not None:
+            data = model.gp.X  # the modelled data and the fantasized pending points
+            if _nearest(points[:1], data, self._cat)[0] < _REPEAT_RADIUS:
+                far = _nearest(points, data, self._cat) >= _AWAY_RADIUS
+                points = np.vstack([points[far], points[~far]])  # stable: best first in each
         for row in points:
             exact = self._encode(self._decode(row))
             if exact is not None and self._key(exact) not in taken:
@@ -564,6 +590,39 @@ class _Model:
         mean = self.gp.predict(row[None, :])[0]
         self.gp = self.gp.condition(row[None, :], mean)
         self.best = min(self.best, float(mean[0]))
+
+
+def _nearest(points: np.ndarray, data: np.ndarray, cat: np.ndarray) -> np.ndarray:
+    """Distance from each encoded point to its nearest data point.
+
+    Euclidean over the encoded columns (unit scale for numeric ones), a changed category counting
+    as 1; computed in chunks so memory stays small with many candidates and data points.
+    """
+    out = np.full(len(points), np.inf)
+    if not len(data):
+        return out
+    for start in range(0, len(points), 256):
+        diff = np.abs(points[start : start + 256, None, :] - data[None, :, :])
+        if cat.any():
+            diff[:, :, cat] = diff[:, :, cat] != 0
+        out[start : start + 256] = np.sqrt(np.min(np.sum(diff**2, axis=2), axis=1))
+    return out
+
+
+def _repeat_streak(history: np.ndarray, cat: np.ndarray) -> bool:
+    """Whether each of the last ``_REPEAT_STREAK`` configurations repeats an earlier one.
+
+    "Repeats" means: lies within ``_REPEAT_RADIUS`` of some configuration before it. A streak of
+    them is the sign of a model that keeps refining one point (on Branin, a local minimum on the
+    box edge at x0 = 10, 1.5 above the global one 0.04 away).
+    """
+    if _REPEAT_RADIUS is None or len(history) <= _REPEAT_STREAK:
+        return False
+    n = len(history)
+    return all(
+        _nearest(history[k : k + 1], history[:k], cat)[0] < _REPEAT_RADIUS
+        for k in range(n - _REPEAT_STREAK, n)
+    )
 
 
 def _targets(loss: np.ndarray) -> np.ndarray:
