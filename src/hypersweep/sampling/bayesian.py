@@ -88,7 +88,12 @@ import numpy as np
 from hypersweep.errors import InvalidConfigError
 from hypersweep.goal import PrimaryMetricGoal
 from hypersweep.sampling._acquisition import AcquisitionProblem, optimize_log_ei, pareto_pick
-from hypersweep.sampling._gp import GaussianProcess, KernelParams, fit_kernel_params
+from hypersweep.sampling._gp import (
+    GaussianProcess,
+    KernelParams,
+    fit_kernel_params,
+    scaled_sqdist,
+)
 from hypersweep.sampling.base import HyperParameterSampling, Observation, own_count
 from hypersweep.space import Choice, ParameterExpression, Randint, Uniform
 from hypersweep.space_nested import INACTIVE, UnitView
@@ -109,9 +114,7 @@ _WARP = False  # fit a Kumaraswamy input warping of the non-categorical columns 
 _N_EDGE = 0  # extra acquisition candidates on the faces, edges and corners of the box
 _STALL_MIN: int | None = None  # when set: draw from the acquisition portfolio once the best
 _STALL_PER_DIM = 1  # loss is max(_STALL_MIN, _STALL_PER_DIM * d) data points old
-# Repeat guard (on): after _REPEAT_STREAK configurations in a row that each lie within
-# _REPEAT_RADIUS of an earlier one (unit-cube distance), a pick that would be one more such repeat
-# is replaced by the best-scored candidate at least _AWAY_RADIUS from every data point.
+# The repeat guard (on; the module docstring describes it):
 _REPEAT_RADIUS: float | None = 0.003
 _REPEAT_STREAK = 2
 _AWAY_RADIUS = 0.1
@@ -593,20 +596,12 @@ class _Model:
 
 
 def _nearest(points: np.ndarray, data: np.ndarray, cat: np.ndarray) -> np.ndarray:
-    """Distance from each encoded point to its nearest data point.
-
-    Euclidean over the encoded columns (unit scale for numeric ones), a changed category counting
-    as 1; computed in chunks so memory stays small with many candidates and data points.
-    """
-    out = np.full(len(points), np.inf)
+    """Distance from each encoded point to its nearest data point (Euclidean over the encoded
+    columns, a changed category counting as 1)."""
     if not len(data):
-        return out
-    for start in range(0, len(points), 256):
-        diff = np.abs(points[start : start + 256, None, :] - data[None, :, :])
-        if cat.any():
-            diff[:, :, cat] = diff[:, :, cat] != 0
-        out[start : start + 256] = np.sqrt(np.min(np.sum(diff**2, axis=2), axis=1))
-    return out
+        return np.full(len(points), np.inf)
+    r2 = scaled_sqdist(points, data, np.ones(points.shape[1]), cat)
+    return np.sqrt(np.min(r2, axis=1))
 
 
 def _repeat_streak(history: np.ndarray, cat: np.ndarray) -> bool:
