@@ -3,6 +3,7 @@ neither listed nor served, and the tail of a log is read from its end."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -23,7 +24,7 @@ from hypersweep import (
     Workspace,
     choice,
 )
-from hypersweep._runfiles import check_name, list_files, open_file, tail_bytes
+from hypersweep._runfiles import FileChunks, check_name, list_files, open_file, tail_bytes
 from hypersweep.errors import InvalidConfigError, NotFoundError
 
 TRAIN = """
@@ -240,6 +241,35 @@ def test_a_tail_with_lines_longer_than_the_block_and_no_final_newline() -> None:
         tail_bytes(io.BytesIO(data), 2, limit=1000)
         == (long_line + b"y\nlast without newline")[-1000:]
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=300), total=st.integers(0, 400), size=st.integers(1, 64))
+def test_file_chunks_serve_the_first_bytes_then_close_the_file(data, total, size) -> None:
+    f = io.BytesIO(data)
+    f.seek(len(data))  # wherever the file was left, serving starts at its beginning
+    chunks = list(FileChunks(f, total, size))
+    assert b"".join(chunks) == data[:total]
+    assert all(0 < len(c) <= size for c in chunks)
+    assert f.closed
+
+
+def test_file_chunks_never_read_still_close_their_file(tmp_path) -> None:
+    # a response the client left before its first chunk: the descriptor must not wait for a
+    # garbage collection that reports it as leaked
+    (tmp_path / "model.bin").write_bytes(b"x" * 1000)
+    f = open(tmp_path / "model.bin", "rb")  # noqa: SIM115 - closing it is what is tested
+    chunks = FileChunks(f, 1000)
+    cycle = [chunks]
+    cycle.append(cycle)  # as a cancelled response's frames hold it: freed by the collector only
+    del chunks, cycle
+    gc.collect()
+    assert f.closed
+    f = open(tmp_path / "model.bin", "rb")  # noqa: SIM115
+    chunks = FileChunks(f, 1000, size=10)
+    assert next(chunks) == b"x" * 10
+    chunks.close()
+    assert f.closed and list(chunks) == []
 
 
 PROBE = """

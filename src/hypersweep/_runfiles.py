@@ -239,14 +239,37 @@ def tail_bytes(
     return data[-limit:] if limit is not None and len(data) > limit else data
 
 
-def iter_chunks(f: BinaryIO, total: int, size: int = _BLOCK) -> Iterator[bytes]:
+class FileChunks(Iterator[bytes]):
     """The first ``total`` bytes of ``f`` in chunks of at most ``size`` bytes; closes ``f`` at the end.
 
     A file still being written (a running run's log) is served as it was when its size was taken.
+    ``f`` is closed when the last chunk has been read, when :meth:`close` is called, and, failing
+    both, when this iterator is freed: a response the client walked away from before its first
+    chunk still gives its descriptor back.
     """
-    with f:
-        f.seek(0)
-        left = total
-        while left > 0 and (chunk := f.read(min(size, left))):
-            left -= len(chunk)
-            yield chunk
+
+    def __init__(self, f: BinaryIO, total: int, size: int = _BLOCK) -> None:
+        self._f = f
+        self._left = total
+        self._size = size
+        self._started = False
+
+    def __next__(self) -> bytes:
+        if self._f.closed:
+            raise StopIteration
+        if not self._started:
+            self._started = True
+            self._f.seek(0)
+        chunk = self._f.read(min(self._size, self._left)) if self._left > 0 else b""
+        if not chunk:
+            self.close()
+            raise StopIteration
+        self._left -= len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        """Close the file (at once; reading ends)."""
+        self._f.close()
+
+    def __del__(self) -> None:
+        self.close()

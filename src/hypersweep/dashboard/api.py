@@ -184,7 +184,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
         f = open_run_file(run_id, name)
         size = os.fstat(f.fileno()).st_size
         return StreamingResponse(
-            _runfiles.iter_chunks(f, size),
+            _runfiles.FileChunks(f, size),
             media_type=media,
             headers={"Cache-Control": "no-store", "content-length": str(size)},
         )
@@ -255,7 +255,7 @@ def make_router(reader: Reader, workspace: Path) -> APIRouter:
             else f'attachment; filename="{base}"'
         )
         return StreamingResponse(
-            _runfiles.iter_chunks(
+            _runfiles.FileChunks(
                 f, size
             ),  # the descriptor opened and checked above, not the name again
             media_type="application/octet-stream",
