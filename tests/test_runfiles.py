@@ -255,8 +255,8 @@ def test_file_chunks_serve_the_first_bytes_then_close_the_file(data, total, size
 
 
 def test_file_chunks_never_read_still_close_their_file(tmp_path) -> None:
-    # a response the client left before its first chunk: the descriptor must not wait for a
-    # garbage collection that reports it as leaked
+    # a response the client left before its first chunk: freeing it closes the descriptor,
+    # which the collector would otherwise report as leaked
     (tmp_path / "model.bin").write_bytes(b"x" * 1000)
     f = open(tmp_path / "model.bin", "rb")  # noqa: SIM115 - closing it is what is tested
     chunks = FileChunks(f, 1000)

@@ -252,14 +252,11 @@ class FileChunks(Iterator[bytes]):
         self._f = f
         self._left = total
         self._size = size
-        self._started = False
+        f.seek(0)
 
     def __next__(self) -> bytes:
         if self._f.closed:
             raise StopIteration
-        if not self._started:
-            self._started = True
-            self._f.seek(0)
         chunk = self._f.read(min(self._size, self._left)) if self._left > 0 else b""
         if not chunk:
             self.close()
